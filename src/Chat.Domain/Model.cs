@@ -1,0 +1,51 @@
+namespace Chat.Domain;
+
+public sealed record UserAccount(int Id, string Name, string PasswordHash);
+
+public sealed record FriendInfo(int Id, string Name);
+
+public enum GroupRole
+{
+    Normal,
+    Creator,
+}
+
+public sealed record GroupMemberInfo(int Id, string Name, GroupRole Role);
+
+public sealed record GroupInfo(int Id, string Name, string Description, IReadOnlyList<GroupMemberInfo> Members);
+
+/// <summary>A chat message as accepted from a sender, before it has a place in its conversation.</summary>
+/// <param name="TargetId">The recipient user (one-to-one) or the group.</param>
+/// <param name="ClientTime">The seed's free-text <c>time</c> field, as the sender wrote it.</param>
+/// <param name="Ts">Server time, milliseconds since the Unix epoch.</param>
+/// <param name="ClientId">The sender's <c>cid</c>, when given: a repeat is not stored twice.</param>
+public sealed record ChatMessage(
+    long ConversationId,
+    int SenderId,
+    string SenderName,
+    int TargetId,
+    string Body,
+    string ClientTime,
+    long Ts,
+    string? ClientId)
+{
+    public bool IsGroup => Domain.ConversationId.IsGroup(ConversationId);
+}
+
+/// <summary>A message durably stored at <paramref name="Seq"/> in its conversation.</summary>
+public sealed record StoredMessage(ChatMessage Message, long Seq);
+
+/// <summary>The result of an append: the stored message, which is the earlier one when the cid repeated.</summary>
+public sealed record AppendResult(StoredMessage Stored, bool Duplicate);
+
+/// <summary>What a user has not yet received, read at login.</summary>
+/// <param name="Cursors">Delivered-cursor per conversation the user takes part in.</param>
+/// <param name="Pending">Messages beyond those cursors, not sent by the user, oldest first.</param>
+public sealed record Inbox(IReadOnlyDictionary<long, long> Cursors, IReadOnlyList<StoredMessage> Pending);
+
+public enum JoinResult
+{
+    Joined,
+    AlreadyMember,
+    NoSuchGroup,
+}

@@ -1,0 +1,57 @@
+namespace Chat.Domain;
+
+/// <summary>Accounts, friends, groups and the inbox: the relational side, one instance per request scope.</summary>
+public interface IChatStore
+{
+    /// <returns>The new user's id, or null when the name is taken.</returns>
+    Task<int?> RegisterAsync(string name, string passwordHash, CancellationToken ct);
+
+    Task<UserAccount?> FindUserAsync(int id, CancellationToken ct);
+
+    Task<bool> UserExistsAsync(int id, CancellationToken ct);
+
+    /// <returns>False when <paramref name="friendId"/> does not exist.</returns>
+    Task<bool> AddFriendAsync(int userId, int friendId, CancellationToken ct);
+
+    Task<IReadOnlyList<FriendInfo>> FriendsAsync(int userId, CancellationToken ct);
+
+    /// <returns>The new group's id, or null when the name is taken. The creator is its first member.</returns>
+    Task<int?> CreateGroupAsync(int creatorId, string name, string description, CancellationToken ct);
+
+    /// <summary>Adds a member whose delivered-cursor starts at the group's current end: no old history.</summary>
+    /// <returns>The outcome and, when joined, where the new member's cursor starts.</returns>
+    Task<(JoinResult Result, long StartSeq)> JoinGroupAsync(int userId, int groupId, CancellationToken ct);
+
+    Task<IReadOnlyList<GroupInfo>> GroupsAsync(int userId, CancellationToken ct);
+
+    /// <summary>Cursors and undelivered messages, at most <paramref name="limit"/> of them.</summary>
+    Task<Inbox> LoadInboxAsync(int userId, int limit, CancellationToken ct);
+}
+
+/// <summary>The durable, batching message log: a message is stored before anyone hears of it.</summary>
+public interface IMessageWriter
+{
+    /// <summary>Completes once the message is committed (or throws when the store failed).</summary>
+    ValueTask<AppendResult> AppendAsync(ChatMessage message, CancellationToken ct);
+}
+
+/// <summary>Delivered-cursors, advanced in batches after a frame reached a recipient's connection.</summary>
+public interface ICursorWriter
+{
+    void Advance(int userId, long conversationId, long seq);
+
+    /// <summary>Writes everything advanced so far.</summary>
+    Task FlushAsync(CancellationToken ct);
+}
+
+/// <summary>Who is online, cluster-wide.</summary>
+public interface IPresence
+{
+    /// <returns>False when the user is already online anywhere.</returns>
+    Task<bool> TryClaimAsync(int userId);
+
+    /// <summary>Releases the claim if it is still this replica's.</summary>
+    Task ReleaseAsync(int userId);
+
+    Task<IReadOnlySet<int>> OnlineAsync(IReadOnlyCollection<int> userIds);
+}

@@ -1,0 +1,159 @@
+using Chat.Domain;
+using Microsoft.EntityFrameworkCore;
+
+namespace Chat.Persistence;
+
+/// <summary>The relational side through EF Core: one instance (and one <see cref="ChatDbContext"/>) per scope.</summary>
+public sealed class ChatStore(ChatDbContext db) : IChatStore
+{
+    public async Task<int?> RegisterAsync(string name, string passwordHash, CancellationToken ct)
+    {
+        var user = new UserEntity { Name = name, PasswordHash = passwordHash };
+        db.Users.Add(user);
+        return await TrySaveAsync(ct) ? user.Id : null;
+    }
+
+    public async Task<UserAccount?> FindUserAsync(int id, CancellationToken ct) =>
+        await db.Users.AsNoTracking()
+            .Where(u => u.Id == id)
+            .Select(u => new UserAccount(u.Id, u.Name, u.PasswordHash))
+            .FirstOrDefaultAsync(ct);
+
+    public Task<bool> UserExistsAsync(int id, CancellationToken ct) =>
+        db.Users.AnyAsync(u => u.Id == id, ct);
+
+    public async Task<bool> AddFriendAsync(int userId, int friendId, CancellationToken ct)
+    {
+        if (!await db.Users.AnyAsync(u => u.Id == friendId, ct))
+        {
+            return false;
+        }
+
+        if (await db.Friends.AnyAsync(f => f.UserId == userId && f.FriendId == friendId, ct))
+        {
+            return true;
+        }
+
+        db.Friends.Add(new FriendEntity { UserId = userId, FriendId = friendId });
+        await TrySaveAsync(ct); // a unique violation here means a concurrent add won: still friends
+        return true;
+    }
+
+    public async Task<IReadOnlyList<FriendInfo>> FriendsAsync(int userId, CancellationToken ct) =>
+        await (from f in db.Friends.AsNoTracking()
+               join u in db.Users.AsNoTracking() on f.FriendId equals u.Id
+               where f.UserId == userId
+               orderby u.Id
+               select new FriendInfo(u.Id, u.Name))
+            .ToListAsync(ct);
+
+    public async Task<int?> CreateGroupAsync(int creatorId, string name, string description, CancellationToken ct)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var group = new GroupEntity { Name = name, Description = description };
+        db.Groups.Add(group);
+        if (!await TrySaveAsync(ct))
+        {
+            return null;
+        }
+
+        db.GroupMembers.Add(new GroupMemberEntity { GroupId = group.Id, UserId = creatorId, Role = GroupRole.Creator });
+        db.Cursors.Add(new CursorEntity { UserId = creatorId, ConversationId = ConversationId.Group(group.Id), DeliveredSeq = 0 });
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return group.Id;
+    }
+
+    public async Task<(JoinResult Result, long StartSeq)> JoinGroupAsync(int userId, int groupId, CancellationToken ct)
+    {
+        if (!await db.Groups.AnyAsync(g => g.Id == groupId, ct))
+        {
+            return (JoinResult.NoSuchGroup, 0);
+        }
+
+        if (await db.GroupMembers.AnyAsync(m => m.GroupId == groupId && m.UserId == userId, ct))
+        {
+            return (JoinResult.AlreadyMember, 0);
+        }
+
+        // A new member starts at the group's current end: no old history.
+        var conversation = ConversationId.Group(groupId);
+        var lastSeq = await db.Conversations
+            .Where(c => c.Id == conversation)
+            .Select(c => (long?)c.LastSeq)
+            .FirstOrDefaultAsync(ct) ?? 0;
+
+        db.GroupMembers.Add(new GroupMemberEntity { GroupId = groupId, UserId = userId, Role = GroupRole.Normal });
+        db.Cursors.Add(new CursorEntity { UserId = userId, ConversationId = conversation, DeliveredSeq = lastSeq });
+        return await TrySaveAsync(ct) ? (JoinResult.Joined, lastSeq) : (JoinResult.AlreadyMember, 0);
+    }
+
+    public async Task<IReadOnlyList<GroupInfo>> GroupsAsync(int userId, CancellationToken ct)
+    {
+        var mine = db.GroupMembers.Where(m => m.UserId == userId).Select(m => m.GroupId);
+
+        var groups = await db.Groups.AsNoTracking()
+            .Where(g => mine.Contains(g.Id))
+            .OrderBy(g => g.Id)
+            .Select(g => new { g.Id, g.Name, g.Description })
+            .ToListAsync(ct);
+        if (groups.Count == 0)
+        {
+            return [];
+        }
+
+        var members = await (from m in db.GroupMembers.AsNoTracking()
+                             join u in db.Users.AsNoTracking() on m.UserId equals u.Id
+                             where mine.Contains(m.GroupId)
+                             orderby m.GroupId, u.Id
+                             select new { m.GroupId, Member = new GroupMemberInfo(u.Id, u.Name, m.Role) })
+            .ToListAsync(ct);
+        var byGroup = members.ToLookup(m => m.GroupId, m => m.Member);
+
+        return [.. groups.Select(g => new GroupInfo(g.Id, g.Name, g.Description, [.. byGroup[g.Id]]))];
+    }
+
+    public async Task<Inbox> LoadInboxAsync(int userId, int limit, CancellationToken ct)
+    {
+        var cursors = await db.Cursors.AsNoTracking()
+            .Where(c => c.UserId == userId)
+            .ToDictionaryAsync(c => c.ConversationId, c => c.DeliveredSeq, ct);
+
+        var pending = await (from c in db.Cursors.AsNoTracking()
+                             join m in db.Messages.AsNoTracking() on c.ConversationId equals m.ConversationId
+                             where c.UserId == userId && m.Seq > c.DeliveredSeq && m.SenderId != userId
+                             orderby m.Ts, m.ConversationId, m.Seq
+                             select m)
+            .Take(limit)
+            .ToListAsync(ct);
+
+        return new Inbox(cursors, [.. pending.Select(m => ToStored(m, userId))]);
+    }
+
+    private static StoredMessage ToStored(MessageEntity m, int recipientId) =>
+        new(new ChatMessage(
+                m.ConversationId,
+                m.SenderId,
+                m.SenderName,
+                ConversationId.IsGroup(m.ConversationId) ? (int)m.ConversationId : recipientId,
+                m.Body,
+                m.ClientTime,
+                m.Ts,
+                m.ClientId),
+            m.Seq);
+
+    /// <returns>False when a unique constraint refused the changes; they are then discarded.</returns>
+    private async Task<bool> TrySaveAsync(CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            return true;
+        }
+        catch (DbUpdateException ex) when (DatabaseProvider.IsUniqueViolation(ex))
+        {
+            db.ChangeTracker.Clear();
+            return false;
+        }
+    }
+}

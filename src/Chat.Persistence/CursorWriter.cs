@@ -1,0 +1,166 @@
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
+using Chat.Domain;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Chat.Persistence;
+
+/// <summary>
+/// Delivered-cursors: <see cref="Advance"/> only remembers the highest seq per (user, conversation); every
+/// <see cref="StoreOptions.CursorFlushInterval"/>, on <see cref="FlushAsync"/> and at shutdown, one statement
+/// writes them all. Cursors never move backwards. A failed write keeps its entries for the next flush.
+/// </summary>
+public sealed class CursorWriter(
+    NpgsqlDataSource dataSource,
+    IOptions<StoreOptions> options,
+    TimeProvider time,
+    ILogger<CursorWriter> logger) : BackgroundService, ICursorWriter
+{
+    private const string FlushSql = """
+        UPDATE cursors AS c
+        SET delivered_seq = GREATEST(c.delivered_seq, v.seq)
+        FROM unnest($1::int[], $2::bigint[], $3::bigint[]) AS v(user_id, conversation_id, seq)
+        WHERE c.user_id = v.user_id AND c.conversation_id = v.conversation_id AND c.delivered_seq < v.seq
+        """;
+
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _flushing = new(1, 1);
+    private Dictionary<(int User, long Conversation), long> _advanced = [];
+    private Dictionary<(int User, long Conversation), long> _spare = [];
+    private readonly List<int> _users = [];
+    private readonly List<long> _conversations = [];
+    private readonly List<long> _seqs = [];
+
+    public void Advance(int userId, long conversationId, long seq)
+    {
+        lock (_gate)
+        {
+            ref var known = ref CollectionsMarshal.GetValueRefOrAddDefault(_advanced, (userId, conversationId), out var exists);
+            if (!exists || seq > known)
+            {
+                known = seq;
+            }
+        }
+    }
+
+    /// <summary>When this returns, everything advanced before the call is written (or this throws).</summary>
+    public async Task FlushAsync(CancellationToken ct)
+    {
+        if (await TryFlushAsync(ct) is { } failure)
+        {
+            ExceptionDispatchInfo.Throw(failure);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await TryFlushAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        _flushing.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.CursorFlushInterval, time);
+        while (true)
+        {
+            try
+            {
+                await timer.WaitForNextTickAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break; // StopAsync writes what is left.
+            }
+
+            await TryFlushAsync(CancellationToken.None);
+        }
+    }
+
+    /// <returns>The failure, already logged, or null.</returns>
+    private async Task<Exception?> TryFlushAsync(CancellationToken ct)
+    {
+        // One flush at a time: whatever a running flush took is written, or merged back, before the next swap.
+        await _flushing.WaitAsync(ct);
+        Dictionary<(int User, long Conversation), long> batch;
+        try
+        {
+            lock (_gate)
+            {
+                if (_advanced.Count == 0)
+                {
+                    return null;
+                }
+
+                batch = _advanced;
+                _advanced = _spare;
+            }
+
+            try
+            {
+                await WriteAsync(batch, ct);
+                return null;
+            }
+            catch (Exception ex)
+            {
+                logger.CursorFlushFailed(batch.Count, ex);
+                lock (_gate)
+                {
+                    foreach (var (key, seq) in batch)
+                    {
+                        ref var known = ref CollectionsMarshal.GetValueRefOrAddDefault(_advanced, key, out var exists);
+                        if (!exists || seq > known)
+                        {
+                            known = seq;
+                        }
+                    }
+                }
+
+                return ex;
+            }
+            finally
+            {
+                batch.Clear();
+                _spare = batch;
+            }
+        }
+        finally
+        {
+            _flushing.Release();
+        }
+    }
+
+    private async Task WriteAsync(Dictionary<(int User, long Conversation), long> batch, CancellationToken ct)
+    {
+        _users.Clear();
+        _conversations.Clear();
+        _seqs.Clear();
+        foreach (var ((user, conversation), seq) in batch)
+        {
+            _users.Add(user);
+            _conversations.Add(conversation);
+            _seqs.Add(seq);
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var command = new NpgsqlCommand(FlushSql, connection)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<List<int>> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, TypedValue = _users },
+                new NpgsqlParameter<List<long>> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, TypedValue = _conversations },
+                new NpgsqlParameter<List<long>> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, TypedValue = _seqs },
+            },
+        };
+        await command.ExecuteNonQueryAsync(ct);
+    }
+}

@@ -1,0 +1,78 @@
+using Chat.Domain;
+
+namespace Chat.Persistence;
+
+// Rows as EF Core maps them. Table and column names live in EntityConfigurations.cs, not here.
+
+public sealed class UserEntity
+{
+    public int Id { get; set; }
+
+    public required string Name { get; set; }
+
+    public required string PasswordHash { get; set; }
+}
+
+/// <summary>One direction of a friendship: <see cref="UserId"/> added <see cref="FriendId"/>.</summary>
+public sealed class FriendEntity
+{
+    public int UserId { get; set; }
+
+    public int FriendId { get; set; }
+}
+
+public sealed class GroupEntity
+{
+    public int Id { get; set; }
+
+    public required string Name { get; set; }
+
+    public required string Description { get; set; }
+}
+
+public sealed class GroupMemberEntity
+{
+    public int GroupId { get; set; }
+
+    public int UserId { get; set; }
+
+    public GroupRole Role { get; set; }
+}
+
+/// <summary>The last sequence number handed out in a conversation (see <see cref="ConversationId"/>).</summary>
+public sealed class ConversationEntity
+{
+    public long Id { get; set; }
+
+    public long LastSeq { get; set; }
+}
+
+public sealed class MessageEntity
+{
+    public long ConversationId { get; set; }
+
+    public long Seq { get; set; }
+
+    public int SenderId { get; set; }
+
+    public required string SenderName { get; set; }
+
+    public required string Body { get; set; }
+
+    public required string ClientTime { get; set; }
+
+    /// <summary>Server time, milliseconds since the Unix epoch.</summary>
+    public long Ts { get; set; }
+
+    public string? ClientId { get; set; }
+}
+
+/// <summary>How far a user has been delivered a conversation.</summary>
+public sealed class CursorEntity
+{
+    public int UserId { get; set; }
+
+    public long ConversationId { get; set; }
+
+    public long DeliveredSeq { get; set; }
+}

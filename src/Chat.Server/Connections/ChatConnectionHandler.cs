@@ -1,0 +1,96 @@
+using Chat.Domain.Protocol;
+using Chat.Server.Hosting;
+using Chat.Server.Protocol;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Chat.Server.Connections;
+
+/// <summary>
+/// The chat port's read loop: frames out of the pipe, each dispatched in turn; one <c>AdvanceTo</c> per read.
+/// Nothing a client sends can throw out of here.
+/// </summary>
+public sealed class ChatConnectionHandler(
+    Dispatcher dispatcher,
+    Logins logins,
+    IOptions<ChatServerOptions> options,
+    ILogger<ChatConnectionHandler> log) : ConnectionHandler
+{
+    public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        var settings = options.Value;
+        var session = new ChatSession(connection, settings.OutboundQueueFrames);
+        var ct = connection.ConnectionClosed;
+        ServerLog.ConnectionOpened(log, connection.ConnectionId, connection.RemoteEndPoint?.ToString());
+        session.StartWriter();
+        try
+        {
+            await ReadFramesAsync(connection, session, settings.MaxFrameBytes, ct);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ConnectionResetException or ConnectionAbortedException or IOException)
+        {
+            // The client went away or was aborted.
+        }
+        catch (Exception ex)
+        {
+            ServerLog.ConnectionFailed(log, ex, connection.ConnectionId);
+        }
+        finally
+        {
+            await logins.EndAsync(session);
+            await session.CompleteWriterAsync();
+            ServerLog.ConnectionClosed(log, connection.ConnectionId);
+        }
+    }
+
+    private async Task ReadFramesAsync(ConnectionContext connection, ChatSession session, int maxFrameBytes, CancellationToken ct)
+    {
+        var input = connection.Transport.Input;
+        while (true)
+        {
+            var result = await input.ReadAsync(ct);
+            var buffer = result.Buffer;
+            try
+            {
+                while (true)
+                {
+                    var status = FrameReader.TryReadFrame(ref buffer, maxFrameBytes, out var frame);
+                    if (status == FrameStatus.Incomplete)
+                    {
+                        break;
+                    }
+
+                    if (status == FrameStatus.TooLarge)
+                    {
+                        ServerLog.FrameTooLarge(log, connection.ConnectionId, maxFrameBytes);
+                        session.Send(Frames.Error(ErrorCode.FrameTooLarge, $"frame larger than {maxFrameBytes} bytes", null));
+                        return;
+                    }
+
+                    await dispatcher.DispatchAsync(session, frame, ct);
+                }
+
+                if (result.IsCompleted)
+                {
+                    if (!buffer.IsEmpty)
+                    {
+                        ServerLog.TruncatedFrame(log, connection.ConnectionId, buffer.Length);
+                        session.Send(Frames.Error(ErrorCode.BadRequest, "the connection ended inside a frame: frames end with \\n or \\0", null));
+                    }
+
+                    return;
+                }
+
+                if (result.IsCanceled)
+                {
+                    return;
+                }
+            }
+            finally
+            {
+                input.AdvanceTo(buffer.Start, buffer.End);
+            }
+        }
+    }
+}

@@ -1,0 +1,165 @@
+using System.Buffers;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Connections;
+
+namespace Chat.Server.Connections;
+
+/// <summary>
+/// One client connection. It owns the connection's writer: every frame, reply or push, goes through one bounded
+/// queue drained by <see cref="RunWriterAsync"/>, so no caller ever waits on the client. A client that lets the
+/// queue fill is disconnected; what was not written stays beyond its cursors and comes again at its next login.
+/// </summary>
+public sealed class ChatSession(ConnectionContext connection, int queueCapacity)
+{
+    private readonly Channel<Outbound> _outbound = Channel.CreateBounded<Outbound>(
+        new BoundedChannelOptions(queueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+    private Task _writer = Task.CompletedTask;
+    private volatile UserSession? _user;
+
+    public string ConnectionId => connection.ConnectionId;
+
+    /// <summary>The logged-in user, or null before login and after LOGINOUT.</summary>
+    public UserSession? User => _user;
+
+    public void Send(ReadOnlyMemory<byte> frame) => Enqueue(new Outbound(frame));
+
+    /// <summary>Queues a stored message for this connection's user, unless it is a duplicate.</summary>
+    public void Deliver(Delivery delivery)
+    {
+        var user = _user;
+        if (user is null)
+        {
+            return;
+        }
+
+        lock (user.Gate)
+        {
+            if (!user.TryPark(delivery))
+            {
+                Queue(user, delivery);
+            }
+        }
+    }
+
+    public void BeginLogin(UserSession user) => _user = user;
+
+    /// <summary>
+    /// Queues LOGIN_ACK (with the offline messages it carries), then whatever live messages arrived while it was
+    /// being prepared, minus those it already carries.
+    /// </summary>
+    public void CompleteLogin(UserSession user, ReadOnlyMemory<byte> ack, IReadOnlyList<(long ConversationId, long Seq)> offline)
+    {
+        lock (user.Gate)
+        {
+            foreach (var (conversation, seq) in offline)
+            {
+                user.TryQueue(conversation, seq);
+            }
+
+            Enqueue(new Outbound(ack, user, DeliveredBatch: offline));
+            foreach (var delivery in user.Unpark())
+            {
+                Queue(user, delivery);
+            }
+        }
+    }
+
+    public void EndLogin() => _user = null;
+
+    /// <summary>Completes once every frame queued so far has been written, or the connection is gone.</summary>
+    public Task WhenWrittenAsync()
+    {
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _outbound.Writer.TryWrite(new Outbound(default, Written: written))
+            ? Task.WhenAny(written.Task, _writer)
+            : Task.CompletedTask;
+    }
+
+    public void Abort(string reason) => connection.Abort(new ConnectionAbortedException(reason));
+
+    public void StartWriter() => _writer = RunWriterAsync();
+
+    /// <summary>No more frames: the writer drains the queue and stops.</summary>
+    public Task CompleteWriterAsync()
+    {
+        _outbound.Writer.TryComplete();
+        return _writer;
+    }
+
+    private void Queue(UserSession user, Delivery delivery)
+    {
+        if (user.TryQueue(delivery.ConversationId, delivery.Seq))
+        {
+            Enqueue(new Outbound(delivery.Frame, user, delivery));
+        }
+    }
+
+    private void Enqueue(Outbound frame)
+    {
+        if (!_outbound.Writer.TryWrite(frame) && !_outbound.Reader.Completion.IsCompleted)
+        {
+            Abort("outgoing queue full: the client is not reading");
+        }
+    }
+
+    private async Task RunWriterAsync()
+    {
+        var output = connection.Transport.Output;
+        var reader = _outbound.Reader;
+        var batch = new List<Outbound>(64);
+        try
+        {
+            while (await reader.WaitToReadAsync())
+            {
+                while (batch.Count < 256 && reader.TryRead(out var item))
+                {
+                    if (!item.Frame.IsEmpty)
+                    {
+                        output.Write(item.Frame.Span);
+                    }
+
+                    batch.Add(item);
+                }
+
+                var flushed = await output.FlushAsync();
+                foreach (var item in batch)
+                {
+                    OnWritten(item);
+                }
+
+                batch.Clear();
+                if (flushed.IsCompleted || flushed.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or ConnectionAbortedException)
+        {
+            // The client is gone: what was not written stays beyond its cursors.
+        }
+        finally
+        {
+            _outbound.Writer.TryComplete();
+        }
+    }
+
+    private static void OnWritten(Outbound item)
+    {
+        if (item.Delivered is { } delivery)
+        {
+            item.Owner!.Written(delivery.ConversationId, delivery.Seq);
+        }
+
+        if (item.DeliveredBatch is { } batch)
+        {
+            foreach (var (conversation, seq) in batch)
+            {
+                item.Owner!.Written(conversation, seq);
+            }
+        }
+
+        item.Written?.TrySetResult();
+    }
+}

@@ -1,0 +1,124 @@
+using Chat.Domain;
+using Chat.Domain.Protocol;
+using Chat.Server.Connections;
+using Chat.Server.Hosting;
+using Chat.Server.Protocol;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace Chat.Server.Handlers;
+
+public sealed class PingHandler : IRequestHandler
+{
+    public ValueTask HandleAsync(ChatSession session, Request request, CancellationToken ct)
+    {
+        session.Send(Frames.Pong(request.Cid));
+        return ValueTask.CompletedTask;
+    }
+}
+
+public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccount> hasher) : IRequestHandler
+{
+    public async ValueTask HandleAsync(ChatSession session, Request request, CancellationToken ct)
+    {
+        if ((Validation.UserName(request.Name) ?? Validation.Password(request.Password)) is { } problem)
+        {
+            session.Send(Frames.RegAck(ErrorCode.Invalid, null, problem, request.Cid));
+            return;
+        }
+
+        var hash = hasher.HashPassword(new UserAccount(0, request.Name!, ""), request.Password!);
+        var id = await store.RegisterAsync(request.Name!, hash, ct);
+        session.Send(id is null
+            ? Frames.RegAck(ErrorCode.Invalid, null, "name is taken", request.Cid)
+            : Frames.RegAck(ErrorCode.None, id, null, request.Cid));
+    }
+}
+
+/// <summary>
+/// LOGIN: checks the password, claims the user cluster-wide, subscribes to what the user will receive, then reads
+/// what they missed, so a message stored at any moment of the login arrives either live or in LOGIN_ACK.
+/// </summary>
+public sealed class LoginHandler(
+    IChatStore store,
+    IPasswordHasher<UserAccount> hasher,
+    IPresence presence,
+    Logins logins,
+    SessionStore sessions,
+    IOptions<ChatServerOptions> options) : IRequestHandler
+{
+    public async ValueTask HandleAsync(ChatSession session, Request request, CancellationToken ct)
+    {
+        if (request.Id is not { } id || request.Password is not { } password)
+        {
+            session.Send(Frames.LoginFailed(ErrorCode.Invalid, "LOGIN needs id and password", request.Cid));
+            return;
+        }
+
+        if (session.User is not null)
+        {
+            session.Send(Frames.LoginFailed(ErrorCode.AlreadyOnline, "this connection is logged in already: send LOGINOUT first", request.Cid));
+            return;
+        }
+
+        var account = await store.FindUserAsync(id, ct);
+        if (account is null || hasher.VerifyHashedPassword(account, account.PasswordHash, password) == PasswordVerificationResult.Failed)
+        {
+            session.Send(Frames.LoginFailed(ErrorCode.Invalid, "id or password is invalid", request.Cid));
+            return;
+        }
+
+        if (await logins.BeginAsync(session, account) is not { } user)
+        {
+            session.Send(Frames.LoginFailed(ErrorCode.AlreadyOnline, "this account is online already", request.Cid));
+            return;
+        }
+
+        try
+        {
+            await AnswerAsync(session, user, request, ct);
+        }
+        catch
+        {
+            await logins.EndAsync(session);
+            throw;
+        }
+    }
+
+    private async Task AnswerAsync(ChatSession session, UserSession user, Request request, CancellationToken ct)
+    {
+        var friends = await store.FriendsAsync(user.Id, ct);
+        var groups = await store.GroupsAsync(user.Id, ct);
+        foreach (var group in groups)
+        {
+            await sessions.JoinGroupAsync(group.Id, session);
+        }
+
+        var inbox = await store.LoadInboxAsync(user.Id, options.Value.MaxOfflineMessages, ct);
+        foreach (var (conversation, cursor) in inbox.Cursors)
+        {
+            user.Start(conversation, cursor);
+        }
+
+        foreach (var group in groups)
+        {
+            user.AddGroup(group.Id, inbox.Cursors.GetValueOrDefault(ConversationId.Group(group.Id)));
+        }
+
+        var people = friends.Select(f => f.Id).Concat(groups.SelectMany(g => g.Members.Select(m => m.Id))).ToHashSet();
+        var online = await presence.OnlineAsync(people);
+        var snapshot = new LoginSnapshot(user.Id, user.Name, friends, groups, online);
+        var offline = inbox.Pending.Select(Frames.Chat).ToList();
+        var ack = Frames.LoginOk(snapshot, offline, objects: request.V >= 2, request.Cid);
+        session.CompleteLogin(user, ack, [.. inbox.Pending.Select(p => (p.Message.ConversationId, p.Seq))]);
+    }
+}
+
+public sealed class LogoutHandler(Logins logins) : IRequestHandler
+{
+    public async ValueTask HandleAsync(ChatSession session, Request request, CancellationToken ct)
+    {
+        await logins.EndAsync(session);
+        session.Done(request);
+    }
+}

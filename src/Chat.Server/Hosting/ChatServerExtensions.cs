@@ -1,0 +1,73 @@
+using System.Net;
+using Chat.Domain;
+using Chat.Domain.Protocol;
+using Chat.Persistence;
+using Chat.Server.Connections;
+using Chat.Server.Handlers;
+using Chat.Server.Routing;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace Chat.Server.Hosting;
+
+public static class ChatServerExtensions
+{
+    /// <summary>Everything one replica needs: options, Kestrel's two ports, persistence, sessions and handlers.</summary>
+    public static WebApplicationBuilder AddChatServer(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<ChatServerOptions>()
+            .BindConfiguration(ChatServerOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        var options = builder.Configuration.GetSection(ChatServerOptions.Section).Get<ChatServerOptions>() ?? new();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            var address = IPAddress.Parse(options.ListenAddress);
+            kestrel.Listen(address, options.Port, listen => listen.UseConnectionHandler<ChatConnectionHandler>());
+            kestrel.Listen(address, options.HttpPort);
+        });
+
+        builder.AddChatPersistence();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IPasswordHasher<UserAccount>, PasswordHasher<UserAccount>>();
+        services.AddOptions<PasswordHasherOptions>()
+            .Configure<IOptions<ChatServerOptions>>((hasher, chat) => hasher.IterationCount = chat.Value.PasswordIterations);
+
+        services.AddSingleton<IPresence, InProcessPresence>();
+        services.AddSingleton<IClusterBus, LocalBus>();
+        services.AddSingleton<SessionStore>();
+        services.AddSingleton<Logins>();
+        services.AddSingleton<Router>();
+        services.AddSingleton<KnownUsers>();
+        services.AddSingleton<ChatSender>();
+        services.AddSingleton<Dispatcher>();
+        services.AddScoped<ReadinessProbe>();
+        services.AddScoped<IReadinessCheck, DatabaseCheck>();
+
+        services.AddKeyedSingleton<IRequestHandler, PingHandler>(MsgId.Ping);
+        services.AddKeyedScoped<IRequestHandler, RegisterHandler>(MsgId.Reg);
+        services.AddKeyedScoped<IRequestHandler, LoginHandler>(MsgId.Login);
+        services.AddKeyedSingleton<IRequestHandler, LogoutHandler>(MsgId.LoginOut);
+        services.AddKeyedScoped<IRequestHandler, OneChatHandler>(MsgId.OneChat);
+        services.AddKeyedScoped<IRequestHandler, AddFriendHandler>(MsgId.AddFriend);
+        services.AddKeyedScoped<IRequestHandler, CreateGroupHandler>(MsgId.CreateGroup);
+        services.AddKeyedScoped<IRequestHandler, JoinGroupHandler>(MsgId.AddGroup);
+        services.AddKeyedSingleton<IRequestHandler, GroupChatHandler>(MsgId.GroupChat);
+        return builder;
+    }
+
+    /// <summary>The HTTP side: <c>/healthz</c> (the process is alive) and <c>/readyz</c> (it can serve).</summary>
+    public static WebApplication MapChatEndpoints(this WebApplication app)
+    {
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/readyz", async (ReadinessProbe probe, CancellationToken ct) =>
+        {
+            var report = await probe.CheckAsync(ct);
+            return Results.Json(report, statusCode: report.Ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        });
+        return app;
+    }
+}

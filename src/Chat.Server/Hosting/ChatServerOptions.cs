@@ -1,0 +1,41 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Chat.Server.Hosting;
+
+/// <summary>The <c>Chat</c> configuration section (environment: <c>Chat__Port</c> and so on).</summary>
+public sealed class ChatServerOptions
+{
+    public const string Section = "Chat";
+
+    /// <summary>Address both ports bind to.</summary>
+    [Required]
+    public string ListenAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>The chat TCP port; 0 picks a free one.</summary>
+    [Range(0, 65535)]
+    public int Port { get; set; } = 6000;
+
+    /// <summary>The HTTP port for health endpoints; 0 picks a free one.</summary>
+    [Range(0, 65535)]
+    public int HttpPort { get; set; } = 8080;
+
+    /// <summary>Longest frame a client may send; a longer one gets ERROR and the connection is closed.</summary>
+    [Range(256, 16 * 1024 * 1024)]
+    public int MaxFrameBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Frames a connection may have waiting to be written before it is dropped as a slow consumer.</summary>
+    [Range(16, 1_000_000)]
+    public int OutboundQueueFrames { get; set; } = 4096;
+
+    /// <summary>At most this many offline messages come in one LOGIN_ACK; the rest at the next login.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxOfflineMessages { get; set; } = 10_000;
+
+    /// <summary>PBKDF2 iterations for new password hashes.</summary>
+    [Range(10_000, 10_000_000)]
+    public int PasswordIterations { get; set; } = 100_000;
+
+    /// <summary>This replica's name in presence and logs.</summary>
+    [Required]
+    public string ReplicaId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+}

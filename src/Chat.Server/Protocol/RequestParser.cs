@@ -1,0 +1,195 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using System.Text.Unicode;
+using Chat.Domain.Protocol;
+
+namespace Chat.Server.Protocol;
+
+/// <summary>
+/// Parses one frame into a <see cref="Request"/> with <see cref="Utf8JsonReader"/> straight over the frame bytes.
+/// Unknown fields are skipped; a known field of the wrong type, malformed JSON, a non-object or invalid UTF-8 is a
+/// <see cref="RequestError"/> that still carries msgid and cid when they could be read.
+/// </summary>
+public static class RequestParser
+{
+    private const int MaxCidLength = 64;
+
+    public static bool TryParse(in ReadOnlySequence<byte> frame, [NotNullWhen(true)] out Request? request, [NotNullWhen(false)] out RequestError? error)
+    {
+        request = null;
+        if (!IsValidUtf8(frame))
+        {
+            error = new RequestError(ErrorCode.BadRequest, "frame is not valid UTF-8", null, null);
+            return false;
+        }
+
+        var fields = new Fields();
+        try
+        {
+            var reader = new Utf8JsonReader(frame, new JsonReaderOptions { MaxDepth = 16 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                error = new RequestError(ErrorCode.BadRequest, "frame must be a JSON object", null, null);
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                ReadField(ref reader, ref fields);
+            }
+
+            if (reader.Read())
+            {
+                fields.Problem ??= "unexpected data after the JSON object";
+            }
+        }
+        catch (JsonException)
+        {
+            error = new RequestError(ErrorCode.BadRequest, "malformed JSON", fields.MsgId, fields.Cid);
+            return false;
+        }
+
+        if (fields.Problem is null && fields.MsgId is null)
+        {
+            fields.Problem = "field 'msgid' is required";
+        }
+
+        if (fields.Problem is not null)
+        {
+            error = new RequestError(ErrorCode.BadRequest, fields.Problem, fields.MsgId, fields.Cid);
+            return false;
+        }
+
+        if (!Enum.IsDefined((MsgId)fields.MsgId!.Value))
+        {
+            error = new RequestError(ErrorCode.UnknownMsgId, "unknown msgid", fields.MsgId, fields.Cid);
+            return false;
+        }
+
+        error = null;
+        request = fields.ToRequest();
+        return true;
+    }
+
+    private static void ReadField(ref Utf8JsonReader reader, ref Fields f)
+    {
+        if (reader.ValueTextEquals("msgid"u8)) f.MsgId = ReadInt(ref reader, "msgid", ref f.Problem);
+        else if (reader.ValueTextEquals("id"u8)) f.Id = ReadInt(ref reader, "id", ref f.Problem);
+        else if (reader.ValueTextEquals("name"u8)) f.Name = ReadString(ref reader, "name", ref f.Problem);
+        else if (reader.ValueTextEquals("password"u8)) f.Password = ReadString(ref reader, "password", ref f.Problem);
+        else if (reader.ValueTextEquals("toid"u8)) f.ToId = ReadInt(ref reader, "toid", ref f.Problem);
+        else if (reader.ValueTextEquals("msg"u8)) f.Msg = ReadString(ref reader, "msg", ref f.Problem);
+        else if (reader.ValueTextEquals("time"u8)) f.Time = ReadString(ref reader, "time", ref f.Problem);
+        else if (reader.ValueTextEquals("friendid"u8)) f.FriendId = ReadInt(ref reader, "friendid", ref f.Problem);
+        else if (reader.ValueTextEquals("groupid"u8)) f.GroupId = ReadInt(ref reader, "groupid", ref f.Problem);
+        else if (reader.ValueTextEquals("groupname"u8)) f.GroupName = ReadString(ref reader, "groupname", ref f.Problem);
+        else if (reader.ValueTextEquals("groupdesc"u8)) f.GroupDesc = ReadString(ref reader, "groupdesc", ref f.Problem);
+        else if (reader.ValueTextEquals("cid"u8)) f.Cid = ReadCid(ref reader, ref f.Problem);
+        else if (reader.ValueTextEquals("v"u8)) f.V = ReadInt(ref reader, "v", ref f.Problem) ?? 0;
+        else
+        {
+            reader.Read();
+            reader.Skip();
+        }
+    }
+
+    private static int? ReadInt(ref Utf8JsonReader reader, string field, ref string? problem)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value))
+        {
+            return value;
+        }
+
+        reader.Skip();
+        problem ??= $"field '{field}' must be an integer";
+        return null;
+    }
+
+    private static string? ReadString(ref Utf8JsonReader reader, string field, ref string? problem)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            return reader.GetString();
+        }
+
+        reader.Skip();
+        problem ??= $"field '{field}' must be a string";
+        return null;
+    }
+
+    private static string? ReadCid(ref Utf8JsonReader reader, ref string? problem)
+    {
+        reader.Read();
+        string? cid = reader.TokenType switch
+        {
+            JsonTokenType.String => reader.GetString(),
+            JsonTokenType.Number => System.Text.Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan),
+            _ => null,
+        };
+        reader.Skip();
+        if (cid is null || cid.Length > MaxCidLength)
+        {
+            problem ??= $"field 'cid' must be a string or number of at most {MaxCidLength} characters";
+            return null;
+        }
+
+        return cid;
+    }
+
+    private static bool IsValidUtf8(in ReadOnlySequence<byte> frame)
+    {
+        if (frame.IsSingleSegment)
+        {
+            return Utf8.IsValid(frame.FirstSpan);
+        }
+
+        var copy = ArrayPool<byte>.Shared.Rent((int)frame.Length);
+        try
+        {
+            frame.CopyTo(copy);
+            return Utf8.IsValid(copy.AsSpan(0, (int)frame.Length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
+    private struct Fields
+    {
+        public string? Problem;
+        public int? MsgId;
+        public int? Id;
+        public string? Name;
+        public string? Password;
+        public int? ToId;
+        public string? Msg;
+        public string? Time;
+        public int? FriendId;
+        public int? GroupId;
+        public string? GroupName;
+        public string? GroupDesc;
+        public string? Cid;
+        public int V;
+
+        public readonly Request ToRequest() => new()
+        {
+            MsgId = (MsgId)MsgId!.Value,
+            Id = Id,
+            Name = Name,
+            Password = Password,
+            ToId = ToId,
+            Msg = Msg,
+            Time = Time,
+            FriendId = FriendId,
+            GroupId = GroupId,
+            GroupName = GroupName,
+            GroupDesc = GroupDesc,
+            Cid = Cid,
+            V = V,
+        };
+    }
+}

@@ -1,0 +1,34 @@
+using System.Collections.Concurrent;
+using Chat.Domain;
+
+namespace Chat.Server.Routing;
+
+/// <summary>
+/// Users are never deleted, so once a user id is known to exist it stays known: chat to a known user costs no
+/// query. Unknown ids are asked every time (the user may register later). Bounded.
+/// </summary>
+public sealed class KnownUsers
+{
+    private const int Capacity = 1_000_000;
+    private readonly ConcurrentDictionary<int, byte> _known = new();
+
+    public async ValueTask<bool> ExistsAsync(int userId, IChatStore store, CancellationToken ct)
+    {
+        if (_known.ContainsKey(userId))
+        {
+            return true;
+        }
+
+        if (!await store.UserExistsAsync(userId, ct))
+        {
+            return false;
+        }
+
+        if (_known.Count < Capacity)
+        {
+            _known.TryAdd(userId, 0);
+        }
+
+        return true;
+    }
+}

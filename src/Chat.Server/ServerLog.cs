@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace Chat.Server;
+
+/// <summary>Every log line the server writes. No message text, password or hash ever appears here.</summary>
+public static partial class ServerLog
+{
+    [LoggerMessage(1, LogLevel.Debug, "Connection {ConnectionId} opened from {Remote}")]
+    public static partial void ConnectionOpened(ILogger logger, string connectionId, string? remote);
+
+    [LoggerMessage(2, LogLevel.Debug, "Connection {ConnectionId} closed")]
+    public static partial void ConnectionClosed(ILogger logger, string connectionId);
+
+    [LoggerMessage(3, LogLevel.Information, "Connection {ConnectionId} sent a frame over {Limit} bytes: closing it")]
+    public static partial void FrameTooLarge(ILogger logger, string connectionId, int limit);
+
+    [LoggerMessage(4, LogLevel.Error, "Request {MsgId} on connection {ConnectionId} failed")]
+    public static partial void RequestFailed(ILogger logger, Exception exception, int msgId, string connectionId);
+
+    [LoggerMessage(5, LogLevel.Warning, "A message from user {UserId} could not be stored")]
+    public static partial void AppendFailed(ILogger logger, Exception exception, int userId);
+
+    [LoggerMessage(6, LogLevel.Error, "Connection {ConnectionId} failed")]
+    public static partial void ConnectionFailed(ILogger logger, Exception exception, string connectionId);
+
+    [LoggerMessage(7, LogLevel.Information, "Connection {ConnectionId} ended inside a frame ({Bytes} bytes without a terminator)")]
+    public static partial void TruncatedFrame(ILogger logger, string connectionId, long bytes);
+
+    [LoggerMessage(8, LogLevel.Information, "Chat replica {ReplicaId} listening for chat on {ChatEndpoint} and HTTP on {HttpEndpoint}")]
+    public static partial void Listening(ILogger logger, string replicaId, string chatEndpoint, string httpEndpoint);
+}

@@ -1,0 +1,90 @@
+using Chat.Server.Hosting;
+using Chat.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Chat.Tests.Integration;
+
+/// <summary>
+/// One chat replica running in this test process on real Kestrel sockets (free loopback ports), against a real
+/// PostgreSQL database. Built exactly as Program.cs builds it.
+/// </summary>
+public sealed class Replica : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private Replica(WebApplication app, int chatPort, int httpPort)
+    {
+        _app = app;
+        ChatPort = chatPort;
+        HttpPort = httpPort;
+    }
+
+    public int ChatPort { get; }
+
+    public int HttpPort { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<Replica> StartAsync(string connectionString, IDictionary<string, string?>? settings = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(Program).Assembly.GetName().Name,
+            EnvironmentName = "Testing",
+        });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Chat"] = connectionString,
+            ["Chat:ListenAddress"] = "127.0.0.1",
+            ["Chat:Port"] = "0",
+            ["Chat:HttpPort"] = "0",
+            ["Chat:PasswordIterations"] = "10000",
+        });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
+        builder.Logging.ClearProviders();
+        builder.AddChatServer();
+        var app = builder.Build();
+        app.MapChatEndpoints();
+        await app.StartAsync();
+
+        // Kestrel reports the bound endpoints in the order they were configured: chat, then HTTP.
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .Select(a => new Uri(a).Port)
+            .ToArray();
+        return new Replica(app, addresses[0], addresses[1]);
+    }
+
+    public Task<TestClient> ConnectAsync() => TestClient.ConnectAsync(ChatPort);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+/// <summary>A database and one replica shared by the tests of a class; each test uses users of its own.</summary>
+public sealed class ReplicaFixture : IAsyncLifetime
+{
+    public Replica Replica { get; private set; } = null!;
+
+    public string ConnectionString { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        var postgres = await PostgresServer.StartedAsync();
+        ConnectionString = await postgres.CreateDatabaseAsync("chat");
+        Replica = await Replica.StartAsync(ConnectionString);
+    }
+
+    public async Task DisposeAsync() => await Replica.DisposeAsync();
+}

@@ -1,0 +1,152 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Chat.Tests.Integration;
+
+/// <summary>
+/// A raw protocol client over real TCP for integration tests. Every receive has a deadline; absence is proven
+/// with a PING barrier (the next frame must be its PONG), never by sleeping.
+/// </summary>
+public sealed class TestClient : IAsyncDisposable
+{
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
+
+    // Raw UTF-8 on the wire, as the seed client (nlohmann::json) sends it.
+    private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private readonly TcpClient _tcp;
+    private readonly NetworkStream _stream;
+    private readonly PipeReader _reader;
+    private int _barrier;
+
+    private TestClient(TcpClient tcp)
+    {
+        _tcp = tcp;
+        _stream = tcp.GetStream();
+        _reader = PipeReader.Create(_stream);
+    }
+
+    public int Id { get; private set; }
+
+    public string Name { get; private set; } = "";
+
+    public static async Task<TestClient> ConnectAsync(int port)
+    {
+        var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", port);
+        tcp.NoDelay = true;
+        return new TestClient(tcp);
+    }
+
+    /// <summary>Registers a fresh user (unique name) on a new connection and logs it in.</summary>
+    public static async Task<TestClient> LoggedInAsync(int port, string name, int v = 0)
+    {
+        var client = await ConnectAsync(port);
+        var id = await client.RegisterAsync(name, "pw-" + name);
+        var ack = await client.LoginAsync(id, "pw-" + name, v);
+        Assert.Equal(0, (int)ack["errno"]!);
+        return client;
+    }
+
+    public static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 60)];
+
+    public Task SendAsync(object frame, string terminator = "\n") =>
+        SendRawAsync(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(frame, Json) + terminator));
+
+    public async Task SendRawAsync(byte[] bytes)
+    {
+        await _stream.WriteAsync(bytes);
+        await _stream.FlushAsync();
+    }
+
+    /// <summary>The next frame, or a <see cref="TimeoutException"/>; null when the server closed the connection.</summary>
+    public async Task<JsonObject?> ReceiveOrCloseAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? Deadline);
+        try
+        {
+            while (true)
+            {
+                var result = await _reader.ReadAsync(cts.Token);
+                var buffer = result.Buffer;
+                var newline = buffer.PositionOf((byte)'\n');
+                if (newline is { } end)
+                {
+                    var line = buffer.Slice(0, end);
+                    var json = JsonNode.Parse(Encoding.UTF8.GetString(line.ToArray()))!.AsObject();
+                    _reader.AdvanceTo(buffer.GetPosition(1, end));
+                    return json;
+                }
+
+                _reader.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted)
+                {
+                    return null;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"no frame within {timeout ?? Deadline}");
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    public async Task<JsonObject> ReceiveAsync(TimeSpan? timeout = null) =>
+        await ReceiveOrCloseAsync(timeout) ?? throw new InvalidOperationException("the server closed the connection");
+
+    /// <summary>Receives until a frame with <paramref name="msgid"/>; fails on anything else in between.</summary>
+    public async Task<JsonObject> ReceiveAsync(int msgid)
+    {
+        var frame = await ReceiveAsync();
+        Assert.True((int)frame["msgid"]! == msgid, $"expected msgid {msgid}, got {frame.ToJsonString()}");
+        return frame;
+    }
+
+    public async Task<JsonObject> RequestAsync(object frame)
+    {
+        await SendAsync(frame);
+        return await ReceiveAsync();
+    }
+
+    public async Task<int> RegisterAsync(string name, string password)
+    {
+        var ack = await RequestAsync(new { msgid = 4, name, password });
+        Assert.True((int)ack["msgid"]! == 5 && (int)ack["errno"]! == 0, ack.ToJsonString());
+        return (int)ack["id"]!;
+    }
+
+    public async Task<JsonObject> LoginAsync(int id, string password, int v = 0)
+    {
+        var ack = await RequestAsync(v == 0 ? new { msgid = 1, id, password } : new { msgid = 1, id, password, v });
+        if ((int)ack["errno"]! == 0)
+        {
+            Id = id;
+            Name = (string)ack["name"]!;
+        }
+
+        return ack;
+    }
+
+    /// <summary>Asserts that nothing else is queued for this client: the next frame is the PONG of a fresh PING.</summary>
+    public async Task AssertNothingPendingAsync()
+    {
+        var cid = $"barrier-{++_barrier}";
+        await SendAsync(new { msgid = 13, cid });
+        var frame = await ReceiveAsync();
+        Assert.True((int)frame["msgid"]! == 14 && (string?)frame["cid"] == cid, $"expected only the PONG, got {frame.ToJsonString()}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _reader.CompleteAsync();
+        _tcp.Dispose();
+    }
+}
