@@ -8,6 +8,13 @@ public sealed class ChatStore(ChatDbContext db) : IChatStore
 {
     public async Task<int?> RegisterAsync(string name, string passwordHash, CancellationToken ct)
     {
+        // Checked first so that the common refusal is not a failed INSERT (which EF logs as an error);
+        // the unique index still decides a race.
+        if (await db.Users.AnyAsync(u => u.Name == name, ct))
+        {
+            return null;
+        }
+
         var user = new UserEntity { Name = name, PasswordHash = passwordHash };
         db.Users.Add(user);
         return await TrySaveAsync(ct) ? user.Id : null;
@@ -49,6 +56,11 @@ public sealed class ChatStore(ChatDbContext db) : IChatStore
 
     public async Task<int?> CreateGroupAsync(int creatorId, string name, string description, CancellationToken ct)
     {
+        if (await db.Groups.AnyAsync(g => g.Name == name, ct))
+        {
+            return null;
+        }
+
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var group = new GroupEntity { Name = name, Description = description };
         db.Groups.Add(group);

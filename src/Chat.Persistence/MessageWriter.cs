@@ -71,6 +71,10 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
         SELECT ord, seq, conversation_id, sender_name, body, client_time, ts FROM duplicate
         """;
 
+    // Planning the statement costs more than running it for a typical batch, and knowing the arrays' lengths
+    // would not change the plan: plan it once per connection. (Reset when the connection returns to the pool.)
+    private const string SessionSql = "SET plan_cache_mode = force_generic_plan";
+
     private const int MaxAttempts = 5;
 
     /// <summary>Column lengths of the messages table (characters; a UTF-16 length never undercounts them).</summary>
@@ -272,6 +276,11 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
         {
             await DropConnectionAsync();
             _connection = await _dataSource.OpenConnectionAsync(ct);
+            await using (var setup = new NpgsqlCommand(SessionSql, _connection))
+            {
+                await setup.ExecuteNonQueryAsync(ct);
+            }
+
             _command.Connection = _connection;
             await _command.PrepareAsync(ct);
         }

@@ -15,6 +15,8 @@ public sealed class SessionStore(IClusterBus bus)
 
     public int Count => _users.Count;
 
+    public ICollection<int> UserIds() => _users.Keys;
+
     public ChatSession? Find(int userId) => _users.GetValueOrDefault(userId);
 
     public ChatSession[] GroupMembers(int groupId) => _groups.GetValueOrDefault(groupId) ?? [];

@@ -2,6 +2,7 @@ using System.Net;
 using Chat.Domain;
 using Chat.Domain.Protocol;
 using Chat.Persistence;
+using Chat.Server.Cluster;
 using Chat.Server.Connections;
 using Chat.Server.Handlers;
 using Chat.Server.Routing;
@@ -36,8 +37,7 @@ public static class ChatServerExtensions
         services.AddOptions<PasswordHasherOptions>()
             .Configure<IOptions<ChatServerOptions>>((hasher, chat) => hasher.IterationCount = chat.Value.PasswordIterations);
 
-        services.AddSingleton<IPresence, InProcessPresence>();
-        services.AddSingleton<IClusterBus, LocalBus>();
+        services.AddChatCluster(builder.Configuration.GetConnectionString("Redis"));
         services.AddSingleton<SessionStore>();
         services.AddSingleton<Logins>();
         services.AddSingleton<Router>();

@@ -35,6 +35,10 @@ public sealed class ChatServerOptions
     [Range(10_000, 10_000_000)]
     public int PasswordIterations { get; set; } = 100_000;
 
+    /// <summary>How long a replica's claim on an online user lives without refresh (refreshed every third of it).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan PresenceTtl { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>This replica's name in presence and logs.</summary>
     [Required]
     public string ReplicaId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";

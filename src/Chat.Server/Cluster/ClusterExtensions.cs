@@ -1,0 +1,64 @@
+using Chat.Domain;
+using Chat.Server.Connections;
+using Chat.Server.Hosting;
+using Chat.Server.Routing;
+using StackExchange.Redis;
+
+namespace Chat.Server.Cluster;
+
+public static class ClusterExtensions
+{
+    /// <summary>
+    /// With <c>ConnectionStrings:Redis</c>: Redis bus and presence, and Redis in <c>/readyz</c>. Without it: a single
+    /// node with in-process presence and no bus.
+    /// </summary>
+    public static IServiceCollection AddChatCluster(this IServiceCollection services, string? redisConnectionString)
+    {
+        if (string.IsNullOrWhiteSpace(redisConnectionString))
+        {
+            services.AddSingleton<IPresence, InProcessPresence>();
+            services.AddSingleton<IClusterBus, LocalBus>();
+            return services;
+        }
+
+        services.AddSingleton(sp => Connect(redisConnectionString, sp.GetRequiredService<ILogger<RedisBus>>()));
+        services.AddSingleton<IClusterBus, RedisBus>();
+        services.AddSingleton<RedisPresence>();
+        services.AddSingleton<IPresence>(sp => sp.GetRequiredService<RedisPresence>());
+        services.AddHostedService(sp => sp.GetRequiredService<RedisPresence>());
+        services.AddScoped<IReadinessCheck, RedisCheck>();
+        return services;
+    }
+
+    private static ConnectionMultiplexer Connect(string connectionString, ILogger log)
+    {
+        var options = ConfigurationOptions.Parse(connectionString);
+        options.AbortOnConnectFail = false; // start even while Redis is away, and keep reconnecting
+        options.ConnectRetry = 3;
+        options.ConnectTimeout = 2000;
+        options.SyncTimeout = 2000;
+        options.KeepAlive = 5;
+        var redis = ConnectionMultiplexer.Connect(options);
+        redis.ConnectionFailed += (_, e) => ClusterLog.ConnectionLost(log, e.FailureType.ToString());
+        redis.ConnectionRestored += (_, _) => ClusterLog.ConnectionRestored(log);
+        return redis;
+    }
+}
+
+/// <summary>Redis answers on both the command and the subscription connection.</summary>
+public sealed class RedisCheck(ConnectionMultiplexer redis) : IReadinessCheck
+{
+    public string Name => "redis";
+
+    public async Task<string?> ProblemAsync(CancellationToken ct)
+    {
+        if (!redis.IsConnected)
+        {
+            return "not connected";
+        }
+
+        await redis.GetDatabase().PingAsync();
+        await redis.GetSubscriber().PingAsync();
+        return null;
+    }
+}

@@ -1,0 +1,40 @@
+using Chat.Tests.Infrastructure;
+using Chat.Tests.Integration;
+
+namespace Chat.Tests.Cluster;
+
+/// <summary>
+/// Two replicas sharing one PostgreSQL database and one Redis, with a real nginx in front of both, as in
+/// production. Each test class gets its own.
+/// </summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public RedisServer Redis { get; private set; } = null!;
+
+    public Replica A { get; private set; } = null!;
+
+    public Replica B { get; private set; } = null!;
+
+    public NginxServer Nginx { get; private set; } = null!;
+
+    public string Database { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        var postgres = await PostgresServer.StartedAsync();
+        Database = await postgres.CreateDatabaseAsync("cluster");
+        Redis = await RedisServer.StartNewAsync();
+        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = Redis.ConnectionString, ["Chat:PresenceTtl"] = "00:00:03" };
+        A = await Replica.StartAsync(Database, settings);
+        B = await Replica.StartAsync(Database, settings);
+        Nginx = await NginxServer.StartNewAsync([A.ChatPort, B.ChatPort]);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Nginx.DisposeAsync();
+        await A.DisposeAsync();
+        await B.DisposeAsync();
+        await Redis.DisposeAsync();
+    }
+}

@@ -1,0 +1,142 @@
+using System.Text.Json.Nodes;
+using Chat.Tests.Infrastructure;
+using Chat.Tests.Integration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Chat.Tests.Cluster;
+
+public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<ClusterFixture>
+{
+    [Fact]
+    public async Task One_to_one_chat_crosses_replicas_both_ways()
+    {
+        await using var alice = await TestClient.LoggedInAsync(cluster.A.ChatPort, TestClient.Unique("alice"));
+        await using var bob = await TestClient.LoggedInAsync(cluster.B.ChatPort, TestClient.Unique("bob"));
+
+        await alice.SendAsync(new { msgid = 6, toid = bob.Id, msg = "A to B" });
+        var atBob = await bob.ReceiveAsync(6);
+        await bob.SendAsync(new { msgid = 6, toid = alice.Id, msg = "B to A" });
+        var atAlice = await alice.ReceiveAsync(6);
+
+        Assert.Equal(("A to B", alice.Id, 1L), ((string)atBob["msg"]!, (int)atBob["id"]!, (long)atBob["seq"]!));
+        Assert.Equal(("B to A", bob.Id, 2L), ((string)atAlice["msg"]!, (int)atAlice["id"]!, (long)atAlice["seq"]!));
+    }
+
+    [Fact]
+    public async Task Group_chat_reaches_members_on_both_replicas_once_each()
+    {
+        await using var alice = await TestClient.LoggedInAsync(cluster.A.ChatPort, TestClient.Unique("alice"));
+        await using var bob = await TestClient.LoggedInAsync(cluster.B.ChatPort, TestClient.Unique("bob"));
+        await using var carol = await TestClient.LoggedInAsync(cluster.B.ChatPort, TestClient.Unique("carol"));
+        await using var dan = await TestClient.LoggedInAsync(cluster.A.ChatPort, TestClient.Unique("dan"));
+        var created = await alice.RequestAsync(new { msgid = 8, groupname = TestClient.Unique("g"), cid = "c" });
+        var groupId = (int)created["groupid"]!;
+        foreach (var member in new[] { bob, carol, dan })
+        {
+            Assert.Equal(0, (int)(await member.RequestAsync(new { msgid = 9, groupid = groupId, cid = "j" }))["errno"]!);
+        }
+
+        await alice.SendAsync(new { msgid = 10, groupid = groupId, msg = "to everyone" });
+
+        foreach (var member in new[] { bob, carol, dan })
+        {
+            Assert.Equal("to everyone", (string)(await member.ReceiveAsync(10))["msg"]!);
+            await member.AssertNothingPendingAsync();
+        }
+
+        await alice.AssertNothingPendingAsync();
+    }
+
+    [Fact]
+    public async Task A_second_login_on_the_other_replica_is_refused()
+    {
+        var name = TestClient.Unique("erin");
+        await using var first = await TestClient.LoggedInAsync(cluster.A.ChatPort, name);
+        await using var second = await TestClient.ConnectAsync(cluster.B.ChatPort);
+
+        var ack = await second.LoginAsync(first.Id, "pw-" + name);
+
+        Assert.Equal(2, (int)ack["errno"]!);
+    }
+
+    [Fact]
+    public async Task A_message_to_a_user_who_logged_out_on_the_other_replica_arrives_at_next_login()
+    {
+        var bobName = TestClient.Unique("bob");
+        await using var alice = await TestClient.LoggedInAsync(cluster.A.ChatPort, TestClient.Unique("alice"));
+        await using var bob = await TestClient.LoggedInAsync(cluster.B.ChatPort, bobName);
+        await bob.SendAsync(new { msgid = 3, cid = "bye" });
+        await bob.ReceiveAsync(11);
+
+        var ack = await alice.RequestAsync(new { msgid = 6, toid = bob.Id, msg = "while you were out", cid = "m" });
+        Assert.Equal(0, (int)ack["errno"]!);
+
+        var login = await bob.LoginAsync(bob.Id, "pw-" + bobName);
+        var offline = JsonNode.Parse((string)login["offlinemsg"]!.AsArray().Single()!)!;
+        Assert.Equal("while you were out", (string)offline["msg"]!);
+    }
+
+    [Fact]
+    public async Task Friend_state_comes_from_cluster_presence()
+    {
+        var aliceName = TestClient.Unique("alice");
+        await using var alice = await TestClient.LoggedInAsync(cluster.A.ChatPort, aliceName);
+        await using var bob = await TestClient.LoggedInAsync(cluster.B.ChatPort, TestClient.Unique("bob"));
+        await alice.RequestAsync(new { msgid = 7, friendid = bob.Id, cid = "f" });
+        await alice.SendAsync(new { msgid = 3 });
+
+        var login = await alice.LoginAsync(alice.Id, "pw-" + aliceName);
+
+        var friend = JsonNode.Parse((string)login["friends"]!.AsArray().Single()!)!;
+        Assert.Equal("online", (string)friend["state"]!);
+    }
+
+    [Fact]
+    public async Task Through_nginx_users_on_different_replicas_talk()
+    {
+        await using var alice = await TestClient.LoggedInAsync(cluster.Nginx.Port, TestClient.Unique("alice"));
+        await using var bob = await TestClient.LoggedInAsync(cluster.Nginx.Port, TestClient.Unique("bob"));
+
+        await alice.SendAsync(new { msgid = 6, toid = bob.Id, msg = "via nginx" });
+
+        Assert.Equal("via nginx", (string)(await bob.ReceiveAsync(6))["msg"]!);
+    }
+
+    [Fact]
+    public async Task Nginx_spreads_connections_over_both_replicas()
+    {
+        var sessions = new List<TestClient>();
+        try
+        {
+            for (var i = 0; i < 6; i++)
+            {
+                sessions.Add(await TestClient.LoggedInAsync(cluster.Nginx.Port, TestClient.Unique("n")));
+            }
+
+            var onA = cluster.A.Services.GetRequiredService<Chat.Server.Connections.SessionStore>();
+            var onB = cluster.B.Services.GetRequiredService<Chat.Server.Connections.SessionStore>();
+            Assert.True(sessions.All(s => onA.Find(s.Id) is not null || onB.Find(s.Id) is not null));
+            Assert.Contains(sessions, s => onA.Find(s.Id) is not null);
+            Assert.Contains(sessions, s => onB.Find(s.Id) is not null);
+        }
+        finally
+        {
+            foreach (var session in sessions)
+            {
+                await session.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Readyz_reports_postgres_and_redis()
+    {
+        using var http = new HttpClient();
+        var ready = JsonNode.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{cluster.A.HttpPort}/readyz")))!;
+        var health = await http.GetStringAsync(new Uri($"http://127.0.0.1:{cluster.A.HttpPort}/healthz"));
+
+        Assert.True((bool)ready["ready"]!);
+        Assert.Equal(("ok", "ok"), ((string)ready["checks"]!["postgres"]!, (string)ready["checks"]!["redis"]!));
+        Assert.Equal("ok", health);
+    }
+}

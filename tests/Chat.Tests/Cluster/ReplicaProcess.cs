@@ -1,0 +1,95 @@
+using System.Globalization;
+using Chat.Tests.Infrastructure;
+
+namespace Chat.Tests.Cluster;
+
+/// <summary>
+/// A replica in its own process (the built Chat.Server.dll run by dotnet), for tests that kill it. Configured
+/// through command-line configuration keys, exactly as an operator would.
+/// </summary>
+public sealed class ReplicaProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private readonly ChildProcess _process;
+
+    private ReplicaProcess(ChildProcess process, int chatPort, int httpPort)
+    {
+        _process = process;
+        ChatPort = chatPort;
+        HttpPort = httpPort;
+    }
+
+    public int ChatPort { get; }
+
+    public int HttpPort { get; }
+
+    public int ProcessId => _process.Id;
+
+    public static async Task<ReplicaProcess> StartAsync(string database, string redis, IDictionary<string, string>? settings = null)
+    {
+        var chatPort = FreePort.Next();
+        var httpPort = FreePort.Next();
+        var arguments = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Chat"] = database,
+            ["ConnectionStrings:Redis"] = redis,
+            ["Chat:ListenAddress"] = "127.0.0.1",
+            ["Chat:Port"] = chatPort.ToString(CultureInfo.InvariantCulture),
+            ["Chat:HttpPort"] = httpPort.ToString(CultureInfo.InvariantCulture),
+            ["Chat:PasswordIterations"] = "10000",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            arguments[key] = value;
+        }
+
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var process = ChildProcess.Start(
+            dotnet,
+            [Path.Combine(AppContext.BaseDirectory, "Chat.Server.dll"), .. arguments.Select(a => $"--{a.Key}={a.Value}")]);
+        var replica = new ReplicaProcess(process, chatPort, httpPort);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        await Wait.UntilAsync(async () =>
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"replica exited with {process.ExitCode}:\n{process.Output}");
+            }
+
+            return await replica.IsReadyAsync(http);
+        }, StartTimeout, $"replica on port {chatPort} becomes ready");
+        return replica;
+    }
+
+    public async Task<bool> IsReadyAsync(HttpClient http)
+    {
+        try
+        {
+            using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{HttpPort}/readyz"));
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+        catch (TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>SIGKILL: no drain, no presence release, nothing flushed.</summary>
+    public void KillHard() => _process.Kill(entireProcessTree: false);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        _process.Dispose();
+    }
+}
