@@ -6,6 +6,7 @@ public static class Validation
     public const int MaxNameLength = 64;
     public const int MaxPasswordLength = 128;
     public const int MaxGroupDescriptionLength = 512;
+    public const int MaxClientTimeLength = 64;
 
     public static string? UserName(string? name) => Name(name, "name");
 
@@ -21,7 +22,37 @@ public static class Validation
     public static string? GroupDescription(string? description) =>
         description is { Length: > MaxGroupDescriptionLength }
             ? $"groupdesc must be at most {MaxGroupDescriptionLength} characters"
-            : null;
+            : Storable(description, "groupdesc");
+
+    /// <summary>A chat text and the seed's free-text time field.</summary>
+    public static string? ChatMessage(string text, string? clientTime) =>
+        Storable(text, "msg")
+        ?? (clientTime is { Length: > MaxClientTimeLength } ? $"time must be at most {MaxClientTimeLength} characters" : null)
+        ?? Storable(clientTime, "time");
+
+    /// <summary>Text a database can hold: no NUL, and no half of a surrogate pair (JSON can spell both).</summary>
+    private static string? Storable(string? text, string field)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '\0' || (char.IsSurrogate(text[i]) && !char.IsSurrogatePair(text, i)))
+            {
+                return $"{field} must not contain NUL or unpaired surrogates";
+            }
+
+            if (char.IsHighSurrogate(text[i]))
+            {
+                i++;
+            }
+        }
+
+        return null;
+    }
 
     private static string? Name(string? name, string field)
     {
@@ -40,6 +71,6 @@ public static class Validation
             return $"{field} must not start or end with white space";
         }
 
-        return name.Any(char.IsControl) ? $"{field} must not contain control characters" : null;
+        return name.Any(char.IsControl) ? $"{field} must not contain control characters" : Storable(name, field);
     }
 }

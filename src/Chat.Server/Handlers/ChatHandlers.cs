@@ -17,6 +17,12 @@ public sealed class OneChatHandler(IChatStore store, KnownUsers knownUsers, Chat
             return;
         }
 
+        if (Validation.ChatMessage(request.Msg, request.Time) is { } problem)
+        {
+            session.Fail(request, ErrorCode.BadRequest, problem);
+            return;
+        }
+
         if (!await knownUsers.ExistsAsync(toId, store, ct))
         {
             session.Fail(request, ErrorCode.NotFound, $"no user {toId}");
@@ -35,6 +41,10 @@ public sealed class GroupChatHandler(ChatSender sender) : IRequestHandler
         if (request.GroupId is not { } groupId || request.Msg is null)
         {
             session.Fail(request, ErrorCode.BadRequest, "GROUP_CHAT needs groupid and msg");
+        }
+        else if (Validation.ChatMessage(request.Msg, request.Time) is { } problem)
+        {
+            session.Fail(request, ErrorCode.BadRequest, problem);
         }
         else if (!user.IsMember(groupId))
         {

@@ -110,14 +110,23 @@ public static class RequestParser
     private static string? ReadString(ref Utf8JsonReader reader, string field, ref string? problem)
     {
         reader.Read();
-        if (reader.TokenType == JsonTokenType.String)
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            reader.Skip();
+            problem ??= $"field '{field}' must be a string";
+            return null;
+        }
+
+        try
         {
             return reader.GetString();
         }
-
-        reader.Skip();
-        problem ??= $"field '{field}' must be a string";
-        return null;
+        catch (InvalidOperationException)
+        {
+            // An escape such as \ud800 that is half of a surrogate pair: no text can hold it.
+            problem ??= $"field '{field}' must not contain unpaired surrogates";
+            return null;
+        }
     }
 
     private static string? ReadCid(ref Utf8JsonReader reader, ref string? problem)
@@ -125,7 +134,7 @@ public static class RequestParser
         reader.Read();
         string? cid = reader.TokenType switch
         {
-            JsonTokenType.String => reader.GetString(),
+            JsonTokenType.String => ReadCidText(ref reader),
             JsonTokenType.Number => System.Text.Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan),
             _ => null,
         };
@@ -137,6 +146,18 @@ public static class RequestParser
         }
 
         return cid;
+    }
+
+    private static string? ReadCidText(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static bool IsValidUtf8(in ReadOnlySequence<byte> frame)

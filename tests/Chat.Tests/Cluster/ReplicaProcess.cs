@@ -47,7 +47,8 @@ public sealed class ReplicaProcess : IAsyncDisposable
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
         var process = ChildProcess.Start(
             dotnet,
-            [Path.Combine(AppContext.BaseDirectory, "Chat.Server.dll"), .. arguments.Select(a => $"--{a.Key}={a.Value}")]);
+            [Path.Combine(AppContext.BaseDirectory, "Chat.Server.dll"), .. arguments.Select(a => $"--{a.Key}={a.Value}")],
+            orphanCleanup: pid => $"kill -KILL {pid}");
         var replica = new ReplicaProcess(process, chatPort, httpPort);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         await Wait.UntilAsync(async () =>

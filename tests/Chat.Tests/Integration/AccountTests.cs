@@ -67,7 +67,10 @@ public sealed class AccountTests(ReplicaFixture fixture) : IClassFixture<Replica
         var empty = await client.RequestAsync(new { msgid = 4, name = "", password = "pw" });
         var control = await client.RequestAsync(new { msgid = 4, name = "a\u0001b", password = "pw" });
         var noPassword = await client.RequestAsync(new { msgid = 4, name = TestClient.Unique("erin") });
+        await client.SendRawAsync("{\"msgid\":4,\"name\":\"half \\ud800\",\"password\":\"p\"}\n"u8.ToArray());
+        var surrogate = await client.ReceiveAsync();
 
+        Assert.Equal((12, 4, 4), ((int)surrogate["msgid"]!, (int)surrogate["errno"]!, (int)surrogate["req"]!));
         foreach (var ack in new[] { taken, empty, control, noPassword })
         {
             Assert.Equal(5, (int)ack["msgid"]!);

@@ -22,6 +22,9 @@ public sealed class BadInputTests(ReplicaFixture fixture) : IClassFixture<Replic
         { "{\"msgid\":9,\"groupid\":[1]}\n", 4, "field 'groupid' must be an integer" },
         { "{\"msgid\":13,\"cid\":{\"a\":1}}\n", 4, "field 'cid' must be a string or number of at most 64 characters" },
         { "{\"msgid\":6,\n", 4, "malformed JSON" },
+        { "{\"msgid\":6,\"toid\":1,\"msg\":\"a\\u0000b\"}\n", 4, "msg must not contain NUL or unpaired surrogates" },
+        { "{\"msgid\":6,\"toid\":1,\"msg\":\"\\ud800\"}\n", 4, "field 'msg' must not contain unpaired surrogates" },
+        { "{\"msgid\":10,\"groupid\":1,\"msg\":\"x\",\"time\":\"\\udc00\"}\n", 4, "field 'time' must not contain unpaired surrogates" },
     };
 
     [Theory]

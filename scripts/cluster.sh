@@ -1,0 +1,425 @@
+#!/usr/bin/env bash
+# A local chat cluster without Docker: PostgreSQL, Redis, two chat replicas and nginx in front of them,
+# the same topology as docker-compose.yml, run from Debian packages.
+#
+#   scripts/cluster.sh up              start whatever is not running yet, wait until it is ready
+#   scripts/cluster.sh status          what runs, on which pid and port, and both replicas' /readyz
+#   scripts/cluster.sh down [--purge]  stop what `up` started; --purge also deletes data and logs
+#
+# Everything (data, logs, pid files, the published server, the generated nginx config) lives in .cluster/
+# at the repository root. Ports, all on 127.0.0.1, can be moved with environment variables:
+#   CHAT_NGINX_PORT (8000)  CHAT_PORT_1 (6000)  CHAT_HTTP_PORT_1 (8081)  CHAT_PORT_2 (6002)
+#   CHAT_HTTP_PORT_2 (8082)  CHAT_PG_PORT (5433)  CHAT_REDIS_PORT (6380)
+# PostgreSQL and Redis get non-default ports so that a system-wide instance on 5432/6379 does not clash.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+state="$repo_root/.cluster"
+
+nginx_port="${CHAT_NGINX_PORT:-8000}"
+chat_port_1="${CHAT_PORT_1:-6000}"
+http_port_1="${CHAT_HTTP_PORT_1:-8081}"
+chat_port_2="${CHAT_PORT_2:-6002}"
+http_port_2="${CHAT_HTTP_PORT_2:-8082}"
+pg_port="${CHAT_PG_PORT:-5433}"
+redis_port="${CHAT_REDIS_PORT:-6380}"
+
+ready_timeout=60
+stop_timeout=15
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# runuser, nginx and redis-server live in sbin, which a non-login root shell may not have on PATH.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+
+is_root() { [[ "$(id -u)" == 0 ]]; }
+die() { echo "cluster: $*" >&2; exit 1; }
+note() { echo "cluster: $*"; }
+
+# ---------------------------------------------------------------------------------------------------------
+# Processes and ports
+# ---------------------------------------------------------------------------------------------------------
+
+# live_pid PIDFILE PATTERN: the pid in PIDFILE if that process is alive and its command line matches
+# PATTERN. The match keeps `down` from signalling an unrelated process that inherited a stale pid (reboot).
+live_pid() {
+    local pid
+    [[ -r "$1" ]] || return 1
+    pid="$(head -n 1 "$1" 2> /dev/null | tr -dc '0-9')"
+    [[ -n "$pid" ]] && kill -0 "$pid" 2> /dev/null || return 1
+    tr '\0' ' ' < "/proc/$pid/cmdline" 2> /dev/null | grep -q -- "$2" || return 1
+    echo "$pid"
+}
+
+port_open() { timeout 1 bash -c ": < /dev/tcp/127.0.0.1/$1" 2> /dev/null; }
+
+# http_get PORT PATH: prints "STATUS BODY"; curl when installed, else a bare HTTP/1.0 request over bash's
+# /dev/tcp (a fresh Debian has no curl).
+http_get() {
+    if command -v curl > /dev/null; then
+        local out
+        out="$(curl -s --max-time 2 -w '\n%{http_code}' "http://127.0.0.1:$1$2" 2> /dev/null)" || true
+        echo "${out##*$'\n'} ${out%$'\n'*}"
+        return
+    fi
+    timeout 2 bash -c '
+        exec 3<> "/dev/tcp/127.0.0.1/$1" || exit 0
+        printf "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n" "$2" >&3
+        response="$(cat <&3)"
+        status="${response#* }"; status="${status%% *}"
+        body="${response#*$'"'\r\n\r\n'"'}"
+        echo "$status $body"' _ "$1" "$2" 2> /dev/null || echo "000 "
+}
+
+readyz_status() { local r; r="$(http_get "$1" /readyz)"; echo "${r%% *}"; }
+
+# stop PIDFILE PATTERN NAME [SIGNAL] [LAST_SIGNAL]: signal, wait up to $stop_timeout s, then LAST_SIGNAL.
+stop() {
+    local pid deadline
+    pid="$(live_pid "$1" "$2")" || { note "$3: not running"; return 0; }
+    kill -"${4:-TERM}" "$pid" 2> /dev/null || true
+    deadline=$((SECONDS + stop_timeout))
+    while kill -0 "$pid" 2> /dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    if kill -0 "$pid" 2> /dev/null; then
+        note "$3 (pid $pid) still running after ${stop_timeout}s: sending ${5:-KILL}"
+        kill -"${5:-KILL}" "$pid" 2> /dev/null || true
+    fi
+    note "$3 (pid $pid) stopped"
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Packages
+# ---------------------------------------------------------------------------------------------------------
+
+pg_bin() {
+    local dir
+    dir="$(compgen -G '/usr/lib/postgresql/*/bin/initdb' | sort -V | tail -n 1)"
+    [[ -n "$dir" ]] && dirname "$dir"
+}
+
+stream_module() { [[ -f /usr/lib/nginx/modules/ngx_stream_module.so ]]; }
+
+have_nginx_stream() {
+    command -v nginx > /dev/null || return 1
+    stream_module && return 0
+    [[ "$(nginx -V 2>&1)" =~ --with-stream( |$) ]]
+}
+
+ensure_packages() {
+    local missing=()
+    [[ -n "$(pg_bin)" ]] || missing+=(postgresql)
+    command -v redis-server > /dev/null || missing+=(redis-server)
+    command -v nginx > /dev/null || missing+=(nginx-light)
+    have_nginx_stream || missing+=(libnginx-mod-stream)
+    ((${#missing[@]} == 0)) && return 0
+
+    local install=(apt-get install -y --no-install-recommends "${missing[@]}")
+    if ! is_root; then
+        echo "Missing: ${missing[*]}. Install them with:" >&2
+        echo "  sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive ${install[*]}" >&2
+        exit 1
+    fi
+    note "installing ${missing[*]}"
+    # The packages would start their own system-wide services (PostgreSQL 5432, Redis 6379, nginx 80) that
+    # this cluster never uses, and a taken port 80 would fail the install. Debian's policy-rc.d hook forbids
+    # service starts during the install; an existing hook (Docker images ship one) is left as it is.
+    local policy=""
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        policy=/usr/sbin/policy-rc.d
+        printf '#!/bin/sh\nexit 101\n' > "$policy"
+        chmod 755 "$policy"
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive "${install[@]}"
+    if [[ -n "$policy" ]]; then rm -f "$policy"; trap - EXIT; fi
+
+    [[ -n "$(pg_bin)" ]] && command -v redis-server > /dev/null && have_nginx_stream \
+        || die "still missing packages after apt-get install"
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# PostgreSQL
+# ---------------------------------------------------------------------------------------------------------
+# PostgreSQL refuses to run as root, so as root its files belong to the postgres OS user and its commands
+# run as that user. Its data dir is .cluster/pg unless the postgres user cannot reach into the repository
+# (e.g. a checkout under /root): then the data lives under /var/lib/chat-cluster and .cluster/pg links there.
+
+pg_dir="$state/pg"
+pg_pidfile="$pg_dir/data/postmaster.pid"
+
+as_pg() {
+    if is_root; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
+}
+
+pg_psql() {
+    as_pg "$(pg_bin)/psql" -X -q -v ON_ERROR_STOP=1 -h "$pg_dir/run" -p "$pg_port" -d postgres "$@"
+}
+
+prepare_pg_dir() {
+    [[ -e "$pg_dir" ]] && return 0
+    if is_root && ! runuser -u postgres -- test -x "$state" 2> /dev/null; then
+        local outside
+        outside="/var/lib/chat-cluster/$(printf '%s' "$repo_root" | md5sum | cut -c1-12)"
+        mkdir -p "$outside"
+        ln -s "$outside" "$pg_dir"
+        note "postgres cannot reach $state; PostgreSQL data lives in $outside"
+    else
+        mkdir -p "$pg_dir"
+    fi
+    mkdir -p "$pg_dir/run"
+    if is_root; then chown -R postgres: "$pg_dir/"; fi
+}
+
+start_postgres() {
+    local pid bin
+    if pid="$(live_pid "$pg_pidfile" postgres)"; then
+        note "postgres: already running (pid $pid)"
+    else
+        prepare_pg_dir
+        bin="$(pg_bin)"
+        # The socket path has a hard limit of about 107 bytes in the kernel.
+        ((${#pg_dir} + 25 < 107)) || die "path too long for PostgreSQL's socket: $pg_dir/run"
+        port_open "$pg_port" && die "port $pg_port is taken by another process: set CHAT_PG_PORT"
+        if [[ ! -f "$pg_dir/data/PG_VERSION" ]]; then
+            note "postgres: initdb in $pg_dir/data"
+            # Peer auth on the socket (for this script), passwords over TCP (for the replicas, as in compose).
+            as_pg "$bin/initdb" -D "$pg_dir/data" -U postgres --auth-local=peer --auth-host=scram-sha-256 \
+                -E UTF8 --locale=C.UTF-8 > "$pg_dir/initdb.log" 2>&1 \
+                || die "initdb failed, see $pg_dir/initdb.log"
+        fi
+        # Ports and sockets on the command line, not in postgresql.conf, so CHAT_PG_PORT applies every time.
+        as_pg "$bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w -t "$ready_timeout" \
+            -o "-p $pg_port -c listen_addresses=127.0.0.1 -k $pg_dir/run" start > /dev/null \
+            || die "PostgreSQL did not start, see $pg_dir/postgres.log"
+        note "postgres: started (pid $(live_pid "$pg_pidfile" postgres)) on 127.0.0.1:$pg_port"
+    fi
+
+    # The server applies its migrations but does not create its database or role.
+    if [[ -z "$(pg_psql -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'chat'")" ]]; then
+        pg_psql -c "CREATE ROLE chat LOGIN PASSWORD 'chat'"
+    fi
+    if [[ -z "$(pg_psql -tAc "SELECT 1 FROM pg_database WHERE datname = 'chat'")" ]]; then
+        pg_psql -c "CREATE DATABASE chat OWNER chat"
+        note "postgres: created database chat"
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Redis
+# ---------------------------------------------------------------------------------------------------------
+redis_pidfile="$state/redis.pid"
+
+start_redis() {
+    local pid
+    if pid="$(live_pid "$redis_pidfile" redis-server)"; then
+        note "redis: already running (pid $pid)"
+        return 0
+    fi
+    port_open "$redis_port" && die "port $redis_port is taken by another process: set CHAT_REDIS_PORT"
+    mkdir -p "$state/redis"
+    # Redis holds only presence (TTL-bound, rebuilt by the replicas) and pub/sub: nothing worth saving.
+    redis-server --bind 127.0.0.1 --port "$redis_port" --daemonize yes --pidfile "$redis_pidfile" \
+        --logfile "$state/redis.log" --dir "$state/redis" --save "" --appendonly no
+    # --daemonize returns before the pid file is written.
+    local deadline=$((SECONDS + 10))
+    until pid="$(live_pid "$redis_pidfile" redis-server)"; do
+        ((SECONDS < deadline)) || die "Redis did not start, see $state/redis.log"
+        sleep 0.1
+    done
+    note "redis: started (pid $pid) on 127.0.0.1:$redis_port"
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Chat replicas
+# ---------------------------------------------------------------------------------------------------------
+app_dir="$state/app"
+
+replica_pid() { live_pid "$state/chat$1.pid" Chat.Server.dll; }
+
+build_server() {
+    command -v dotnet > /dev/null || die "dotnet not found: install the .NET 10 SDK (https://dot.net)"
+    local dll="$app_dir/Chat.Server.dll" newer
+    if [[ -f "$dll" ]]; then
+        newer="$(find "$repo_root/src" "$repo_root"/Directory.*.props \
+            \( -name bin -o -name obj \) -prune -o -type f -newer "$dll" -print -quit)"
+        [[ -z "$newer" ]] && return 0
+        # Overwriting the assemblies of a running process can crash it; the new build waits for `down`.
+        if replica_pid 1 > /dev/null || replica_pid 2 > /dev/null; then
+            note "server: sources changed ($newer) but a replica is running; 'down' then 'up' to rebuild"
+            return 0
+        fi
+    fi
+    note "server: dotnet publish src/Chat.Server -> $app_dir"
+    # Publish beside the old build and swap, so a failed build leaves the previous one intact.
+    rm -rf "$app_dir.new"
+    dotnet publish "$repo_root/src/Chat.Server" -c Release -o "$app_dir.new" > "$state/build.log" 2>&1 \
+        || { tail -n 30 "$state/build.log" >&2; die "build failed, see $state/build.log"; }
+    rm -rf "$app_dir"
+    mv "$app_dir.new" "$app_dir"
+}
+
+# start_replica N CHAT_PORT HTTP_PORT
+start_replica() {
+    local n="$1" pid
+    if pid="$(replica_pid "$n")"; then
+        note "chat$n: already running (pid $pid)"
+        return 0
+    fi
+    port_open "$2" && die "port $2 is taken by another process: set CHAT_PORT_$n"
+    port_open "$3" && die "port $3 is taken by another process: set CHAT_HTTP_PORT_$n"
+    # setsid: its own session, so closing the terminal or Ctrl-C after `up` does not stop it. The inner shell
+    # writes its own pid then execs dotnet, so the pid file holds the server's pid however setsid forks.
+    ConnectionStrings__Chat="Host=127.0.0.1;Port=$pg_port;Username=chat;Password=chat;Database=chat" \
+    ConnectionStrings__Redis="127.0.0.1:$redis_port" \
+    Chat__ReplicaId="chat$n" Chat__ListenAddress=127.0.0.1 Chat__Port="$2" Chat__HttpPort="$3" \
+        setsid bash -c 'echo $$ > "$1"; exec dotnet "$2"' _ "$state/chat$n.pid" "$app_dir/Chat.Server.dll" \
+        < /dev/null >> "$state/chat$n.log" 2>&1 &
+    note "chat$n: starting on 127.0.0.1:$2 (http $3), log $state/chat$n.log"
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# nginx
+# ---------------------------------------------------------------------------------------------------------
+nginx_pidfile="$state/nginx.pid"
+nginx_conf="$state/nginx.conf"
+
+# The container config (nginx.conf) is the one source of the stream settings; only its addresses, paths and
+# Debian's dynamic stream module differ here.
+generate_nginx_conf() {
+    {
+        if stream_module; then echo "load_module /usr/lib/nginx/modules/ngx_stream_module.so;"; fi
+        sed -e "s|^error_log .*;|error_log $state/nginx-error.log notice;|" \
+            -e "s|^pid .*;|pid $nginx_pidfile;|" \
+            -e "s|access_log /dev/stdout|access_log $state/nginx-access.log|" \
+            -e "s|server chat1:6000|server 127.0.0.1:$chat_port_1|" \
+            -e "s|server chat2:6000|server 127.0.0.1:$chat_port_2|" \
+            -e "s|listen 8000;|listen 127.0.0.1:$nginx_port;|" \
+            "$repo_root/nginx.conf"
+    } > "$nginx_conf.tmp"
+    # A changed nginx.conf must fail loudly here rather than leave container addresses in the local config.
+    local expected
+    for expected in "server 127.0.0.1:$chat_port_1 " "server 127.0.0.1:$chat_port_2 " \
+        "listen 127.0.0.1:$nginx_port;" "pid $nginx_pidfile;" "error_log $state/nginx-error.log"; do
+        grep -qF -- "$expected" "$nginx_conf.tmp" \
+            || die "could not derive $nginx_conf from nginx.conf (no '$expected'): update generate_nginx_conf"
+    done
+    mv "$nginx_conf.tmp" "$nginx_conf"
+}
+
+# -e (1.19.5+) keeps nginx from opening the packaged /var/log/nginx/error.log before it reads the config.
+nginx_cmd() {
+    local cmd=(nginx -p "$state" -c "$nginx_conf")
+    if nginx -h 2>&1 | grep -q -- '-e filename'; then cmd+=(-e "$state/nginx-error.log"); fi
+    "${cmd[@]}" "$@"
+}
+
+start_nginx() {
+    local pid
+    if pid="$(live_pid "$nginx_pidfile" nginx)"; then
+        note "nginx: already running (pid $pid)"
+        return 0
+    fi
+    port_open "$nginx_port" && die "port $nginx_port is taken by another process: set CHAT_NGINX_PORT"
+    generate_nginx_conf
+    nginx_cmd -t -q || die "invalid $nginx_conf"
+    nginx_cmd
+    note "nginx: started (pid $(live_pid "$nginx_pidfile" nginx)) on 127.0.0.1:$nginx_port"
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------------------------------------
+
+wait_ready() {
+    local deadline=$((SECONDS + ready_timeout)) s1 s2 proxy
+    while :; do
+        s1="$(readyz_status "$http_port_1")"
+        s2="$(readyz_status "$http_port_2")"
+        proxy=closed
+        port_open "$nginx_port" && proxy=open
+        [[ "$s1" == 200 && "$s2" == 200 && "$proxy" == open ]] && return 0
+        if ((SECONDS >= deadline)); then
+            echo "cluster: not ready after ${ready_timeout}s: chat1 /readyz $s1, chat2 /readyz $s2," \
+                "nginx port $nginx_port $proxy" >&2
+            local n
+            for n in 1 2; do
+                replica_pid "$n" > /dev/null || echo "chat$n exited; last lines of $state/chat$n.log:" >&2
+                replica_pid "$n" > /dev/null || tail -n 20 "$state/chat$n.log" >&2
+            done
+            exit 1
+        fi
+        sleep 0.5
+    done
+}
+
+cmd_up() {
+    ensure_packages
+    mkdir -p "$state"
+    start_postgres
+    start_redis
+    build_server
+    start_replica 1 "$chat_port_1" "$http_port_1"
+    start_replica 2 "$chat_port_2" "$http_port_2"
+    start_nginx
+    wait_ready
+
+    echo
+    echo "Chat cluster is up: nginx 127.0.0.1:$nginx_port -> chat1 :$chat_port_1, chat2 :$chat_port_2"
+    echo "  connect:  nc 127.0.0.1 $nginx_port        (then e.g. {\"msgid\":13} + Enter -> {\"msgid\":14})"
+    if [[ -d "$repo_root/src/Chat.Client" ]]; then
+        echo "  client:   dotnet run --project src/Chat.Client -- 127.0.0.1 $nginx_port"
+    fi
+    echo "  health:   http://127.0.0.1:$http_port_1/readyz  http://127.0.0.1:$http_port_2/readyz  (/healthz: alive)"
+    echo "  logs:     $state/*.log    stop: scripts/cluster.sh down [--purge]"
+}
+
+cmd_down() {
+    # Front to back, so clients are cut off before the replicas and the replicas before their stores.
+    stop "$nginx_pidfile" nginx nginx QUIT TERM
+    stop "$state/chat2.pid" Chat.Server.dll chat2
+    stop "$state/chat1.pid" Chat.Server.dll chat1
+    stop "$redis_pidfile" redis-server redis
+    # SIGINT is PostgreSQL's fast shutdown (SIGTERM would wait for sessions to end); SIGQUIT, not SIGKILL,
+    # as the last resort, so the postmaster still takes its children down.
+    stop "$pg_pidfile" postgres postgres INT QUIT
+
+    if [[ "${1:-}" == --purge ]]; then
+        # The PostgreSQL data may live outside the repository (see prepare_pg_dir).
+        if [[ -L "$pg_dir" ]]; then rm -rf "$(readlink -f "$pg_dir")"; fi
+        rm -rf "$state"
+        note "purged $state"
+    fi
+}
+
+cmd_status() {
+    # row NAME PIDFILE PATTERN PORTS
+    row() {
+        local pid
+        if pid="$(live_pid "$2" "$3")"; then
+            printf '%-9s running  pid %-8s %s\n' "$1" "$pid" "$4"
+        else
+            printf '%-9s stopped  %-12s %s\n' "$1" "" "$4"
+        fi
+    }
+    row postgres "$pg_pidfile" postgres "127.0.0.1:$pg_port"
+    row redis "$redis_pidfile" redis-server "127.0.0.1:$redis_port"
+    row chat1 "$state/chat1.pid" Chat.Server.dll "127.0.0.1:$chat_port_1 http :$http_port_1"
+    row chat2 "$state/chat2.pid" Chat.Server.dll "127.0.0.1:$chat_port_2 http :$http_port_2"
+    row nginx "$nginx_pidfile" nginx "127.0.0.1:$nginx_port"
+    local r n port
+    for n in 1 2; do
+        port="http_port_$n"
+        r="$(http_get "${!port}" /readyz)"
+        echo "chat$n /readyz: ${r%% *} ${r#* }"
+    done
+}
+
+case "${1:-}" in
+    up) cmd_up ;;
+    down) cmd_down "${2:-}" ;;
+    status) cmd_status ;;
+    *)
+        echo "usage: $0 up | down [--purge] | status" >&2
+        exit 2
+        ;;
+esac
