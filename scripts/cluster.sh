@@ -39,35 +39,47 @@ note() { echo "cluster: $*"; }
 # Processes and ports
 # ---------------------------------------------------------------------------------------------------------
 
+# A process that has exited but whose parent (init, for these daemons) has not reaped it yet is a zombie:
+# dead for our purposes, though kill -0 still succeeds on it.
+alive() {
+    local stat
+    stat="$(cat "/proc/$1/stat" 2> /dev/null)" || return 1
+    stat="${stat##*) }"
+    [[ "${stat:0:1}" != Z ]]
+}
+
 # live_pid PIDFILE PATTERN: the pid in PIDFILE if that process is alive and its command line matches
 # PATTERN. The match keeps `down` from signalling an unrelated process that inherited a stale pid (reboot).
 live_pid() {
     local pid
     [[ -r "$1" ]] || return 1
     pid="$(head -n 1 "$1" 2> /dev/null | tr -dc '0-9')"
-    [[ -n "$pid" ]] && kill -0 "$pid" 2> /dev/null || return 1
+    [[ -n "$pid" ]] && alive "$pid" || return 1
     tr '\0' ' ' < "/proc/$pid/cmdline" 2> /dev/null | grep -q -- "$2" || return 1
     echo "$pid"
 }
 
 port_open() { timeout 1 bash -c ": < /dev/tcp/127.0.0.1/$1" 2> /dev/null; }
 
-# http_get PORT PATH: prints "STATUS BODY"; curl when installed, else a bare HTTP/1.0 request over bash's
-# /dev/tcp (a fresh Debian has no curl).
+# http_get PORT PATH: prints "STATUS BODY" (STATUS 000: no answer). curl when installed, else a bare
+# HTTP/1.0 request over bash's /dev/tcp, since a fresh Debian has no curl.
 http_get() {
     if command -v curl > /dev/null; then
         local out
         out="$(curl -s --max-time 2 -w '\n%{http_code}' "http://127.0.0.1:$1$2" 2> /dev/null)" || true
         echo "${out##*$'\n'} ${out%$'\n'*}"
-        return
+        return 0
     fi
-    timeout 2 bash -c '
-        exec 3<> "/dev/tcp/127.0.0.1/$1" || exit 0
-        printf "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n" "$2" >&3
-        response="$(cat <&3)"
-        status="${response#* }"; status="${status%% *}"
-        body="${response#*$'"'\r\n\r\n'"'}"
-        echo "$status $body"' _ "$1" "$2" 2> /dev/null || echo "000 "
+    (
+        exec 3<> "/dev/tcp/127.0.0.1/$1" || { echo "000 "; exit 0; }
+        printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$2" >&3
+        status=000 line="" body=""
+        read -r -t 2 _ status _ <&3 || true
+        # Headers end at the first empty line; the body (no trailing newline) follows.
+        while IFS= read -r -t 2 line <&3 && [[ -n "${line%$'\r'}" ]]; do :; done
+        while IFS= read -r -t 2 line <&3 || [[ -n "$line" ]]; do body+="$line"; line=""; done
+        echo "$status $body"
+    ) 2> /dev/null
 }
 
 readyz_status() { local r; r="$(http_get "$1" /readyz)"; echo "${r%% *}"; }
@@ -78,8 +90,8 @@ stop() {
     pid="$(live_pid "$1" "$2")" || { note "$3: not running"; return 0; }
     kill -"${4:-TERM}" "$pid" 2> /dev/null || true
     deadline=$((SECONDS + stop_timeout))
-    while kill -0 "$pid" 2> /dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-    if kill -0 "$pid" 2> /dev/null; then
+    while alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
+    if alive "$pid"; then
         note "$3 (pid $pid) still running after ${stop_timeout}s: sending ${5:-KILL}"
         kill -"${5:-KILL}" "$pid" 2> /dev/null || true
     fi
@@ -133,8 +145,9 @@ ensure_packages() {
     DEBIAN_FRONTEND=noninteractive "${install[@]}"
     if [[ -n "$policy" ]]; then rm -f "$policy"; trap - EXIT; fi
 
-    [[ -n "$(pg_bin)" ]] && command -v redis-server > /dev/null && have_nginx_stream \
-        || die "still missing packages after apt-get install"
+    if [[ -z "$(pg_bin)" ]] || ! command -v redis-server > /dev/null || ! have_nginx_stream; then
+        die "still missing packages after apt-get install"
+    fi
 }
 
 # ---------------------------------------------------------------------------------------------------------
@@ -144,7 +157,8 @@ ensure_packages() {
 # run as that user. Its data dir is .cluster/pg unless the postgres user cannot reach into the repository
 # (e.g. a checkout under /root): then the data lives under /var/lib/chat-cluster and .cluster/pg links there.
 
-pg_dir="$state/pg"
+# The real path: the postgres user may be able to use the target of .cluster/pg but not the link itself.
+pg_dir="$(readlink -f "$state/pg" || echo "$state/pg")"
 pg_pidfile="$pg_dir/data/postmaster.pid"
 
 as_pg() {
@@ -162,6 +176,8 @@ prepare_pg_dir() {
         outside="/var/lib/chat-cluster/$(printf '%s' "$repo_root" | md5sum | cut -c1-12)"
         mkdir -p "$outside"
         ln -s "$outside" "$pg_dir"
+        pg_dir="$outside"
+        pg_pidfile="$pg_dir/data/postmaster.pid"
         note "postgres cannot reach $state; PostgreSQL data lives in $outside"
     else
         mkdir -p "$pg_dir"
@@ -184,12 +200,12 @@ start_postgres() {
             note "postgres: initdb in $pg_dir/data"
             # Peer auth on the socket (for this script), passwords over TCP (for the replicas, as in compose).
             as_pg "$bin/initdb" -D "$pg_dir/data" -U postgres --auth-local=peer --auth-host=scram-sha-256 \
-                -E UTF8 --locale=C.UTF-8 > "$pg_dir/initdb.log" 2>&1 \
+                -E UTF8 --no-locale > "$pg_dir/initdb.log" 2>&1 \
                 || die "initdb failed, see $pg_dir/initdb.log"
         fi
         # Ports and sockets on the command line, not in postgresql.conf, so CHAT_PG_PORT applies every time.
         as_pg "$bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w -t "$ready_timeout" \
-            -o "-p $pg_port -c listen_addresses=127.0.0.1 -k $pg_dir/run" start > /dev/null \
+            -o "-p $pg_port -c listen_addresses=127.0.0.1 -k '$pg_dir/run'" start > /dev/null \
             || die "PostgreSQL did not start, see $pg_dir/postgres.log"
         note "postgres: started (pid $(live_pid "$pg_pidfile" postgres)) on 127.0.0.1:$pg_port"
     fi
@@ -238,10 +254,11 @@ replica_pid() { live_pid "$state/chat$1.pid" Chat.Server.dll; }
 
 build_server() {
     command -v dotnet > /dev/null || die "dotnet not found: install the .NET 10 SDK (https://dot.net)"
-    local dll="$app_dir/Chat.Server.dll" newer
-    if [[ -f "$dll" ]]; then
+    # A stamp written after a successful publish, since publish may keep the assemblies' older timestamps.
+    local stamp="$app_dir/.published" newer
+    if [[ -f "$stamp" ]]; then
         newer="$(find "$repo_root/src" "$repo_root"/Directory.*.props \
-            \( -name bin -o -name obj \) -prune -o -type f -newer "$dll" -print -quit)"
+            \( -name bin -o -name obj \) -prune -o -type f -newer "$stamp" -print -quit)"
         [[ -z "$newer" ]] && return 0
         # Overwriting the assemblies of a running process can crash it; the new build waits for `down`.
         if replica_pid 1 > /dev/null || replica_pid 2 > /dev/null; then
@@ -254,6 +271,7 @@ build_server() {
     rm -rf "$app_dir.new"
     dotnet publish "$repo_root/src/Chat.Server" -c Release -o "$app_dir.new" > "$state/build.log" 2>&1 \
         || { tail -n 30 "$state/build.log" >&2; die "build failed, see $state/build.log"; }
+    touch "$app_dir.new/.published"
     rm -rf "$app_dir"
     mv "$app_dir.new" "$app_dir"
 }
@@ -267,14 +285,21 @@ start_replica() {
     fi
     port_open "$2" && die "port $2 is taken by another process: set CHAT_PORT_$n"
     port_open "$3" && die "port $3 is taken by another process: set CHAT_HTTP_PORT_$n"
+    rm -f "$state/chat$n.pid"
     # setsid: its own session, so closing the terminal or Ctrl-C after `up` does not stop it. The inner shell
     # writes its own pid then execs dotnet, so the pid file holds the server's pid however setsid forks.
+    # shellcheck disable=SC2016 # $$ and $1 belong to the inner shell
     ConnectionStrings__Chat="Host=127.0.0.1;Port=$pg_port;Username=chat;Password=chat;Database=chat" \
     ConnectionStrings__Redis="127.0.0.1:$redis_port" \
     Chat__ReplicaId="chat$n" Chat__ListenAddress=127.0.0.1 Chat__Port="$2" Chat__HttpPort="$3" \
         setsid bash -c 'echo $$ > "$1"; exec dotnet "$2"' _ "$state/chat$n.pid" "$app_dir/Chat.Server.dll" \
         < /dev/null >> "$state/chat$n.log" 2>&1 &
-    note "chat$n: starting on 127.0.0.1:$2 (http $3), log $state/chat$n.log"
+    local deadline=$((SECONDS + 5))
+    until pid="$(replica_pid "$n")"; do
+        ((SECONDS < deadline)) || die "chat$n did not start, see $state/chat$n.log"
+        sleep 0.1
+    done
+    note "chat$n: started (pid $pid) on 127.0.0.1:$2, http :$3, log $state/chat$n.log"
 }
 
 # ---------------------------------------------------------------------------------------------------------
@@ -331,22 +356,26 @@ start_nginx() {
 # ---------------------------------------------------------------------------------------------------------
 
 wait_ready() {
-    local deadline=$((SECONDS + ready_timeout)) s1 s2 proxy
+    local deadline=$((SECONDS + ready_timeout)) s1 s2 proxy n
     while :; do
+        # A replica that exited (bad config, port taken, build broken) will not become ready: say so now.
+        for n in 1 2; do
+            if ! replica_pid "$n" > /dev/null; then
+                echo "cluster: chat$n exited; last lines of $state/chat$n.log:" >&2
+                tail -n 20 "$state/chat$n.log" >&2
+                exit 1
+            fi
+        done
         s1="$(readyz_status "$http_port_1")"
         s2="$(readyz_status "$http_port_2")"
         proxy=closed
-        port_open "$nginx_port" && proxy=open
+        # Probing nginx before the replicas listen would make it count failures against them (max_fails) and
+        # refuse the first real clients for fail_timeout.
+        if [[ "$s1" == 200 && "$s2" == 200 ]] && port_open "$nginx_port"; then proxy=open; fi
         [[ "$s1" == 200 && "$s2" == 200 && "$proxy" == open ]] && return 0
         if ((SECONDS >= deadline)); then
-            echo "cluster: not ready after ${ready_timeout}s: chat1 /readyz $s1, chat2 /readyz $s2," \
-                "nginx port $nginx_port $proxy" >&2
-            local n
-            for n in 1 2; do
-                replica_pid "$n" > /dev/null || echo "chat$n exited; last lines of $state/chat$n.log:" >&2
-                replica_pid "$n" > /dev/null || tail -n 20 "$state/chat$n.log" >&2
-            done
-            exit 1
+            die "not ready after ${ready_timeout}s: chat1 /readyz $s1, chat2 /readyz $s2, nginx :$nginx_port $proxy" \
+                "(logs in $state)"
         fi
         sleep 0.5
     done
@@ -375,7 +404,7 @@ cmd_up() {
 
 cmd_down() {
     # Front to back, so clients are cut off before the replicas and the replicas before their stores.
-    stop "$nginx_pidfile" nginx nginx QUIT TERM
+    stop "$nginx_pidfile" nginx nginx
     stop "$state/chat2.pid" Chat.Server.dll chat2
     stop "$state/chat1.pid" Chat.Server.dll chat1
     stop "$redis_pidfile" redis-server redis
@@ -385,7 +414,7 @@ cmd_down() {
 
     if [[ "${1:-}" == --purge ]]; then
         # The PostgreSQL data may live outside the repository (see prepare_pg_dir).
-        if [[ -L "$pg_dir" ]]; then rm -rf "$(readlink -f "$pg_dir")"; fi
+        if [[ -L "$state/pg" ]]; then rm -rf "$pg_dir"; fi
         rm -rf "$state"
         note "purged $state"
     fi
@@ -416,7 +445,10 @@ cmd_status() {
 
 case "${1:-}" in
     up) cmd_up ;;
-    down) cmd_down "${2:-}" ;;
+    down)
+        [[ -z "${2:-}" || "$2" == --purge ]] || { echo "usage: $0 down [--purge]" >&2; exit 2; }
+        cmd_down "${2:-}"
+        ;;
     status) cmd_status ;;
     *)
         echo "usage: $0 up | down [--purge] | status" >&2

@@ -25,14 +25,15 @@ public sealed class ReplicaProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    public static async Task<ReplicaProcess> StartAsync(string database, string redis, IDictionary<string, string>? settings = null)
+    /// <param name="redis">Redis connection string, or null for a single node.</param>
+    public static async Task<ReplicaProcess> StartAsync(string database, string? redis, IDictionary<string, string>? settings = null)
     {
         var chatPort = FreePort.Next();
         var httpPort = FreePort.Next();
         var arguments = new Dictionary<string, string>
         {
             ["ConnectionStrings:Chat"] = database,
-            ["ConnectionStrings:Redis"] = redis,
+            ["ConnectionStrings:Redis"] = redis ?? "",
             ["Chat:ListenAddress"] = "127.0.0.1",
             ["Chat:Port"] = chatPort.ToString(CultureInfo.InvariantCulture),
             ["Chat:HttpPort"] = httpPort.ToString(CultureInfo.InvariantCulture),

@@ -1,0 +1,148 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using Chat.Domain;
+using Chat.Server.Connections;
+using Chat.Tests.Infrastructure;
+using Microsoft.AspNetCore.Connections;
+
+namespace Chat.Tests.Connections;
+
+/// <summary>A session over in-memory pipes: what reaches the client, and which cursors move when.</summary>
+public sealed class ChatSessionTests : IAsyncDisposable
+{
+    private readonly Pipe _toServer = new();
+    private readonly Pipe _toClient = new();
+    private readonly RecordingCursors _cursors = new();
+    private readonly DefaultConnectionContext _connection;
+
+    public ChatSessionTests()
+    {
+        _connection = new DefaultConnectionContext("test", new Duplex(_toServer.Reader, _toClient.Writer), new Duplex(_toClient.Reader, _toServer.Writer));
+    }
+
+    private ChatSession Start(int capacity = 64)
+    {
+        var session = new ChatSession(_connection, capacity);
+        session.StartWriter();
+        return session;
+    }
+
+    private static Delivery Message(long conversation, long seq) =>
+        new(conversation, seq, 2, 1, Encoding.UTF8.GetBytes($"{{\"seq\":{seq}}}\n"));
+
+    private async Task<string> ReadLinesAsync(int count)
+    {
+        var lines = new List<string>();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var text = "";
+        while (lines.Count < count)
+        {
+            var result = await _toClient.Reader.ReadAsync(deadline.Token);
+            text += Encoding.UTF8.GetString(result.Buffer.ToArray());
+            _toClient.Reader.AdvanceTo(result.Buffer.End);
+            lines = [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
+        }
+
+        return string.Join("|", lines);
+    }
+
+    [Fact]
+    public async Task Live_messages_during_login_wait_for_login_ack_and_skip_what_it_carried()
+    {
+        var session = Start();
+        var user = new UserSession(1, "alice", _cursors);
+        session.BeginLogin(user);
+        user.Start(-5, 3);
+
+        session.Deliver(Message(-5, 5)); // arrives while LOGIN_ACK is being prepared
+        session.Deliver(Message(-5, 6));
+        session.CompleteLogin(user, Encoding.UTF8.GetBytes("{\"ack\":1}\n"), [(-5, 4), (-5, 5)]);
+
+        Assert.Equal("{\"ack\":1}|{\"seq\":6}", await ReadLinesAsync(2));
+        await Wait.UntilAsync(() => _cursors.Last(1, -5) == 6, TimeSpan.FromSeconds(10), "cursor moves to 6 once written");
+    }
+
+    [Fact]
+    public async Task A_repeated_message_is_written_once()
+    {
+        var session = Start();
+        var user = new UserSession(1, "alice", _cursors);
+        session.BeginLogin(user);
+        session.CompleteLogin(user, Encoding.UTF8.GetBytes("{\"ack\":1}\n"), []);
+
+        session.Deliver(Message(7, 1));
+        session.Deliver(Message(7, 1));
+        session.Deliver(Message(7, 2));
+
+        Assert.Equal("{\"ack\":1}|{\"seq\":1}|{\"seq\":2}", await ReadLinesAsync(3));
+    }
+
+    [Fact]
+    public async Task A_cursor_does_not_jump_a_gap()
+    {
+        var session = Start();
+        var user = new UserSession(1, "alice", _cursors);
+        session.BeginLogin(user);
+        user.Start(7, 0);
+        session.CompleteLogin(user, Encoding.UTF8.GetBytes("{\"ack\":1}\n"), []);
+
+        session.Deliver(Message(7, 1));
+        session.Deliver(Message(7, 3)); // 2 was lost on the way
+        await ReadLinesAsync(3);
+        await session.WhenWrittenAsync();
+
+        Assert.Equal(1, _cursors.Last(1, 7));
+        user.Sent(7, 2); // e.g. the user's own message fills the gap
+        Assert.Equal(3, _cursors.Last(1, 7));
+    }
+
+    [Fact]
+    public async Task A_client_that_does_not_read_is_disconnected_not_waited_for()
+    {
+        var session = Start(capacity: 16);
+        var user = new UserSession(1, "alice", _cursors);
+        session.BeginLogin(user);
+        session.CompleteLogin(user, new byte[] { (byte)'\n' }, []);
+
+        // The client never reads: the pipe stops accepting, the writer stalls, the queue fills.
+        var big = new byte[1024 * 1024];
+        big[^1] = (byte)'\n';
+        for (var seq = 1; seq <= 1000 && !_connection.ConnectionClosed.IsCancellationRequested; seq++)
+        {
+            session.Deliver(new Delivery(7, seq, 2, 1, big));
+        }
+
+        await Wait.UntilAsync(() => _connection.ConnectionClosed.IsCancellationRequested, TimeSpan.FromSeconds(10), "the slow client is aborted");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _toServer.Writer.CompleteAsync();
+        await _toClient.Reader.CompleteAsync();
+    }
+
+    private sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+
+    private sealed class RecordingCursors : ICursorWriter
+    {
+        private readonly Dictionary<(int, long), long> _last = [];
+
+        public long? Last(int user, long conversation)
+        {
+            lock (_last) return _last.TryGetValue((user, conversation), out var seq) ? seq : null;
+        }
+
+        public void Advance(int userId, long conversationId, long seq)
+        {
+            lock (_last) _last[(userId, conversationId)] = seq;
+        }
+
+        public Task FlushAsync(CancellationToken ct) => Task.CompletedTask;
+    }
+}
