@@ -414,7 +414,10 @@ cmd_down() {
 
     if [[ "${1:-}" == --purge ]]; then
         # The PostgreSQL data may live outside the repository (see prepare_pg_dir).
-        if [[ -L "$state/pg" ]]; then rm -rf "$pg_dir"; fi
+        if [[ -L "$state/pg" ]]; then
+            rm -rf "$pg_dir"
+            rmdir --ignore-fail-on-non-empty "$(dirname "$pg_dir")"
+        fi
         rm -rf "$state"
         note "purged $state"
     fi

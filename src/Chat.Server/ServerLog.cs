@@ -26,6 +26,9 @@ public static partial class ServerLog
     [LoggerMessage(7, LogLevel.Information, "Connection {ConnectionId} ended inside a frame ({Bytes} bytes without a terminator)")]
     public static partial void TruncatedFrame(ILogger logger, string connectionId, long bytes);
 
+    [LoggerMessage(9, LogLevel.Warning, "Writing user {UserId}'s cursors at logout failed; they are retried")]
+    public static partial void LogoutFlushFailed(ILogger logger, Exception exception, int userId);
+
     [LoggerMessage(8, LogLevel.Information, "Chat replica {ReplicaId} listening for chat on {ChatEndpoint} and HTTP on {HttpEndpoint}")]
     public static partial void Listening(ILogger logger, string replicaId, string chatEndpoint, string httpEndpoint);
 }

@@ -38,7 +38,15 @@ public sealed class ChatConnectionHandler(
         }
         finally
         {
-            await logins.EndAsync(session);
+            try
+            {
+                await logins.EndAsync(session);
+            }
+            catch (Exception ex)
+            {
+                ServerLog.ConnectionFailed(log, ex, connection.ConnectionId);
+            }
+
             await session.CompleteWriterAsync();
             ServerLog.ConnectionClosed(log, connection.ConnectionId);
         }

@@ -1,9 +1,10 @@
 using Chat.Domain;
+using Microsoft.Extensions.Logging;
 
 namespace Chat.Server.Connections;
 
 /// <summary>Turns a connection into a user and back: presence, the session store and cursors, in that order.</summary>
-public sealed class Logins(SessionStore sessions, IPresence presence, ICursorWriter cursors)
+public sealed class Logins(SessionStore sessions, IPresence presence, ICursorWriter cursors, ILogger<Logins> log)
 {
     /// <summary>Claims the user cluster-wide and makes this connection reachable as them.</summary>
     /// <returns>Null when the user is already online.</returns>
@@ -44,6 +45,12 @@ public sealed class Logins(SessionStore sessions, IPresence presence, ICursorWri
             session.EndLogin();
             await session.WhenWrittenAsync();
             await cursors.FlushAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The store is away: the cursors stay queued for the writer's next tick. At worst the user gets a
+            // message again at the next login (it carries its seq), never loses one.
+            ServerLog.LogoutFlushFailed(log, ex, user.Id);
         }
         finally
         {
