@@ -15,13 +15,17 @@ public sealed class ChatConnectionHandler(
     Dispatcher dispatcher,
     Logins logins,
     IOptions<ChatServerOptions> options,
+    IHostApplicationLifetime lifetime,
     ILogger<ChatConnectionHandler> log) : ConnectionHandler
 {
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         var settings = options.Value;
         var session = new ChatSession(connection, settings.OutboundQueueFrames);
-        var ct = connection.ConnectionClosed;
+        // Not ConnectionClosed: Kestrel fires it on the client's FIN, and a read with a cancelled token throws
+        // even when the client's last frames are waiting in the pipe (a client that sends, then half-closes,
+        // would get no answer). Reads end when the transport completes; handlers stop only with the server.
+        var ct = lifetime.ApplicationStopping;
         ServerLog.ConnectionOpened(log, connection.ConnectionId, connection.RemoteEndPoint?.ToString());
         session.StartWriter();
         try
@@ -57,7 +61,7 @@ public sealed class ChatConnectionHandler(
         var input = connection.Transport.Input;
         while (true)
         {
-            var result = await input.ReadAsync(ct);
+            var result = await input.ReadAsync(CancellationToken.None);
             var buffer = result.Buffer;
             try
             {
