@@ -27,6 +27,8 @@ public sealed class CursorWriter(
         WHERE c.user_id = v.user_id AND c.conversation_id = v.conversation_id AND c.delivered_seq < v.seq
         """;
 
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _flushing = new(1, 1);
     private Dictionary<(int User, long Conversation), long> _advanced = [];
@@ -71,18 +73,19 @@ public sealed class CursorWriter(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.CursorFlushInterval, time);
-        while (true)
+        try
         {
-            try
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                await timer.WaitForNextTickAsync(stoppingToken);
+                if (await TryFlushAsync(CancellationToken.None) is not null)
+                {
+                    await Task.Delay(RetryDelay, time, stoppingToken); // database down: retry (and log) at a calmer pace
+                }
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break; // StopAsync writes what is left.
-            }
-
-            await TryFlushAsync(CancellationToken.None);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return; // StopAsync writes what is left.
         }
     }
 

@@ -28,11 +28,15 @@ public sealed class DatabaseMigrator(IServiceScopeFactory scopes, TimeProvider t
                 logger.MigrationsApplied();
                 return;
             }
-            catch (Exception ex) when (DatabaseProvider.IsUnreachable(ex)
-                && !cancellationToken.IsCancellationRequested
-                && time.GetUtcNow() + RetryDelay < deadline)
+            catch (Exception ex) when (DatabaseProvider.IsUnreachable(ex) && !cancellationToken.IsCancellationRequested)
             {
-                logger.MigrationRetry(attempt, RetryDelay, ex);
+                if (time.GetUtcNow() + RetryDelay > deadline)
+                {
+                    throw new InvalidOperationException(
+                        $"The chat database stayed unreachable for {MaxWait.TotalSeconds:0} s; giving up. Last error: {ex.GetBaseException().Message}", ex);
+                }
+
+                logger.MigrationRetry(attempt, ex.GetBaseException().Message, RetryDelay);
             }
 
             await Task.Delay(RetryDelay, time, cancellationToken);

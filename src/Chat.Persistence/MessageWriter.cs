@@ -10,65 +10,75 @@ using NpgsqlTypes;
 namespace Chat.Persistence;
 
 /// <summary>
-/// The durable message log (group commit): senders queue messages; one loop takes everything queued (up to
+/// The durable message log, with group commit. Senders queue messages; a loop takes everything queued (up to
 /// <see cref="StoreOptions.MaxBatch"/>) and stores it with a single autocommitted statement — seqs allocated,
-/// repeated cids found, rows inserted, direct conversations' cursors created — then completes every sender.
-/// A singleton and a hosted service: stopping it refuses new messages, then drains and commits the queue.
+/// repeated cids found, rows inserted, new direct conversations' cursors created — then completes every sender.
+/// With <see cref="StoreOptions.WriterLanes"/> above 1 there are that many such loops, each with its own queue
+/// and connection; a conversation always goes to the same one, so its messages are numbered in the order they
+/// were queued either way. A singleton and a hosted service: stopping it refuses new messages, then drains and
+/// commits the queues.
 /// </summary>
 public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
 {
-    // $1..$7 are the batch's columns, one array each; ord is a message's 1-based position in them.
-    // Duplicates (sender_id, client_id already stored) are answered with the stored row and not inserted.
-    // The rest are numbered per conversation in submission order, right after the conversation's last_seq,
-    // which the upsert advances by the batch's count (rows locked in id order, so replicas do not deadlock).
-    // A direct conversation (id < 0, see ConversationId.Direct: -(lo << 31 | hi)) that this statement
-    // created gets a cursor at 0 for both participants, so what they have not read shows up at login.
+    // One statement, autocommitted: $1..$7 are the batch's columns, one array each; ord is a message's 1-based
+    // position in them. Every step is a scan, a sort or an index probe — no join between intermediate results —
+    // so the plan cached on the connection cannot go quadratic, whatever sizes the planner guessed.
+    // - input: each message, and the stored row when its (sender_id, client_id) is already there (a repeat).
+    //   Probed one by one (LATERAL ... LIMIT 1): an index probe even if planned while the table was empty.
+    // - fresh: the others, with their count per conversation (n) and their rank in it (k, submission order).
+    // - allocated: each conversation's last_seq advanced by n, rows locked in id order so that concurrent
+    //   writers (replicas) do not deadlock; the message ranked k gets last_seq - n + k: gap-free.
+    // - participants: a direct conversation (id < 0, see ConversationId.Direct: -(lo << 31 | hi)) that just
+    //   got its seq 1 gets a cursor at 0 for both participants, so what they have not read shows at login.
+    // Result: (ord, seq) per stored message, plus the stored row for a repeat.
     private const string AppendSql = """
         WITH input AS (
-            SELECT *
+            SELECT t.*, d.seq AS stored_seq, d.conversation_id AS stored_conv, d.sender_name AS stored_sender_name,
+                   d.body AS stored_body, d.client_time AS stored_client_time, d.ts AS stored_ts
             FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[])
                 WITH ORDINALITY AS t(conv, sender_id, sender_name, body, client_time, ts, client_id, ord)
-        ),
-        duplicate AS (
-            SELECT i.ord, m.conversation_id, m.seq, m.sender_name, m.body, m.client_time, m.ts
-            FROM input i
-            JOIN messages m ON m.sender_id = i.sender_id AND m.client_id = i.client_id
+            LEFT JOIN LATERAL (
+                SELECT m.conversation_id, m.seq, m.sender_name, m.body, m.client_time, m.ts
+                FROM messages m
+                WHERE m.sender_id = t.sender_id AND m.client_id = t.client_id
+                LIMIT 1) d ON t.client_id IS NOT NULL
         ),
         fresh AS (
-            SELECT i.* FROM input i WHERE NOT EXISTS (SELECT 1 FROM duplicate d WHERE d.ord = i.ord)
-        ),
-        counts AS (
-            SELECT conv, count(*) AS n FROM fresh GROUP BY conv
+            SELECT conv, sender_id, sender_name, body, client_time, ts, client_id, ord,
+                   count(*) OVER (PARTITION BY conv) AS n,
+                   row_number() OVER (PARTITION BY conv ORDER BY ord) AS k
+            FROM input
+            WHERE stored_seq IS NULL
         ),
         allocated AS (
             INSERT INTO conversations AS c (id, last_seq)
-            SELECT conv, n FROM counts ORDER BY conv
+            SELECT conv, n FROM fresh WHERE k = 1 ORDER BY conv
             ON CONFLICT (id) DO UPDATE SET last_seq = c.last_seq + excluded.last_seq
             RETURNING c.id, c.last_seq
         ),
         numbered AS (
-            SELECT f.*, a.last_seq - k.n + row_number() OVER (PARTITION BY f.conv ORDER BY f.ord) AS seq
-            FROM fresh f
-            JOIN counts k ON k.conv = f.conv
-            JOIN allocated a ON a.id = f.conv
+            SELECT *, max(last_seq) OVER (PARTITION BY conv) - n + k AS seq
+            FROM (
+                SELECT conv, sender_id, sender_name, body, client_time, ts, client_id, ord, n, k, NULL::bigint AS last_seq FROM fresh
+                UNION ALL
+                SELECT id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, last_seq FROM allocated
+            ) u
         ),
         inserted AS (
             INSERT INTO messages (conversation_id, seq, sender_id, sender_name, body, client_time, ts, client_id)
-            SELECT conv, seq, sender_id, sender_name, body, client_time, ts, client_id FROM numbered
-        ),
-        started AS (
-            SELECT k.conv FROM counts k JOIN allocated a ON a.id = k.conv WHERE k.conv < 0 AND a.last_seq = k.n
+            SELECT conv, seq, sender_id, sender_name, body, client_time, ts, client_id FROM numbered WHERE ord IS NOT NULL
         ),
         participants AS (
             INSERT INTO cursors (user_id, conversation_id, delivered_seq)
-            SELECT ((-conv) >> 31)::int, conv, 0 FROM started
-            UNION
-            SELECT ((-conv) & 2147483647)::int, conv, 0 FROM started
+            SELECT DISTINCT p.user_id, n.conv, 0::bigint
+            FROM numbered n
+            CROSS JOIN LATERAL (VALUES (((-n.conv) >> 31)::int), (((-n.conv) & 2147483647)::int)) AS p(user_id)
+            WHERE n.seq = 1 AND n.conv < 0 AND n.ord IS NOT NULL
             ON CONFLICT (user_id, conversation_id) DO NOTHING
         )
-        SELECT ord, seq, NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::bigint FROM numbered
+        SELECT ord, seq, NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::bigint FROM numbered WHERE ord IS NOT NULL
         UNION ALL
-        SELECT ord, seq, conversation_id, sender_name, body, client_time, ts FROM duplicate
+        SELECT ord, stored_seq, stored_conv, stored_sender_name, stored_body, stored_client_time, stored_ts FROM input WHERE stored_seq IS NOT NULL
         """;
 
     // Planning the statement costs more than running it for a typical batch, and knowing the arrays' lengths
@@ -80,109 +90,94 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
     /// <summary>Column lengths of the messages table (characters; a UTF-16 length never undercounts them).</summary>
     private const int MaxNameLength = 64, MaxClientTimeLength = 64, MaxClientIdLength = 64;
 
-    private readonly NpgsqlDataSource _dataSource;
-    private readonly ILogger<MessageWriter> _logger;
-    private readonly int _maxBatch;
-    private readonly Channel<PendingAppend> _queue;
+    private readonly Lane[] _lanes;
     private readonly CancellationTokenSource _abort = new();
-    private readonly NpgsqlCommand _command;
-    private readonly Batch _batch;
-    private NpgsqlConnection? _connection;
-    private Task _loop = Task.CompletedTask;
 
     public MessageWriter(NpgsqlDataSource dataSource, IOptions<StoreOptions> options, ILogger<MessageWriter> logger)
     {
-        _dataSource = dataSource;
-        _logger = logger;
-        _maxBatch = options.Value.MaxBatch;
-        _queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(options.Value.WriterQueueCapacity)
+        var o = options.Value;
+        var capacity = Math.Max(1, o.WriterQueueCapacity / o.WriterLanes);
+        _lanes = new Lane[o.WriterLanes];
+        for (var i = 0; i < _lanes.Length; i++)
         {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-        });
-        _batch = new Batch(_maxBatch);
-        _command = new NpgsqlCommand(AppendSql)
-        {
-            Parameters =
-            {
-                new NpgsqlParameter<List<long>> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, TypedValue = _batch.Conversations },
-                new NpgsqlParameter<List<int>> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, TypedValue = _batch.Senders },
-                new NpgsqlParameter<List<string>> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, TypedValue = _batch.SenderNames },
-                new NpgsqlParameter<List<string>> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, TypedValue = _batch.Bodies },
-                new NpgsqlParameter<List<string>> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, TypedValue = _batch.ClientTimes },
-                new NpgsqlParameter<List<long>> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, TypedValue = _batch.Timestamps },
-                new NpgsqlParameter<List<string?>> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, TypedValue = _batch.ClientIds },
-            },
-        };
+            _lanes[i] = new Lane(dataSource, logger, o.MaxBatch, capacity, _abort.Token);
+        }
     }
 
+    /// <summary>
+    /// Completes once the message is committed. Fails, without touching the database, with an
+    /// <see cref="ArgumentException"/> when a text is longer than its column or holds a NUL or an unpaired
+    /// surrogate, and with a <see cref="ChannelClosedException"/> once the writer is stopping.
+    /// </summary>
     public ValueTask<AppendResult> AppendAsync(ChatMessage message, CancellationToken ct)
     {
-        Validate(message);
-        var pending = new PendingAppend(message, new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (_queue.Writer.TryWrite(pending))
+        if (Problem(message) is { } problem)
         {
-            return new ValueTask<AppendResult>(pending.Completion.Task.WaitAsync(ct));
+            return ValueTask.FromException<AppendResult>(problem);
         }
 
-        return EnqueueAsync(pending, ct);
+        var lane = _lanes[(uint)message.ConversationId.GetHashCode() % (uint)_lanes.Length];
+        return lane.AppendAsync(message, ct);
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _loop = Task.Run(RunAsync, CancellationToken.None);
+        foreach (var lane in _lanes)
+        {
+            lane.Start();
+        }
+
         return Task.CompletedTask;
     }
 
     /// <summary>Refuses new messages, then commits what is queued; past <paramref name="cancellationToken"/>, fails it instead.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        _queue.Writer.TryComplete();
+        foreach (var lane in _lanes)
+        {
+            lane.Complete();
+        }
+
         await using (cancellationToken.Register(_abort.Cancel))
         {
-            await _loop;
+            await Task.WhenAll(_lanes.Select(l => l.Loop));
         }
     }
 
     public void Dispose()
     {
-        _queue.Writer.TryComplete();
-        _command.Dispose();
+        foreach (var lane in _lanes)
+        {
+            lane.Dispose();
+        }
+
         _abort.Dispose();
     }
 
-    private async ValueTask<AppendResult> EnqueueAsync(PendingAppend pending, CancellationToken ct)
-    {
-        await _queue.Writer.WriteAsync(pending, ct);
-        return await pending.Completion.Task.WaitAsync(ct);
-    }
+    /// <summary>What the database would refuse: refused here, so that one bad message cannot fail a whole batch.</summary>
+    private static ArgumentException? Problem(ChatMessage m) =>
+        TextProblem(m.SenderName, MaxNameLength, "SenderName")
+        ?? TextProblem(m.Body, int.MaxValue, "Body")
+        ?? TextProblem(m.ClientTime, MaxClientTimeLength, "ClientTime")
+        ?? (m.ClientId is null ? null : TextProblem(m.ClientId, MaxClientIdLength, "ClientId"));
 
-    /// <summary>Refuses what the database would refuse, so that one bad message cannot fail a whole batch.</summary>
-    private static void Validate(ChatMessage m)
+    private static ArgumentException? TextProblem(string? value, int maxLength, string field)
     {
-        CheckText(m.SenderName, MaxNameLength, "SenderName");
-        CheckText(m.Body, int.MaxValue, "Body");
-        CheckText(m.ClientTime, MaxClientTimeLength, "ClientTime");
-        if (m.ClientId is not null)
+        if (value is null)
         {
-            CheckText(m.ClientId, MaxClientIdLength, "ClientId");
+            return new ArgumentNullException(field);
         }
-    }
 
-    private static void CheckText(string value, int maxLength, string field)
-    {
-        ArgumentNullException.ThrowIfNull(value, field);
         if (value.Length > maxLength)
         {
-            throw new ArgumentException($"{field} is longer than {maxLength} characters.", field);
+            return new ArgumentException($"{field} is longer than {maxLength} characters.", field);
         }
 
-        // PostgreSQL text cannot hold NUL, and UTF-8 cannot encode a lone surrogate.
+        // PostgreSQL text cannot hold NUL, and UTF-8 cannot encode an unpaired surrogate.
         var span = value.AsSpan();
-        if (span.Contains('\0') || (span.ContainsAnyInRange('\uD800', '\uDFFF') && !IsWellFormed(span)))
-        {
-            throw new ArgumentException($"{field} contains a NUL or an unpaired surrogate.", field);
-        }
+        return span.Contains('\0') || (span.ContainsAnyInRange('\uD800', '\uDFFF') && !IsWellFormed(span))
+            ? new ArgumentException($"{field} contains a NUL or an unpaired surrogate.", field)
+            : null;
     }
 
     private static bool IsWellFormed(ReadOnlySpan<char> s)
@@ -202,93 +197,165 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
         return true;
     }
 
-    private async Task RunAsync()
+    private readonly record struct PendingAppend(ChatMessage Message, TaskCompletionSource<AppendResult> Completion);
+
+    /// <summary>One queue, one loop, one connection.</summary>
+    private sealed class Lane : IDisposable
     {
-        var reader = _queue.Reader;
-        try
+        private readonly NpgsqlDataSource _dataSource;
+        private readonly ILogger _logger;
+        private readonly int _maxBatch;
+        private readonly CancellationToken _abort;
+        private readonly Channel<PendingAppend> _queue;
+        private readonly Batch _batch;
+        private readonly NpgsqlCommand _command;
+        private NpgsqlConnection? _connection;
+
+        public Lane(NpgsqlDataSource dataSource, ILogger logger, int maxBatch, int capacity, CancellationToken abort)
         {
-            while (await reader.WaitToReadAsync())
+            _dataSource = dataSource;
+            _logger = logger;
+            _maxBatch = maxBatch;
+            _abort = abort;
+            _queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(capacity)
             {
-                _batch.Clear();
-                while (_batch.Items.Count < _maxBatch && reader.TryRead(out var pending))
-                {
-                    _batch.Items.Add(pending);
-                }
-
-                await CommitAsync(_batch);
-            }
-        }
-        finally
-        {
-            await DropConnectionAsync();
-            _logger.WriterStopped();
-        }
-    }
-
-    private async Task CommitAsync(Batch batch)
-    {
-        try
-        {
-            batch.Prepare();
-            for (var attempt = 1; ; attempt++)
+                FullMode = BoundedChannelFullMode.Wait,
+                SingleReader = true,
+            });
+            _batch = new Batch(maxBatch);
+            _command = new NpgsqlCommand(AppendSql)
             {
-                try
+                Parameters =
                 {
-                    await ExecuteAsync(batch, _abort.Token);
-                    break;
-                }
-                catch (PostgresException ex) when (attempt < MaxAttempts && IsRetryable(ex))
+                    ArrayParameter(NpgsqlDbType.Bigint, _batch.Conversations),
+                    ArrayParameter(NpgsqlDbType.Integer, _batch.Senders),
+                    ArrayParameter(NpgsqlDbType.Text, _batch.SenderNames),
+                    ArrayParameter(NpgsqlDbType.Text, _batch.Bodies),
+                    ArrayParameter(NpgsqlDbType.Text, _batch.ClientTimes),
+                    ArrayParameter(NpgsqlDbType.Bigint, _batch.Timestamps),
+                    ArrayParameter(NpgsqlDbType.Text, _batch.ClientIds),
+                },
+            };
+        }
+
+        public Task Loop { get; private set; } = Task.CompletedTask;
+
+        public ValueTask<AppendResult> AppendAsync(ChatMessage message, CancellationToken ct)
+        {
+            var pending = new PendingAppend(message, new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+            return _queue.Writer.TryWrite(pending)
+                ? new ValueTask<AppendResult>(pending.Completion.Task.WaitAsync(ct))
+                : EnqueueAsync(pending, ct);
+        }
+
+        public void Start() => Loop = Task.Run(RunAsync, CancellationToken.None);
+
+        public void Complete() => _queue.Writer.TryComplete();
+
+        public void Dispose()
+        {
+            _queue.Writer.TryComplete();
+            _command.Dispose();
+        }
+
+        private static NpgsqlParameter<List<T>> ArrayParameter<T>(NpgsqlDbType elementType, List<T> values) =>
+            new() { NpgsqlDbType = NpgsqlDbType.Array | elementType, TypedValue = values };
+
+        private async ValueTask<AppendResult> EnqueueAsync(PendingAppend pending, CancellationToken ct)
+        {
+            await _queue.Writer.WriteAsync(pending, ct);
+            return await pending.Completion.Task.WaitAsync(ct);
+        }
+
+        private async Task RunAsync()
+        {
+            var reader = _queue.Reader;
+            try
+            {
+                while (await reader.WaitToReadAsync())
                 {
-                    _logger.BatchRetry(batch.Items.Count, attempt, ex);
-                    await Task.Delay(TimeSpan.FromMilliseconds(attempt * 2), _abort.Token);
+                    // Senders just completed by the previous commit are about to queue their next message: let
+                    // them, rather than commit one now and the rest a round trip later (doubles the batch under load).
+                    await Task.Yield();
+                    _batch.Clear();
+                    while (_batch.Items.Count < _maxBatch && reader.TryRead(out var pending))
+                    {
+                        _batch.Items.Add(pending);
+                    }
+
+                    await CommitAsync(_batch);
                 }
             }
-
-            batch.Complete();
-        }
-        catch (Exception ex)
-        {
-            _logger.BatchFailed(batch.Items.Count, ex);
-            if (ex is not PostgresException)
+            finally
             {
                 await DropConnectionAsync();
-            }
-
-            foreach (var pending in batch.Items)
-            {
-                pending.Completion.TrySetException(ex);
+                _logger.WriterStopped();
             }
         }
-    }
 
-    /// <summary>
-    /// Deadlocks and serialisation failures, and a unique violation on a cid that another replica stored
-    /// meanwhile: the statement was rolled back whole, and running it again sees the winner's rows.
-    /// </summary>
-    private static bool IsRetryable(PostgresException ex) => ex.SqlState
-        is PostgresErrorCodes.DeadlockDetected
-        or PostgresErrorCodes.SerializationFailure
-        or PostgresErrorCodes.UniqueViolation;
-
-    private async Task ExecuteAsync(Batch batch, CancellationToken ct)
-    {
-        if (_connection is not { State: ConnectionState.Open })
+        private async Task CommitAsync(Batch batch)
         {
-            await DropConnectionAsync();
-            _connection = await _dataSource.OpenConnectionAsync(ct);
-            await using (var setup = new NpgsqlCommand(SessionSql, _connection))
+            try
             {
-                await setup.ExecuteNonQueryAsync(ct);
-            }
+                batch.Prepare();
+                for (var attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        await ExecuteAsync(batch);
+                        break;
+                    }
+                    catch (PostgresException ex) when (attempt < MaxAttempts && IsRetryable(ex))
+                    {
+                        _logger.BatchRetry(batch.Items.Count, attempt, ex);
+                        await Task.Delay(TimeSpan.FromMilliseconds(attempt * 2), _abort);
+                    }
+                }
 
-            _command.Connection = _connection;
-            await _command.PrepareAsync(ct);
+                batch.Complete();
+            }
+            catch (Exception ex)
+            {
+                _logger.BatchFailed(batch.Items.Count, ex);
+                if (ex is not PostgresException)
+                {
+                    await DropConnectionAsync();
+                }
+
+                foreach (var pending in batch.Items)
+                {
+                    pending.Completion.TrySetException(ex);
+                }
+            }
         }
 
-        batch.ResetResults();
-        await using (var reader = await _command.ExecuteReaderAsync(ct))
+        /// <summary>
+        /// Deadlocks and serialisation failures, and a unique violation on a cid that another writer stored
+        /// meanwhile: the statement was rolled back whole, and running it again sees the winner's rows.
+        /// </summary>
+        private static bool IsRetryable(PostgresException ex) => ex.SqlState
+            is PostgresErrorCodes.DeadlockDetected
+            or PostgresErrorCodes.SerializationFailure
+            or PostgresErrorCodes.UniqueViolation;
+
+        private async Task ExecuteAsync(Batch batch)
         {
-            while (await reader.ReadAsync(ct))
+            if (_connection is not { State: ConnectionState.Open })
+            {
+                await DropConnectionAsync();
+                _connection = await _dataSource.OpenConnectionAsync(_abort);
+                await using (var setup = new NpgsqlCommand(SessionSql, _connection))
+                {
+                    await setup.ExecuteNonQueryAsync(_abort);
+                }
+
+                _command.Connection = _connection;
+                await _command.PrepareAsync(_abort);
+            }
+
+            batch.ResetResults();
+            await using var reader = await _command.ExecuteReaderAsync(_abort);
+            while (await reader.ReadAsync(_abort))
             {
                 var index = batch.Sent[checked((int)reader.GetInt64(0) - 1)];
                 var seq = reader.GetInt64(1);
@@ -314,19 +381,17 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
                 batch.Results[index] = new AppendResult(new StoredMessage(stored, seq), Duplicate: true);
             }
         }
-    }
 
-    private async ValueTask DropConnectionAsync()
-    {
-        if (_connection is not null)
+        private async ValueTask DropConnectionAsync()
         {
-            _command.Connection = null;
-            await _connection.DisposeAsync();
-            _connection = null;
+            if (_connection is not null)
+            {
+                _command.Connection = null;
+                await _connection.DisposeAsync();
+                _connection = null;
+            }
         }
     }
-
-    private readonly record struct PendingAppend(ChatMessage Message, TaskCompletionSource<AppendResult> Completion);
 
     /// <summary>One batch's state, reused from batch to batch by the single loop.</summary>
     private sealed class Batch(int capacity)

@@ -9,8 +9,8 @@ internal static partial class PersistenceLog
     public static partial void MigrationsApplied(this ILogger logger);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Warning,
-        Message = "Database unreachable while migrating (attempt {Attempt}), retrying in {Delay}")]
-    public static partial void MigrationRetry(this ILogger logger, int attempt, TimeSpan delay, Exception exception);
+        Message = "Database unreachable while migrating (attempt {Attempt}: {Reason}), retrying in {Delay}")]
+    public static partial void MigrationRetry(this ILogger logger, int attempt, string reason, TimeSpan delay);
 
     [LoggerMessage(EventId = 2010, Level = LogLevel.Warning,
         Message = "Message batch of {Count} hit a transient conflict (attempt {Attempt}), retrying")]

@@ -11,7 +11,15 @@ public sealed class StoreOptions
     [Range(1, 65_536)]
     public int MaxBatch { get; set; } = 2_048;
 
-    /// <summary>Messages waiting for the writer before <c>AppendAsync</c> waits too.</summary>
+    /// <summary>
+    /// Batches in flight at once, each from its own queue on its own connection (a conversation always uses the
+    /// same one, so its messages keep their queue order). More lanes mean smaller batches: on two cores, 1 is
+    /// best up to ~100 concurrent senders and 2 beyond.
+    /// </summary>
+    [Range(1, 64)]
+    public int WriterLanes { get; set; } = 1;
+
+    /// <summary>Messages waiting for the writer (all lanes together) before <c>AppendAsync</c> waits too.</summary>
     [Range(1, 1_048_576)]
     public int WriterQueueCapacity { get; set; } = 65_536;
 

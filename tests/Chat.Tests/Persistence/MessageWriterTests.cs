@@ -1,0 +1,232 @@
+using Chat.Domain;
+using Chat.Persistence;
+using Chat.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace Chat.Tests.Persistence;
+
+/// <summary>The batching writers and the store against a real PostgreSQL, one fresh database per test.</summary>
+public sealed class MessageWriterTests
+{
+    [Fact]
+    public async Task Concurrent_senders_get_gap_free_seqs_in_their_own_order()
+    {
+        await using var store = await StoreHost.StartAsync("writer_gapfree");
+        var writer = store.Services.GetRequiredService<IMessageWriter>();
+        long[] conversations = [ConversationId.Group(1), ConversationId.Group(2), ConversationId.Direct(1, 2)];
+        const int senders = 40, perSender = 60;
+
+        var results = await Task.WhenAll(Enumerable.Range(1, senders).Select(async sender =>
+        {
+            var mine = new List<(long Conversation, long Seq)>();
+            for (var i = 0; i < perSender; i++)
+            {
+                var conversation = conversations[i % conversations.Length];
+                var stored = await writer.AppendAsync(Message(conversation, sender, $"m{i}"), CancellationToken.None);
+                Assert.False(stored.Duplicate);
+                mine.Add((conversation, stored.Stored.Seq));
+            }
+
+            return mine;
+        }));
+
+        foreach (var mine in results)
+        {
+            foreach (var group in mine.GroupBy(r => r.Conversation))
+            {
+                Assert.Equal(group.Select(r => r.Seq).Order(), group.Select(r => r.Seq)); // a sender's order is kept
+            }
+        }
+
+        foreach (var group in results.SelectMany(r => r).GroupBy(r => r.Conversation))
+        {
+            Assert.Equal(Enumerable.Range(1, group.Count()).Select(i => (long)i), group.Select(r => r.Seq).Order());
+            Assert.Equal(group.Count(), await store.ScalarAsync($"SELECT last_seq FROM conversations WHERE id = {group.Key}"));
+        }
+    }
+
+    [Fact]
+    public async Task A_repeated_cid_is_stored_once_and_answered_with_the_stored_message()
+    {
+        await using var store = await StoreHost.StartAsync("writer_cid");
+        var writer = store.Services.GetRequiredService<IMessageWriter>();
+        var conversation = ConversationId.Direct(7, 8);
+
+        var first = await writer.AppendAsync(Message(conversation, 7, "original", "c1"), CancellationToken.None);
+        var again = await writer.AppendAsync(Message(conversation, 7, "resent", "c1"), CancellationToken.None);
+        var sameBatch = await Task.WhenAll(
+            writer.AppendAsync(Message(conversation, 7, "x", "c2"), CancellationToken.None).AsTask(),
+            writer.AppendAsync(Message(conversation, 7, "y", "c2"), CancellationToken.None).AsTask());
+        var otherSender = await writer.AppendAsync(Message(conversation, 8, "mine", "c1"), CancellationToken.None);
+
+        Assert.False(first.Duplicate);
+        Assert.True(again.Duplicate);
+        Assert.Equal(first.Stored.Seq, again.Stored.Seq);
+        Assert.Equal("original", again.Stored.Message.Body);
+        Assert.Equal(8, again.Stored.Message.TargetId);
+        Assert.False(sameBatch[0].Duplicate);
+        Assert.True(sameBatch[1].Duplicate);
+        Assert.Equal(sameBatch[0].Stored.Seq, sameBatch[1].Stored.Seq);
+        Assert.False(otherSender.Duplicate);
+        Assert.Equal(3, await store.ScalarAsync($"SELECT count(*) FROM messages WHERE conversation_id = {conversation}"));
+        Assert.Equal(3, await store.ScalarAsync($"SELECT last_seq FROM conversations WHERE id = {conversation}"));
+    }
+
+    [Fact]
+    public async Task A_new_direct_conversation_reaches_the_recipients_inbox_until_its_cursor_advances()
+    {
+        await using var store = await StoreHost.StartAsync("writer_inbox");
+        var alice = await store.RegisterAsync("alice");
+        var bob = await store.RegisterAsync("bob");
+        var writer = store.Services.GetRequiredService<IMessageWriter>();
+        var cursors = store.Services.GetRequiredService<ICursorWriter>();
+        var conversation = ConversationId.Direct(alice, bob);
+
+        await writer.AppendAsync(Message(conversation, alice, "one", target: bob), CancellationToken.None);
+        await writer.AppendAsync(Message(conversation, alice, "two", target: bob), CancellationToken.None);
+
+        var inbox = await store.InboxAsync(bob);
+        Assert.Equal(0, inbox.Cursors[conversation]);
+        Assert.Equal(["one", "two"], inbox.Pending.Select(p => p.Message.Body));
+        Assert.All(inbox.Pending, p => Assert.Equal(bob, p.Message.TargetId));
+        Assert.Empty((await store.InboxAsync(alice)).Pending); // one's own messages are not pending
+
+        cursors.Advance(bob, conversation, 2);
+        cursors.Advance(bob, conversation, 1); // never backwards
+        await cursors.FlushAsync(CancellationToken.None);
+        inbox = await store.InboxAsync(bob);
+        Assert.Equal(2, inbox.Cursors[conversation]);
+        Assert.Empty(inbox.Pending);
+    }
+
+    [Fact]
+    public async Task A_member_who_joins_later_gets_no_old_group_history()
+    {
+        await using var store = await StoreHost.StartAsync("writer_join");
+        var alice = await store.RegisterAsync("alice");
+        var bob = await store.RegisterAsync("bob");
+        var writer = store.Services.GetRequiredService<IMessageWriter>();
+        int group;
+        await using (var scope = store.Services.CreateAsyncScope())
+        {
+            group = (await scope.ServiceProvider.GetRequiredService<IChatStore>().CreateGroupAsync(alice, "g", "d", CancellationToken.None))!.Value;
+        }
+
+        await writer.AppendAsync(Message(ConversationId.Group(group), alice, "before", target: group), CancellationToken.None);
+        await using (var scope = store.Services.CreateAsyncScope())
+        {
+            var joined = await scope.ServiceProvider.GetRequiredService<IChatStore>().JoinGroupAsync(bob, group, CancellationToken.None);
+            Assert.Equal((JoinResult.Joined, 1L), joined);
+        }
+
+        await writer.AppendAsync(Message(ConversationId.Group(group), alice, "after", target: group), CancellationToken.None);
+        var pending = (await store.InboxAsync(bob)).Pending;
+        Assert.Equal(["after"], pending.Select(p => p.Message.Body));
+        Assert.Equal(group, pending[0].Message.TargetId);
+    }
+
+    [Fact]
+    public async Task Stopping_commits_everything_queued_then_refuses_more()
+    {
+        await using var store = await StoreHost.StartAsync("writer_drain");
+        var writer = store.Services.GetRequiredService<IMessageWriter>();
+        var appends = Enumerable.Range(0, 5_000)
+            .Select(i => writer.AppendAsync(Message(ConversationId.Group(3), 1, $"m{i}"), CancellationToken.None).AsTask())
+            .ToList();
+
+        await store.Host.StopAsync();
+
+        Assert.All(appends, a => Assert.True(a.IsCompletedSuccessfully));
+        Assert.Equal(5_000, await store.ScalarAsync("SELECT count(*) FROM messages"));
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(
+            async () => await writer.AppendAsync(Message(ConversationId.Group(3), 1, "late"), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_message_the_database_would_refuse_fails_alone_not_its_batch()
+    {
+        await using var store = await StoreHost.StartAsync("writer_bad");
+        var writer = store.Services.GetRequiredService<IMessageWriter>();
+        var good = writer.AppendAsync(Message(ConversationId.Group(4), 1, "fine"), CancellationToken.None).AsTask();
+
+        await Assert.ThrowsAsync<ArgumentException>(
+            async () => await writer.AppendAsync(Message(ConversationId.Group(4), 1, "nul\0byte"), CancellationToken.None));
+        await Assert.ThrowsAsync<ArgumentException>(
+            async () => await writer.AppendAsync(Message(ConversationId.Group(4), 1, "lone \ud800 surrogate"), CancellationToken.None));
+        await Assert.ThrowsAsync<ArgumentException>(
+            async () => await writer.AppendAsync(Message(ConversationId.Group(4), 1, "x", new string('c', 65)), CancellationToken.None));
+
+        Assert.Equal(1, (await good).Stored.Seq);
+    }
+
+    private static ChatMessage Message(long conversation, int sender, string body, string? cid = null, int? target = null) =>
+        new(conversation,
+            sender,
+            $"user{sender}",
+            target ?? (ConversationId.IsGroup(conversation) ? (int)conversation : ConversationId.Peer(conversation, sender)),
+            body,
+            "2026-11-21 10:00:00",
+            DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            cid);
+
+    /// <summary>The persistence layer alone, as <c>AddChatPersistence</c> registers it, on a fresh database.</summary>
+    private sealed class StoreHost : IAsyncDisposable
+    {
+        private readonly string _connectionString;
+
+        private StoreHost(IHost host, string connectionString)
+        {
+            Host = host;
+            _connectionString = connectionString;
+        }
+
+        public IHost Host { get; }
+
+        public IServiceProvider Services => Host.Services;
+
+        public static async Task<StoreHost> StartAsync(string prefix)
+        {
+            var postgres = await PostgresServer.StartedAsync();
+            var connectionString = await postgres.CreateDatabaseAsync(prefix);
+            var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Chat"] = connectionString,
+            });
+            builder.AddChatPersistence();
+            var host = builder.Build();
+            await host.StartAsync();
+            return new StoreHost(host, connectionString);
+        }
+
+        public async Task<int> RegisterAsync(string name)
+        {
+            await using var scope = Services.CreateAsyncScope();
+            var id = await scope.ServiceProvider.GetRequiredService<IChatStore>().RegisterAsync(name, "hash", CancellationToken.None);
+            return id!.Value;
+        }
+
+        public async Task<Inbox> InboxAsync(int userId)
+        {
+            await using var scope = Services.CreateAsyncScope();
+            return await scope.ServiceProvider.GetRequiredService<IChatStore>().LoadInboxAsync(userId, 100, CancellationToken.None);
+        }
+
+        public async Task<long> ScalarAsync(string sql)
+        {
+            await using var connection = new NpgsqlConnection(_connectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(sql, connection);
+            return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Host.StopAsync();
+            Host.Dispose();
+        }
+    }
+}
