@@ -6,7 +6,7 @@ using Chat.Server.Routing;
 
 namespace Chat.Server.Handlers;
 
-public sealed class OneChatHandler(IChatStore store, KnownUsers knownUsers, ChatSender sender) : IRequestHandler
+public sealed class OneChatHandler(KnownUsers knownUsers, ChatSender sender) : IRequestHandler
 {
     public async ValueTask HandleAsync(ChatSession session, Request request, CancellationToken ct)
     {
@@ -23,7 +23,7 @@ public sealed class OneChatHandler(IChatStore store, KnownUsers knownUsers, Chat
             return;
         }
 
-        if (!await knownUsers.ExistsAsync(toId, store, ct))
+        if (!await knownUsers.ExistsAsync(toId, ct))
         {
             session.Fail(request, ErrorCode.NotFound, $"no user {toId}");
             return;

@@ -51,7 +51,7 @@ public static class ChatServerExtensions
         services.AddKeyedScoped<IRequestHandler, RegisterHandler>(MsgId.Reg);
         services.AddKeyedScoped<IRequestHandler, LoginHandler>(MsgId.Login);
         services.AddKeyedSingleton<IRequestHandler, LogoutHandler>(MsgId.LoginOut);
-        services.AddKeyedScoped<IRequestHandler, OneChatHandler>(MsgId.OneChat);
+        services.AddKeyedSingleton<IRequestHandler, OneChatHandler>(MsgId.OneChat);
         services.AddKeyedScoped<IRequestHandler, AddFriendHandler>(MsgId.AddFriend);
         services.AddKeyedScoped<IRequestHandler, CreateGroupHandler>(MsgId.CreateGroup);
         services.AddKeyedScoped<IRequestHandler, JoinGroupHandler>(MsgId.AddGroup);
