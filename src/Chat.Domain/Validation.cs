@@ -31,28 +31,31 @@ public static class Validation
         ?? Storable(clientTime, "time");
 
     /// <summary>Text a database can hold: no NUL, and no half of a surrogate pair (JSON can spell both).</summary>
-    private static string? Storable(string? text, string field)
+    public static bool IsStorable(ReadOnlySpan<char> text)
     {
-        if (text is null)
+        if (text.Contains('\0'))
         {
-            return null;
+            return false;
         }
 
-        for (var i = 0; i < text.Length; i++)
+        // The common case, no surrogates at all, is one vectorised scan.
+        var i = text.IndexOfAnyInRange('\uD800', '\uDFFF');
+        while (i >= 0 && i < text.Length)
         {
-            if (text[i] == '\0' || (char.IsSurrogate(text[i]) && !char.IsSurrogatePair(text, i)))
+            if (!char.IsHighSurrogate(text[i]) || i + 1 == text.Length || !char.IsLowSurrogate(text[i + 1]))
             {
-                return $"{field} must not contain NUL or unpaired surrogates";
+                return false;
             }
 
-            if (char.IsHighSurrogate(text[i]))
-            {
-                i++;
-            }
+            var next = text[(i + 2)..].IndexOfAnyInRange('\uD800', '\uDFFF');
+            i = next < 0 ? -1 : i + 2 + next;
         }
 
-        return null;
+        return true;
     }
+
+    private static string? Storable(string? text, string field) =>
+        text is null || IsStorable(text) ? null : $"{field} must not contain NUL or unpaired surrogates";
 
     private static string? Name(string? name, string field)
     {

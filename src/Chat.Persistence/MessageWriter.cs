@@ -87,8 +87,8 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
 
     private const int MaxAttempts = 5;
 
-    /// <summary>Column lengths of the messages table (characters; a UTF-16 length never undercounts them).</summary>
-    private const int MaxNameLength = 64, MaxClientTimeLength = 64, MaxClientIdLength = 64;
+    /// <summary>The messages table's client_id column (characters).</summary>
+    private const int MaxClientIdLength = 64;
 
     private readonly Lane[] _lanes;
     private readonly CancellationTokenSource _abort = new();
@@ -156,9 +156,9 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
 
     /// <summary>What the database would refuse: refused here, so that one bad message cannot fail a whole batch.</summary>
     private static ArgumentException? Problem(ChatMessage m) =>
-        TextProblem(m.SenderName, MaxNameLength, "SenderName")
+        TextProblem(m.SenderName, Validation.MaxNameLength, "SenderName")
         ?? TextProblem(m.Body, int.MaxValue, "Body")
-        ?? TextProblem(m.ClientTime, MaxClientTimeLength, "ClientTime")
+        ?? TextProblem(m.ClientTime, Validation.MaxClientTimeLength, "ClientTime")
         ?? (m.ClientId is null ? null : TextProblem(m.ClientId, MaxClientIdLength, "ClientId"));
 
     private static ArgumentException? TextProblem(string? value, int maxLength, string field)
@@ -174,27 +174,9 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
         }
 
         // PostgreSQL text cannot hold NUL, and UTF-8 cannot encode an unpaired surrogate.
-        var span = value.AsSpan();
-        return span.Contains('\0') || (span.ContainsAnyInRange('\uD800', '\uDFFF') && !IsWellFormed(span))
-            ? new ArgumentException($"{field} contains a NUL or an unpaired surrogate.", field)
-            : null;
-    }
-
-    private static bool IsWellFormed(ReadOnlySpan<char> s)
-    {
-        for (var i = 0; i < s.Length; i++)
-        {
-            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(s[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
+        return Validation.IsStorable(value)
+            ? null
+            : new ArgumentException($"{field} contains a NUL or an unpaired surrogate.", field);
     }
 
     private readonly record struct PendingAppend(ChatMessage Message, TaskCompletionSource<AppendResult> Completion);
