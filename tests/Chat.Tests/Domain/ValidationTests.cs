@@ -16,6 +16,7 @@ public sealed class ValidationTests
         ('\uDF0D' + " start", false),
         ("reversed " + '\uDF0D' + '\uD83C' + " pair", false),
         ("🌍 then lone " + '\uD800' + " x", false),
+        ("two lows " + '\uDF0D' + '\uDF0D', false),
     ];
 
     [Fact]
