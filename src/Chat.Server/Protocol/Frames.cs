@@ -110,8 +110,18 @@ public static class Frames
         }
     });
 
+    /// <summary>ACK (11) for a stored chat message: its seq and ts.</summary>
+    public static byte[] SentAck(string cid, StoredMessage stored) => Build((cid, stored), static (w, s) =>
+    {
+        w.WriteNumber("msgid"u8, (int)MsgId.Ack);
+        w.WriteString("cid"u8, s.cid);
+        w.WriteNumber("errno"u8, 0);
+        w.WriteNumber("seq"u8, s.stored.Seq);
+        w.WriteNumber("ts"u8, s.stored.Message.Ts);
+    });
+
     /// <summary>A chat frame as its recipients get it: the sender's fields (from the session) plus seq and ts.</summary>
-    public static byte[] Chat(StoredMessage stored) => Build(w =>
+    public static byte[] Chat(StoredMessage stored) => Build(stored, static (w, stored) =>
     {
         var m = stored.Message;
         w.WriteNumber("msgid"u8, (int)(m.IsGroup ? MsgId.GroupChat : MsgId.OneChat));
@@ -175,14 +185,17 @@ public static class Frames
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    private static byte[] Build(Action<Utf8JsonWriter> body)
+    private static byte[] Build(Action<Utf8JsonWriter> body) => Build(body, static (w, b) => b(w));
+
+    /// <summary>The frame <paramref name="body"/> writes; with a static lambda, nothing is allocated but the frame.</summary>
+    private static byte[] Build<TState>(TState state, Action<Utf8JsonWriter, TState> body)
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
         var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
         writer.Reset(buffer);
         writer.WriteStartObject();
-        body(writer);
+        body(writer, state);
         writer.WriteEndObject();
         writer.Flush();
         var frame = new byte[buffer.WrittenCount + 1];

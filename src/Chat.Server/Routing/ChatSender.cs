@@ -47,11 +47,11 @@ public sealed class ChatSender(IMessageWriter writer, Router router, TimeProvide
 
         var stored = result.Stored;
         user.Sent(stored.Message.ConversationId, stored.Seq);
-        session.Done(request, w =>
+        if (request.Cid is { } cid)
         {
-            w.WriteNumber("seq"u8, stored.Seq);
-            w.WriteNumber("ts"u8, stored.Message.Ts);
-        });
+            session.Send(Frames.SentAck(cid, stored));
+        }
+
         // A repeated cid is routed again: recipients that have it drop it by seq, one that missed it gets it now.
         router.Route(new Delivery(stored.Message.ConversationId, stored.Seq, user.Id, stored.Message.TargetId, Frames.Chat(stored)));
     }
