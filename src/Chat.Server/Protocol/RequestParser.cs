@@ -117,16 +117,13 @@ public static class RequestParser
             return null;
         }
 
-        try
+        if (TryGetString(ref reader) is { } text)
         {
-            return reader.GetString();
+            return text;
         }
-        catch (InvalidOperationException)
-        {
-            // An escape such as \ud800 that is half of a surrogate pair: no text can hold it.
-            problem ??= $"field '{field}' must not contain unpaired surrogates";
-            return null;
-        }
+
+        problem ??= $"field '{field}' must not contain unpaired surrogates";
+        return null;
     }
 
     private static string? ReadCid(ref Utf8JsonReader reader, ref string? problem)
@@ -134,7 +131,7 @@ public static class RequestParser
         reader.Read();
         string? cid = reader.TokenType switch
         {
-            JsonTokenType.String => ReadCidText(ref reader),
+            JsonTokenType.String => TryGetString(ref reader),
             JsonTokenType.Number => System.Text.Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan),
             _ => null,
         };
@@ -148,7 +145,8 @@ public static class RequestParser
         return cid;
     }
 
-    private static string? ReadCidText(ref Utf8JsonReader reader)
+    /// <returns>The string token's text, or null for an escape such as \ud800 (half a surrogate pair: no text holds it).</returns>
+    private static string? TryGetString(ref Utf8JsonReader reader)
     {
         try
         {
