@@ -59,6 +59,17 @@ live_pid() {
     echo "$pid"
 }
 
+# await_pid PIDFILE PATTERN SECONDS LOG: prints the pid once PIDFILE names a live process matching PATTERN
+# (a daemon writes its pid file after it returns); dies pointing at LOG when it does not within SECONDS.
+await_pid() {
+    local pid deadline=$((SECONDS + $3))
+    until pid="$(live_pid "$1" "$2")"; do
+        ((SECONDS < deadline)) || die "$2 did not start, see $4"
+        sleep 0.1
+    done
+    echo "$pid"
+}
+
 port_open() { timeout 1 bash -c ": < /dev/tcp/127.0.0.1/$1" 2> /dev/null; }
 
 # http_get PORT PATH: prints "STATUS BODY" (STATUS 000: no answer). curl when installed, else a bare
@@ -237,11 +248,7 @@ start_redis() {
     redis-server --bind 127.0.0.1 --port "$redis_port" --daemonize yes --pidfile "$redis_pidfile" \
         --logfile "$state/redis.log" --dir "$state/redis" --save "" --appendonly no
     # --daemonize returns before the pid file is written.
-    local deadline=$((SECONDS + 10))
-    until pid="$(live_pid "$redis_pidfile" redis-server)"; do
-        ((SECONDS < deadline)) || die "Redis did not start, see $state/redis.log"
-        sleep 0.1
-    done
+    pid="$(await_pid "$redis_pidfile" redis-server 10 "$state/redis.log")"
     note "redis: started (pid $pid) on 127.0.0.1:$redis_port"
 }
 
@@ -294,11 +301,7 @@ start_replica() {
     Chat__ReplicaId="chat$n" Chat__ListenAddress=127.0.0.1 Chat__Port="$2" Chat__HttpPort="$3" \
         setsid bash -c 'echo $$ > "$1"; exec dotnet "$2"' _ "$state/chat$n.pid" "$app_dir/Chat.Server.dll" \
         < /dev/null >> "$state/chat$n.log" 2>&1 &
-    local deadline=$((SECONDS + 5))
-    until pid="$(replica_pid "$n")"; do
-        ((SECONDS < deadline)) || die "chat$n did not start, see $state/chat$n.log"
-        sleep 0.1
-    done
+    pid="$(await_pid "$state/chat$n.pid" Chat.Server.dll 5 "$state/chat$n.log")"
     note "chat$n: started (pid $pid) on 127.0.0.1:$2, http :$3, log $state/chat$n.log"
 }
 
