@@ -103,6 +103,31 @@ public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<Cluster
     }
 
     [Fact]
+    public async Task Through_nginx_a_client_that_sends_then_half_closes_still_gets_its_answer()
+    {
+        // Regression: `printf '{"msgid":13}\n' | nc -q1 127.0.0.1 8000` got nothing: nginx ended the session
+        // on the client's FIN unless proxy_half_close is on.
+        for (var i = 0; i < 5; i++)
+        {
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            await socket.ConnectAsync("127.0.0.1", cluster.Nginx.Port);
+            await socket.SendAsync("{\"msgid\":13}\n"u8.ToArray());
+            socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+
+            var received = new List<byte>();
+            var buffer = new byte[256];
+            using var deadline = new CancellationTokenSource(TestClient.Deadline);
+            int n;
+            while ((n = await socket.ReceiveAsync(buffer, deadline.Token)) > 0)
+            {
+                received.AddRange(buffer[..n]);
+            }
+
+            Assert.Equal("{\"msgid\":14}\n", System.Text.Encoding.UTF8.GetString([.. received]));
+        }
+    }
+
+    [Fact]
     public async Task Nginx_spreads_connections_over_both_replicas()
     {
         var sessions = new List<TestClient>();

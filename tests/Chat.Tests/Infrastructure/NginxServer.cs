@@ -275,6 +275,7 @@ public sealed partial class NginxServer : IAsyncDisposable
                     proxy_pass chat;
                     proxy_connect_timeout 1s;
                     proxy_timeout 10m;
+                    proxy_half_close on;
                 }
             }
 
