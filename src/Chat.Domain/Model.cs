@@ -38,10 +38,19 @@ public sealed record StoredMessage(ChatMessage Message, long Seq);
 /// <summary>The result of an append: the stored message, which is the earlier one when the cid repeated.</summary>
 public sealed record AppendResult(StoredMessage Stored, bool Duplicate);
 
+/// <summary>Where one of a user's conversations stands at login.</summary>
+/// <param name="Cursor">The user's delivered-cursor.</param>
+/// <param name="Start">Where this login starts counting: the cursor, or a later seq the client said it has seen.</param>
+/// <param name="LastSeq">The conversation's newest seq.</param>
+public sealed record ConversationState(long ConversationId, long Cursor, long Start, long LastSeq);
+
 /// <summary>What a user has not yet received, read at login.</summary>
-/// <param name="Cursors">Delivered-cursor per conversation the user takes part in.</param>
-/// <param name="Pending">Messages beyond those cursors, not sent by the user, oldest first.</param>
-public sealed record Inbox(IReadOnlyDictionary<long, long> Cursors, IReadOnlyList<StoredMessage> Pending);
+/// <param name="Conversations">Every conversation the user takes part in.</param>
+/// <param name="Pending">
+/// Messages not sent by the user beyond their cursors, or beyond the seqs the client asked to resume from, oldest
+/// first and in seq order within each conversation.
+/// </param>
+public sealed record Inbox(IReadOnlyList<ConversationState> Conversations, IReadOnlyList<StoredMessage> Pending);
 
 public enum JoinResult
 {

@@ -24,8 +24,12 @@ public interface IChatStore
 
     Task<IReadOnlyList<GroupInfo>> GroupsAsync(int userId, CancellationToken ct);
 
-    /// <summary>Cursors and undelivered messages, at most <paramref name="limit"/> of them.</summary>
-    Task<Inbox> LoadInboxAsync(int userId, int limit, CancellationToken ct);
+    /// <summary>
+    /// The user's conversations and undelivered messages, at most <paramref name="limit"/> of them. A conversation
+    /// listed in <paramref name="resume"/> (conversation id → last seq the client saw) is read from that seq instead
+    /// of the cursor, though never from before the user joined it; conversations the user is not in are ignored.
+    /// </summary>
+    Task<Inbox> LoadInboxAsync(int userId, IReadOnlyDictionary<long, long> resume, int limit, CancellationToken ct);
 }
 
 /// <summary>The durable, batching message log: a message is stored before anyone hears of it.</summary>

@@ -96,7 +96,7 @@ public sealed class ChatStore(ChatDbContext db) : IChatStore
             .FirstOrDefaultAsync(ct) ?? 0;
 
         db.GroupMembers.Add(new GroupMemberEntity { GroupId = groupId, UserId = userId, Role = GroupRole.Normal });
-        db.Cursors.Add(new CursorEntity { UserId = userId, ConversationId = conversation, DeliveredSeq = lastSeq });
+        db.Cursors.Add(new CursorEntity { UserId = userId, ConversationId = conversation, DeliveredSeq = lastSeq, FromSeq = lastSeq });
         return await TrySaveAsync(ct) ? (JoinResult.Joined, lastSeq) : (JoinResult.AlreadyMember, 0);
     }
 
@@ -125,21 +125,51 @@ public sealed class ChatStore(ChatDbContext db) : IChatStore
         return [.. groups.Select(g => new GroupInfo(g.Id, g.Name, g.Description, [.. byGroup[g.Id]]))];
     }
 
-    public async Task<Inbox> LoadInboxAsync(int userId, int limit, CancellationToken ct)
+    public async Task<Inbox> LoadInboxAsync(int userId, IReadOnlyDictionary<long, long> resume, int limit, CancellationToken ct)
     {
-        var cursors = await db.Cursors.AsNoTracking()
-            .Where(c => c.UserId == userId)
-            .ToDictionaryAsync(c => c.ConversationId, c => c.DeliveredSeq, ct);
-
-        var pending = await (from c in db.Cursors.AsNoTracking()
-                             join m in db.Messages.AsNoTracking() on c.ConversationId equals m.ConversationId
-                             where c.UserId == userId && m.Seq > c.DeliveredSeq && m.SenderId != userId
-                             orderby m.Ts, m.ConversationId, m.Seq
-                             select m)
-            .Take(limit)
+        var rows = await (from c in db.Cursors.AsNoTracking()
+                          where c.UserId == userId
+                          join v in db.Conversations.AsNoTracking() on c.ConversationId equals v.Id into vs
+                          from v in vs.DefaultIfEmpty()
+                          select new { c.ConversationId, c.DeliveredSeq, c.FromSeq, LastSeq = (long?)v.LastSeq })
             .ToListAsync(ct);
 
-        return new Inbox(cursors, [.. pending.Select(m => ToStored(m, userId))]);
+        var conversations = new List<ConversationState>(rows.Count);
+        var readFrom = new Dictionary<long, long>(rows.Count);
+        foreach (var row in rows)
+        {
+            var last = row.LastSeq ?? 0;
+            var from = resume.TryGetValue(row.ConversationId, out var seen)
+                ? Math.Clamp(seen, row.FromSeq, Math.Max(row.FromSeq, last))
+                : row.DeliveredSeq;
+            conversations.Add(new ConversationState(row.ConversationId, row.DeliveredSeq, Math.Max(from, row.DeliveredSeq), last));
+            if (from < last)
+            {
+                readFrom[row.ConversationId] = from;
+            }
+        }
+
+        var pending = readFrom.Count == 0
+            ? []
+            : await DatabaseProvider.MessagesAfter(db, [.. readFrom.Keys], [.. readFrom.Values])
+                .Where(m => m.SenderId != userId)
+                .OrderBy(m => m.Ts).ThenBy(m => m.ConversationId).ThenBy(m => m.Seq)
+                .Take(limit)
+                .AsNoTracking()
+                .ToListAsync(ct);
+
+        return new Inbox(conversations, InSeqOrder(pending).Select(m => ToStored(m, userId)).ToList());
+    }
+
+    /// <summary>
+    /// Oldest first across conversations, but within one conversation strictly by seq: two messages stamped at
+    /// nearly the same moment may have taken their seqs in the other order.
+    /// </summary>
+    private static List<MessageEntity> InSeqOrder(List<MessageEntity> messages)
+    {
+        var bySeq = messages.GroupBy(m => m.ConversationId)
+            .ToDictionary(g => g.Key, g => new Queue<MessageEntity>(g.OrderBy(m => m.Seq)));
+        return [.. messages.Select(m => bySeq[m.ConversationId].Dequeue())];
     }
 
     private static StoredMessage ToStored(MessageEntity m, int recipientId) =>

@@ -29,6 +29,13 @@ internal static class DatabaseProvider
     public static OperationBuilder<AddColumnOperation> Identity(this OperationBuilder<AddColumnOperation> column) =>
         column.Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn);
 
+    /// <summary>Messages of each listed conversation after the seq listed with it.</summary>
+    public static IQueryable<MessageEntity> MessagesAfter(ChatDbContext db, long[] conversations, long[] afterSeqs) =>
+        db.Messages.FromSql($"""
+            SELECT m.* FROM unnest({conversations}, {afterSeqs}) AS r(conversation_id, after_seq)
+            JOIN messages AS m ON m.conversation_id = r.conversation_id AND m.seq > r.after_seq
+            """);
+
     public static bool IsUniqueViolation(DbUpdateException ex) =>
         ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 

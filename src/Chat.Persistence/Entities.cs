@@ -75,4 +75,7 @@ public sealed class CursorEntity
     public long ConversationId { get; set; }
 
     public long DeliveredSeq { get; set; }
+
+    /// <summary>Messages up to this seq are not the user's to read (a group's history from before they joined).</summary>
+    public long FromSeq { get; set; }
 }

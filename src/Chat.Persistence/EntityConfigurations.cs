@@ -99,5 +99,6 @@ internal sealed class CursorConfiguration : IEntityTypeConfiguration<CursorEntit
         e.Property(c => c.UserId).HasColumnName("user_id");
         e.Property(c => c.ConversationId).HasColumnName("conversation_id");
         e.Property(c => c.DeliveredSeq).HasColumnName("delivered_seq");
+        e.Property(c => c.FromSeq).HasColumnName("from_seq").HasDefaultValue(0L);
     }
 }

@@ -51,6 +51,9 @@ public sealed class UserSession(int id, string name, ICursorWriter cursors)
         }
     }
 
+    /// <summary>At login the client said it holds this conversation up to <paramref name="seq"/>: the cursor may move there.</summary>
+    public void Seen(long conversationId, long seq) => cursors.Advance(Id, conversationId, seq);
+
     /// <summary>While the login is being answered: keeps the delivery for later and returns true.</summary>
     internal bool TryPark(Delivery delivery)
     {

@@ -94,23 +94,46 @@ public sealed class LoginHandler(
             await sessions.JoinGroupAsync(group.Id, session);
         }
 
-        var inbox = await store.LoadInboxAsync(user.Id, options.Value.MaxOfflineMessages, ct);
-        foreach (var (conversation, cursor) in inbox.Cursors)
+        var limit = options.Value.MaxOfflineMessages;
+        var inbox = await store.LoadInboxAsync(user.Id, ResumeFrom(user.Id, request.Resume), limit, ct);
+        foreach (var conversation in inbox.Conversations)
         {
-            user.Start(conversation, cursor);
+            user.Start(conversation.ConversationId, conversation.Start);
+            if (conversation.Start > conversation.Cursor)
+            {
+                // The client has seen further than the cursor got (it moves after the fact): catch it up.
+                user.Seen(conversation.ConversationId, conversation.Start);
+            }
         }
 
+        var starts = inbox.Conversations.ToDictionary(c => c.ConversationId, c => c.Start);
         foreach (var group in groups)
         {
-            user.AddGroup(group.Id, inbox.Cursors.GetValueOrDefault(ConversationId.Group(group.Id)));
+            user.AddGroup(group.Id, starts.GetValueOrDefault(ConversationId.Group(group.Id)));
         }
 
         var people = friends.Select(f => f.Id).Concat(groups.SelectMany(g => g.Members.Select(m => m.Id))).ToHashSet();
         var online = await presence.OnlineAsync(people);
-        var snapshot = new LoginSnapshot(user.Id, user.Name, friends, groups, online);
+        var snapshot = new LoginSnapshot(user.Id, user.Name, friends, groups, online)
+        {
+            Conversations = inbox.Conversations,
+            OfflineTruncated = inbox.Pending.Count >= limit,
+        };
         var offline = inbox.Pending.Select(Frames.Chat).ToList();
         var ack = Frames.LoginOk(snapshot, offline, objects: request.V >= 2, request.Cid);
         session.CompleteLogin(user, ack, [.. inbox.Pending.Select(p => (p.Message.ConversationId, p.Seq))]);
+    }
+
+    private static Dictionary<long, long> ResumeFrom(int userId, IReadOnlyList<ResumePoint>? points)
+    {
+        var resume = new Dictionary<long, long>();
+        foreach (var point in points ?? [])
+        {
+            var conversation = point.GroupId is { } group ? ConversationId.Group(group) : ConversationId.Direct(userId, point.Peer!.Value);
+            resume[conversation] = point.Seq;
+        }
+
+        return resume;
     }
 }
 

@@ -108,7 +108,30 @@ public static class Frames
 
             w.WriteEndArray();
         }
+
+        if (objects)
+        {
+            WriteConversations(w, snapshot);
+        }
     });
+
+    /// <summary>v2: each conversation's newest seq, so a client knows what it is missing; and whether offlinemsg was cut short.</summary>
+    private static void WriteConversations(Utf8JsonWriter w, LoginSnapshot snapshot)
+    {
+        if (snapshot.OfflineTruncated) w.WriteBoolean("more"u8, true);
+        if (snapshot.Conversations.Count == 0) return;
+        w.WriteStartArray("convs"u8);
+        foreach (var c in snapshot.Conversations)
+        {
+            w.WriteStartObject();
+            if (ConversationId.IsGroup(c.ConversationId)) w.WriteNumber("groupid"u8, c.ConversationId);
+            else w.WriteNumber("peer"u8, ConversationId.Peer(c.ConversationId, snapshot.Id));
+            w.WriteNumber("seq"u8, c.LastSeq);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    }
 
     /// <summary>ACK (11) for a stored chat message: its seq and ts.</summary>
     public static byte[] SentAck(string cid, StoredMessage stored) => Build((cid, stored), static (w, s) =>
@@ -212,4 +235,10 @@ public static class Frames
 }
 
 /// <summary>What LOGIN_ACK reports besides offline messages.</summary>
-public sealed record LoginSnapshot(int Id, string Name, IReadOnlyList<FriendInfo> Friends, IReadOnlyList<GroupInfo> Groups, IReadOnlySet<int> Online);
+public sealed record LoginSnapshot(int Id, string Name, IReadOnlyList<FriendInfo> Friends, IReadOnlyList<GroupInfo> Groups, IReadOnlySet<int> Online)
+{
+    public IReadOnlyList<ConversationState> Conversations { get; init; } = [];
+
+    /// <summary>More messages were waiting than one LOGIN_ACK carries.</summary>
+    public bool OfflineTruncated { get; init; }
+}

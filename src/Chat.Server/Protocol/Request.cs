@@ -36,7 +36,13 @@ public sealed class Request
 
     /// <summary>Protocol version asked for at login: 2 turns LOGIN_ACK's lists into objects.</summary>
     public int V { get; init; }
+
+    /// <summary>At login: the last seq the client saw per conversation; it gets everything after them.</summary>
+    public IReadOnlyList<ResumePoint>? Resume { get; init; }
 }
+
+/// <summary>A conversation (the other user's id, or a group id) and the last seq the client saw in it.</summary>
+public readonly record struct ResumePoint(int? Peer, int? GroupId, long Seq);
 
 /// <summary>A request that could not be parsed: what to tell the client.</summary>
 /// <param name="MsgId">The msgid, when it could be read.</param>

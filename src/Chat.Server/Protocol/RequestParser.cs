@@ -14,6 +14,8 @@ namespace Chat.Server.Protocol;
 public static class RequestParser
 {
     private const int MaxCidLength = 64;
+    private const int MaxResumePoints = 4096;
+    private const string ResumeShape = "field 'resume' must be an array of {\"peer\" or \"groupid\", \"seq\"} objects";
 
     public static bool TryParse(in ReadOnlySequence<byte> frame, [NotNullWhen(true)] out Request? request, [NotNullWhen(false)] out RequestError? error)
     {
@@ -87,6 +89,7 @@ public static class RequestParser
         else if (reader.ValueTextEquals("groupdesc"u8)) f.GroupDesc = ReadString(ref reader, "groupdesc", ref f.Problem);
         else if (reader.ValueTextEquals("cid"u8)) f.Cid = ReadCid(ref reader, ref f.Problem);
         else if (reader.ValueTextEquals("v"u8)) f.V = ReadInt(ref reader, "v", ref f.Problem) ?? 0;
+        else if (reader.ValueTextEquals("resume"u8)) f.Resume = ReadResume(ref reader, ref f.Problem);
         else
         {
             reader.Read();
@@ -124,6 +127,60 @@ public static class RequestParser
 
         problem ??= $"field '{field}' must not contain unpaired surrogates";
         return null;
+    }
+
+    private static List<ResumePoint>? ReadResume(ref Utf8JsonReader reader, ref string? problem)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            reader.Skip();
+            problem ??= ResumeShape;
+            return null;
+        }
+
+        var points = new List<ResumePoint>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            var point = reader.TokenType == JsonTokenType.StartObject ? ReadResumePoint(ref reader) : null;
+            reader.Skip();
+            if (point is null || points.Count == MaxResumePoints)
+            {
+                problem ??= point is null ? ResumeShape : $"field 'resume' may list at most {MaxResumePoints} conversations";
+                continue;
+            }
+
+            points.Add(point.Value);
+        }
+
+        return points;
+    }
+
+    /// <summary>Reads one {"peer"|"groupid", "seq"} object up to its end; null when it is not one.</summary>
+    private static ResumePoint? ReadResumePoint(ref Utf8JsonReader reader)
+    {
+        int? peer = null, group = null;
+        long? seq = null;
+        var valid = true;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var key = reader.ValueTextEquals("peer"u8) ? 1 : reader.ValueTextEquals("groupid"u8) ? 2 : reader.ValueTextEquals("seq"u8) ? 3 : 0;
+            reader.Read();
+            if (key == 0)
+            {
+                reader.Skip();
+            }
+            else if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var value) || value < 0 || (key < 3 && value > int.MaxValue))
+            {
+                reader.Skip();
+                valid = false;
+            }
+            else if (key == 1) peer = (int)value;
+            else if (key == 2) group = (int)value;
+            else seq = value;
+        }
+
+        return valid && seq is { } s && (peer is null) != (group is null) ? new ResumePoint(peer, group, s) : null;
     }
 
     private static string? ReadCid(ref Utf8JsonReader reader, ref string? problem)
@@ -193,6 +250,7 @@ public static class RequestParser
         public string? GroupDesc;
         public string? Cid;
         public int V;
+        public List<ResumePoint>? Resume;
 
         public readonly Request ToRequest() => new()
         {
@@ -209,6 +267,7 @@ public static class RequestParser
             GroupDesc = GroupDesc,
             Cid = Cid,
             V = V,
+            Resume = Resume,
         };
     }
 }

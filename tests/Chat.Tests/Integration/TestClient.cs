@@ -123,9 +123,14 @@ public sealed class TestClient : IAsyncDisposable
         return (int)ack["id"]!;
     }
 
-    public async Task<JsonObject> LoginAsync(int id, string password, int v = 0)
+    public async Task<JsonObject> LoginAsync(int id, string password, int v = 0, object[]? resume = null)
     {
-        var ack = await RequestAsync(v == 0 ? new { msgid = 1, id, password } : new { msgid = 1, id, password, v });
+        var ack = await RequestAsync((v, resume) switch
+        {
+            (0, null) => new { msgid = 1, id, password },
+            (_, null) => new { msgid = 1, id, password, v },
+            _ => (object)new { msgid = 1, id, password, v, resume },
+        });
         if ((int)ack["errno"]! == 0)
         {
             Id = id;

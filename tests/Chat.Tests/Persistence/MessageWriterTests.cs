@@ -89,7 +89,7 @@ public sealed class MessageWriterTests
         await writer.AppendAsync(Message(conversation, alice, "two", target: bob), CancellationToken.None);
 
         var inbox = await store.InboxAsync(bob);
-        Assert.Equal(0, inbox.Cursors[conversation]);
+        Assert.Equal(0, inbox.Conversations.Single(c => c.ConversationId == conversation).Cursor);
         Assert.Equal(["one", "two"], inbox.Pending.Select(p => p.Message.Body));
         Assert.All(inbox.Pending, p => Assert.Equal(bob, p.Message.TargetId));
         Assert.Empty((await store.InboxAsync(alice)).Pending); // one's own messages are not pending
@@ -98,7 +98,7 @@ public sealed class MessageWriterTests
         cursors.Advance(bob, conversation, 1); // never backwards
         await cursors.FlushAsync(CancellationToken.None);
         inbox = await store.InboxAsync(bob);
-        Assert.Equal(2, inbox.Cursors[conversation]);
+        Assert.Equal(2, inbox.Conversations.Single(c => c.ConversationId == conversation).Cursor);
         Assert.Empty(inbox.Pending);
     }
 
@@ -212,7 +212,7 @@ public sealed class MessageWriterTests
         public async Task<Inbox> InboxAsync(int userId)
         {
             await using var scope = Services.CreateAsyncScope();
-            return await scope.ServiceProvider.GetRequiredService<IChatStore>().LoadInboxAsync(userId, 100, CancellationToken.None);
+            return await scope.ServiceProvider.GetRequiredService<IChatStore>().LoadInboxAsync(userId, new Dictionary<long, long>(), 100, CancellationToken.None);
         }
 
         public async Task<long> ScalarAsync(string sql)
