@@ -107,8 +107,14 @@ fi
 results_dir="$repo_root/TestResults/run-$(date +%Y%m%d-%H%M%S)-$$"
 mkdir -p "$results_dir"
 
+# Fault tests append what they counted (sent, accepted, delivered, lost) here; printed below.
+export CHAT_TEST_REPORT="$results_dir/counts.txt"
 test_status=0
 dotnet test Chat.sln -c Release --logger "trx" --results-directory "$results_dir" "$@" || test_status=$?
+if [[ -s "$CHAT_TEST_REPORT" ]]; then
+    echo "Counted by the fault tests:"
+    sed 's/^/  /' "$CHAT_TEST_REPORT"
+fi
 
 passed=0
 failed=0

@@ -31,4 +31,10 @@ public static partial class ServerLog
 
     [LoggerMessage(8, LogLevel.Information, "Chat replica {ReplicaId} listening for chat on {ChatEndpoint} and HTTP on {HttpEndpoint}")]
     public static partial void Listening(ILogger logger, string replicaId, string chatEndpoint, string httpEndpoint);
+
+    [LoggerMessage(50, LogLevel.Information, "Shutting down: {Count} chat connections drained in {ElapsedMs} ms")]
+    public static partial void Drained(ILogger logger, int count, long elapsedMs);
+
+    [LoggerMessage(51, LogLevel.Warning, "Shutting down: {Count} chat connections still open after {Timeout}, aborted")]
+    public static partial void DrainTimedOut(ILogger logger, int count, TimeSpan timeout);
 }

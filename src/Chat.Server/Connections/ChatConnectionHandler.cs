@@ -14,6 +14,7 @@ namespace Chat.Server.Connections;
 public sealed class ChatConnectionHandler(
     Dispatcher dispatcher,
     Logins logins,
+    ConnectionDrain drain,
     IOptions<ChatServerOptions> options,
     IHostApplicationLifetime lifetime,
     ILogger<ChatConnectionHandler> log) : ConnectionHandler
@@ -21,6 +22,12 @@ public sealed class ChatConnectionHandler(
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         var settings = options.Value;
+        if (!drain.TryEnter(connection))
+        {
+            await connection.Transport.Output.WriteAsync(Frames.Error(ErrorCode.Unavailable, "this replica is shutting down: connect again", null));
+            return;
+        }
+
         var session = new ChatSession(connection, settings.OutboundQueueFrames);
         // Not ConnectionClosed: Kestrel fires it on the client's FIN, and a read with a cancelled token throws
         // even when the client's last frames are waiting in the pipe (a client that sends, then half-closes,
@@ -52,6 +59,7 @@ public sealed class ChatConnectionHandler(
             }
 
             await session.CompleteWriterAsync();
+            drain.Exit(connection);
             ServerLog.ConnectionClosed(log, connection.ConnectionId);
         }
     }

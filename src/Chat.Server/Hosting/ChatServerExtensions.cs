@@ -44,6 +44,8 @@ public static class ChatServerExtensions
         services.AddSingleton<KnownUsers>();
         services.AddSingleton<ChatSender>();
         services.AddSingleton<Dispatcher>();
+        services.AddSingleton<ConnectionDrain>();
+        services.AddHostedService(sp => sp.GetRequiredService<ConnectionDrain>());
         services.AddScoped<ReadinessProbe>();
         services.AddScoped<IReadinessCheck, DatabaseCheck>();
 

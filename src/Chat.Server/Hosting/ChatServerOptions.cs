@@ -42,4 +42,8 @@ public sealed class ChatServerOptions
     /// <summary>This replica's name in presence and logs.</summary>
     [Required]
     public string ReplicaId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+
+    /// <summary>At shutdown (SIGTERM), how long open connections get to finish and log out before they are aborted.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

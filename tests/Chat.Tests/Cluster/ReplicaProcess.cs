@@ -25,6 +25,9 @@ public sealed class ReplicaProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
+    /// <summary>What the replica printed so far.</summary>
+    public string Output => _process.Output;
+
     /// <param name="redis">Redis connection string, or null for a single node.</param>
     public static async Task<ReplicaProcess> StartAsync(string database, string? redis, IDictionary<string, string>? settings = null)
     {
@@ -79,6 +82,15 @@ public sealed class ReplicaProcess : IAsyncDisposable
         {
             return false;
         }
+    }
+
+    /// <summary>SIGTERM, the way an orchestrator stops a replica; waits for it to exit and returns the exit code.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        var kill = Executable.Require("kill", "apt-get install procps", "/usr/bin", "/bin");
+        (await ChildProcess.RunAsync(kill, ["-TERM", ProcessId.ToString(CultureInfo.InvariantCulture)], timeout)).EnsureSuccess();
+        await _process.WaitForExitAsync(timeout);
+        return _process.ExitCode;
     }
 
     /// <summary>SIGKILL: no drain, no presence release, nothing flushed.</summary>

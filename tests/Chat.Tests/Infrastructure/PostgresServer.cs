@@ -22,7 +22,7 @@ public sealed class PostgresServer
     private const string Superuser = "postgres";
 
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
-    private static readonly Lazy<Task<PostgresServer>> Shared = new(StartSharedAsync, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<Task<PostgresServer>> Shared = new(StartNewAsync, LazyThreadSafetyMode.ExecutionAndPublication);
 
     private readonly string _binDirectory;
     private readonly string? _runuser;
@@ -95,7 +95,8 @@ public sealed class PostgresServer
         return (head.Length + suffix.Length > 63 ? head[..(63 - suffix.Length)] : head) + suffix;
     }
 
-    private static async Task<PostgresServer> StartSharedAsync()
+    /// <summary>A cluster of the caller's own, for a test that stops and starts it; cleaned up like the shared one.</summary>
+    public static async Task<PostgresServer> StartNewAsync()
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -125,9 +126,16 @@ public sealed class PostgresServer
             rm -rf {OrphanReaper.Quote(root)}
             """);
         await server.InitAsync();
-        await server.StartAsync();
+        await server.StartAsync(port: null);
         return server;
     }
+
+    /// <summary>Stops the cluster (<c>pg_ctl stop -m fast</c>): every connection is cut.</summary>
+    public async Task StopAsync() =>
+        await RunPgAsync("pg_ctl", ["stop", "-D", DataDirectory, "-m", "fast", "-w", "-t", "30"]);
+
+    /// <summary>Starts the stopped cluster again on the same port.</summary>
+    public Task RestartAsync() => StartAsync(Port);
 
     /// <summary>Highest /usr/lib/postgresql/N/bin with initdb, else the directory of initdb on PATH.</summary>
     private static string FindBinDirectory()
@@ -180,12 +188,12 @@ public sealed class PostgresServer
         ]);
     }
 
-    private async Task StartAsync()
+    private async Task StartAsync(int? port)
     {
         // FreePort may hand out a port another process takes before the postmaster binds it: retry then.
         for (var attempt = 1; ; attempt++)
         {
-            Port = FreePort.Next();
+            Port = port ?? FreePort.Next();
             var options = string.Join(' ', [
                 "-p", Port.ToString(CultureInfo.InvariantCulture),
                 "-k", SocketDirectory,
@@ -202,7 +210,7 @@ public sealed class PostgresServer
             }
 
             var log = ReadLog();
-            if (attempt < 5 && log.Contains("already in use", StringComparison.OrdinalIgnoreCase))
+            if (port is null && attempt < 5 && log.Contains("already in use", StringComparison.OrdinalIgnoreCase))
             {
                 continue;
             }

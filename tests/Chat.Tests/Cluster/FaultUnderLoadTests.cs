@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using Chat.Tests.Infrastructure;
+using Chat.Tests.Integration;
+
+namespace Chat.Tests.Cluster;
+
+/// <summary>
+/// Faults under load: two replicas behind a real nginx, pairs of users chatting through it with cids, every message
+/// counted (<see cref="ChatLoad"/>). Whatever breaks, a message the server accepted reaches its recipient.
+/// The counts go to CHAT_TEST_REPORT, which scripts/test.sh prints.
+/// </summary>
+public sealed class FaultUnderLoadTests
+{
+    private const int Pairs = 6;
+    private const int Before = 300;
+    private static readonly TimeSpan Pace = TimeSpan.FromMilliseconds(5);
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task A_SIGKILLed_replicas_users_reconnect_through_nginx_resume_and_lose_nothing()
+    {
+        var database = await (await PostgresServer.StartedAsync()).CreateDatabaseAsync("fault_kill");
+        await using var redis = await RedisServer.StartNewAsync();
+        var settings = new Dictionary<string, string> { ["Chat:PresenceTtl"] = "00:00:03" };
+        await using var doomed = await ReplicaProcess.StartAsync(database, redis.ConnectionString, settings);
+        await using var survivor = await ReplicaProcess.StartAsync(database, redis.ConnectionString, settings);
+        await using var nginx = await NginxServer.StartNewAsync([doomed.ChatPort, survivor.ChatPort]);
+        await using var load = await ChatLoad.StartAsync(nginx.Port, Pairs, Pace);
+        await load.WaitForAcceptedAsync(Before, Deadline);
+
+        doomed.KillHard();
+        await load.WaitForEveryPairLiveAsync(10, Deadline, "after the SIGKILL");
+        var counts = await load.StopAsync(Settle);
+
+        counts.Report(nameof(A_SIGKILLed_replicas_users_reconnect_through_nginx_resume_and_lose_nothing));
+        Assert.True(counts.Reconnects > 0, counts.ToString());
+        Assert.Equal(0, counts.Lost);
+    }
+
+    [Fact]
+    public async Task Redis_restarting_under_load_loses_nothing_and_live_delivery_comes_back_by_itself()
+    {
+        var database = await (await PostgresServer.StartedAsync()).CreateDatabaseAsync("fault_redis");
+        await using var redis = await RedisServer.StartNewAsync();
+        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = redis.ConnectionString, ["Chat:PresenceTtl"] = "00:00:03" };
+        await using var a = await Replica.StartAsync(database, settings);
+        await using var b = await Replica.StartAsync(database, settings);
+        await using var nginx = await NginxServer.StartNewAsync([a.ChatPort, b.ChatPort]);
+        await using var load = await ChatLoad.StartAsync(nginx.Port, Pairs, Pace);
+        await load.WaitForAcceptedAsync(Before, Deadline);
+
+        await redis.StopAsync();
+        await load.WaitForAcceptedAsync(load.Accepted + 100, Deadline); // PostgreSQL is up: messages are still taken
+        await redis.StartAsync();
+        await WaitReadyAsync(true, "ready again after Redis restarted", a.HttpPort, b.HttpPort);
+        await load.WaitForEveryPairLiveAsync(10, Deadline, "after Redis restarted");
+        var counts = await load.StopAsync(Settle);
+
+        counts.Report(nameof(Redis_restarting_under_load_loses_nothing_and_live_delivery_comes_back_by_itself));
+        Assert.Equal(0, counts.Lost);
+    }
+
+    [Fact]
+    public async Task PostgreSQL_stopping_for_ten_seconds_gives_senders_errors_not_silence_and_loses_nothing_acked()
+    {
+        var postgres = await PostgresServer.StartNewAsync();
+        var database = await postgres.CreateDatabaseAsync("fault_pg");
+        await using var redis = await RedisServer.StartNewAsync();
+        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = redis.ConnectionString, ["Chat:PresenceTtl"] = "00:00:03" };
+        await using var a = await Replica.StartAsync(database, settings);
+        await using var b = await Replica.StartAsync(database, settings);
+        await using var nginx = await NginxServer.StartNewAsync([a.ChatPort, b.ChatPort]);
+        await using var load = await ChatLoad.StartAsync(nginx.Port, Pairs, Pace);
+        await load.WaitForAcceptedAsync(Before, Deadline);
+
+        await postgres.StopAsync();
+        var outage = Stopwatch.StartNew();
+        await WaitReadyAsync(false, "/readyz red without PostgreSQL", a.HttpPort, b.HttpPort);
+        await Wait.UntilAsync(() => load.Refused > 0, Deadline, "a sender to be told its message was not taken");
+
+        // The outage lasts ten seconds; all along, both replicas stay up and keep answering.
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        while (outage.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            foreach (var port in new[] { a.HttpPort, b.HttpPort })
+            {
+                using var alive = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"));
+                Assert.True(alive.IsSuccessStatusCode, $"replica on {port} alive during the outage");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+        }
+
+        await postgres.RestartAsync();
+        await WaitReadyAsync(true, "/readyz green once PostgreSQL is back", a.HttpPort, b.HttpPort);
+        var refusedDuringOutage = load.Refused;
+        await load.WaitForEveryPairLiveAsync(10, Deadline, "after PostgreSQL came back");
+        var counts = await load.StopAsync(Settle);
+
+        counts.Report(nameof(PostgreSQL_stopping_for_ten_seconds_gives_senders_errors_not_silence_and_loses_nothing_acked));
+        Assert.True(refusedDuringOutage > 0, counts.ToString());
+        Assert.Equal(0, counts.Lost);
+    }
+
+    [Fact]
+    public async Task Reloading_nginx_under_load_keeps_every_connection_working()
+    {
+        var database = await (await PostgresServer.StartedAsync()).CreateDatabaseAsync("fault_reload");
+        await using var redis = await RedisServer.StartNewAsync();
+        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = redis.ConnectionString, ["Chat:PresenceTtl"] = "00:00:03" };
+        await using var a = await Replica.StartAsync(database, settings);
+        await using var b = await Replica.StartAsync(database, settings);
+        await using var nginx = await NginxServer.StartNewAsync([a.ChatPort, b.ChatPort]);
+        await using var load = await ChatLoad.StartAsync(nginx.Port, Pairs, Pace);
+        await load.WaitForAcceptedAsync(Before, Deadline);
+
+        await nginx.ReloadAsync();
+        await load.WaitForEveryPairLiveAsync(10, Deadline, "after nginx -s reload");
+        var counts = await load.StopAsync(Settle);
+
+        counts.Report(nameof(Reloading_nginx_under_load_keeps_every_connection_working));
+        Assert.Equal(0, counts.Reconnects);
+        Assert.Equal(0, counts.Lost);
+    }
+
+    [Fact]
+    public async Task A_SIGTERMed_replica_drains_releases_presence_at_once_and_loses_nothing()
+    {
+        var database = await (await PostgresServer.StartedAsync()).CreateDatabaseAsync("fault_term");
+        await using var redis = await RedisServer.StartNewAsync();
+        // A long TTL: users can log in elsewhere at once only because the drain released their presence.
+        var settings = new Dictionary<string, string> { ["Chat:PresenceTtl"] = "00:05:00" };
+        await using var stopping = await ReplicaProcess.StartAsync(database, redis.ConnectionString, settings);
+        await using var staying = await ReplicaProcess.StartAsync(database, redis.ConnectionString, settings);
+        await using var nginx = await NginxServer.StartNewAsync([stopping.ChatPort, staying.ChatPort]);
+        await using var load = await ChatLoad.StartAsync(nginx.Port, Pairs, Pace);
+        await load.WaitForAcceptedAsync(Before, Deadline);
+
+        var exitCode = await stopping.TerminateAsync(TimeSpan.FromSeconds(30));
+        Assert.True(exitCode == 0, $"exit code {exitCode}:\n{stopping.Output}");
+        await load.WaitForEveryPairLiveAsync(10, TimeSpan.FromSeconds(30), "after the SIGTERM");
+        var counts = await load.StopAsync(Settle);
+
+        counts.Report(nameof(A_SIGTERMed_replica_drains_releases_presence_at_once_and_loses_nothing));
+        Assert.True(counts.Reconnects > 0, counts.ToString());
+        Assert.Equal(0, counts.Lost);
+    }
+
+    private static async Task WaitReadyAsync(bool ready, string what, params int[] httpPorts)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        await Wait.UntilAsync(
+            async () =>
+            {
+                foreach (var port in httpPorts)
+                {
+                    using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/readyz"));
+                    if (response.IsSuccessStatusCode != ready) return false;
+                }
+
+                return true;
+            },
+            Deadline,
+            what);
+    }
+}
