@@ -1,6 +1,7 @@
 using Chat.Domain.Protocol;
 using Chat.Server.Hosting;
 using Chat.Server.Protocol;
+using Chat.Server.Telemetry;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -14,6 +15,7 @@ namespace Chat.Server.Connections;
 public sealed class ChatConnectionHandler(
     Dispatcher dispatcher,
     Logins logins,
+    ChatMetrics metrics,
     IOptions<ChatServerOptions> options,
     IHostApplicationLifetime lifetime,
     ILogger<ChatConnectionHandler> log) : ConnectionHandler
@@ -21,7 +23,9 @@ public sealed class ChatConnectionHandler(
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         var settings = options.Value;
-        var session = new ChatSession(connection, settings.OutboundQueueFrames);
+        var session = new ChatSession(connection, settings.OutboundQueueFrames, metrics);
+        using var scope = log.BeginScope(new ConnectionLogScope(session, settings.ReplicaId));
+        metrics.ConnectionOpened();
         // Not ConnectionClosed: Kestrel fires it on the client's FIN, and a read with a cancelled token throws
         // even when the client's last frames are waiting in the pipe (a client that sends, then half-closes,
         // would get no answer). Reads end when the transport completes; handlers stop only with the server.
@@ -52,6 +56,7 @@ public sealed class ChatConnectionHandler(
             }
 
             await session.CompleteWriterAsync();
+            metrics.ConnectionClosed();
             ServerLog.ConnectionClosed(log, connection.ConnectionId);
         }
     }
@@ -76,6 +81,7 @@ public sealed class ChatConnectionHandler(
                     if (status == FrameStatus.TooLarge)
                     {
                         ServerLog.FrameTooLarge(log, connection.ConnectionId, maxFrameBytes);
+                        metrics.Error(ErrorCode.FrameTooLarge);
                         session.Send(Frames.Error(ErrorCode.FrameTooLarge, $"frame larger than {maxFrameBytes} bytes", null));
                         return;
                     }
