@@ -51,7 +51,10 @@ public sealed class ChatSender(
             request.Cid);
         var append = writer.AppendAsync(message, CancellationToken.None).AsTask();
         user.LastSend = CompleteAsync(session, user, request, append, user.LastSend, activity, storing);
-        Activity.Current = caller;
+        if (activity is not null)
+        {
+            Activity.Current = caller;
+        }
     }
 
     private async Task CompleteAsync(
