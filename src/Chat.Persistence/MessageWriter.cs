@@ -1,4 +1,5 @@
 using System.Data;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Chat.Domain;
 using Microsoft.Extensions.Hosting;
@@ -93,16 +94,21 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
     private readonly Lane[] _lanes;
     private readonly CancellationTokenSource _abort = new();
 
-    public MessageWriter(NpgsqlDataSource dataSource, IOptions<StoreOptions> options, ILogger<MessageWriter> logger)
+    public MessageWriter(NpgsqlDataSource dataSource, IOptions<StoreOptions> options, ILogger<MessageWriter> logger, StoreMetrics? metrics = null)
     {
         var o = options.Value;
         var capacity = Math.Max(1, o.WriterQueueCapacity / o.WriterLanes);
         _lanes = new Lane[o.WriterLanes];
         for (var i = 0; i < _lanes.Length; i++)
         {
-            _lanes[i] = new Lane(dataSource, logger, o.MaxBatch, capacity, _abort.Token);
+            _lanes[i] = new Lane(dataSource, logger, metrics, o.MaxBatch, capacity, _abort.Token);
         }
+
+        metrics?.Meter.CreateObservableGauge("chat.store.queue.depth", () => QueueDepth, "{message}", "Messages waiting for the writer");
     }
+
+    /// <summary>Messages queued and not yet taken into a batch, all lanes together.</summary>
+    public int QueueDepth => _lanes.Sum(l => l.QueueDepth);
 
     /// <summary>
     /// Completes once the message is committed. Fails, without touching the database, with an
@@ -186,6 +192,7 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
     {
         private readonly NpgsqlDataSource _dataSource;
         private readonly ILogger _logger;
+        private readonly StoreMetrics? _metrics;
         private readonly int _maxBatch;
         private readonly CancellationToken _abort;
         private readonly Channel<PendingAppend> _queue;
@@ -193,10 +200,11 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
         private readonly NpgsqlCommand _command;
         private NpgsqlConnection? _connection;
 
-        public Lane(NpgsqlDataSource dataSource, ILogger logger, int maxBatch, int capacity, CancellationToken abort)
+        public Lane(NpgsqlDataSource dataSource, ILogger logger, StoreMetrics? metrics, int maxBatch, int capacity, CancellationToken abort)
         {
             _dataSource = dataSource;
             _logger = logger;
+            _metrics = metrics;
             _maxBatch = maxBatch;
             _abort = abort;
             _queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(capacity)
@@ -221,6 +229,8 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
         }
 
         public Task Loop { get; private set; } = Task.CompletedTask;
+
+        public int QueueDepth => _queue.Reader.Count;
 
         public ValueTask<AppendResult> AppendAsync(ChatMessage message, CancellationToken ct)
         {
@@ -277,6 +287,7 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
 
         private async Task CommitAsync(Batch batch)
         {
+            var started = Stopwatch.GetTimestamp();
             try
             {
                 batch.Prepare();
@@ -294,10 +305,12 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
                     }
                 }
 
+                _metrics?.Committed(batch.Items.Count, Stopwatch.GetElapsedTime(started));
                 batch.Complete();
             }
             catch (Exception ex)
             {
+                _metrics?.Failed();
                 _logger.BatchFailed(batch.Items.Count, ex);
                 if (ex is not PostgresException)
                 {

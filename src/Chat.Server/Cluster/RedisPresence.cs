@@ -1,6 +1,7 @@
 using Chat.Domain;
 using Chat.Server.Connections;
 using Chat.Server.Hosting;
+using Chat.Server.Telemetry;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -15,6 +16,7 @@ public sealed class RedisPresence(
     ConnectionMultiplexer redis,
     SessionStore sessions,
     IOptions<ChatServerOptions> options,
+    ChatMetrics metrics,
     ILogger<RedisPresence> log) : BackgroundService, IPresence
 {
     private const string ReleaseScript = """
@@ -76,9 +78,11 @@ public sealed class RedisPresence(
             try
             {
                 await RefreshAsync();
+                metrics.PresenceRefreshed(ok: true);
             }
             catch (RedisException ex)
             {
+                metrics.PresenceRefreshed(ok: false);
                 ClusterLog.RefreshFailed(log, ex);
             }
         }

@@ -1,6 +1,7 @@
 using Chat.Domain.Protocol;
 using Chat.Server.Hosting;
 using Chat.Server.Protocol;
+using Chat.Server.Telemetry;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,6 +16,7 @@ public sealed class ChatConnectionHandler(
     Dispatcher dispatcher,
     Logins logins,
     ConnectionDrain drain,
+    ChatMetrics metrics,
     IOptions<ChatServerOptions> options,
     IHostApplicationLifetime lifetime,
     ILogger<ChatConnectionHandler> log) : ConnectionHandler
@@ -28,7 +30,9 @@ public sealed class ChatConnectionHandler(
             return;
         }
 
-        var session = new ChatSession(connection, settings.OutboundQueueFrames);
+        var session = new ChatSession(connection, settings.OutboundQueueFrames, metrics);
+        using var scope = log.BeginScope(new ConnectionLogScope(session, settings.ReplicaId));
+        metrics.ConnectionOpened();
         // Not ConnectionClosed: Kestrel fires it on the client's FIN, and a read with a cancelled token throws
         // even when the client's last frames are waiting in the pipe (a client that sends, then half-closes,
         // would get no answer). Reads end when the transport completes; handlers stop only with the server.
@@ -60,6 +64,7 @@ public sealed class ChatConnectionHandler(
 
             await session.CompleteWriterAsync();
             drain.Exit(connection);
+            metrics.ConnectionClosed();
             ServerLog.ConnectionClosed(log, connection.ConnectionId);
         }
     }
@@ -84,6 +89,7 @@ public sealed class ChatConnectionHandler(
                     if (status == FrameStatus.TooLarge)
                     {
                         ServerLog.FrameTooLarge(log, connection.ConnectionId, maxFrameBytes);
+                        metrics.Error(ErrorCode.FrameTooLarge);
                         session.Send(Frames.Error(ErrorCode.FrameTooLarge, $"frame larger than {maxFrameBytes} bytes", null));
                         return;
                     }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Threading.Channels;
+using Chat.Server.Telemetry;
 using Microsoft.AspNetCore.Connections;
 
 namespace Chat.Server.Connections;
@@ -9,15 +10,18 @@ namespace Chat.Server.Connections;
 /// queue drained by <see cref="RunWriterAsync"/>, so no caller ever waits on the client. A client that lets the
 /// queue fill is disconnected; what was not written stays beyond its cursors and comes again at its next login.
 /// </summary>
-public sealed class ChatSession(ConnectionContext connection, int queueCapacity)
+public sealed class ChatSession(ConnectionContext connection, int queueCapacity, ChatMetrics? metrics = null)
 {
     private readonly Channel<Outbound> _outbound = Channel.CreateBounded<Outbound>(
         new BoundedChannelOptions(queueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
     private Task _writer = Task.CompletedTask;
     private volatile UserSession? _user;
+    private int _slow;
 
     public string ConnectionId => connection.ConnectionId;
+
+    public ChatMetrics? Metrics => metrics;
 
     /// <summary>The logged-in user, or null before login and after LOGINOUT.</summary>
     public UserSession? User => _user;
@@ -99,6 +103,12 @@ public sealed class ChatSession(ConnectionContext connection, int queueCapacity)
     {
         if (!_outbound.Writer.TryWrite(frame) && !_outbound.Reader.Completion.IsCompleted)
         {
+            metrics?.OutboundDropped();
+            if (Interlocked.Exchange(ref _slow, 1) == 0)
+            {
+                metrics?.SlowConsumerDisconnected();
+            }
+
             Abort("outgoing queue full: the client is not reading");
         }
     }
@@ -117,6 +127,7 @@ public sealed class ChatSession(ConnectionContext connection, int queueCapacity)
                     if (!item.Frame.IsEmpty)
                     {
                         output.Write(item.Frame.Span);
+                        metrics?.FrameSent(item.Frame.Span);
                     }
 
                     batch.Add(item);

@@ -2,20 +2,24 @@ using System.Buffers;
 using Chat.Domain.Protocol;
 using Chat.Server.Handlers;
 using Chat.Server.Protocol;
+using Chat.Server.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Chat.Server.Connections;
 
 /// <summary>Parses a frame and hands it to the handler keyed by its msgid, in a DI scope of its own.</summary>
-public sealed class Dispatcher(IServiceScopeFactory scopes, ILogger<Dispatcher> log)
+public sealed class Dispatcher(IServiceScopeFactory scopes, ChatMetrics metrics, ILogger<Dispatcher> log)
 {
     public async ValueTask DispatchAsync(ChatSession session, ReadOnlySequence<byte> frame, CancellationToken ct)
     {
         if (!RequestParser.TryParse(frame, out var request, out var error))
         {
+            metrics.FrameReceived(error.MsgId);
             session.Fail(error);
             return;
         }
+
+        metrics.FrameReceived((int)request.MsgId);
 
         if (session.User is null && request.MsgId is not (MsgId.Login or MsgId.Reg or MsgId.Ping))
         {

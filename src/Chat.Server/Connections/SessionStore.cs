@@ -15,6 +15,9 @@ public sealed class SessionStore(IClusterBus bus)
 
     public int Count => _users.Count;
 
+    /// <summary>Groups with at least one member here.</summary>
+    public int GroupCount => _groups.Count;
+
     public ICollection<int> UserIds() => _users.Keys;
 
     public ChatSession? Find(int userId) => _users.GetValueOrDefault(userId);

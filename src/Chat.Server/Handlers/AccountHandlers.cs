@@ -3,6 +3,7 @@ using Chat.Domain.Protocol;
 using Chat.Server.Connections;
 using Chat.Server.Hosting;
 using Chat.Server.Protocol;
+using Chat.Server.Telemetry;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
@@ -45,18 +46,21 @@ public sealed class LoginHandler(
     IPresence presence,
     Logins logins,
     SessionStore sessions,
+    ChatMetrics metrics,
     IOptions<ChatServerOptions> options) : IRequestHandler
 {
     public async ValueTask HandleAsync(ChatSession session, Request request, CancellationToken ct)
     {
         if (request.Id is not { } id || request.Password is not { } password)
         {
+            metrics.Login(LoginOutcome.Invalid);
             session.Send(Frames.LoginFailed(ErrorCode.Invalid, "LOGIN needs id and password", request.Cid));
             return;
         }
 
         if (session.User is not null)
         {
+            metrics.Login(LoginOutcome.AlreadyOnline);
             session.Send(Frames.LoginFailed(ErrorCode.AlreadyOnline, "this connection is logged in already: send LOGINOUT first", request.Cid));
             return;
         }
@@ -64,12 +68,14 @@ public sealed class LoginHandler(
         var account = await store.FindUserAsync(id, ct);
         if (account is null || hasher.VerifyHashedPassword(account, account.PasswordHash, password) == PasswordVerificationResult.Failed)
         {
+            metrics.Login(LoginOutcome.Invalid);
             session.Send(Frames.LoginFailed(ErrorCode.Invalid, "id or password is invalid", request.Cid));
             return;
         }
 
         if (await logins.BeginAsync(session, account) is not { } user)
         {
+            metrics.Login(LoginOutcome.AlreadyOnline);
             session.Send(Frames.LoginFailed(ErrorCode.AlreadyOnline, "this account is online already", request.Cid));
             return;
         }
@@ -77,6 +83,7 @@ public sealed class LoginHandler(
         try
         {
             await AnswerAsync(session, user, request, ct);
+            metrics.Login(LoginOutcome.Ok);
         }
         catch
         {

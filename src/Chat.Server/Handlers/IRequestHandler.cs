@@ -14,10 +14,13 @@ public interface IRequestHandler
 public static class Replies
 {
     /// <summary>The request failed: ACK with the error when it carried a cid, ERROR otherwise.</summary>
-    public static void Fail(this ChatSession session, Request request, ErrorCode code, string message) =>
+    public static void Fail(this ChatSession session, Request request, ErrorCode code, string message)
+    {
+        session.Metrics?.Error(code);
         session.Send(request.Cid is { } cid
             ? Frames.Ack(cid, code, message)
             : Frames.Error(code, message, (int)request.MsgId));
+    }
 
     /// <summary>The request took effect: ACK when it carried a cid (the seed sends none and expects nothing).</summary>
     public static void Done(this ChatSession session, Request request, Action<Utf8JsonWriter>? result = null)
@@ -28,8 +31,11 @@ public static class Replies
         }
     }
 
-    public static void Fail(this ChatSession session, RequestError error) =>
+    public static void Fail(this ChatSession session, RequestError error)
+    {
+        session.Metrics?.Error(error.Code);
         session.Send(error.Cid is { } cid
             ? Frames.Ack(cid, error.Code, error.Message)
             : Frames.Error(error.Code, error.Message, error.MsgId));
+    }
 }

@@ -6,6 +6,7 @@ using Chat.Server.Cluster;
 using Chat.Server.Connections;
 using Chat.Server.Handlers;
 using Chat.Server.Routing;
+using Chat.Server.Telemetry;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
@@ -37,6 +38,7 @@ public static class ChatServerExtensions
         services.AddOptions<PasswordHasherOptions>()
             .Configure<IOptions<ChatServerOptions>>((hasher, chat) => hasher.IterationCount = chat.Value.PasswordIterations);
 
+        services.AddChatTelemetry();
         services.AddChatCluster(builder.Configuration.GetConnectionString("Redis"));
         services.AddSingleton<SessionStore>();
         services.AddSingleton<Logins>();
@@ -48,6 +50,7 @@ public static class ChatServerExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ConnectionDrain>());
         services.AddScoped<ReadinessProbe>();
         services.AddScoped<IReadinessCheck, DatabaseCheck>();
+        services.AddSingleton<StatsReporter>();
 
         services.AddKeyedSingleton<IRequestHandler, PingHandler>(MsgId.Ping);
         services.AddKeyedScoped<IRequestHandler, RegisterHandler>(MsgId.Reg);
@@ -61,7 +64,7 @@ public static class ChatServerExtensions
         return builder;
     }
 
-    /// <summary>The HTTP side: <c>/healthz</c> (the process is alive) and <c>/readyz</c> (it can serve).</summary>
+    /// <summary>The HTTP side: <c>/healthz</c> (the process is alive), <c>/readyz</c> (it can serve), <c>/stats</c> (figures).</summary>
     public static WebApplication MapChatEndpoints(this WebApplication app)
     {
         app.MapGet("/healthz", () => Results.Text("ok"));
@@ -70,6 +73,7 @@ public static class ChatServerExtensions
             var report = await probe.CheckAsync(ct);
             return Results.Json(report, statusCode: report.Ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
+        app.MapGet("/stats", (StatsReporter stats) => Results.Json(stats.Snapshot()));
         return app;
     }
 }

@@ -25,8 +25,8 @@ public sealed class ClusterFixture : IAsyncLifetime
         Database = await postgres.CreateDatabaseAsync("cluster");
         Redis = await RedisServer.StartNewAsync();
         var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = Redis.ConnectionString, ["Chat:PresenceTtl"] = "00:00:03" };
-        A = await Replica.StartAsync(Database, settings);
-        B = await Replica.StartAsync(Database, settings);
+        A = await Replica.StartAsync(Database, new Dictionary<string, string?>(settings) { ["Chat:ReplicaId"] = "replica-a-" + Environment.ProcessId });
+        B = await Replica.StartAsync(Database, new Dictionary<string, string?>(settings) { ["Chat:ReplicaId"] = "replica-b-" + Environment.ProcessId });
         Nginx = await NginxServer.StartNewAsync([A.ChatPort, B.ChatPort]);
     }
 

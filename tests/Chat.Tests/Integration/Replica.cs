@@ -30,7 +30,9 @@ public sealed class Replica : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<Replica> StartAsync(string connectionString, IDictionary<string, string?>? settings = null)
+    /// <param name="configure">Runs after the defaults and before the server is added (e.g. to add a logger).</param>
+    public static async Task<Replica> StartAsync(
+        string connectionString, IDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -51,6 +53,7 @@ public sealed class Replica : IAsyncDisposable
         }
 
         builder.Logging.ClearProviders();
+        configure?.Invoke(builder);
         builder.AddChatServer();
         var app = builder.Build();
         app.MapChatEndpoints();

@@ -1,0 +1,44 @@
+using Chat.Persistence;
+using Chat.Server.Connections;
+using Chat.Server.Telemetry;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Chat.Server.Hosting;
+
+/// <summary>What <c>GET /stats</c> shows: this replica's figures right now.</summary>
+public sealed record StatsReport(
+    string Replica,
+    long Connections,
+    int UsersOnline,
+    double MessagesPerSecond,
+    int WindowSeconds,
+    int WriterQueue,
+    RedisStats Redis);
+
+/// <param name="State"><c>connected</c>, <c>disconnected</c> or <c>not configured</c>.</param>
+/// <param name="Subscriptions">Channels this replica subscribes to: one per local user, one per group with a local member.</param>
+public sealed record RedisStats(string State, int Subscriptions);
+
+/// <summary>Takes the <see cref="StatsReport"/> snapshot; cheap enough to poll every second.</summary>
+public sealed class StatsReporter(
+    IOptions<ChatServerOptions> options,
+    ChatMetrics metrics,
+    SessionStore sessions,
+    MessageWriter writer,
+    IServiceProvider services)
+{
+    public StatsReport Snapshot()
+    {
+        var redis = services.GetService<ConnectionMultiplexer>();
+        var state = redis is null ? "not configured" : redis.IsConnected ? "connected" : "disconnected";
+        return new StatsReport(
+            options.Value.ReplicaId,
+            metrics.OpenConnections,
+            sessions.Count,
+            Math.Round(metrics.MessageRate.PerSecond(), 1),
+            metrics.MessageRate.Seconds,
+            writer.QueueDepth,
+            new RedisStats(state, redis is null ? 0 : sessions.Count + sessions.GroupCount));
+    }
+}

@@ -1,0 +1,83 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Text;
+using Chat.Server.Cluster;
+using Chat.Server.Connections;
+
+namespace Chat.Tests.Telemetry;
+
+public sealed class BusPayloadTests
+{
+    private static readonly byte[] Frame = Encoding.UTF8.GetBytes("{\"msgid\":6,\"msg\":\"hi\"}\n");
+
+    [Fact]
+    public void Publish_time_and_trace_context_survive_the_round_trip()
+    {
+        var trace = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
+        var origin = Guid.NewGuid();
+        var payload = BusPayload.Encode(new Delivery(-5, 7, 1, 2, Frame), new BusEnvelope(origin, 638_000_000_000_000_000, trace));
+
+        Assert.True(BusPayload.TryDecode(payload, out var delivery, out var envelope));
+
+        Assert.Equal((-5L, 7L, 1, 2), (delivery.ConversationId, delivery.Seq, delivery.SenderId, delivery.TargetId));
+        Assert.Equal(Frame, delivery.Frame.ToArray());
+        Assert.Equal(origin, envelope.Origin);
+        Assert.Equal(638_000_000_000_000_000, envelope.PublishedAtTicks);
+        Assert.Equal((trace.TraceId, trace.SpanId, trace.TraceFlags), (envelope.Trace.TraceId, envelope.Trace.SpanId, envelope.Trace.TraceFlags));
+        Assert.True(envelope.Trace.IsRemote);
+    }
+
+    [Fact]
+    public void Without_a_span_no_trace_context_is_decoded()
+    {
+        var payload = BusPayload.Encode(new Delivery(3, 1, 1, 3, Frame), new BusEnvelope(Guid.NewGuid(), 1, default));
+
+        Assert.True(BusPayload.TryDecode(payload, out _, out var envelope));
+        Assert.Equal(default, envelope.Trace);
+    }
+
+    [Fact]
+    public void A_version_1_payload_is_still_read()
+    {
+        var origin = Guid.NewGuid();
+        var payload = new byte[41 + Frame.Length];
+        payload[0] = 1;
+        origin.TryWriteBytes(payload.AsSpan(1, 16));
+        BinaryPrimitives.WriteInt64LittleEndian(payload.AsSpan(17), 9);
+        BinaryPrimitives.WriteInt64LittleEndian(payload.AsSpan(25), 4);
+        BinaryPrimitives.WriteInt32LittleEndian(payload.AsSpan(33), 1);
+        BinaryPrimitives.WriteInt32LittleEndian(payload.AsSpan(37), 9);
+        Frame.CopyTo(payload, 41);
+
+        Assert.True(BusPayload.TryDecode(payload, out var delivery, out var envelope));
+
+        Assert.Equal((9L, 4L, 1, 9), (delivery.ConversationId, delivery.Seq, delivery.SenderId, delivery.TargetId));
+        Assert.Equal(Frame, delivery.Frame.ToArray());
+        Assert.Equal((origin, 0L, default(ActivityContext)), (envelope.Origin, envelope.PublishedAtTicks, envelope.Trace));
+    }
+
+    [Fact]
+    public void A_later_version_with_a_longer_header_is_read_up_to_its_frame()
+    {
+        var current = BusPayload.Encode(new Delivery(3, 2, 1, 3, Frame), new BusEnvelope(Guid.NewGuid(), 5, default));
+        var headerLength = BinaryPrimitives.ReadUInt16LittleEndian(current.AsSpan(1));
+        var later = new byte[current.Length + 10];
+        current.AsSpan(0, headerLength).CopyTo(later);
+        later[0] = 3;
+        BinaryPrimitives.WriteUInt16LittleEndian(later.AsSpan(1), (ushort)(headerLength + 10));
+        Frame.CopyTo(later, headerLength + 10);
+
+        Assert.True(BusPayload.TryDecode(later, out var delivery, out var envelope));
+
+        Assert.Equal(Frame, delivery.Frame.ToArray());
+        Assert.Equal(5, envelope.PublishedAtTicks);
+    }
+
+    [Theory]
+    [InlineData(new byte[0])]
+    [InlineData(new byte[] { 0, 1, 2 })]
+    [InlineData(new byte[] { 2, 10, 0, 1 })]
+    [InlineData(new byte[] { 1, 2, 3 })]
+    public void Payloads_it_does_not_understand_are_refused(byte[] payload) =>
+        Assert.False(BusPayload.TryDecode(payload, out _, out _));
+}
