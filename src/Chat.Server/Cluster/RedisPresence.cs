@@ -50,7 +50,7 @@ public sealed class RedisPresence(
         {
             await Db.ScriptEvaluateAsync(ReleaseScript, [Key(userId)], [ReplicaId]);
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             // The key runs out with its TTL.
             ClusterLog.ReleaseFailed(log, ex, userId);
@@ -80,8 +80,9 @@ public sealed class RedisPresence(
                 await RefreshAsync();
                 metrics.PresenceRefreshed(ok: true);
             }
-            catch (RedisException ex)
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
+                // SE.Redis reports a timeout as TimeoutException: the loop must outlive it too.
                 metrics.PresenceRefreshed(ok: false);
                 ClusterLog.RefreshFailed(log, ex);
             }
