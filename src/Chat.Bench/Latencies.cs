@@ -49,6 +49,7 @@ public sealed class Latencies
         if (count == 0) return double.NaN;
         var max = Volatile.Read(ref _max);
         var rank = Math.Clamp((long)Math.Ceiling(p / 100 * count), 1, count);
+        if (rank == count) return max / 1000.0;
         long seen = 0;
         for (var i = 0; i < Buckets; i++)
         {
