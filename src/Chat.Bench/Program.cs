@@ -1,17 +1,91 @@
-using Chat.Bench;
+using System.Net;
 
-return args switch
-{
-    ["writer", .. var rest] => await WriterBench.RunAsync(BenchArgs.Parse(rest)),
-    _ => Usage(),
-};
+namespace Chat.Bench;
 
-static int Usage()
+/// <summary>The command line: one command per workload (see <see cref="Usage"/>).</summary>
+public static class BenchProgram
 {
-    Console.Error.WriteLine("""
-        usage: Chat.Bench writer --db CONNECTION_STRING [--senders 50] [--seconds 10] [--warmup 2] [--json]
-          writer   the batching message writer alone: N concurrent senders, each appending to its own
-                   one-to-one conversation and waiting for the commit before the next message (closed loop).
-        """);
-    return 2;
+    private static readonly CancellationTokenSource Cancel = new();
+
+    public static async Task<int> Main(string[] args)
+    {
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            Cancel.Cancel();
+        };
+
+        try
+        {
+            return args switch
+            {
+                ["writer", .. var rest] => await WriterBench.RunAsync(BenchArgs.Parse(rest)),
+                ["pingpong", .. var rest] => await Report(BenchArgs.Parse(rest), (a, o) =>
+                    PingPongWorkload.RunAsync(o, a.Number("pairs", 1), a.Flag("same-endpoint"), Cancel.Token)),
+                ["rate", .. var rest] => await Report(BenchArgs.Parse(rest), (a, o) =>
+                    RateWorkload.RunAsync(o, a.Number("pairs", 10), a.Real("rate", 1000), Cancel.Token)),
+                ["group", .. var rest] => await Report(BenchArgs.Parse(rest), (a, o) =>
+                    GroupWorkload.RunAsync(o, a.Number("groups", 1), a.Number("members", 10), a.Number("senders", int.MaxValue), Cancel.Token)),
+                ["idle", .. var rest] => await Report(BenchArgs.Parse(rest), (a, o) =>
+                    IdleWorkload.RunAsync(o, a.Number("connections", 1000), TimeSpan.FromSeconds(a.Real("ping-interval", 20)), a.Numbers("server-pid"), Cancel.Token)),
+                ["tcp-pingpong", .. var rest] => await Report(BenchArgs.Parse(rest), (a, o) =>
+                    TcpReference.PingPongAsync(o with { Endpoints = a.Endpoints("endpoint", "127.0.0.1:7000") }, a.Number("pairs", 1), Cancel.Token)),
+                ["tcp-echo", .. var rest] => await Echo(BenchArgs.Parse(rest)),
+                _ => Usage(),
+            };
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or IOException or System.Net.Sockets.SocketException)
+        {
+            Console.Error.WriteLine($"Chat.Bench: {e.Message}");
+            return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("Chat.Bench: cancelled");
+            return 130;
+        }
+    }
+
+    private static async Task<int> Report(BenchArgs args, Func<BenchArgs, LoadOptions, Task<LoadResult>> workload)
+    {
+        var options = LoadOptions.From(args);
+        var result = await workload(args, options);
+        result.Write(Console.Out, options.Json);
+        return 0;
+    }
+
+    private static async Task<int> Echo(BenchArgs args)
+    {
+        var address = IPAddress.Parse(args.Text("address") ?? "127.0.0.1");
+        await TcpReference.ServeEchoAsync(new IPEndPoint(address, args.Number("port", 7000)), Cancel.Token);
+        return 0;
+    }
+
+    private static int Usage()
+    {
+        Console.Error.WriteLine("""
+            usage: Chat.Bench COMMAND [--options]
+
+              writer        --db CONNECTION_STRING [--senders 50] [--seconds 10] [--warmup 2] [--json]
+                            the batching message writer alone against PostgreSQL, closed loop.
+
+            Load against running servers over TCP (each registers fresh users, logs them in with "v":2 and spreads
+            connections round-robin over the endpoints). Common options:
+              --endpoints 127.0.0.1:6000,127.0.0.1:6002  (or one nginx address)   --seconds 10  --warmup 2
+              --drain 5 (wait for stragglers)  --size 32 (message text bytes)  --json  --quiet (no progress)
+              --source-addresses N (bind to 127.0.0.2.. ; automatic above 20,000 connections)
+
+              pingpong      --pairs 1 [--same-endpoint]      closed loop, one message in flight per connection
+              rate          --rate 1000 --pairs 10           open loop, latency from the scheduled send time
+              group         --groups 1 --members 10 [--senders K]
+                                                             each sender sends when its previous message was ACKed
+              idle          --connections 1000 [--ping-interval 20] [--server-pid PID[,PID]]
+                                                             held-open connections; server RSS per connection
+
+            Reference (raw loopback TCP, same sizes):
+              tcp-echo      --port 7000 [--address 127.0.0.1]   echo server, runs until Ctrl-C / SIGTERM
+              tcp-pingpong  --endpoint 127.0.0.1:7000 --pairs 1 --size 32 [--seconds --warmup --json]
+            """);
+        return 2;
+    }
 }

@@ -1,0 +1,292 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Chat.Domain.Protocol;
+
+namespace Chat.Bench;
+
+/// <summary>What a workload does with each frame a connection receives (called on that connection's read loop).</summary>
+public interface IFrameHandler
+{
+    ValueTask OnFrameAsync(BenchConnection connection, ServerFrame frame);
+}
+
+/// <summary>
+/// One client connection speaking the chat protocol: a reused receive buffer, frames built with a reused
+/// <see cref="Utf8JsonWriter"/>, one read loop. Before <see cref="RunAsync"/> it is driven request by request
+/// (register, login, groups); sends never throw: a failed send marks the connection <see cref="Broken"/>.
+/// </summary>
+public sealed class BenchConnection : IAsyncDisposable
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
+
+    private readonly Socket _socket;
+    private readonly SemaphoreSlim _sendGate = new(1, 1);
+    private readonly ArrayBufferWriter<byte> _out = new(256);
+    private readonly Utf8JsonWriter _json;
+    private byte[] _text = [];
+    private byte[] _in = new byte[4096];
+    private int _start;
+    private int _end;
+    private int _setupCid;
+
+    private BenchConnection(Socket socket, int index)
+    {
+        _socket = socket;
+        _json = new Utf8JsonWriter(_out, WriterOptions);
+        Index = index;
+    }
+
+    /// <summary>Position of this connection in its workload (the round-robin over endpoints uses it).</summary>
+    public int Index { get; }
+
+    public int UserId { get; private set; }
+
+    /// <summary>The user (pingpong, rate) or group (group) this connection sends to.</summary>
+    public int Target { get; set; }
+
+    /// <summary>True once a send failed or the read loop ended.</summary>
+    public bool Broken { get; private set; }
+
+    /// <summary>Workload counter per connection (idle: PONGs seen).</summary>
+    public int Marks { get; set; }
+
+    public static async Task<BenchConnection> ConnectAsync(IPEndPoint endpoint, IPAddress? source, int index, CancellationToken ct)
+    {
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            if (source is not null) socket.Bind(new IPEndPoint(source, 0));
+            await socket.ConnectAsync(endpoint, ct);
+            return new BenchConnection(socket, index);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public async Task<int> RegisterAsync(string name, string password, CancellationToken ct)
+    {
+        var ack = await RequestAsync(w =>
+        {
+            w.WriteNumber("msgid"u8, (int)MsgId.Reg);
+            w.WriteString("name"u8, name);
+            w.WriteString("password"u8, password);
+        }, MsgId.RegAck, ct);
+        return ack.Id;
+    }
+
+    public async Task LoginAsync(int id, string password, CancellationToken ct)
+    {
+        await RequestAsync(w =>
+        {
+            w.WriteNumber("msgid"u8, (int)MsgId.Login);
+            w.WriteNumber("id"u8, id);
+            w.WriteString("password"u8, password);
+            w.WriteNumber("v"u8, 2);
+        }, MsgId.LoginAck, ct);
+        UserId = id;
+    }
+
+    public async Task<int> CreateGroupAsync(string name, CancellationToken ct)
+    {
+        var ack = await RequestAsync(w =>
+        {
+            w.WriteNumber("msgid"u8, (int)MsgId.CreateGroup);
+            w.WriteString("groupname"u8, name);
+            w.WriteString("cid"u8, $"setup-{++_setupCid}");
+        }, MsgId.Ack, ct);
+        return ack.GroupId;
+    }
+
+    public Task JoinGroupAsync(int groupId, CancellationToken ct) => RequestAsync(w =>
+    {
+        w.WriteNumber("msgid"u8, (int)MsgId.AddGroup);
+        w.WriteNumber("groupid"u8, groupId);
+        w.WriteString("cid"u8, $"setup-{++_setupCid}");
+    }, MsgId.Ack, ct);
+
+    /// <summary>Receives and handles every frame until the connection closes or is disposed.</summary>
+    public async Task RunAsync(IFrameHandler handler)
+    {
+        try
+        {
+            do
+            {
+                while (TryTakeFrame(out var frame))
+                {
+                    await handler.OnFrameAsync(this, frame);
+                }
+            }
+            while (await FillAsync(CancellationToken.None));
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or JsonException)
+        {
+        }
+        finally
+        {
+            Broken = true;
+        }
+    }
+
+    /// <summary>ONE_CHAT to a user or GROUP_CHAT to a group; the text starts with <paramref name="messageId"/>,
+    /// padded with 'x' to <paramref name="size"/> bytes, and the cid is the same number.</summary>
+    public async ValueTask SendChatAsync(bool group, int target, long messageId, int size)
+    {
+        await _sendGate.WaitAsync();
+        try
+        {
+            BuildChat(group, target, messageId, size);
+            await SendBufferedAsync();
+        }
+        finally
+        {
+            _sendGate.Release();
+        }
+    }
+
+    public async ValueTask SendPingAsync(long cid)
+    {
+        await _sendGate.WaitAsync();
+        try
+        {
+            Begin();
+            _json.WriteNumber("msgid"u8, (int)MsgId.Ping);
+            _json.WriteNumber("cid"u8, cid);
+            End();
+            await SendBufferedAsync();
+        }
+        finally
+        {
+            _sendGate.Release();
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Broken = true;
+        _socket.Dispose();
+        _json.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private void BuildChat(bool group, int target, long messageId, int size)
+    {
+        Span<byte> digits = stackalloc byte[20];
+        Utf8Formatter.TryFormat(messageId, digits, out var length);
+        digits = digits[..length];
+        var textLength = Math.Max(size, length);
+        if (_text.Length < textLength)
+        {
+            _text = new byte[textLength];
+            _text.AsSpan().Fill((byte)'x');
+        }
+
+        digits.CopyTo(_text);
+        if (textLength > length) _text[length] = (byte)' ';
+
+        Begin();
+        _json.WriteNumber("msgid"u8, (int)(group ? MsgId.GroupChat : MsgId.OneChat));
+        _json.WriteNumber(group ? "groupid"u8 : "toid"u8, target);
+        _json.WriteString("msg"u8, _text.AsSpan(0, textLength));
+        _json.WriteString("cid"u8, digits);
+        End();
+        _text.AsSpan(0, Math.Min(length + 1, textLength)).Fill((byte)'x');
+    }
+
+    private void Begin()
+    {
+        _out.ResetWrittenCount();
+        _json.Reset(_out);
+        _json.WriteStartObject();
+    }
+
+    private void End()
+    {
+        _json.WriteEndObject();
+        _json.Flush();
+        _out.Write("\n"u8);
+    }
+
+    private async ValueTask SendBufferedAsync()
+    {
+        try
+        {
+            var pending = _out.WrittenMemory;
+            while (!pending.IsEmpty)
+            {
+                pending = pending[await _socket.SendAsync(pending, SocketFlags.None)..];
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            Broken = true;
+        }
+    }
+
+    private async Task<ServerFrame> RequestAsync(Action<Utf8JsonWriter> build, MsgId answer, CancellationToken ct)
+    {
+        Begin();
+        build(_json);
+        End();
+        await SendBufferedAsync();
+        while (true)
+        {
+            ServerFrame frame;
+            while (!TryTakeFrame(out frame))
+            {
+                if (!await FillAsync(ct)) throw new IOException($"the server closed the connection while waiting for msgid {answer}");
+            }
+
+            if (frame.MsgId == answer && frame.Errno == 0) return frame;
+            if (frame.MsgId == answer || frame.MsgId == MsgId.Error)
+            {
+                throw new InvalidOperationException($"{answer} failed: errno {frame.Errno} {frame.ErrMsg}");
+            }
+        }
+    }
+
+    private bool TryTakeFrame(out ServerFrame frame)
+    {
+        while (true)
+        {
+            var pending = _in.AsSpan(_start, _end - _start);
+            var newline = pending.IndexOf((byte)'\n');
+            if (newline < 0)
+            {
+                frame = default;
+                return false;
+            }
+
+            _start += newline + 1;
+            if (newline > 0)
+            {
+                frame = ServerFrame.Parse(pending[..newline]);
+                return true;
+            }
+        }
+    }
+
+    private async ValueTask<bool> FillAsync(CancellationToken ct)
+    {
+        if (_start == _end)
+        {
+            _start = _end = 0;
+        }
+        else if (_end == _in.Length)
+        {
+            var buffer = _start == 0 ? new byte[_in.Length * 2] : _in;
+            _in.AsSpan(_start, _end - _start).CopyTo(buffer);
+            (_in, _end, _start) = (buffer, _end - _start, 0);
+        }
+
+        var read = await _socket.ReceiveAsync(_in.AsMemory(_end), SocketFlags.None, ct);
+        _end += read;
+        return read > 0;
+    }
+}

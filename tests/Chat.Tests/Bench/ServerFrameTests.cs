@@ -1,0 +1,37 @@
+using System.Text;
+using Chat.Bench;
+using Chat.Domain.Protocol;
+
+namespace Chat.Tests.Bench;
+
+public sealed class ServerFrameTests
+{
+    private static ServerFrame Parse(string json) => ServerFrame.Parse(Encoding.UTF8.GetBytes(json));
+
+    [Fact]
+    public void A_delivered_chat_frame_names_its_message_by_the_number_that_starts_the_text()
+    {
+        var frame = Parse("""{"msgid":6,"id":3,"name":"bench-1","toid":4,"msg":"1234 xxxxxxxx","time":"t","seq":9,"ts":1}""");
+
+        Assert.Equal((MsgId.OneChat, 3, 1234L, -1L), (frame.MsgId, frame.Id, frame.MessageId, frame.Cid));
+    }
+
+    [Fact]
+    public void An_ack_carries_the_cid_number_errno_and_groupid()
+    {
+        Assert.Equal((MsgId.Ack, 0, 77L), (Parse("""{"msgid":11,"cid":"77","errno":0,"seq":1,"ts":2}""") is var a ? (a.MsgId, a.Errno, a.Cid) : default));
+        Assert.Equal(42, Parse("""{"msgid":11,"cid":"setup-1","errno":0,"groupid":42}""").GroupId);
+        Assert.Equal(-1, Parse("""{"msgid":11,"cid":"setup-1","errno":0}""").Cid);
+        Assert.Equal(-1, Parse("""{"msgid":11,"cid":"12abc","errno":0}""").Cid);
+    }
+
+    [Fact]
+    public void A_failure_keeps_its_errmsg_and_nested_lists_are_skipped()
+    {
+        var failed = Parse("""{"msgid":11,"cid":"5","errno":7,"errmsg":"not a member"}""");
+        var login = Parse("""{"msgid":2,"errno":0,"id":8,"name":"n","groups":[{"id":1,"users":[{"id":2,"msg":"x"}]}],"offlinemsg":[{"msgid":6,"msg":"99 x"}]}""");
+
+        Assert.Equal((7, "not a member", 5L), (failed.Errno, failed.ErrMsg, failed.Cid));
+        Assert.Equal((MsgId.LoginAck, 8, -1L), (login.MsgId, login.Id, login.MessageId));
+    }
+}
