@@ -100,7 +100,7 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
         }
         else
         {
-            printer.Line($"{name} register success, userid is {ack.GetProperty("id").GetInt32()}, do not forget it!");
+            printer.Line($"{name} register success, userid is {Format.Number(ack, "id")}, do not forget it!");
         }
 
         return true;
