@@ -1,0 +1,304 @@
+using System.Net.Sockets;
+using System.Text.Json;
+using Chat.Domain.Protocol;
+
+namespace Chat.Client;
+
+/// <summary>
+/// The client's side of the connection: requests pending by cid, the receive loop, and reconnecting with resume.
+/// </summary>
+public sealed partial class ChatClient
+{
+    /// <summary>
+    /// Registers a request under a fresh cid and sends it if it can go now: LOGIN and REG whenever connected, the
+    /// rest only while logged in (otherwise a reconnect sends it after the new login, when <paramref name="resend"/>).
+    /// </summary>
+    private Pending Submit(MsgId kind, Func<string, byte[]> build, bool resend, Action<JsonElement>? onAnswer = null)
+    {
+        lock (_gate)
+        {
+            var number = ++_requests;
+            var cid = $"{_run}-{number}";
+            var pending = new Pending(cid, number, build(cid), resend, onAnswer);
+            _pending[cid] = pending;
+            if (kind is MsgId.Login or MsgId.Reg || _online)
+            {
+                _connection?.Send(pending.Frame);
+            }
+            else
+            {
+                printer.Line("not connected: it goes out after reconnecting");
+            }
+
+            return pending;
+        }
+    }
+
+    /// <summary>The answer to <paramref name="pending"/>, or null when none came in time or the connection closed.</summary>
+    private async Task<JsonElement?> AnswerAsync(Pending pending)
+    {
+        try
+        {
+            return await pending.Answer.Task.WaitAsync(options.ReplyTimeout);
+        }
+        catch (TimeoutException)
+        {
+            lock (_gate)
+            {
+                _pending.Remove(pending.Cid);
+            }
+
+            return null;
+        }
+    }
+
+    private async Task ReceiveLoopAsync(ServerConnection connection)
+    {
+        while (await connection.ReceiveAsync() is { } document)
+        {
+            using (document)
+            {
+                Handle(document.RootElement);
+            }
+        }
+
+        await ClosedAsync(connection);
+    }
+
+    private void Handle(JsonElement frame)
+    {
+        switch (Format.MsgIdOf(frame))
+        {
+            case MsgId.OneChat or MsgId.GroupChat:
+                PrintChat(frame);
+                break;
+            case MsgId.Ack or MsgId.LoginAck or MsgId.RegAck:
+                Answered(frame);
+                break;
+            case MsgId.Error:
+                printer.Line(Format.Error(frame));
+                break;
+        }
+    }
+
+    private void Answered(JsonElement frame)
+    {
+        Pending? pending = null;
+        if (frame.TryGetProperty("cid", out var cid) && cid.ValueKind == JsonValueKind.String)
+        {
+            lock (_gate)
+            {
+                _pending.Remove(cid.GetString()!, out pending);
+            }
+        }
+
+        if (pending is null)
+        {
+            if (Format.Errno(frame) != 0)
+            {
+                printer.Line(Format.Error(frame));
+            }
+
+            return;
+        }
+
+        var answer = frame.Clone();
+        pending.OnAnswer?.Invoke(answer);
+        pending.Answer.TrySetResult(answer);
+    }
+
+    private async Task ClosedAsync(ServerConnection connection)
+    {
+        await connection.DisposeAsync();
+        Credentials? login;
+        List<Pending> unanswerable;
+        bool reconnect;
+        lock (_gate)
+        {
+            if (_connection != connection)
+            {
+                return;
+            }
+
+            _connection = null;
+            _online = false;
+            login = _login;
+            unanswerable = [.. _pending.Values.Where(p => !p.Resend)];
+            foreach (var pending in unanswerable)
+            {
+                _pending.Remove(pending.Cid);
+            }
+
+            reconnect = login is not null && !_quitting && !_reconnecting;
+            _reconnecting |= reconnect;
+        }
+
+        foreach (var pending in unanswerable)
+        {
+            pending.Answer.TrySetResult(null);
+        }
+
+        if (login is null)
+        {
+            printer.Line("connection closed by the server");
+        }
+
+        if (!reconnect)
+        {
+            return;
+        }
+
+        printer.Line("connection lost: reconnecting");
+        while (await ReconnectAsync(login!))
+        {
+            lock (_gate)
+            {
+                // Lost again before this loop let go of it: ClosedAsync left the reconnecting to us.
+                if (_connection is not null || _login is null || _quitting)
+                {
+                    _reconnecting = false;
+                    return;
+                }
+
+                login = _login;
+            }
+        }
+
+        lock (_gate)
+        {
+            _reconnecting = false;
+        }
+
+        printer.Line($"could not reconnect to {options.Host}:{options.Port}: giving up");
+        _gaveUp.TrySetResult();
+    }
+
+    /// <summary>Connects again and logs in with the saved credentials and where each conversation stands.</summary>
+    private async Task<bool> ReconnectAsync(Credentials login)
+    {
+        var delay = options.FirstConnectDelay;
+        for (var attempt = 0; attempt < options.ConnectAttempts; attempt++)
+        {
+            await Task.Delay(delay);
+            delay = Longer(delay);
+            if (await TryConnectAsync() is not { } connection)
+            {
+                continue;
+            }
+
+            IReadOnlyCollection<ResumePoint>? resume = null;
+            lock (_gate)
+            {
+                if (!_quitting && _login == login)
+                {
+                    _connection = connection;
+                    resume = _seen.ResumePoints();
+                }
+            }
+
+            if (resume is null)
+            {
+                // Logged out or quitting meanwhile: nothing to resume.
+                await connection.DisposeAsync();
+                return true;
+            }
+
+            _ = ReceiveLoopAsync(connection);
+            var reply = await AnswerAsync(Submit(
+                MsgId.Login,
+                cid => Requests.Login(cid, login.Id, login.Password, resume),
+                resend: false,
+                ack => Resumed(connection, ack)));
+            if (reply is { } ack && Format.Errno(ack) == 0)
+            {
+                return true;
+            }
+
+            if (reply is { } refused && Format.Errno(refused) == (int)ErrorCode.Invalid)
+            {
+                printer.Line(Format.Error(refused));
+                return false;
+            }
+
+            // Not answered, or "already online" because the server has not yet noticed the old connection is gone.
+            lock (_gate)
+            {
+                if (_connection == connection)
+                {
+                    _connection = null;
+                }
+            }
+
+            connection.Abort();
+        }
+
+        return false;
+    }
+
+    /// <summary>Connects when there is no connection (at start, or after the server closed it at the menu).</summary>
+    private async Task<bool> EnsureConnectedAsync(int? attempts = null)
+    {
+        lock (_gate)
+        {
+            if (_connection is not null)
+            {
+                return true;
+            }
+        }
+
+        var delay = options.FirstConnectDelay;
+        for (var attempt = 0; attempt < (attempts ?? options.ConnectAttempts); attempt++)
+        {
+            if (attempt > 0)
+            {
+                await Task.Delay(delay);
+                delay = Longer(delay);
+            }
+
+            if (await TryConnectAsync() is { } connection)
+            {
+                lock (_gate)
+                {
+                    _connection = connection;
+                }
+
+                _ = ReceiveLoopAsync(connection);
+                return true;
+            }
+        }
+
+        printer.Line($"error: cannot connect to {options.Host}:{options.Port}");
+        return false;
+    }
+
+    private TimeSpan Longer(TimeSpan delay) => TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.MaxConnectDelay.Ticks));
+
+    private async Task<ServerConnection?> TryConnectAsync()
+    {
+        using var timeout = new CancellationTokenSource(options.ReplyTimeout);
+        try
+        {
+            return await ServerConnection.ConnectAsync(options.Host, options.Port, timeout.Token);
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    private sealed class Pending(string cid, long number, byte[] frame, bool resend, Action<JsonElement>? onAnswer)
+    {
+        public string Cid { get; } = cid;
+
+        public long Number { get; } = number;
+
+        public byte[] Frame { get; } = frame;
+
+        /// <summary>Sent again with the same cid after a reconnect (the server applies a cid once).</summary>
+        public bool Resend { get; } = resend;
+
+        public Action<JsonElement>? OnAnswer { get; } = onAnswer;
+
+        public TaskCompletionSource<JsonElement?> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

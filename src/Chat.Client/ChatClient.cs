@@ -1,0 +1,314 @@
+using System.Globalization;
+using System.Text.Json;
+using Chat.Domain.Protocol;
+
+namespace Chat.Client;
+
+/// <summary>
+/// The seed client's flow over one server connection: a menu (login, register, quit), then commands until
+/// <c>loginout</c>. Frames from the server are handled by a receive loop as they arrive. Every request carries a
+/// cid and stays pending until its answer; when the connection drops while logged in, the client reconnects, logs
+/// in again with <c>resume</c> (the last seq seen per conversation) and resends what was not acknowledged.
+/// </summary>
+public sealed partial class ChatClient(ClientOptions options, TextReader input, Printer printer, TimeProvider clock)
+{
+    private static readonly string[] Menu =
+    [
+        "========================",
+        "1. login",
+        "2. register",
+        "3. quit",
+        "========================",
+        "choice:",
+    ];
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Pending> _pending = [];
+    private readonly SeenSeqs _seen = new();
+    private readonly string _run = Guid.NewGuid().ToString("N")[..8];
+    private readonly TaskCompletionSource _gaveUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _requests;
+    private ServerConnection? _connection;
+    private Credentials? _login;
+    private bool _online;
+    private bool _quitting;
+    private bool _reconnecting;
+    private Task<string?>? _reading;
+
+    /// <summary>Runs until the user quits or stdin ends (exit code 0), or the server cannot be reached (1).</summary>
+    public async Task<int> RunAsync()
+    {
+        if (!await EnsureConnectedAsync(attempts: 1))
+        {
+            return 1;
+        }
+
+        while (true)
+        {
+            printer.Lines(Menu);
+            var choice = await ReadLineAsync();
+            var keepGoing = choice?.Trim() switch
+            {
+                null or "3" => false,
+                "1" => await LoginAsync(),
+                "2" => await RegisterAsync(),
+                _ => Invalid(),
+            };
+            if (!keepGoing)
+            {
+                break;
+            }
+        }
+
+        await QuitAsync();
+        return _gaveUp.Task.IsCompleted ? 1 : 0;
+    }
+
+    private bool Invalid()
+    {
+        printer.Line("invalid input!");
+        return true;
+    }
+
+    private async Task<bool> RegisterAsync()
+    {
+        printer.Line("username:");
+        if (await ReadLineAsync() is not { } name)
+        {
+            return false;
+        }
+
+        printer.Line("userpassword:");
+        if (await ReadLineAsync() is not { } password)
+        {
+            return false;
+        }
+
+        if (!await EnsureConnectedAsync())
+        {
+            return false;
+        }
+
+        var reply = await AnswerAsync(Submit(MsgId.Reg, cid => Requests.Register(cid, name, password), resend: false));
+        if (reply is not { } ack)
+        {
+            printer.Line("error: no answer from the server");
+        }
+        else if (Format.Errno(ack) != 0)
+        {
+            printer.Line(Format.Error(ack));
+        }
+        else
+        {
+            printer.Line($"{name} register success, userid is {Format.Number(ack, "id")}, do not forget it!");
+        }
+
+        return true;
+    }
+
+    private async Task<bool> LoginAsync()
+    {
+        printer.Line("userid:");
+        if (await ReadLineAsync() is not { } idText)
+        {
+            return false;
+        }
+
+        printer.Line("userpassword:");
+        if (await ReadLineAsync() is not { } password)
+        {
+            return false;
+        }
+
+        if (!int.TryParse(idText.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        {
+            printer.Line("error: the userid is a number");
+            return true;
+        }
+
+        if (!await EnsureConnectedAsync())
+        {
+            return false;
+        }
+
+        var credentials = new Credentials(id, password);
+        var login = Submit(MsgId.Login, cid => Requests.Login(cid, id, password, []), resend: false, ack => LoggedIn(credentials, ack));
+        var reply = await AnswerAsync(login);
+        if (reply is null)
+        {
+            printer.Line("error: no answer from the server");
+            return true;
+        }
+
+        return Format.Errno(reply.Value) != 0 || await CommandsAsync();
+    }
+
+    /// <summary>The logged-in prompt; false when stdin ended (or the connection is lost for good).</summary>
+    private async Task<bool> CommandsAsync()
+    {
+        while (await ReadLineAsync() is { } line)
+        {
+            switch (Command.Parse(line))
+            {
+                case null:
+                    break;
+                case Command.Help:
+                    printer.Lines(Command.Usage);
+                    break;
+                case Command.Invalid invalid:
+                    printer.Line($"error: {invalid.Reason}");
+                    break;
+                case Command.LoginOut:
+                    await LogOutAsync();
+                    return true;
+                case var command:
+                    Send(command);
+                    break;
+            }
+        }
+
+        return false;
+    }
+
+    private void Send(Command command)
+    {
+        var time = Format.Now(clock);
+        _ = command switch
+        {
+            Command.Chat c => Submit(MsgId.OneChat, cid => Requests.OneChat(cid, c.FriendId, c.Message, time), resend: true, Sent),
+            Command.GroupChat g => Submit(MsgId.GroupChat, cid => Requests.GroupChat(cid, g.GroupId, g.Message, time), resend: true, Sent),
+            Command.AddFriend f => Submit(MsgId.AddFriend, cid => Requests.AddFriend(cid, f.FriendId), resend: true,
+                ack => Done(ack, $"friend {f.FriendId} added")),
+            Command.CreateGroup g => Submit(MsgId.CreateGroup, cid => Requests.CreateGroup(cid, g.Name, g.Description), resend: true,
+                ack => Done(ack, $"group {g.Name} created, groupid {Format.Number(ack, "groupid")}")),
+            Command.AddGroup g => Submit(MsgId.AddGroup, cid => Requests.AddGroup(cid, g.GroupId), resend: true,
+                ack => Done(ack, $"joined group {g.GroupId}")),
+            _ => throw new ArgumentOutOfRangeException(nameof(command), command, "not a request"),
+        };
+    }
+
+    private async Task LogOutAsync()
+    {
+        var reply = await AnswerAsync(Submit(MsgId.LoginOut, Requests.LoginOut, resend: true));
+        lock (_gate)
+        {
+            _login = null;
+            _online = false;
+            _seen.Clear();
+        }
+
+        printer.Line(reply is { } ack && Format.Errno(ack) != 0 ? Format.Error(ack) : "logged out");
+    }
+
+    private void Sent(JsonElement ack) => Done(ack, $"sent (seq {Format.Seq(ack)})");
+
+    private void Done(JsonElement ack, string success) => printer.Line(Format.Errno(ack) == 0 ? success : Format.Error(ack));
+
+    /// <summary>The first LOGIN_ACK of a login: the user, friends, groups, then the offline messages.</summary>
+    private void LoggedIn(Credentials credentials, JsonElement ack)
+    {
+        if (Format.Errno(ack) != 0)
+        {
+            printer.Line(Format.Error(ack));
+            return;
+        }
+
+        lock (_gate)
+        {
+            _login = credentials;
+            _online = true;
+            _seen.Clear();
+        }
+
+        printer.Lines(Format.LoginSummary(ack));
+        PrintOffline(ack);
+    }
+
+    /// <summary>The LOGIN_ACK after a reconnect: what was missed, then the requests that never got their answer.</summary>
+    private void Resumed(ServerConnection connection, JsonElement ack)
+    {
+        if (Format.Errno(ack) != 0)
+        {
+            return;
+        }
+
+        PrintOffline(ack);
+        printer.Line("reconnected");
+        lock (_gate)
+        {
+            _online = true;
+            foreach (var pending in _pending.Values.Where(p => p.Resend).OrderBy(p => p.Number))
+            {
+                connection.Send(pending.Frame);
+            }
+        }
+    }
+
+    private void PrintOffline(JsonElement ack)
+    {
+        foreach (var frame in Format.List(ack, "offlinemsg"))
+        {
+            PrintChat(frame);
+        }
+    }
+
+    /// <summary>Prints a chat frame unless its seq was seen already in its conversation.</summary>
+    private void PrintChat(JsonElement frame)
+    {
+        lock (_gate)
+        {
+            if (Format.Seq(frame) is { } seq && !_seen.TryAccept(Format.ConversationOf(frame, _login?.Id ?? 0), seq))
+            {
+                return;
+            }
+        }
+
+        printer.Line(Format.Chat(frame));
+    }
+
+    /// <summary>Waits (bounded) for the answers still due, then closes the connection.</summary>
+    private async Task QuitAsync()
+    {
+        Task[] due;
+        lock (_gate)
+        {
+            due = [.. _pending.Values.Select(p => p.Answer.Task)];
+        }
+
+        var all = Task.WhenAll(due);
+        if (await Task.WhenAny(all, _gaveUp.Task, Task.Delay(options.QuitDeadline)) != all)
+        {
+            printer.Line($"quitting without an answer to {due.Count(t => !t.IsCompleted)} request(s)");
+        }
+
+        ServerConnection? connection;
+        lock (_gate)
+        {
+            _quitting = true;
+            connection = _connection;
+            _connection = null;
+        }
+
+        if (connection is not null)
+        {
+            await connection.DisposeAsync();
+        }
+    }
+
+    /// <summary>The next line of input; null at its end, or when the connection is lost for good.</summary>
+    private async Task<string?> ReadLineAsync()
+    {
+        // One read at a time, on a thread of its own: Console.In blocks even in ReadLineAsync.
+        _reading ??= Task.Run(input.ReadLine);
+        if (await Task.WhenAny(_reading, _gaveUp.Task) != _reading)
+        {
+            return null;
+        }
+
+        var line = await _reading;
+        _reading = null;
+        return line;
+    }
+
+    private sealed record Credentials(int Id, string Password);
+}

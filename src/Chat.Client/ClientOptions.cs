@@ -1,0 +1,19 @@
+namespace Chat.Client;
+
+/// <summary>Where the client connects, and how patient it is.</summary>
+public sealed record ClientOptions(string Host, int Port)
+{
+    /// <summary>Connection attempts after a drop (and when connecting at all) before the client gives up.</summary>
+    public int ConnectAttempts { get; init; } = 8;
+
+    /// <summary>Wait before the first reconnect attempt; doubled after each failed one, up to <see cref="MaxConnectDelay"/>.</summary>
+    public TimeSpan FirstConnectDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    public TimeSpan MaxConnectDelay { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long LOGIN, REG and LOGINOUT may wait for their answer.</summary>
+    public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long quitting waits for the ACKs of requests still under way.</summary>
+    public TimeSpan QuitDeadline { get; init; } = TimeSpan.FromSeconds(5);
+}

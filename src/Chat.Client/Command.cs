@@ -1,0 +1,91 @@
+using System.Globalization;
+
+namespace Chat.Client;
+
+/// <summary>A line typed at the logged-in prompt, parsed.</summary>
+public abstract record Command
+{
+    private Command()
+    {
+    }
+
+    public sealed record Help : Command;
+
+    public sealed record Chat(int FriendId, string Message) : Command;
+
+    public sealed record AddFriend(int FriendId) : Command;
+
+    public sealed record CreateGroup(string Name, string Description) : Command;
+
+    public sealed record AddGroup(int GroupId) : Command;
+
+    public sealed record GroupChat(int GroupId, string Message) : Command;
+
+    public sealed record LoginOut : Command;
+
+    /// <summary>A line that is not a command: what to tell the user.</summary>
+    public sealed record Invalid(string Reason) : Command;
+
+    /// <summary>One line per command, as <c>help</c> prints them.</summary>
+    public static readonly IReadOnlyList<string> Usage =
+    [
+        "help : show the commands",
+        "chat : chat:friendid:message",
+        "addfriend : addfriend:friendid",
+        "creategroup : creategroup:groupname:groupdesc",
+        "addgroup : addgroup:groupid",
+        "groupchat : groupchat:groupid:message",
+        "loginout : loginout",
+    ];
+
+    /// <summary>
+    /// Parses one line: <c>name[:arg[:rest]]</c>, split only as often as the command needs, so a message or a group
+    /// description may itself contain <c>:</c>. Null for a blank line.
+    /// </summary>
+    public static Command? Parse(string line)
+    {
+        var text = line.Trim();
+        if (text.Length == 0)
+        {
+            return null;
+        }
+
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        var name = colon < 0 ? text : text[..colon];
+        var args = colon < 0 ? null : text[(colon + 1)..];
+        return name switch
+        {
+            "help" => new Help(),
+            "loginout" => new LoginOut(),
+            "chat" => IdAndText(args, "chat:friendid:message", (id, msg) => new Chat(id, msg)),
+            "groupchat" => IdAndText(args, "groupchat:groupid:message", (id, msg) => new GroupChat(id, msg)),
+            "addfriend" => Id(args, "addfriend:friendid", id => new AddFriend(id)),
+            "addgroup" => Id(args, "addgroup:groupid", id => new AddGroup(id)),
+            "creategroup" => Group(args),
+            _ => new Invalid($"unknown command '{name}': type help"),
+        };
+    }
+
+    private static Command Id(string? args, string usage, Func<int, Command> make) =>
+        TryId(args, out var id) ? make(id) : new Invalid($"usage: {usage} (the id is a positive number)");
+
+    private static Command IdAndText(string? args, string usage, Func<int, string, Command> make)
+    {
+        var colon = args?.IndexOf(':', StringComparison.Ordinal) ?? -1;
+        return colon >= 0 && TryId(args![..colon], out var id)
+            ? make(id, args[(colon + 1)..])
+            : new Invalid($"usage: {usage} (the id is a positive number)");
+    }
+
+    private static Command Group(string? args)
+    {
+        var colon = args?.IndexOf(':', StringComparison.Ordinal) ?? -1;
+        var name = colon < 0 ? args : args![..colon];
+        return string.IsNullOrWhiteSpace(name)
+            ? new Invalid("usage: creategroup:groupname:groupdesc")
+            : new CreateGroup(name, colon < 0 ? "" : args![(colon + 1)..]);
+    }
+
+    private static bool TryId(string? text, out int id) =>
+        int.TryParse(text?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out id) && id > 0;
+}
