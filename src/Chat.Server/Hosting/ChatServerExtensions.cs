@@ -9,6 +9,7 @@ using Chat.Server.Routing;
 using Chat.Server.Telemetry;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Hosting;
@@ -18,6 +19,18 @@ public static class ChatServerExtensions
     /// <summary>Everything one replica needs: options, Kestrel's two ports, persistence, sessions and handlers.</summary>
     public static WebApplicationBuilder AddChatServer(this WebApplicationBuilder builder)
     {
+        // Defaults below every other source (appsettings, environment, command line override them): the
+        // database and HTTP libraries log each command or request at Information, which costs more than the chat.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
+                ["Logging:LogLevel:Npgsql"] = "Warning",
+            },
+        });
         var services = builder.Services;
         services.AddOptions<ChatServerOptions>()
             .BindConfiguration(ChatServerOptions.Section)
