@@ -115,34 +115,43 @@ public sealed class ChatSession(ConnectionContext connection, int queueCapacity,
 
     private async Task RunWriterAsync()
     {
+        const int MaxBatch = 256;
         var output = connection.Transport.Output;
         var reader = _outbound.Reader;
-        var batch = new List<Outbound>(64);
         try
         {
             while (await reader.WaitToReadAsync())
             {
-                while (batch.Count < 256 && reader.TryRead(out var item))
+                // Rented per wake-up, not held: an idle connection keeps no batch array.
+                var batch = ArrayPool<Outbound>.Shared.Rent(MaxBatch);
+                var count = 0;
+                try
                 {
-                    if (!item.Frame.IsEmpty)
+                    while (count < MaxBatch && reader.TryRead(out var item))
                     {
-                        output.Write(item.Frame.Span);
-                        metrics?.FrameSent(item.Frame.Span);
+                        if (!item.Frame.IsEmpty)
+                        {
+                            output.Write(item.Frame.Span);
+                            metrics?.FrameSent(item.Frame.Span);
+                        }
+
+                        batch[count++] = item;
                     }
 
-                    batch.Add(item);
-                }
+                    var flushed = await output.FlushAsync();
+                    for (var i = 0; i < count; i++)
+                    {
+                        OnWritten(batch[i]);
+                    }
 
-                var flushed = await output.FlushAsync();
-                foreach (var item in batch)
-                {
-                    OnWritten(item);
+                    if (flushed.IsCompleted || flushed.IsCanceled)
+                    {
+                        break;
+                    }
                 }
-
-                batch.Clear();
-                if (flushed.IsCompleted || flushed.IsCanceled)
+                finally
                 {
-                    break;
+                    ArrayPool<Outbound>.Shared.Return(batch, clearArray: true);
                 }
             }
         }
