@@ -21,13 +21,23 @@ public static class ChatServerExtensions
         services.AddOptions<ChatServerOptions>()
             .BindConfiguration(ChatServerOptions.Section)
             .ValidateDataAnnotations()
+            .Validate(o => ChatTls.FilesExist(o.Tls), "Chat:Tls: the certificate or key file does not exist")
             .ValidateOnStart();
 
         var options = builder.Configuration.GetSection(ChatServerOptions.Section).Get<ChatServerOptions>() ?? new();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             var address = IPAddress.Parse(options.ListenAddress);
-            kestrel.Listen(address, options.Port, listen => listen.UseConnectionHandler<ChatConnectionHandler>());
+            kestrel.Listen(address, options.Port, listen =>
+            {
+                if (options.Tls.Enabled)
+                {
+                    listen.UseHttps(ChatTls.LoadCertificate(options.Tls));
+                }
+
+                listen.Use(listen.ApplicationServices.GetRequiredService<ConnectionLimiter>().Wrap);
+                listen.UseConnectionHandler<ChatConnectionHandler>();
+            });
             kestrel.Listen(address, options.HttpPort);
         });
 
@@ -44,6 +54,8 @@ public static class ChatServerExtensions
         services.AddSingleton<KnownUsers>();
         services.AddSingleton<ChatSender>();
         services.AddSingleton<Dispatcher>();
+        services.AddSingleton<ConnectionLimiter>();
+        services.AddSingleton<LoginThrottle>();
         services.AddScoped<ReadinessProbe>();
         services.AddScoped<IReadinessCheck, DatabaseCheck>();
 

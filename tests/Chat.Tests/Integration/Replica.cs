@@ -30,7 +30,8 @@ public sealed class Replica : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<Replica> StartAsync(string connectionString, IDictionary<string, string?>? settings = null)
+    /// <param name="logs">When given, receives every log entry from Trace up.</param>
+    public static async Task<Replica> StartAsync(string connectionString, IDictionary<string, string?>? settings = null, ILoggerProvider? logs = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -51,6 +52,11 @@ public sealed class Replica : IAsyncDisposable
         }
 
         builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Trace);
+        }
+
         builder.AddChatServer();
         var app = builder.Build();
         app.MapChatEndpoints();
