@@ -26,8 +26,7 @@ public sealed class ConnectionLimiter(IOptions<ChatServerOptions> options, ILogg
             if (Interlocked.Increment(ref _open) > limit)
             {
                 ServerLog.ServerFull(log, connection.RemoteEndPoint?.ToString(), limit);
-                await connection.Transport.Output.WriteAsync(
-                    Frames.Error(ErrorCode.Unavailable, "server full: try again later", null), connection.ConnectionClosed);
+                await connection.Transport.Output.WriteAsync(Frames.Error(ErrorCode.Unavailable, "server full: try again later", null));
                 return;
             }
 

@@ -49,13 +49,13 @@ public static class ChatServerExtensions
 
         services.AddChatCluster(builder.Configuration.GetConnectionString("Redis"));
         services.AddSingleton<SessionStore>();
+        services.AddSingleton<ConnectionLimiter>();
+        services.AddSingleton<LoginThrottle>();
         services.AddSingleton<Logins>();
         services.AddSingleton<Router>();
         services.AddSingleton<KnownUsers>();
         services.AddSingleton<ChatSender>();
         services.AddSingleton<Dispatcher>();
-        services.AddSingleton<ConnectionLimiter>();
-        services.AddSingleton<LoginThrottle>();
         services.AddScoped<ReadinessProbe>();
         services.AddScoped<IReadinessCheck, DatabaseCheck>();
 

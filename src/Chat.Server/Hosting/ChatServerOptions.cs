@@ -39,10 +39,6 @@ public sealed class ChatServerOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan PresenceTtl { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>This replica's name in presence and logs.</summary>
-    [Required]
-    public string ReplicaId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
-
     /// <summary>
     /// Longest chat text (UTF-16 characters). 4096 escaped as <c>\uXXXX</c> (6 bytes each) is 24 KiB, so a text
     /// of this length always fits in a frame of the default limit, in both directions.
@@ -76,19 +72,8 @@ public sealed class ChatServerOptions
 
     /// <summary>TLS on the chat port (<c>Chat:Tls:*</c>); off unless a certificate is given.</summary>
     public ChatTlsOptions Tls { get; set; } = new();
-}
 
-/// <summary>The chat port's certificate: a PFX (with its password), or a PEM certificate with a PEM key.</summary>
-public sealed class ChatTlsOptions
-{
-    /// <summary>PFX file, or PEM certificate file when <see cref="KeyPath"/> is set.</summary>
-    public string? CertificatePath { get; set; }
-
-    /// <summary>The PFX's password, or the PEM key's when it is encrypted.</summary>
-    public string? CertificatePassword { get; set; }
-
-    /// <summary>PEM private key file that goes with a PEM <see cref="CertificatePath"/>.</summary>
-    public string? KeyPath { get; set; }
-
-    public bool Enabled => !string.IsNullOrEmpty(CertificatePath);
+    /// <summary>This replica's name in presence and logs.</summary>
+    [Required]
+    public string ReplicaId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
 }

@@ -6,11 +6,12 @@ using Chat.Tests.Infrastructure;
 using Chat.Tests.Integration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Xunit.Abstractions;
 
 namespace Chat.Tests.Limits;
 
 /// <summary>No client can hurt another: each limit, over real sockets, against a replica configured tightly for it.</summary>
-public sealed class LimitsTests
+public sealed class LimitsTests(ITestOutputHelper output)
 {
     private static async Task<Replica> StartAsync(string name, Dictionary<string, string?> settings)
     {
@@ -68,6 +69,7 @@ public sealed class LimitsTests
         }
 
         await alice.DisposeAsync();
+        output.WriteLine($"bob sent {sent} messages of 1000 characters; alice read {seen.Count} before she was cut off");
         Assert.True(seen.Count < sent, $"alice was sent {sent} and read {seen.Count}: she should have been cut off");
 
         // Every message is stored, and what lies beyond her cursor comes in LOGIN_ACK, up to the last one sent.
@@ -79,6 +81,7 @@ public sealed class LimitsTests
         var offline = login["offlinemsg"]!.AsArray().Select(m => (long)JsonNode.Parse((string)m!)!["seq"]!).ToList();
         Assert.NotEmpty(offline);
         Assert.Equal(Enumerable.Range((int)offline[0], sent - (int)offline[0] + 1).Select(i => (long)i), offline);
+        output.WriteLine($"at her next login: seq {offline[0]} to {sent}; {offline[0] - 1 - seen.Count} counted as delivered without reaching her");
         Assert.Equal(round + 1, await ChatAsync(dave, carol, "after", "after"));
     }
 

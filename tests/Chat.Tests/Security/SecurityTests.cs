@@ -43,7 +43,7 @@ public sealed partial class SecurityTests(SecurityTests.Fixture fixture) : IClas
         var leaks = entries
             .Where(e => $"{e.Message} {e.State} {e.Exception}" is var text
                 && (text.Contains(password, StringComparison.Ordinal) || text.Contains(hash, StringComparison.Ordinal)
-                    || text.Contains(hash[..24], StringComparison.Ordinal)))
+                    || text.Contains(hash[^24..], StringComparison.Ordinal)))
             .ToList();
         Assert.True(leaks.Count == 0, "credentials logged:\n" + string.Join("\n", leaks));
     }
