@@ -51,13 +51,13 @@ public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccoun
 /// what they missed, so a message stored at any moment of the login arrives either live or in LOGIN_ACK.
 /// </summary>
 public sealed class LoginHandler(
+    LoginThrottle throttle,
     IChatStore store,
     IPasswordHasher<UserAccount> hasher,
     IPresence presence,
     Logins logins,
     SessionStore sessions,
-    IOptions<ChatServerOptions> options,
-    LoginThrottle throttle) : IRequestHandler
+    IOptions<ChatServerOptions> options) : IRequestHandler
 {
     public async ValueTask HandleAsync(ChatSession session, Request request, CancellationToken ct)
     {
@@ -82,8 +82,8 @@ public sealed class LoginHandler(
         var account = await store.FindUserAsync(id, ct);
         if (account is null || hasher.VerifyHashedPassword(account, account.PasswordHash, password) == PasswordVerificationResult.Failed)
         {
-            throttle.Failed(session);
             session.Send(Frames.LoginFailed(ErrorCode.Invalid, "id or password is invalid", request.Cid));
+            throttle.Failed(session);
             return;
         }
 

@@ -107,7 +107,7 @@ public sealed class ServerFuzzTests(ServerFuzzTests.Fixture fixture, ITestOutput
             {
                 ["Chat:LoginAttemptsPerAddress"] = "1000000",
                 ["Chat:LoginAttemptRefill"] = "00:00:00.001",
-            }, Logs);
+            }, Logs.AddTo);
         }
 
         public async Task DisposeAsync() => await Replica.DisposeAsync();

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 
 namespace Chat.Tests.Infrastructure;
@@ -18,6 +19,9 @@ public sealed class CapturedLogs : ILoggerProvider, ISupportExternalScope
     public IReadOnlyCollection<LogEntry> Entries => _entries;
 
     public IEnumerable<LogEntry> AtLeast(LogLevel level) => _entries.Where(e => e.Level >= level);
+
+    /// <summary>For <c>Replica.StartAsync(configure: ...)</c>: every entry of the replica, from Trace up, lands here.</summary>
+    public void AddTo(WebApplicationBuilder builder) => builder.Logging.AddProvider(this).SetMinimumLevel(LogLevel.Trace);
 
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, this);
 

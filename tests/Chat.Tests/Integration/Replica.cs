@@ -30,8 +30,9 @@ public sealed class Replica : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    /// <param name="logs">When given, receives every log entry from Trace up.</param>
-    public static async Task<Replica> StartAsync(string connectionString, IDictionary<string, string?>? settings = null, ILoggerProvider? logs = null)
+    /// <param name="configure">Runs after the defaults and before the server is added (e.g. to add a logger).</param>
+    public static async Task<Replica> StartAsync(
+        string connectionString, IDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -52,11 +53,7 @@ public sealed class Replica : IAsyncDisposable
         }
 
         builder.Logging.ClearProviders();
-        if (logs is not null)
-        {
-            builder.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Trace);
-        }
-
+        configure?.Invoke(builder);
         builder.AddChatServer();
         var app = builder.Build();
         app.MapChatEndpoints();

@@ -160,7 +160,7 @@ public sealed partial class SecurityTests(SecurityTests.Fixture fixture) : IClas
         public async Task InitializeAsync()
         {
             var postgres = await PostgresServer.StartedAsync();
-            Replica = await Replica.StartAsync(await postgres.CreateDatabaseAsync("security"), logs: Logs);
+            Replica = await Replica.StartAsync(await postgres.CreateDatabaseAsync("security"), configure: Logs.AddTo);
         }
 
         public async Task DisposeAsync() => await Replica.DisposeAsync();
