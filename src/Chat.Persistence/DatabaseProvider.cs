@@ -66,14 +66,23 @@ internal static class DatabaseProvider
     public static async Task AcquireMigrationLockAsync(DbConnection connection, CancellationToken ct)
     {
         await using var cmd = connection.CreateCommand();
-        cmd.CommandText = $"SELECT pg_advisory_lock({MigrationLockKey})";
+        cmd.CommandText = "SELECT pg_advisory_lock($1)";
+        AddParameter(cmd, MigrationLockKey);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
     public static async Task ReleaseMigrationLockAsync(DbConnection connection)
     {
         await using var cmd = connection.CreateCommand();
-        cmd.CommandText = $"SELECT pg_advisory_unlock({MigrationLockKey})";
+        cmd.CommandText = "SELECT pg_advisory_unlock($1)";
+        AddParameter(cmd, MigrationLockKey);
         await cmd.ExecuteNonQueryAsync();
+    }
+
+    private static void AddParameter(DbCommand command, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
     }
 }

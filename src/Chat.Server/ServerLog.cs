@@ -29,6 +29,15 @@ public static partial class ServerLog
     [LoggerMessage(9, LogLevel.Warning, "Writing user {UserId}'s cursors at logout failed; they are retried")]
     public static partial void LogoutFlushFailed(ILogger logger, Exception exception, int userId);
 
+    [LoggerMessage(20, LogLevel.Information, "Connection {ConnectionId} sent no frame for {IdleTimeout}: closing it")]
+    public static partial void IdleTimeout(ILogger logger, string connectionId, TimeSpan idleTimeout);
+
+    [LoggerMessage(21, LogLevel.Warning, "Refused a connection from {Remote}: {Limit} connections are open")]
+    public static partial void ServerFull(ILogger logger, string? remote, int limit);
+
+    [LoggerMessage(22, LogLevel.Information, "Login attempts refused on connection {ConnectionId} from {Address}: {Reason}")]
+    public static partial void LoginThrottled(ILogger logger, string connectionId, string? address, string reason);
+
     [LoggerMessage(8, LogLevel.Information, "Chat replica {ReplicaId} listening for chat on {ChatEndpoint} and HTTP on {HttpEndpoint}")]
     public static partial void Listening(ILogger logger, string replicaId, string chatEndpoint, string httpEndpoint);
 

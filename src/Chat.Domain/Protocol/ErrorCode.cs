@@ -17,4 +17,5 @@ public enum ErrorCode
     FrameTooLarge = 8,
     Conflict = 9,
     Unavailable = 10,
+    TooManyAttempts = 11,
 }

@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using Chat.Domain.Protocol;
 using Chat.Server.Hosting;
 using Chat.Server.Protocol;
@@ -72,9 +73,21 @@ public sealed class ChatConnectionHandler(
     private async Task ReadFramesAsync(ConnectionContext connection, ChatSession session, int maxFrameBytes, CancellationToken ct)
     {
         var input = connection.Transport.Input;
+        var idleTimeout = options.Value.IdleTimeout;
+        using var idle = new CancellationTokenSource(idleTimeout);
         while (true)
         {
-            var result = await input.ReadAsync(CancellationToken.None);
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(idle.Token);
+            }
+            catch (OperationCanceledException) when (idle.IsCancellationRequested)
+            {
+                ServerLog.IdleTimeout(log, connection.ConnectionId, idleTimeout);
+                return;
+            }
+
             var buffer = result.Buffer;
             try
             {
@@ -95,6 +108,11 @@ public sealed class ChatConnectionHandler(
                     }
 
                     await dispatcher.DispatchAsync(session, frame, ct);
+                    idle.CancelAfter(idleTimeout);
+                    if (session.Closing)
+                    {
+                        return;
+                    }
                 }
 
                 if (result.IsCompleted)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net;
 using System.Threading.Channels;
 using Chat.Server.Telemetry;
 using Microsoft.AspNetCore.Connections;
@@ -70,6 +71,19 @@ public sealed class ChatSession(ConnectionContext connection, int queueCapacity,
     }
 
     public void EndLogin() => _user = null;
+
+    /// <summary>The client's IP address (IPv4-mapped addresses as IPv4), or null when the transport has none.</summary>
+    public IPAddress? RemoteAddress => connection.RemoteEndPoint is IPEndPoint { Address: var address }
+        ? address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address
+        : null;
+
+    /// <summary>Failed LOGIN and REG attempts on this connection (touched only by its read loop).</summary>
+    public int FailedLogins { get; set; }
+
+    /// <summary>Set by a handler that wants the connection closed once the replies queued so far are written.</summary>
+    public bool Closing { get; private set; }
+
+    public void CloseAfterReplies() => Closing = true;
 
     /// <summary>Completes once every frame queued so far has been written, or the connection is gone.</summary>
     public Task WhenWrittenAsync()

@@ -18,10 +18,16 @@ public sealed class PingHandler : IRequestHandler
     }
 }
 
-public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccount> hasher) : IRequestHandler
+public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccount> hasher, LoginThrottle throttle) : IRequestHandler
 {
     public async ValueTask HandleAsync(ChatSession session, Request request, CancellationToken ct)
     {
+        if (throttle.Refuse(session) is { } refused)
+        {
+            session.Send(Frames.RegAck(ErrorCode.TooManyAttempts, null, refused, request.Cid));
+            return;
+        }
+
         if ((Validation.UserName(request.Name) ?? Validation.Password(request.Password)) is { } problem)
         {
             session.Send(Frames.RegAck(ErrorCode.Invalid, null, problem, request.Cid));
@@ -30,6 +36,11 @@ public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccoun
 
         var hash = hasher.HashPassword(new UserAccount(0, request.Name!, ""), request.Password!);
         var id = await store.RegisterAsync(request.Name!, hash, ct);
+        if (id is null)
+        {
+            throttle.Failed(session);
+        }
+
         session.Send(id is null
             ? Frames.RegAck(ErrorCode.Invalid, null, "name is taken", request.Cid)
             : Frames.RegAck(ErrorCode.None, id, null, request.Cid));
@@ -41,6 +52,7 @@ public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccoun
 /// what they missed, so a message stored at any moment of the login arrives either live or in LOGIN_ACK.
 /// </summary>
 public sealed class LoginHandler(
+    LoginThrottle throttle,
     IChatStore store,
     IPasswordHasher<UserAccount> hasher,
     IPresence presence,
@@ -65,11 +77,18 @@ public sealed class LoginHandler(
             return;
         }
 
+        if (throttle.Refuse(session) is { } refused)
+        {
+            session.Send(Frames.LoginFailed(ErrorCode.TooManyAttempts, refused, request.Cid));
+            return;
+        }
+
         var account = await store.FindUserAsync(id, ct);
         if (account is null || hasher.VerifyHashedPassword(account, account.PasswordHash, password) == PasswordVerificationResult.Failed)
         {
             metrics.Login(LoginOutcome.Invalid);
             session.Send(Frames.LoginFailed(ErrorCode.Invalid, "id or password is invalid", request.Cid));
+            throttle.Failed(session);
             return;
         }
 

@@ -1,12 +1,14 @@
 using Chat.Domain;
 using Chat.Domain.Protocol;
 using Chat.Server.Connections;
+using Chat.Server.Hosting;
 using Chat.Server.Protocol;
 using Chat.Server.Routing;
+using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Handlers;
 
-public sealed class OneChatHandler(KnownUsers knownUsers, ChatSender sender) : IRequestHandler
+public sealed class OneChatHandler(KnownUsers knownUsers, ChatSender sender, IOptions<ChatServerOptions> options) : IRequestHandler
 {
     public async ValueTask HandleAsync(ChatSession session, Request request, CancellationToken ct)
     {
@@ -17,7 +19,7 @@ public sealed class OneChatHandler(KnownUsers knownUsers, ChatSender sender) : I
             return;
         }
 
-        if (Validation.ChatMessage(request.Msg, request.Time) is { } problem)
+        if (ChatText.Problem(request.Msg, request.Time, options.Value.MaxMessageChars) is { } problem)
         {
             session.Fail(request, ErrorCode.BadRequest, problem);
             return;
@@ -33,7 +35,7 @@ public sealed class OneChatHandler(KnownUsers knownUsers, ChatSender sender) : I
     }
 }
 
-public sealed class GroupChatHandler(ChatSender sender) : IRequestHandler
+public sealed class GroupChatHandler(ChatSender sender, IOptions<ChatServerOptions> options) : IRequestHandler
 {
     public ValueTask HandleAsync(ChatSession session, Request request, CancellationToken ct)
     {
@@ -42,7 +44,7 @@ public sealed class GroupChatHandler(ChatSender sender) : IRequestHandler
         {
             session.Fail(request, ErrorCode.BadRequest, "GROUP_CHAT needs groupid and msg");
         }
-        else if (Validation.ChatMessage(request.Msg, request.Time) is { } problem)
+        else if (ChatText.Problem(request.Msg, request.Time, options.Value.MaxMessageChars) is { } problem)
         {
             session.Fail(request, ErrorCode.BadRequest, problem);
         }
@@ -57,4 +59,10 @@ public sealed class GroupChatHandler(ChatSender sender) : IRequestHandler
 
         return ValueTask.CompletedTask;
     }
+}
+
+internal static class ChatText
+{
+    public static string? Problem(string text, string? clientTime, int maxChars) =>
+        text.Length > maxChars ? $"msg must be at most {maxChars} characters" : Validation.ChatMessage(text, clientTime);
 }

@@ -35,13 +35,23 @@ public static class ChatServerExtensions
         services.AddOptions<ChatServerOptions>()
             .BindConfiguration(ChatServerOptions.Section)
             .ValidateDataAnnotations()
+            .Validate(o => ChatTls.FilesExist(o.Tls), "Chat:Tls: the certificate or key file does not exist")
             .ValidateOnStart();
 
         var options = builder.Configuration.GetSection(ChatServerOptions.Section).Get<ChatServerOptions>() ?? new();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             var address = IPAddress.Parse(options.ListenAddress);
-            kestrel.Listen(address, options.Port, listen => listen.UseConnectionHandler<ChatConnectionHandler>());
+            kestrel.Listen(address, options.Port, listen =>
+            {
+                if (options.Tls.Enabled)
+                {
+                    listen.UseHttps(ChatTls.LoadCertificate(options.Tls));
+                }
+
+                listen.Use(listen.ApplicationServices.GetRequiredService<ConnectionLimiter>().Wrap);
+                listen.UseConnectionHandler<ChatConnectionHandler>();
+            });
             kestrel.Listen(address, options.HttpPort);
         });
 
@@ -54,6 +64,8 @@ public static class ChatServerExtensions
         services.AddChatTelemetry();
         services.AddChatCluster(builder.Configuration.GetConnectionString("Redis"));
         services.AddSingleton<SessionStore>();
+        services.AddSingleton<ConnectionLimiter>();
+        services.AddSingleton<LoginThrottle>();
         services.AddSingleton<Logins>();
         services.AddSingleton<Router>();
         services.AddSingleton<KnownUsers>();

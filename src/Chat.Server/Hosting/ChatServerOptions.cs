@@ -39,6 +39,40 @@ public sealed class ChatServerOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan PresenceTtl { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Longest chat text (UTF-16 characters). 4096 escaped as <c>\uXXXX</c> (6 bytes each) is 24 KiB, so a text
+    /// of this length always fits in a frame of the default limit, in both directions.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxMessageChars { get; set; } = 4096;
+
+    /// <summary>A connection that sends no complete frame for this long is closed (PING keeps it open).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Chat connections one replica serves at once; one more gets ERROR (errno 10) and is closed.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>Failed LOGIN/REG attempts one connection may make; the next gets errno 11 and a close.</summary>
+    [Range(1, 1_000_000)]
+    public int LoginFailuresPerConnection { get; set; } = 5;
+
+    /// <summary>Failed LOGINs and REGs one client address may make in a burst before it gets errno 11.</summary>
+    [Range(1, 1_000_000)]
+    public int LoginAttemptsPerAddress { get; set; } = 20;
+
+    /// <summary>An address gets one attempt back per this interval, up to <see cref="LoginAttemptsPerAddress"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan LoginAttemptRefill { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Addresses whose attempts are tracked at once; beyond it, new addresses go untracked until entries expire.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxTrackedAddresses { get; set; } = 100_000;
+
+    /// <summary>TLS on the chat port (<c>Chat:Tls:*</c>); off unless a certificate is given.</summary>
+    public ChatTlsOptions Tls { get; set; } = new();
+
     /// <summary>This replica's name in presence and logs.</summary>
     [Required]
     public string ReplicaId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";

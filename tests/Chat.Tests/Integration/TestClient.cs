@@ -1,6 +1,9 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -19,14 +22,14 @@ public sealed class TestClient : IAsyncDisposable
     private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private readonly TcpClient _tcp;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly PipeReader _reader;
     private int _barrier;
 
-    private TestClient(TcpClient tcp)
+    private TestClient(TcpClient tcp, Stream? stream = null)
     {
         _tcp = tcp;
-        _stream = tcp.GetStream();
+        _stream = stream ?? tcp.GetStream();
         _reader = PipeReader.Create(_stream);
     }
 
@@ -34,12 +37,32 @@ public sealed class TestClient : IAsyncDisposable
 
     public string Name { get; private set; } = "";
 
-    public static async Task<TestClient> ConnectAsync(int port)
+    /// <param name="from">Local loopback address to connect from (any of 127.0.0.0/8), so the server sees another client IP.</param>
+    /// <param name="receiveBuffer">Socket receive buffer, set before connecting: small makes a non-reading client stall sooner.</param>
+    public static async Task<TestClient> ConnectAsync(int port, IPAddress? from = null, int? receiveBuffer = null)
+    {
+        var tcp = from is null ? new TcpClient() : new TcpClient(new IPEndPoint(from, 0));
+        if (receiveBuffer is { } size)
+        {
+            tcp.ReceiveBufferSize = size;
+        }
+
+        await tcp.ConnectAsync("127.0.0.1", port);
+        tcp.NoDelay = true;
+        return new TestClient(tcp);
+    }
+
+    /// <summary>Connects over TLS, trusting exactly <paramref name="serverCertificate"/>.</summary>
+    public static async Task<TestClient> ConnectTlsAsync(int port, X509Certificate2 serverCertificate)
     {
         var tcp = new TcpClient();
         await tcp.ConnectAsync("127.0.0.1", port);
         tcp.NoDelay = true;
-        return new TestClient(tcp);
+        var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false,
+            (_, certificate, _, _) => certificate is not null && certificate.GetCertHashString() == serverCertificate.GetCertHashString());
+        using var deadline = new CancellationTokenSource(Deadline);
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" }, deadline.Token);
+        return new TestClient(tcp, tls);
     }
 
     /// <summary>Registers a fresh user (unique name) on a new connection and logs it in.</summary>

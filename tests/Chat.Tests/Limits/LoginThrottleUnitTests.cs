@@ -1,0 +1,115 @@
+using System.IO.Pipelines;
+using System.Net;
+using Chat.Server.Connections;
+using Chat.Server.Hosting;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Chat.Tests.Limits;
+
+/// <summary>The per-address buckets on a hand-driven clock: refill, isolation, and the bounded table.</summary>
+public sealed class LoginThrottleUnitTests
+{
+    private readonly ManualClock _clock = new();
+
+    private LoginThrottle Throttle(int perAddress = 3, int maxTracked = 100) => new(
+        Options.Create(new ChatServerOptions
+        {
+            LoginFailuresPerConnection = 1000,
+            LoginAttemptsPerAddress = perAddress,
+            LoginAttemptRefill = TimeSpan.FromSeconds(10),
+            MaxTrackedAddresses = maxTracked,
+        }),
+        _clock,
+        NullLogger<LoginThrottle>.Instance);
+
+    private static ChatSession From(string address)
+    {
+        var pipe = new Pipe();
+        var connection = new DefaultConnectionContext(address, new Duplex(pipe.Reader, pipe.Writer), new Duplex(pipe.Reader, pipe.Writer))
+        {
+            RemoteEndPoint = new IPEndPoint(IPAddress.Parse(address), 40000),
+        };
+        return new ChatSession(connection, 16);
+    }
+
+    [Fact]
+    public void An_address_gets_its_burst_then_one_attempt_per_refill_interval()
+    {
+        var throttle = Throttle();
+        var attacker = From("10.0.0.1");
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Null(throttle.Refuse(attacker));
+            throttle.Failed(attacker);
+        }
+
+        Assert.Equal("too many failed attempts from your address: retry in 10 s", throttle.Refuse(attacker));
+        Assert.Null(throttle.Refuse(From("10.0.0.2")));
+
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.Null(throttle.Refuse(attacker));
+        throttle.Failed(attacker);
+        Assert.NotNull(throttle.Refuse(attacker));
+
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Null(throttle.Refuse(attacker));
+        Assert.Equal(0, throttle.TrackedAddresses);
+    }
+
+    [Fact]
+    public void IPv4_mapped_IPv6_is_the_same_address()
+    {
+        var throttle = Throttle(perAddress: 1);
+        throttle.Failed(From("10.0.0.7"));
+        Assert.NotNull(throttle.Refuse(From("::ffff:10.0.0.7")));
+    }
+
+    [Fact]
+    public void The_table_is_bounded_and_drops_expired_entries_when_full()
+    {
+        var throttle = Throttle(perAddress: 1, maxTracked: 2);
+        throttle.Failed(From("10.0.0.1"));
+        throttle.Failed(From("10.0.0.2"));
+        throttle.Failed(From("10.0.0.3"));
+
+        Assert.Equal(2, throttle.TrackedAddresses);
+        Assert.Null(throttle.Refuse(From("10.0.0.3")));
+
+        _clock.Advance(TimeSpan.FromSeconds(11));
+        throttle.Failed(From("10.0.0.3"));
+        Assert.Equal(1, throttle.TrackedAddresses);
+        Assert.NotNull(throttle.Refuse(From("10.0.0.3")));
+    }
+
+    [Fact]
+    public void A_connection_over_its_failures_is_refused_and_asked_to_close()
+    {
+        var throttle = new LoginThrottle(
+            Options.Create(new ChatServerOptions { LoginFailuresPerConnection = 2 }), _clock, NullLogger<LoginThrottle>.Instance);
+        var session = From("10.0.0.9");
+        throttle.Failed(session);
+        Assert.Null(throttle.Refuse(session));
+        throttle.Failed(session);
+
+        Assert.StartsWith("too many failed attempts on this connection", throttle.Refuse(session));
+        Assert.True(session.Closing);
+    }
+
+    private sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input => input;
+
+        public PipeWriter Output => output;
+    }
+
+    private sealed class ManualClock : TimeProvider
+    {
+        private DateTimeOffset _now = new(2026, 11, 21, 0, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
+}
