@@ -21,7 +21,7 @@ public sealed class CapturedLogs : ILoggerProvider, ISupportExternalScope
     public IEnumerable<LogEntry> AtLeast(LogLevel level) => _entries.Where(e => e.Level >= level);
 
     /// <summary>For <c>Replica.StartAsync(configure: ...)</c>: every entry of the replica, from Trace up, lands here.</summary>
-    public void AddTo(WebApplicationBuilder builder) => builder.Logging.AddProvider(this).SetMinimumLevel(LogLevel.Trace);
+    public void AddTo(WebApplicationBuilder builder) => builder.Logging.AddProvider(this).AddFilter<CapturedLogs>(null, LogLevel.Trace);
 
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, this);
 
