@@ -29,7 +29,10 @@ COPY --from=build /app ./
 
 # The server binds its two ports itself (Chat__Port, Chat__HttpPort); the image's default
 # ASPNETCORE_HTTP_PORTS=8080 would only make Kestrel warn that it is overridden.
+# Socket completions run on the event thread instead of the thread pool (fewer thread hops per message; see
+# docs/OPERATIONS.md "Tuning").
 ENV ASPNETCORE_HTTP_PORTS= \
+    DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
     Chat__ListenAddress=0.0.0.0 \
     Chat__Port=6000 \
     Chat__HttpPort=8080

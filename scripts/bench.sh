@@ -30,6 +30,10 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # The lowest PBKDF2 cost the server accepts: registering and logging in thousands of bench users is setup,
 # not what is measured. It applies only to replicas this script starts.
 export Chat__PasswordIterations="${Chat__PasswordIterations:-10000}"
+# The idle run holds more connections than a replica's default cap.
+export Chat__MaxConnections="${Chat__MaxConnections:-100000}"
+# The bench's own sockets complete on the event thread too (fewer thread hops; it shares the cores).
+export DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS="${DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS:-1}"
 # Many connections per process: the soft open-file limit up to the hard one (raise the hard one with
 # `ulimit -Hn` as root, or in /etc/security/limits.conf, for more than ~20,000 idle connections).
 ulimit -n "$(ulimit -Hn)"

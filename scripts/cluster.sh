@@ -294,12 +294,15 @@ start_replica() {
     port_open "$3" && die "port $3 is taken by another process: set CHAT_HTTP_PORT_$n"
     rm -f "$state/chat$n.pid"
     # setsid: its own session, so closing the terminal or Ctrl-C after `up` does not stop it. The inner shell
-    # writes its own pid then execs dotnet, so the pid file holds the server's pid however setsid forks.
+    # writes its own pid then execs dotnet, so the pid file holds the server's pid however setsid forks. It runs
+    # in the app's directory: the content root is watched for appsettings changes, recursively, and the
+    # repository root holds .cluster/ (PostgreSQL's files, these logs), whose every write would wake the watcher.
     # shellcheck disable=SC2016 # $$ and $1 belong to the inner shell
     ConnectionStrings__Chat="Host=127.0.0.1;Port=$pg_port;Username=chat;Password=chat;Database=chat" \
     ConnectionStrings__Redis="127.0.0.1:$redis_port" \
+    DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS="${DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS:-1}" \
     Chat__ReplicaId="chat$n" Chat__ListenAddress=127.0.0.1 Chat__Port="$2" Chat__HttpPort="$3" \
-        setsid bash -c 'echo $$ > "$1"; exec dotnet "$2"' _ "$state/chat$n.pid" "$app_dir/Chat.Server.dll" \
+        setsid bash -c 'echo $$ > "$1"; cd "$(dirname "$2")" && exec dotnet "$2"' _ "$state/chat$n.pid" "$app_dir/Chat.Server.dll" \
         < /dev/null >> "$state/chat$n.log" 2>&1 &
     pid="$(await_pid "$state/chat$n.pid" Chat.Server.dll 5 "$state/chat$n.log")"
     note "chat$n: started (pid $pid) on 127.0.0.1:$2, http :$3, log $state/chat$n.log"

@@ -34,7 +34,8 @@ public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccoun
             return;
         }
 
-        var hash = hasher.HashPassword(new UserAccount(0, request.Name!, ""), request.Password!);
+        // PBKDF2 takes milliseconds of CPU: off the socket's thread (Kestrel runs handlers inline, see AddChatServer).
+        var hash = await Task.Run(() => hasher.HashPassword(new UserAccount(0, request.Name!, ""), request.Password!), ct);
         var id = await store.RegisterAsync(request.Name!, hash, ct);
         if (id is null)
         {
@@ -84,7 +85,7 @@ public sealed class LoginHandler(
         }
 
         var account = await store.FindUserAsync(id, ct);
-        if (account is null || hasher.VerifyHashedPassword(account, account.PasswordHash, password) == PasswordVerificationResult.Failed)
+        if (account is null || await Task.Run(() => hasher.VerifyHashedPassword(account, account.PasswordHash, password), ct) == PasswordVerificationResult.Failed)
         {
             metrics.Login(LoginOutcome.Invalid);
             session.Send(Frames.LoginFailed(ErrorCode.Invalid, "id or password is invalid", request.Cid));
