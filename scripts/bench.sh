@@ -70,6 +70,7 @@ echo_pid=$!
 for _ in $(seq 50); do timeout 1 bash -c ": < /dev/tcp/127.0.0.1/$echo_port" 2> /dev/null && break; sleep 0.1; done
 bench tcp-pingpong --endpoint "127.0.0.1:$echo_port" --pairs 1 --size 32
 bench tcp-pingpong --endpoint "127.0.0.1:$echo_port" --pairs 16 --size 32
+bench tcp-pingpong --endpoint "127.0.0.1:$echo_port" --pairs 50 --size 32
 kill "$echo_pid"
 wait "$echo_pid" 2> /dev/null || true
 echo_pid=""
@@ -82,23 +83,26 @@ redis_bench publish bench-channel 0123456789012345678901234567890
 
 section "same replica: pingpong"
 bench pingpong --endpoints "$both" --same-endpoint --pairs 1
-bench pingpong --endpoints "$both" --same-endpoint --pairs 16
+bench pingpong --endpoints "$both" --same-endpoint --pairs 50
 
 section "cross-replica: pingpong (pair members on different replicas)"
 bench pingpong --endpoints "$both" --pairs 1
 bench pingpong --endpoints "$both" --pairs 16
+bench pingpong --endpoints "$both" --pairs 50
 
-section "cross-replica: open loop, 2,000 messages/s over 50 pairs"
+section "cross-replica: open loop over 50 pairs, 2,000 and 10,000 messages/s"
 bench rate --endpoints "$both" --pairs 50 --rate 2000
+bench rate --endpoints "$both" --pairs 50 --rate 10000
 
 section "through nginx: pingpong"
-bench pingpong --endpoints "$nginx" --pairs 16
+bench pingpong --endpoints "$nginx" --pairs 50
 
 section "group G=10 (10 groups, every member sends)"
 bench group --endpoints "$both" --groups 10 --members 10
 
-section "group G=100 (1 group, 10 senders)"
+section "group G=100 (1 group, 10 senders, then every member sends)"
 bench group --endpoints "$both" --groups 1 --members 100 --senders 10
+bench group --endpoints "$both" --groups 1 --members 100
 
 section "idle connections ($idle_connections, PING every 20 s)"
 bench idle --endpoints "$both" --connections "$idle_connections" --setup-parallelism 32 \
