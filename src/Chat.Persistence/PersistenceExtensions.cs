@@ -16,6 +16,9 @@ public static class PersistenceExtensions
     /// on the database named by the connection string <c>Chat</c>. Call it before registering other hosted
     /// services: its migrator must run first.
     /// </summary>
+    /// <summary>Connections one replica opens at most when its connection string does not say.</summary>
+    public const int DefaultMaxPoolSize = 20;
+
     public static IHostApplicationBuilder AddChatPersistence(this IHostApplicationBuilder builder)
     {
         var connectionString = builder.Configuration.GetConnectionString("Chat");
@@ -35,7 +38,7 @@ public static class PersistenceExtensions
         services.AddMetrics();
         services.AddSingleton<StoreMetrics>();
 
-        services.AddSingleton(sp => new NpgsqlDataSourceBuilder(connectionString)
+        services.AddSingleton(sp => new NpgsqlDataSourceBuilder(WithPoolDefault(connectionString))
             .UseLoggerFactory(sp.GetService<ILoggerFactory>())
             .Build());
         services.AddDbContextPool<ChatDbContext>((sp, options) =>
@@ -52,5 +55,21 @@ public static class PersistenceExtensions
         services.AddHostedService(sp => sp.GetRequiredService<CursorWriter>());
 
         return builder;
+    }
+
+    /// <summary>
+    /// Npgsql's own default (100 per replica) lets two replicas use up PostgreSQL's default max_connections (100)
+    /// under a burst of logins, and the database then refuses everyone. A connection string that names a pool size
+    /// keeps it.
+    /// </summary>
+    private static string WithPoolDefault(string connectionString)
+    {
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (given.ContainsKey("Maximum Pool Size") || given.ContainsKey("Max Pool Size") || given.ContainsKey("MaxPoolSize"))
+        {
+            return connectionString;
+        }
+
+        return new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = DefaultMaxPoolSize }.ConnectionString;
     }
 }

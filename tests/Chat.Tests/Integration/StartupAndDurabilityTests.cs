@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json.Nodes;
 using Chat.Tests.Cluster;
 using Chat.Tests.Infrastructure;
@@ -26,6 +27,21 @@ public sealed class StartupAndDurabilityTests
                 await replica.DisposeAsync();
             }
         }
+    }
+
+    [Theory]
+    [InlineData("", 20)]
+    [InlineData(";Maximum Pool Size=7", 7)]
+    [InlineData(";MaxPoolSize=9", 9)]
+    public async Task A_replica_opens_at_most_20_database_connections_unless_its_connection_string_says(string suffix, int expected)
+    {
+        var postgres = await PostgresServer.StartedAsync();
+        var database = await postgres.CreateDatabaseAsync("pool");
+        await using var replica = await Replica.StartAsync(database + suffix);
+
+        var source = replica.Services.GetRequiredService<Npgsql.NpgsqlDataSource>();
+
+        Assert.Equal(expected, new Npgsql.NpgsqlConnectionStringBuilder(source.ConnectionString).MaxPoolSize);
     }
 
     [Fact]
