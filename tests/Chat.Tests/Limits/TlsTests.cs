@@ -104,6 +104,23 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
+    public async Task Nginx_passes_tls_through_to_the_replica_unchanged()
+    {
+        await using var replica = await StartAsync(new()
+        {
+            ["Chat:Tls:CertificatePath"] = Path.Combine(_directory, "chat.pfx"),
+            ["Chat:Tls:CertificatePassword"] = "s3cret",
+        });
+        await using var nginx = await NginxServer.StartNewAsync([replica.ChatPort]);
+
+        await using var alice = await LoggedInAsync(nginx.Port, TestClient.Unique("alice"));
+        await using var bob = await LoggedInAsync(nginx.Port, TestClient.Unique("bob"));
+        await alice.RequestAsync(new { msgid = 6, toid = bob.Id, msg = "through the balancer", cid = "n1" });
+
+        Assert.Equal("through the balancer", (string)(await bob.ReceiveAsync(6))["msg"]!);
+    }
+
+    [Fact]
     public async Task A_missing_certificate_file_stops_the_start_with_a_clear_error()
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(() => StartAsync(new()
