@@ -16,7 +16,11 @@ public interface IChatStore
     Task<IReadOnlyList<FriendInfo>> FriendsAsync(int userId, CancellationToken ct);
 
     /// <returns>The new group's id, or null when the name is taken. The creator is its first member.</returns>
-    Task<int?> CreateGroupAsync(int creatorId, string name, string description, CancellationToken ct);
+    /// <summary>
+    /// Creates a group with its creator as first member; null when the name is taken. A request repeated with the same
+    /// <paramref name="clientId"/> by the same creator (a resend after a lost ACK) gets the group it created.
+    /// </summary>
+    Task<int?> CreateGroupAsync(int creatorId, string name, string description, string? clientId, CancellationToken ct);
 
     /// <summary>Adds a member whose delivered-cursor starts at the group's current end: no old history.</summary>
     /// <returns>The outcome and, when joined, where the new member's cursor starts.</returns>

@@ -54,19 +54,20 @@ public sealed class ChatStore(ChatDbContext db) : IChatStore
                select new FriendInfo(u.Id, u.Name))
             .ToListAsync(ct);
 
-    public async Task<int?> CreateGroupAsync(int creatorId, string name, string description, CancellationToken ct)
+    public async Task<int?> CreateGroupAsync(int creatorId, string name, string description, string? clientId, CancellationToken ct)
     {
         if (await db.Groups.AnyAsync(g => g.Name == name, ct))
         {
-            return null;
+            return await RepeatedAsync(creatorId, name, clientId, ct);
         }
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var group = new GroupEntity { Name = name, Description = description };
+        var group = new GroupEntity { Name = name, Description = description, CreatorId = creatorId, ClientId = clientId };
         db.Groups.Add(group);
         if (!await TrySaveAsync(ct))
         {
-            return null;
+            await tx.RollbackAsync(ct);
+            return await RepeatedAsync(creatorId, name, clientId, ct);
         }
 
         db.GroupMembers.Add(new GroupMemberEntity { GroupId = group.Id, UserId = creatorId, Role = GroupRole.Creator });
@@ -75,6 +76,15 @@ public sealed class ChatStore(ChatDbContext db) : IChatStore
         await tx.CommitAsync(ct);
         return group.Id;
     }
+
+    /// <summary>The group named <paramref name="name"/> when this creator made it with this cid; otherwise null (taken).</summary>
+    private async Task<int?> RepeatedAsync(int creatorId, string name, string? clientId, CancellationToken ct) =>
+        clientId is null
+            ? null
+            : await db.Groups.AsNoTracking()
+                .Where(g => g.Name == name && g.CreatorId == creatorId && g.ClientId == clientId)
+                .Select(g => (int?)g.Id)
+                .FirstOrDefaultAsync(ct);
 
     public async Task<(JoinResult Result, long StartSeq)> JoinGroupAsync(int userId, int groupId, CancellationToken ct)
     {

@@ -28,6 +28,11 @@ public sealed class GroupEntity
     public required string Name { get; set; }
 
     public required string Description { get; set; }
+
+    /// <summary>Who created it and with which cid: a resent CREATE_GROUP is answered with this group.</summary>
+    public int? CreatorId { get; set; }
+
+    public string? ClientId { get; set; }
 }
 
 public sealed class GroupMemberEntity

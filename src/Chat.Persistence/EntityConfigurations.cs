@@ -42,6 +42,8 @@ internal sealed class GroupConfiguration : IEntityTypeConfiguration<GroupEntity>
         e.Property(g => g.Id).HasColumnName("id").ValueGeneratedOnAdd();
         e.Property(g => g.Name).HasColumnName("name").HasMaxLength(64);
         e.Property(g => g.Description).HasColumnName("description").HasMaxLength(512);
+        e.Property(g => g.CreatorId).HasColumnName("creator_id");
+        e.Property(g => g.ClientId).HasColumnName("client_id").HasMaxLength(64);
         e.HasIndex(g => g.Name).IsUnique().HasDatabaseName("ux_groups_name");
     }
 }

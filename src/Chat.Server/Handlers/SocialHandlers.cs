@@ -40,14 +40,18 @@ public sealed class CreateGroupHandler(IChatStore store, SessionStore sessions) 
             return;
         }
 
-        if (await store.CreateGroupAsync(user.Id, request.GroupName!, request.GroupDesc ?? "", ct) is not { } groupId)
+        if (await store.CreateGroupAsync(user.Id, request.GroupName!, request.GroupDesc ?? "", request.Cid, ct) is not { } groupId)
         {
             session.Fail(request, ErrorCode.Conflict, "groupname is taken");
             return;
         }
 
-        user.AddGroup(groupId, 0);
-        await sessions.JoinGroupAsync(groupId, session);
+        if (!user.IsMember(groupId))
+        {
+            user.AddGroup(groupId, 0);
+            await sessions.JoinGroupAsync(groupId, session);
+        }
+
         session.Done(request, w => w.WriteNumber("groupid"u8, groupId));
     }
 }

@@ -1,3 +1,4 @@
+using Chat.Tests.Infrastructure;
 using System.Text.Json.Nodes;
 
 namespace Chat.Tests.Integration;
@@ -70,6 +71,37 @@ public sealed class GroupTests(ReplicaFixture fixture) : IClassFixture<ReplicaFi
         Assert.Equal((12, 9), ((int)taken["msgid"]!, (int)taken["errno"]!));
         Assert.Equal((12, 6), ((int)join["msgid"]!, (int)join["errno"]!));
         Assert.Equal((12, 4), ((int)empty["msgid"]!, (int)empty["errno"]!));
+    }
+
+    [Fact]
+    public async Task A_create_group_resent_with_its_cid_after_a_reconnect_gets_the_same_group_and_nobody_else_does()
+    {
+        var aliceName = TestClient.Unique("alice");
+        var alice = await TestClient.LoggedInAsync(Port, aliceName);
+        await using var mallory = await TestClient.LoggedInAsync(Port, TestClient.Unique("mallory"));
+        var name = TestClient.Unique("resent");
+        var first = await alice.RequestAsync(new { msgid = 8, groupname = name, cid = "g-1" });
+        await alice.DisposeAsync();
+
+        // Say the ACK was lost with the connection: the client logs in again and resends the request as it was.
+        await using var again = await TestClient.ConnectAsync(Port);
+        await Wait.UntilAsync(
+            async () => (int)(await again.LoginAsync(alice.Id, "pw-" + aliceName))["errno"]! == 0,
+            TestClient.Deadline,
+            "alice to log in again once her old connection is closed");
+        var resent = await again.RequestAsync(new { msgid = 8, groupname = name, cid = "g-1" });
+        var otherCid = await again.RequestAsync(new { msgid = 8, groupname = name, cid = "g-2" });
+        var otherUser = await mallory.RequestAsync(new { msgid = 8, groupname = name, cid = "g-1" });
+
+        Assert.Equal((11, 0), ((int)first["msgid"]!, (int)first["errno"]!));
+        Assert.Equal((0, (int)first["groupid"]!), ((int)resent["errno"]!, (int)resent["groupid"]!));
+        Assert.Equal(9, (int)otherCid["errno"]!);
+        Assert.Equal(9, (int)otherUser["errno"]!);
+
+        // Still one group with alice as its only member, and chat in it works on the new connection.
+        var chat = await again.RequestAsync(new { msgid = 10, groupid = (int)first["groupid"]!, msg = "hi", cid = "m" });
+        Assert.Equal(0, (int)chat["errno"]!);
+        await again.AssertNothingPendingAsync();
     }
 
     [Fact]

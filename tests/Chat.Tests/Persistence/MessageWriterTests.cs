@@ -112,7 +112,7 @@ public sealed class MessageWriterTests
         int group;
         await using (var scope = store.Services.CreateAsyncScope())
         {
-            group = (await scope.ServiceProvider.GetRequiredService<IChatStore>().CreateGroupAsync(alice, "g", "d", CancellationToken.None))!.Value;
+            group = (await scope.ServiceProvider.GetRequiredService<IChatStore>().CreateGroupAsync(alice, "g", "d", null, CancellationToken.None))!.Value;
         }
 
         await writer.AppendAsync(Message(ConversationId.Group(group), alice, "before", target: group), CancellationToken.None);
