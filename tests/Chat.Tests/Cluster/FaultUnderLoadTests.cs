@@ -26,8 +26,7 @@ public sealed class FaultUnderLoadTests
         await using var doomed = await ReplicaProcess.StartAsync(database, redis.ConnectionString, settings);
         await using var survivor = await ReplicaProcess.StartAsync(database, redis.ConnectionString, settings);
         await using var nginx = await NginxServer.StartNewAsync([doomed.ChatPort, survivor.ChatPort]);
-        await using var load = await ChatLoad.StartAsync(nginx.Port, Pairs, Pace);
-        await load.WaitForAcceptedAsync(Before, Deadline);
+        await using var load = await StartLoadAsync(nginx.Port);
 
         doomed.KillHard();
         await load.WaitForEveryPairLiveAsync(10, Deadline, "after the SIGKILL");
@@ -41,19 +40,14 @@ public sealed class FaultUnderLoadTests
     [Fact]
     public async Task Redis_restarting_under_load_loses_nothing_and_live_delivery_comes_back_by_itself()
     {
-        var database = await (await PostgresServer.StartedAsync()).CreateDatabaseAsync("fault_redis");
         await using var redis = await RedisServer.StartNewAsync();
-        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = redis.ConnectionString, ["Chat:PresenceTtl"] = "00:00:03" };
-        await using var a = await Replica.StartAsync(database, settings);
-        await using var b = await Replica.StartAsync(database, settings);
-        await using var nginx = await NginxServer.StartNewAsync([a.ChatPort, b.ChatPort]);
-        await using var load = await ChatLoad.StartAsync(nginx.Port, Pairs, Pace);
-        await load.WaitForAcceptedAsync(Before, Deadline);
+        await using var rig = await Rig.StartAsync(await (await PostgresServer.StartedAsync()).CreateDatabaseAsync("fault_redis"), redis);
+        var load = rig.Load;
 
         await redis.StopAsync();
         await load.WaitForAcceptedAsync(load.Accepted + 100, Deadline); // PostgreSQL is up: messages are still taken
         await redis.StartAsync();
-        await WaitReadyAsync(true, "ready again after Redis restarted", a.HttpPort, b.HttpPort);
+        await WaitReadyAsync(true, "ready again after Redis restarted", rig.HttpPorts);
         await load.WaitForEveryPairLiveAsync(10, Deadline, "after Redis restarted");
         var counts = await load.StopAsync(Settle);
 
@@ -65,25 +59,20 @@ public sealed class FaultUnderLoadTests
     public async Task PostgreSQL_stopping_for_ten_seconds_gives_senders_errors_not_silence_and_loses_nothing_acked()
     {
         var postgres = await PostgresServer.StartNewAsync();
-        var database = await postgres.CreateDatabaseAsync("fault_pg");
         await using var redis = await RedisServer.StartNewAsync();
-        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = redis.ConnectionString, ["Chat:PresenceTtl"] = "00:00:03" };
-        await using var a = await Replica.StartAsync(database, settings);
-        await using var b = await Replica.StartAsync(database, settings);
-        await using var nginx = await NginxServer.StartNewAsync([a.ChatPort, b.ChatPort]);
-        await using var load = await ChatLoad.StartAsync(nginx.Port, Pairs, Pace);
-        await load.WaitForAcceptedAsync(Before, Deadline);
+        await using var rig = await Rig.StartAsync(await postgres.CreateDatabaseAsync("fault_pg"), redis);
+        var load = rig.Load;
 
         await postgres.StopAsync();
         var outage = Stopwatch.StartNew();
-        await WaitReadyAsync(false, "/readyz red without PostgreSQL", a.HttpPort, b.HttpPort);
+        await WaitReadyAsync(false, "/readyz red without PostgreSQL", rig.HttpPorts);
         await Wait.UntilAsync(() => load.Refused > 0, Deadline, "a sender to be told its message was not taken");
 
         // The outage lasts ten seconds; all along, both replicas stay up and keep answering.
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         while (outage.Elapsed < TimeSpan.FromSeconds(10))
         {
-            foreach (var port in new[] { a.HttpPort, b.HttpPort })
+            foreach (var port in rig.HttpPorts)
             {
                 using var alive = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"));
                 Assert.True(alive.IsSuccessStatusCode, $"replica on {port} alive during the outage");
@@ -93,7 +82,7 @@ public sealed class FaultUnderLoadTests
         }
 
         await postgres.RestartAsync();
-        await WaitReadyAsync(true, "/readyz green once PostgreSQL is back", a.HttpPort, b.HttpPort);
+        await WaitReadyAsync(true, "/readyz green once PostgreSQL is back", rig.HttpPorts);
         var refusedDuringOutage = load.Refused;
         await load.WaitForEveryPairLiveAsync(10, Deadline, "after PostgreSQL came back");
         var counts = await load.StopAsync(Settle);
@@ -106,16 +95,11 @@ public sealed class FaultUnderLoadTests
     [Fact]
     public async Task Reloading_nginx_under_load_keeps_every_connection_working()
     {
-        var database = await (await PostgresServer.StartedAsync()).CreateDatabaseAsync("fault_reload");
         await using var redis = await RedisServer.StartNewAsync();
-        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = redis.ConnectionString, ["Chat:PresenceTtl"] = "00:00:03" };
-        await using var a = await Replica.StartAsync(database, settings);
-        await using var b = await Replica.StartAsync(database, settings);
-        await using var nginx = await NginxServer.StartNewAsync([a.ChatPort, b.ChatPort]);
-        await using var load = await ChatLoad.StartAsync(nginx.Port, Pairs, Pace);
-        await load.WaitForAcceptedAsync(Before, Deadline);
+        await using var rig = await Rig.StartAsync(await (await PostgresServer.StartedAsync()).CreateDatabaseAsync("fault_reload"), redis);
+        var load = rig.Load;
 
-        await nginx.ReloadAsync();
+        await rig.Nginx.ReloadAsync();
         await load.WaitForEveryPairLiveAsync(10, Deadline, "after nginx -s reload");
         var counts = await load.StopAsync(Settle);
 
@@ -134,8 +118,7 @@ public sealed class FaultUnderLoadTests
         await using var stopping = await ReplicaProcess.StartAsync(database, redis.ConnectionString, settings);
         await using var staying = await ReplicaProcess.StartAsync(database, redis.ConnectionString, settings);
         await using var nginx = await NginxServer.StartNewAsync([stopping.ChatPort, staying.ChatPort]);
-        await using var load = await ChatLoad.StartAsync(nginx.Port, Pairs, Pace);
-        await load.WaitForAcceptedAsync(Before, Deadline);
+        await using var load = await StartLoadAsync(nginx.Port);
 
         var exitCode = await stopping.TerminateAsync(TimeSpan.FromSeconds(30));
         Assert.True(exitCode == 0, $"exit code {exitCode}:\n{stopping.Output}");
@@ -147,7 +130,15 @@ public sealed class FaultUnderLoadTests
         Assert.Equal(0, counts.Lost);
     }
 
-    private static async Task WaitReadyAsync(bool ready, string what, params int[] httpPorts)
+    /// <summary>Pairs chatting through <paramref name="port"/>, already past the first <see cref="Before"/> messages.</summary>
+    private static async Task<ChatLoad> StartLoadAsync(int port)
+    {
+        var load = await ChatLoad.StartAsync(port, Pairs, Pace);
+        await load.WaitForAcceptedAsync(Before, Deadline);
+        return load;
+    }
+
+    private static async Task WaitReadyAsync(bool ready, string what, IEnumerable<int> httpPorts)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         await Wait.UntilAsync(
@@ -163,5 +154,50 @@ public sealed class FaultUnderLoadTests
             },
             Deadline,
             what);
+    }
+
+    /// <summary>Two in-process replicas on one database and Redis, behind nginx, with the load already running.</summary>
+    private sealed class Rig : IAsyncDisposable
+    {
+        private Rig(Replica a, Replica b, NginxServer nginx, ChatLoad load) => (A, B, Nginx, Load) = (a, b, nginx, load);
+
+        public Replica A { get; }
+
+        public Replica B { get; }
+
+        public NginxServer Nginx { get; }
+
+        public ChatLoad Load { get; }
+
+        public int[] HttpPorts => [A.HttpPort, B.HttpPort];
+
+        public static async Task<Rig> StartAsync(string database, RedisServer redis)
+        {
+            var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = redis.ConnectionString, ["Chat:PresenceTtl"] = "00:00:03" };
+            var started = new List<IAsyncDisposable>();
+            try
+            {
+                var a = await Replica.StartAsync(database, settings);
+                started.Add(a);
+                var b = await Replica.StartAsync(database, settings);
+                started.Add(b);
+                var nginx = await NginxServer.StartNewAsync([a.ChatPort, b.ChatPort]);
+                started.Add(nginx);
+                return new Rig(a, b, nginx, await StartLoadAsync(nginx.Port));
+            }
+            catch
+            {
+                foreach (var part in Enumerable.Reverse(started)) await part.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Load.DisposeAsync();
+            await Nginx.DisposeAsync();
+            await A.DisposeAsync();
+            await B.DisposeAsync();
+        }
     }
 }

@@ -1,3 +1,4 @@
+using Chat.Tests.Infrastructure;
 using System.Buffers;
 using System.Globalization;
 using System.Text;
@@ -171,31 +172,15 @@ public sealed class FuzzInputs(int seed)
             return ReadOnlySequence<byte>.Empty;
         }
 
-        Segment? first = null, last = null;
+        ByteSegment? first = null, last = null;
         for (var at = 0; at < bytes.Length;)
         {
             var length = Math.Min(bytes.Length - at, _random.Next(1, 64));
             var memory = bytes.AsMemory(at, length);
-            last = last is null ? first = new Segment(memory, 0) : last.Append(memory);
+            last = last is null ? first = new ByteSegment(memory, 0) : last.Append(memory);
             at += length;
         }
 
         return new ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
     }
 }

@@ -1,3 +1,4 @@
+using Chat.Tests.Infrastructure;
 using System.Buffers;
 using System.Text;
 using Chat.Server.Protocol;
@@ -35,26 +36,10 @@ public sealed class FrameReaderTests
     private static ReadOnlySequence<byte> Segmented(byte[] bytes)
     {
         if (bytes.Length == 0) return ReadOnlySequence<byte>.Empty;
-        var first = new Segment(bytes.AsMemory(0, 1), 0);
+        var first = new ByteSegment(bytes.AsMemory(0, 1), 0);
         var last = first;
         for (var i = 1; i < bytes.Length; i++) last = last.Append(bytes.AsMemory(i, 1));
         return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
     }
 
     private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
