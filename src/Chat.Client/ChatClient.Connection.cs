@@ -278,7 +278,7 @@ public sealed partial class ChatClient
         using var timeout = new CancellationTokenSource(options.ReplyTimeout);
         try
         {
-            return await ServerConnection.ConnectAsync(options.Host, options.Port, timeout.Token);
+            return await ServerConnection.ConnectAsync(options.Host, options.Port, options.Heartbeat, timeout.Token);
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException)
         {

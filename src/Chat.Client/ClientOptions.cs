@@ -14,6 +14,13 @@ public sealed record ClientOptions(string Host, int Port)
     /// <summary>How long LOGIN, REG and LOGINOUT may wait for their answer.</summary>
     public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// After this long without sending anything the client sends PING, so the server's idle timeout (5 min by
+    /// default) and a balancer's never close a connection that is merely quiet. Environment: CHAT_CLIENT_HEARTBEAT
+    /// (seconds).
+    /// </summary>
+    public TimeSpan Heartbeat { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How long quitting waits for the ACKs of requests still under way.</summary>
     public TimeSpan QuitDeadline { get; init; } = TimeSpan.FromSeconds(5);
 }

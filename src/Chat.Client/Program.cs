@@ -15,7 +15,13 @@ public static class Program
         }
 
         var port = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 8000;
-        var client = new ChatClient(new ClientOptions(host, port), Console.In, new Printer(Console.Out), TimeProvider.System);
+        var options = new ClientOptions(host, port);
+        if (double.TryParse(Environment.GetEnvironmentVariable("CHAT_CLIENT_HEARTBEAT"), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0)
+        {
+            options = options with { Heartbeat = TimeSpan.FromSeconds(seconds) };
+        }
+
+        var client = new ChatClient(options, Console.In, new Printer(Console.Out), TimeProvider.System);
         return await client.RunAsync();
     }
 }

@@ -15,27 +15,32 @@ public sealed class ServerConnection : IAsyncDisposable
     /// <summary>Longest frame accepted from the server (a LOGIN_ACK with many offline messages is large).</summary>
     private const long MaxFrameBytes = 64L << 20;
 
+    private static readonly byte[] Ping = "{\"msgid\":13}\n"u8.ToArray();
+
     private readonly TcpClient _tcp;
     private readonly NetworkStream _stream;
     private readonly PipeReader _reader;
     private readonly Channel<byte[]> _outbound = Channel.CreateUnbounded<byte[]>(new() { SingleReader = true });
+    private readonly TimeSpan _heartbeat;
     private readonly Task _writing;
 
-    private ServerConnection(TcpClient tcp)
+    private ServerConnection(TcpClient tcp, TimeSpan heartbeat)
     {
         _tcp = tcp;
         _stream = tcp.GetStream();
         _reader = PipeReader.Create(_stream);
+        _heartbeat = heartbeat;
         _writing = WriteLoopAsync();
     }
 
-    public static async Task<ServerConnection> ConnectAsync(string host, int port, CancellationToken ct)
+    /// <param name="heartbeat">After this long with nothing sent, a PING goes out.</param>
+    public static async Task<ServerConnection> ConnectAsync(string host, int port, TimeSpan heartbeat, CancellationToken ct)
     {
         var tcp = new TcpClient { NoDelay = true };
         try
         {
             await tcp.ConnectAsync(host, port, ct);
-            return new ServerConnection(tcp);
+            return new ServerConnection(tcp, heartbeat);
         }
         catch
         {
@@ -110,13 +115,34 @@ public sealed class ServerConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>True when frames wait to be written; false when the queue is done. Sends PING when it stays quiet.</summary>
+    private async Task<bool> NextOrHeartbeatAsync(ChannelReader<byte[]> frames)
+    {
+        while (true)
+        {
+            using var quiet = new CancellationTokenSource(_heartbeat);
+            try
+            {
+                return await frames.WaitToReadAsync(quiet.Token);
+            }
+            catch (OperationCanceledException) when (quiet.IsCancellationRequested)
+            {
+                await _stream.WriteAsync(Ping);
+            }
+        }
+    }
+
     private async Task WriteLoopAsync()
     {
         try
         {
-            await foreach (var frame in _outbound.Reader.ReadAllAsync())
+            var frames = _outbound.Reader;
+            while (await NextOrHeartbeatAsync(frames))
             {
-                await _stream.WriteAsync(frame);
+                while (frames.TryRead(out var frame))
+                {
+                    await _stream.WriteAsync(frame);
+                }
             }
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)

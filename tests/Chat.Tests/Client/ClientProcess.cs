@@ -37,7 +37,7 @@ public sealed class ClientProcess : IAsyncDisposable
         }
     }
 
-    public static ClientProcess Start(int port)
+    public static ClientProcess Start(int port, IReadOnlyDictionary<string, string>? environment = null)
     {
         var startInfo = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -52,6 +52,10 @@ public sealed class ClientProcess : IAsyncDisposable
         startInfo.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Chat.Client.dll"));
         startInfo.ArgumentList.Add("127.0.0.1");
         startInfo.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[name] = value;
+        }
 
         var process = new Process { StartInfo = startInfo };
         process.Start();

@@ -152,6 +152,24 @@ public sealed partial class ClientTests(ReplicaFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_quiet_client_sends_heartbeats_so_the_servers_idle_timeout_does_not_close_it()
+    {
+        var idle = TimeSpan.FromSeconds(2);
+        await using var replica = await Replica.StartAsync(fixture.ConnectionString, new Dictionary<string, string?> { ["Chat:IdleTimeout"] = "00:00:02" });
+        await using var client = ClientProcess.Start(replica.ChatPort, new Dictionary<string, string> { ["CHAT_CLIENT_HEARTBEAT"] = "0.5" });
+        var (id, name) = await RegisterAsync(client);
+        await LogInAsync(client, id, name);
+
+        // The user types nothing for three idle timeouts: only the heartbeat keeps the connection open.
+        await Task.Delay(idle * 3);
+        await using var bob = await TestClient.LoggedInAsync(replica.ChatPort, TestClient.Unique("bob"));
+        await bob.SendAsync(new { msgid = 6, toid = id, msg = "still there?", time = "t" });
+
+        await client.ExpectAsync($"t [{bob.Id}] {bob.Name} said: still there?");
+        Assert.Equal(0, client.Count("connection lost: reconnecting"));
+    }
+
+    [Fact]
     public async Task After_the_connection_is_cut_the_client_reconnects_resumes_and_resends()
     {
         await using var proxy = TcpProxy.Start(Port);
