@@ -301,6 +301,7 @@ start_replica() {
     ConnectionStrings__Chat="Host=127.0.0.1;Port=$pg_port;Username=chat;Password=chat;Database=chat" \
     ConnectionStrings__Redis="127.0.0.1:$redis_port" \
     DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS="${DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS:-1}" \
+    Chat__TrustedProxies__0=127.0.0.1 \
     Chat__ReplicaId="chat$n" Chat__ListenAddress=127.0.0.1 Chat__Port="$2" Chat__HttpPort="$3" \
         setsid bash -c 'echo $$ > "$1"; cd "$(dirname "$2")" && exec dotnet "$2"' _ "$state/chat$n.pid" "$app_dir/Chat.Server.dll" \
         < /dev/null >> "$state/chat$n.log" 2>&1 &

@@ -46,4 +46,7 @@ public static partial class ServerLog
 
     [LoggerMessage(51, LogLevel.Warning, "Shutting down: {Count} chat connections still open after {Timeout}, aborted")]
     public static partial void DrainTimedOut(ILogger logger, int count, TimeSpan timeout);
+
+    [LoggerMessage(52, LogLevel.Warning, "Closed a connection from trusted proxy {Remote}: no valid PROXY protocol header")]
+    public static partial void BadProxyHeader(ILogger logger, string? remote);
 }

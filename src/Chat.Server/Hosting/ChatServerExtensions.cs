@@ -36,6 +36,9 @@ public static class ChatServerExtensions
             .BindConfiguration(ChatServerOptions.Section)
             .ValidateDataAnnotations()
             .Validate(o => ChatTls.FilesExist(o.Tls), "Chat:Tls: the certificate or key file does not exist")
+            .Validate(
+                o => o.TrustedProxies.All(p => ProxyHeaderReader.TryParseNetwork(p) is not null),
+                "Chat:TrustedProxies: each entry must be an IP address or a network such as 10.0.0.0/8")
             .ValidateOnStart();
 
         var options = builder.Configuration.GetSection(ChatServerOptions.Section).Get<ChatServerOptions>() ?? new();
@@ -49,6 +52,10 @@ public static class ChatServerExtensions
             var address = IPAddress.Parse(options.ListenAddress);
             kestrel.Listen(address, options.Port, listen =>
             {
+                // First, before TLS: the PROXY line precedes the handshake. Built here, from the bound options, so
+                // that a bad TLS setting is still reported by the certificate loader below, with its path.
+                var proxies = new ProxyHeaderReader(options.TrustedProxies, listen.ApplicationServices.GetRequiredService<ILogger<ProxyHeaderReader>>());
+                listen.Use(proxies.Wrap);
                 if (options.Tls.Enabled)
                 {
                     listen.UseHttps(ChatTls.LoadCertificate(options.Tls));

@@ -80,4 +80,11 @@ public sealed class ChatServerOptions
     /// <summary>At shutdown (SIGTERM), how long open connections get to finish and log out before they are aborted.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Addresses or networks (CIDR) of load balancers that send the PROXY protocol (nginx: <c>proxy_protocol on</c>).
+    /// From them, a PROXY line at the start of a connection names the real client, for the login limits and logs.
+    /// Empty (the default): no PROXY line is read from anyone.
+    /// </summary>
+    public string[] TrustedProxies { get; set; } = [];
 }

@@ -30,12 +30,15 @@ public sealed partial class NginxServer : IAsyncDisposable
     private ChildProcess? _master;
     private bool _portConfirmed;
     private bool _disposed;
+    private readonly bool _proxyProtocol;
 
     /// <summary>Writes the config for <paramref name="upstreamPorts"/> (127.0.0.1:port each) and picks a port;
-    /// nothing runs until <see cref="StartAsync"/>.</summary>
-    public NginxServer(IEnumerable<int> upstreamPorts)
+    /// nothing runs until <see cref="StartAsync"/>. With <paramref name="proxyProtocol"/>, nginx tells the upstream
+    /// who the client is with a PROXY protocol line (<c>proxy_protocol on</c>).</summary>
+    public NginxServer(IEnumerable<int> upstreamPorts, bool proxyProtocol = false)
     {
         UpstreamPorts = Validate(upstreamPorts);
+        _proxyProtocol = proxyProtocol;
         _binary = Executable.Require("nginx", "apt-get install nginx-light libnginx-mod-stream", "/usr/sbin");
         _prefix = Directory.CreateTempSubdirectory("chat-tests-nginx-");
         _deletePrefixAtExit = OrphanReaper.Register("rm -rf " + OrphanReaper.Quote(_prefix.FullName));
@@ -60,9 +63,9 @@ public sealed partial class NginxServer : IAsyncDisposable
     public bool IsRunning => _master is { HasExited: false };
 
     /// <summary>Creates and starts an nginx in front of <paramref name="upstreamPorts"/>.</summary>
-    public static async Task<NginxServer> StartNewAsync(IEnumerable<int> upstreamPorts)
+    public static async Task<NginxServer> StartNewAsync(IEnumerable<int> upstreamPorts, bool proxyProtocol = false)
     {
-        var server = new NginxServer(upstreamPorts);
+        var server = new NginxServer(upstreamPorts, proxyProtocol);
         try
         {
             await server.StartAsync();
@@ -276,6 +279,7 @@ public sealed partial class NginxServer : IAsyncDisposable
                     proxy_connect_timeout 1s;
                     proxy_timeout 10m;
                     proxy_half_close on;
+                    proxy_protocol {{(_proxyProtocol ? "on" : "off")}};
                 }
             }
 
