@@ -165,7 +165,9 @@ public sealed class ChatSession(ConnectionContext connection, int queueCapacity,
                 }
                 finally
                 {
-                    ArrayPool<Outbound>.Shared.Return(batch, clearArray: true);
+                    // Clear only what was used (it holds references); clearArray would wipe all 12 KB every flush.
+                    Array.Clear(batch, 0, count);
+                    ArrayPool<Outbound>.Shared.Return(batch);
                 }
             }
         }
