@@ -17,7 +17,7 @@ public sealed class ProxyHeaderReader(IEnumerable<string> trustedProxies, ILogge
         [.. trustedProxies.Select(p => TryParseNetwork(p) ?? throw new FormatException($"Chat:TrustedProxies: '{p}' is not an IP address or network"))];
 
     /// <summary>"10.0.0.0/8", "::1/128", or a single address ("127.0.0.1").</summary>
-    public static IPNetwork? TryParseNetwork(string text) =>
+    private static IPNetwork? TryParseNetwork(string text) =>
         IPNetwork.TryParse(text, out var network) ? network
         : IPAddress.TryParse(text, out var address) ? new IPNetwork(address, address.GetAddressBytes().Length * 8)
         : null;

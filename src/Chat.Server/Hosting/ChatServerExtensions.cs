@@ -36,9 +36,6 @@ public static class ChatServerExtensions
             .BindConfiguration(ChatServerOptions.Section)
             .ValidateDataAnnotations()
             .Validate(o => ChatTls.FilesExist(o.Tls), "Chat:Tls: the certificate or key file does not exist")
-            .Validate(
-                o => o.TrustedProxies.All(p => ProxyHeaderReader.TryParseNetwork(p) is not null),
-                "Chat:TrustedProxies: each entry must be an IP address or a network such as 10.0.0.0/8")
             .ValidateOnStart();
 
         var options = builder.Configuration.GetSection(ChatServerOptions.Section).Get<ChatServerOptions>() ?? new();

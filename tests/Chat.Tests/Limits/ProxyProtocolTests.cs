@@ -81,6 +81,19 @@ public sealed class ProxyProtocolTests
     }
 
     [Fact]
+    public async Task A_trusted_proxy_that_is_no_address_stops_the_start_with_a_clear_error()
+    {
+        var postgres = await PostgresServer.StartedAsync();
+        var database = await postgres.CreateDatabaseAsync("badproxy");
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => Replica.StartAsync(database, new Dictionary<string, string?>
+        {
+            ["Chat:TrustedProxies:0"] = "nginx.internal",
+        }));
+
+        Assert.Contains("'nginx.internal' is not an IP address or network", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_client_that_is_not_a_trusted_proxy_cannot_claim_another_address()
     {
         var postgres = await PostgresServer.StartedAsync();
