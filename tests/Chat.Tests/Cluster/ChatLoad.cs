@@ -307,6 +307,7 @@ public sealed class ChatLoad : IAsyncDisposable
     /// <summary>One sender, one recipient, and the bookkeeping between them.</summary>
     private sealed class Pair(User sender, User receiver)
     {
+        private readonly Lock _gate = new();
         private readonly HashSet<int> _accepted = [];
         private readonly HashSet<int> _delivered = [];
         private readonly HashSet<long> _seqs = [];
@@ -326,12 +327,12 @@ public sealed class ChatLoad : IAsyncDisposable
 
         public int AcceptedCount
         {
-            get { lock (this) return _accepted.Count; }
+            get { lock (_gate) return _accepted.Count; }
         }
 
         public int DeliveredCount
         {
-            get { lock (this) return _delivered.Count; }
+            get { lock (_gate) return _delivered.Count; }
         }
 
         public int LiveCount => Volatile.Read(ref _live);
@@ -339,17 +340,17 @@ public sealed class ChatLoad : IAsyncDisposable
         /// <summary>The last seq up to which the recipient has every message; null before the first.</summary>
         public long? ResumePoint
         {
-            get { lock (this) return _contiguous > 0 ? _contiguous : null; }
+            get { lock (_gate) return _contiguous > 0 ? _contiguous : null; }
         }
 
         public void Accept(int number)
         {
-            lock (this) _accepted.Add(number);
+            lock (_gate) _accepted.Add(number);
         }
 
         public int Missing()
         {
-            lock (this) return _accepted.Count(n => !_delivered.Contains(n));
+            lock (_gate) return _accepted.Count(n => !_delivered.Contains(n));
         }
 
         public void Receive(JsonObject frame, bool live)
@@ -360,7 +361,7 @@ public sealed class ChatLoad : IAsyncDisposable
             }
 
             var seq = (long)frame["seq"]!;
-            lock (this)
+            lock (_gate)
             {
                 if (!_seqs.Add(seq))
                 {

@@ -109,21 +109,9 @@ public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<Cluster
         // on the client's FIN unless proxy_half_close is on.
         for (var i = 0; i < 5; i++)
         {
-            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-            await socket.ConnectAsync("127.0.0.1", cluster.Nginx.Port);
-            await socket.SendAsync("{\"msgid\":13}\n"u8.ToArray());
-            socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+            var answer = await TestClient.ExchangeAsync(cluster.Nginx.Port, "{\"msgid\":13}\n"u8.ToArray(), halfClose: true);
 
-            var received = new List<byte>();
-            var buffer = new byte[256];
-            using var deadline = new CancellationTokenSource(TestClient.Deadline);
-            int n;
-            while ((n = await socket.ReceiveAsync(buffer, deadline.Token)) > 0)
-            {
-                received.AddRange(buffer[..n]);
-            }
-
-            Assert.Equal("{\"msgid\":14}\n", System.Text.Encoding.UTF8.GetString([.. received]));
+            Assert.Equal("{\"msgid\":14}\n", answer);
         }
     }
 

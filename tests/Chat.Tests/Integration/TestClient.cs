@@ -52,6 +52,39 @@ public sealed class TestClient : IAsyncDisposable
         return new TestClient(tcp);
     }
 
+    /// <summary>
+    /// Sends <paramref name="bytes"/> on a fresh raw socket (then half-closes it when <paramref name="halfClose"/>) and
+    /// returns everything the server sent until it closed the connection; a reset ends it too.
+    /// </summary>
+    public static async Task<string> ExchangeAsync(int port, byte[] bytes, bool halfClose)
+    {
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync("127.0.0.1", port);
+        await socket.SendAsync(bytes);
+        if (halfClose)
+        {
+            socket.Shutdown(SocketShutdown.Send);
+        }
+
+        var received = new List<byte>();
+        var buffer = new byte[4096];
+        using var deadline = new CancellationTokenSource(Deadline);
+        try
+        {
+            int n;
+            while ((n = await socket.ReceiveAsync(buffer, deadline.Token)) > 0)
+            {
+                received.AddRange(buffer[..n]);
+            }
+        }
+        catch (SocketException)
+        {
+            // Reset by the server: what came before it is the answer.
+        }
+
+        return Encoding.UTF8.GetString([.. received]);
+    }
+
     /// <summary>Connects over TLS, trusting exactly <paramref name="serverCertificate"/>.</summary>
     public static async Task<TestClient> ConnectTlsAsync(int port, X509Certificate2 serverCertificate)
     {

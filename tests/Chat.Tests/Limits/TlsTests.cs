@@ -62,28 +62,8 @@ public sealed class TlsTests : IDisposable
         Assert.Equal("over tls", (string)(await bob.ReceiveAsync(6))["msg"]!);
 
         // A plain client gets no chat frame, only a closed (or failed) connection.
-        using (var plain = new Socket(SocketType.Stream, ProtocolType.Tcp))
-        {
-            await plain.ConnectAsync("127.0.0.1", replica.ChatPort);
-            await plain.SendAsync("{\"msgid\":13,\"cid\":\"plain\"}\n"u8.ToArray());
-            var received = new List<byte>();
-            var buffer = new byte[4096];
-            using var deadline = new CancellationTokenSource(TestClient.Deadline);
-            try
-            {
-                int n;
-                while ((n = await plain.ReceiveAsync(buffer, deadline.Token)) > 0)
-                {
-                    received.AddRange(buffer[..n]);
-                }
-            }
-            catch (SocketException)
-            {
-                // Reset by the server: fine, nothing usable either way.
-            }
-
-            Assert.DoesNotContain("msgid", Encoding.UTF8.GetString([.. received]), StringComparison.Ordinal);
-        }
+        var plain = await TestClient.ExchangeAsync(replica.ChatPort, "{\"msgid\":13,\"cid\":\"plain\"}\n"u8.ToArray(), halfClose: false);
+        Assert.DoesNotContain("msgid", plain, StringComparison.Ordinal);
 
         await alice.AssertNothingPendingAsync();
         await using var carol = await LoggedInAsync(replica.ChatPort, TestClient.Unique("carol"));
