@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Chat.Domain.Protocol;
+using Chat.Protocol;
 
 namespace Chat.Bench;
 

@@ -1,6 +1,6 @@
 using System.Buffers.Text;
 using System.Text.Json;
-using Chat.Domain.Protocol;
+using Chat.Protocol;
 
 namespace Chat.Bench;
 

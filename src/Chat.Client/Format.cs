@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Chat.Domain.Protocol;
+using Chat.Protocol;
 
 namespace Chat.Client;
 

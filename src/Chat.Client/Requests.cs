@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Chat.Domain.Protocol;
+using Chat.Protocol;
 
 namespace Chat.Client;
 

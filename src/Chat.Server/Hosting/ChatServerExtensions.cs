@@ -1,12 +1,12 @@
 using System.Net;
 using Chat.Domain;
-using Chat.Domain.Protocol;
 using Chat.Persistence;
-using Chat.Server.Cluster;
-using Chat.Server.Connections;
+using Chat.Protocol;
 using Chat.Server.Handlers;
-using Chat.Server.Routing;
+using Chat.Server.Hub;
+using Chat.Server.Sessions;
 using Chat.Server.Telemetry;
+using Chat.Server.Transport;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Configuration.Memory;
@@ -37,6 +37,9 @@ public static class ChatServerExtensions
             .ValidateDataAnnotations()
             .Validate(o => ChatTls.FilesExist(o.Tls), "Chat:Tls: the certificate or key file does not exist")
             .ValidateOnStart();
+        services.AddValidatedOptions<ConnectionOptions>();
+        services.AddValidatedOptions<LoginOptions>();
+        services.AddValidatedOptions<MessageOptions>();
 
         var options = builder.Configuration.GetSection(ChatServerOptions.Section).Get<ChatServerOptions>() ?? new();
         // Frames are handled on the thread that read them instead of hopping to the thread pool: ~15% more
@@ -58,7 +61,6 @@ public static class ChatServerExtensions
                     listen.UseHttps(ChatTls.LoadCertificate(options.Tls));
                 }
 
-                listen.Use(listen.ApplicationServices.GetRequiredService<ConnectionLimiter>().Wrap);
                 listen.UseConnectionHandler<ChatConnectionHandler>();
             });
             kestrel.Listen(address, options.HttpPort);
@@ -68,20 +70,19 @@ public static class ChatServerExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IPasswordHasher<UserAccount>, PasswordHasher<UserAccount>>();
         services.AddOptions<PasswordHasherOptions>()
-            .Configure<IOptions<ChatServerOptions>>((hasher, chat) => hasher.IterationCount = chat.Value.PasswordIterations);
+            .Configure<IOptions<LoginOptions>>((hasher, login) => hasher.IterationCount = login.Value.PasswordIterations);
 
         services.AddChatTelemetry();
-        services.AddChatCluster(builder.Configuration.GetConnectionString("Redis"));
-        services.AddSingleton<SessionStore>();
-        services.AddSingleton<ConnectionLimiter>();
-        services.AddSingleton<LoginThrottle>();
-        services.AddSingleton<Logins>();
-        services.AddSingleton<Router>();
-        services.AddSingleton<KnownUsers>();
-        services.AddSingleton<ChatSender>();
-        services.AddSingleton<Dispatcher>();
+        services.AddChatHub(builder.Configuration.GetConnectionString("Redis"));
+        services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<ConnectionDrain>();
         services.AddHostedService(sp => sp.GetRequiredService<ConnectionDrain>());
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<LoginLifecycle>();
+        services.AddSingleton<KnownUsers>();
+        services.AddSingleton<MessageSender>();
+        services.AddSingleton<Dispatcher>();
+        services.AddSingleton<IConnectionApplication>(sp => sp.GetRequiredService<Dispatcher>());
         services.AddScoped<ReadinessProbe>();
         services.AddScoped<IReadinessCheck, DatabaseCheck>();
         services.AddSingleton<StatsReporter>();
@@ -97,6 +98,13 @@ public static class ChatServerExtensions
         services.AddKeyedSingleton<IRequestHandler, GroupChatHandler>(MsgId.GroupChat);
         return builder;
     }
+
+    /// <summary>Options of one area, bound from the <c>Chat</c> section and validated at start.</summary>
+    private static void AddValidatedOptions<TOptions>(this IServiceCollection services) where TOptions : class =>
+        services.AddOptions<TOptions>()
+            .BindConfiguration(ChatServerOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
 
     /// <summary>The HTTP side: <c>/healthz</c> (the process is alive), <c>/readyz</c> (it can serve), <c>/stats</c> (figures).</summary>
     public static WebApplication MapChatEndpoints(this WebApplication app)

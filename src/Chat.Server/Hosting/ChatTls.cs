@@ -21,18 +21,3 @@ public static class ChatTls
     public static bool FilesExist(ChatTlsOptions tls) =>
         !tls.Enabled || (File.Exists(tls.CertificatePath) && (string.IsNullOrEmpty(tls.KeyPath) || File.Exists(tls.KeyPath)));
 }
-
-/// <summary>The chat port's certificate: a PFX (with its password), or a PEM certificate with a PEM key.</summary>
-public sealed class ChatTlsOptions
-{
-    /// <summary>PFX file, or PEM certificate file when <see cref="KeyPath"/> is set.</summary>
-    public string? CertificatePath { get; set; }
-
-    /// <summary>The PFX's password, or the PEM key's when it is encrypted.</summary>
-    public string? CertificatePassword { get; set; }
-
-    /// <summary>PEM private key file that goes with a PEM <see cref="CertificatePath"/>.</summary>
-    public string? KeyPath { get; set; }
-
-    public bool Enabled => !string.IsNullOrEmpty(CertificatePath);
-}

@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using Chat.Domain.Protocol;
+using Chat.Protocol;
 
 namespace Chat.Server.Telemetry;
 
@@ -29,7 +29,6 @@ public sealed class ChatMetrics
     private readonly Counter<long> _outboundDropped;
     private readonly Counter<long> _slowConsumers;
     private readonly Counter<long> _presenceRefreshes;
-    private long _openConnections;
 
     public ChatMetrics(IMeterFactory meters, TimeProvider time)
     {
@@ -48,23 +47,13 @@ public sealed class ChatMetrics
         MessageRate = new RateWindow(time);
     }
 
-    /// <summary>Chat connections open now.</summary>
-    public long OpenConnections => Interlocked.Read(ref _openConnections);
-
     /// <summary>Messages stored per second, over the last seconds.</summary>
     public RateWindow MessageRate { get; }
 
-    public void ConnectionOpened()
-    {
-        Interlocked.Increment(ref _openConnections);
-        _connections.Add(1);
-    }
+    /// <summary>Fed by the connection registry, which alone counts open connections.</summary>
+    public void ConnectionOpened() => _connections.Add(1);
 
-    public void ConnectionClosed()
-    {
-        Interlocked.Decrement(ref _openConnections);
-        _connections.Add(-1);
-    }
+    public void ConnectionClosed() => _connections.Add(-1);
 
     public void Login(LoginOutcome outcome) => _logins.Add(1, new KeyValuePair<string, object?>("outcome", LoginTags[(int)outcome]));
 

@@ -1,6 +1,6 @@
 using System.Text;
 using Chat.Bench;
-using Chat.Domain.Protocol;
+using Chat.Protocol;
 
 namespace Chat.Tests.Bench;
 
