@@ -127,9 +127,9 @@ public sealed class ChatConnection
                         {
                             output.Write(item.Frame.Span);
                             _metrics?.FrameSent(item.Frame.Span);
+                            bytes += item.Frame.Length + ItemOverhead;
                         }
 
-                        bytes += item.Frame.Length + ItemOverhead;
                         batch[count++] = item;
                     }
 
