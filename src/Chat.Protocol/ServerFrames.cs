@@ -129,6 +129,33 @@ public static class ServerFrames
         }
     });
 
+    /// <summary>
+    /// The msgid a frame built here starts with (every one begins <c>{"msgid":N</c>), read without parsing the frame;
+    /// null for a frame that does not start so.
+    /// </summary>
+    public static int? LeadingMsgId(ReadOnlySpan<byte> frame)
+    {
+        ReadOnlySpan<byte> name = Field.MsgId.EncodedUtf8Bytes;
+        if (frame.Length < name.Length + 4 || !frame.StartsWith("{\""u8) || !frame[2..].StartsWith(name) || !frame[(name.Length + 2)..].StartsWith("\":"u8))
+        {
+            return null;
+        }
+
+        var value = 0;
+        var digits = 0;
+        foreach (var b in frame[(name.Length + 4)..])
+        {
+            if (b is < (byte)'0' or > (byte)'9' || ++digits > 4)
+            {
+                break;
+            }
+
+            value = (value * 10) + (b - '0');
+        }
+
+        return digits is > 0 and <= 4 ? value : null;
+    }
+
     /// <summary>A chat frame as its recipients get it: the sender's fields (from the session) plus seq and ts.</summary>
     public static byte[] Chat(in ChatPush push) => Build(push, static (w, m) =>
     {

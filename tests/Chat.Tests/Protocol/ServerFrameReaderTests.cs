@@ -109,4 +109,20 @@ public sealed class ServerFrameReaderTests
         Assert.ThrowsAny<JsonException>(() => Read("[1]"));
         Assert.ThrowsAny<JsonException>(() => Read("""{"msgid":14"""));
     }
+
+    [Fact]
+    public void Every_frame_starts_with_the_msgid_it_reads_as()
+    {
+        byte[][] frames =
+        [
+            ServerFrames.Ack(Cid.From(1), ErrorCode.None, null),
+            ServerFrames.Error(ErrorCode.BadRequest, "x", null),
+            ServerFrames.Chat(ToTeam),
+            ServerFrames.LoginOk(Alice, objects: false, null),
+            ServerFrames.Reply(MsgId.Ping, null, new Pong())!,
+        ];
+
+        Assert.All(frames, f => Assert.Equal((int)Read(f).MsgId, ServerFrames.LeadingMsgId(f)));
+        Assert.Null(ServerFrames.LeadingMsgId("{\"id\":6}"u8));
+    }
 }
