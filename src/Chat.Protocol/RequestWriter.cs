@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Chat.Protocol;
@@ -11,12 +10,6 @@ namespace Chat.Protocol;
 /// </summary>
 public static class RequestWriter
 {
-    private static readonly JsonWriterOptions WriterOptions = new()
-    {
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        SkipValidation = true,
-    };
-
     /// <summary>Where the thread's writer points between frames, so that it keeps no caller's buffer alive.</summary>
     private static readonly ArrayBufferWriter<byte> Detached = new(1);
 
@@ -86,7 +79,7 @@ public static class RequestWriter
 
     private static Utf8JsonWriter Begin(IBufferWriter<byte> output, MsgId msgId, Cid? cid)
     {
-        var w = t_writer ??= new Utf8JsonWriter(output, WriterOptions);
+        var w = t_writer ??= new Utf8JsonWriter(output, WireJson.WriterOptions);
         w.Reset(output);
         w.WriteStartObject();
         w.WriteNumber(Field.MsgId, (int)msgId);
@@ -114,11 +107,7 @@ public static class RequestWriter
         w.WriteStartArray(Field.Resume);
         foreach (var point in resume)
         {
-            w.WriteStartObject();
-            if (point.GroupId is { } group) w.WriteNumber(Field.GroupId, group);
-            else w.WriteNumber(Field.Peer, point.Peer ?? 0);
-            w.WriteNumber(Field.Seq, point.Seq);
-            w.WriteEndObject();
+            WireJson.WriteConversationSeq(w, point.Peer, point.GroupId, point.Seq);
         }
 
         w.WriteEndArray();

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Chat.Protocol;
@@ -10,12 +9,6 @@ namespace Chat.Protocol;
 /// </summary>
 public static class ServerFrames
 {
-    private static readonly JsonWriterOptions WriterOptions = new()
-    {
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        SkipValidation = true,
-    };
-
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
@@ -193,11 +186,7 @@ public static class ServerFrames
         w.WriteStartArray(Field.Convs);
         foreach (var c in ack.Conversations)
         {
-            w.WriteStartObject();
-            if (c.GroupId is { } group) w.WriteNumber(Field.GroupId, group);
-            else w.WriteNumber(Field.Peer, c.Peer ?? 0);
-            w.WriteNumber(Field.Seq, c.Seq);
-            w.WriteEndObject();
+            WireJson.WriteConversationSeq(w, c.Peer, c.GroupId, c.Seq);
         }
 
         w.WriteEndArray();
@@ -240,7 +229,7 @@ public static class ServerFrames
 
         // The seed's form: the entry as a JSON document inside a string, built on a writer of its own (login only).
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var nested = new Utf8JsonWriter(buffer, WriterOptions))
+        using (var nested = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
         {
             write(nested, entry);
         }
@@ -253,7 +242,7 @@ public static class ServerFrames
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
-        var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, WireJson.WriterOptions);
         writer.Reset(buffer);
         writer.WriteStartObject();
         body(writer, state);
