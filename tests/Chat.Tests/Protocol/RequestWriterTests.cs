@@ -90,4 +90,17 @@ public sealed class RequestWriterTests
     {
         Assert.Throws<ArgumentException>(() => RequestWriter.ToFrame(new InvalidRequest(MsgId.Login, ErrorCode.Invalid, "x")));
     }
+
+    [Fact]
+    public void Writing_a_chat_from_utf8_into_a_reused_buffer_allocates_nothing()
+    {
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        RequestWriter.WriteChat(buffer, group: false, 4, "1 xxxx"u8, "1"u8); // the thread's writer is made once
+
+        buffer.ResetWrittenCount();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        RequestWriter.WriteChat(buffer, group: true, 4, "2 xxxx"u8, "2"u8);
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }
