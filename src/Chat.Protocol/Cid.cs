@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 
 namespace Chat.Protocol;
@@ -26,6 +27,17 @@ public readonly record struct Cid(string Text, bool IsNumber)
             writer.WriteString(Field.Cid, Text);
         }
     }
+
+    /// <summary>The cid at the reader's value token; null when it is neither a string nor a number.</summary>
+    /// <exception cref="InvalidOperationException">A string escape such as \ud800 that no text can hold.</exception>
+    internal static Cid? Read(ref Utf8JsonReader reader) => reader.TokenType switch
+    {
+        JsonTokenType.String => From(reader.GetString()!),
+        JsonTokenType.Number => new Cid(
+            System.Text.Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan),
+            IsNumber: true),
+        _ => null,
+    };
 
     public override string ToString() => Text;
 }

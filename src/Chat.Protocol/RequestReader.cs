@@ -189,21 +189,24 @@ public static class RequestReader
     private static Cid? ReadCid(ref Utf8JsonReader reader, ref string? problem)
     {
         reader.Read();
-        var isNumber = reader.TokenType == JsonTokenType.Number;
-        var text = reader.TokenType switch
+        Cid? cid;
+        try
         {
-            JsonTokenType.String => TryGetString(ref reader),
-            JsonTokenType.Number => System.Text.Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan),
-            _ => null,
-        };
+            cid = Cid.Read(ref reader);
+        }
+        catch (InvalidOperationException)
+        {
+            cid = null; // half a surrogate pair
+        }
+
         reader.Skip();
-        if (text is null || text.Length > Cid.MaxLength)
+        if (cid is null || cid.Value.Text.Length > Cid.MaxLength)
         {
             problem ??= $"field 'cid' must be a string or number of at most {Cid.MaxLength} characters";
             return null;
         }
 
-        return new Cid(text, isNumber);
+        return cid;
     }
 
     /// <returns>The string token's text, or null for an escape such as \ud800 (half a surrogate pair: no text holds it).</returns>

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Chat.Protocol;
@@ -10,12 +9,6 @@ namespace Chat.Protocol;
 /// </summary>
 public static class ServerFrames
 {
-    private static readonly JsonWriterOptions WriterOptions = new()
-    {
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        SkipValidation = true,
-    };
-
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
@@ -129,6 +122,33 @@ public static class ServerFrames
         }
     });
 
+    /// <summary>
+    /// The msgid a frame built here starts with (every one begins <c>{"msgid":N</c>), read without parsing the frame;
+    /// null for a frame that does not start so.
+    /// </summary>
+    public static int? LeadingMsgId(ReadOnlySpan<byte> frame)
+    {
+        ReadOnlySpan<byte> name = Field.MsgId.EncodedUtf8Bytes;
+        if (frame.Length < name.Length + 4 || !frame.StartsWith("{\""u8) || !frame[2..].StartsWith(name) || !frame[(name.Length + 2)..].StartsWith("\":"u8))
+        {
+            return null;
+        }
+
+        var value = 0;
+        var digits = 0;
+        foreach (var b in frame[(name.Length + 4)..])
+        {
+            if (b is < (byte)'0' or > (byte)'9' || ++digits > 4)
+            {
+                break;
+            }
+
+            value = (value * 10) + (b - '0');
+        }
+
+        return digits is > 0 and <= 4 ? value : null;
+    }
+
     /// <summary>A chat frame as its recipients get it: the sender's fields (from the session) plus seq and ts.</summary>
     public static byte[] Chat(in ChatPush push) => Build(push, static (w, m) =>
     {
@@ -166,11 +186,7 @@ public static class ServerFrames
         w.WriteStartArray(Field.Convs);
         foreach (var c in ack.Conversations)
         {
-            w.WriteStartObject();
-            if (c.GroupId is { } group) w.WriteNumber(Field.GroupId, group);
-            else w.WriteNumber(Field.Peer, c.Peer ?? 0);
-            w.WriteNumber(Field.Seq, c.Seq);
-            w.WriteEndObject();
+            WireJson.WriteConversationSeq(w, c.Peer, c.GroupId, c.Seq);
         }
 
         w.WriteEndArray();
@@ -213,7 +229,7 @@ public static class ServerFrames
 
         // The seed's form: the entry as a JSON document inside a string, built on a writer of its own (login only).
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var nested = new Utf8JsonWriter(buffer, WriterOptions))
+        using (var nested = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
         {
             write(nested, entry);
         }
@@ -226,7 +242,7 @@ public static class ServerFrames
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
-        var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, WireJson.WriterOptions);
         writer.Reset(buffer);
         writer.WriteStartObject();
         body(writer, state);

@@ -11,6 +11,8 @@ public sealed class ChatMetrics
 {
     public const string MeterName = "Chat.Server";
 
+    private static readonly string MsgIdTag = Field.MsgId.Value;
+
     private const int CachedCodes = 32;
     private static readonly object[] Codes = [.. Enumerable.Range(0, CachedCodes).Select(i => (object)i)];
     private static readonly object Other = "other";
@@ -61,16 +63,16 @@ public sealed class ChatMetrics
     {
         if (_framesReceived.Enabled)
         {
-            _framesReceived.Add(1, new KeyValuePair<string, object?>("msgid", Code(msgId)));
+            _framesReceived.Add(1, new KeyValuePair<string, object?>(MsgIdTag, Code(msgId)));
         }
     }
 
-    /// <summary>Counts a frame by the msgid it starts with (every server frame begins <c>{"msgid":N</c>).</summary>
+    /// <summary>Counts a frame by the msgid it starts with (every server frame begins with it).</summary>
     public void FrameSent(ReadOnlySpan<byte> frame)
     {
         if (_framesSent.Enabled)
         {
-            _framesSent.Add(1, new KeyValuePair<string, object?>("msgid", Code(LeadingMsgId(frame))));
+            _framesSent.Add(1, new KeyValuePair<string, object?>(MsgIdTag, Code(LeadingMsgId(frame))));
         }
     }
 
@@ -93,28 +95,7 @@ public sealed class ChatMetrics
     public void PresenceRefreshed(bool ok) =>
         _presenceRefreshes.Add(1, new KeyValuePair<string, object?>("outcome", ok ? RefreshOk : RefreshFailed));
 
-    internal static int? LeadingMsgId(ReadOnlySpan<byte> frame)
-    {
-        var prefix = "{\"msgid\":"u8;
-        if (!frame.StartsWith(prefix))
-        {
-            return null;
-        }
-
-        var value = 0;
-        var digits = 0;
-        foreach (var b in frame[prefix.Length..])
-        {
-            if (b is < (byte)'0' or > (byte)'9' || ++digits > 4)
-            {
-                break;
-            }
-
-            value = (value * 10) + (b - '0');
-        }
-
-        return digits is > 0 and <= 4 ? value : null;
-    }
+    internal static int? LeadingMsgId(ReadOnlySpan<byte> frame) => ServerFrames.LeadingMsgId(frame);
 
     private static object Code(int? value) => value is >= 0 and < CachedCodes ? Codes[value.Value] : Other;
 }
