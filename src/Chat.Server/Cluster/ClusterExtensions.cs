@@ -38,6 +38,9 @@ public static class ClusterExtensions
         options.ConnectTimeout = 2000;
         options.SyncTimeout = 2000;
         options.KeepAlive = 5;
+        // While disconnected, commands fail at once (as in 1.x) instead of waiting in a backlog until a timeout:
+        // a login or a send is answered with an error now, and a publish is never replayed late.
+        options.BacklogPolicy = BacklogPolicy.FailFast;
         var redis = ConnectionMultiplexer.Connect(options);
         redis.ConnectionFailed += (_, e) => ClusterLog.ConnectionLost(log, e.FailureType.ToString());
         redis.ConnectionRestored += (_, _) => ClusterLog.ConnectionRestored(log);

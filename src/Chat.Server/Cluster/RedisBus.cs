@@ -30,9 +30,9 @@ public sealed class RedisBus(
 
     private Router Router => _router ??= services.GetRequiredService<Router>();
 
-    public static RedisChannel UserChannel(int userId) => "chat:user:" + userId;
+    public static RedisChannel UserChannel(int userId) => RedisChannel.Literal("chat:user:" + userId);
 
-    public static RedisChannel GroupChannel(int groupId) => "chat:group:" + groupId;
+    public static RedisChannel GroupChannel(int groupId) => RedisChannel.Literal("chat:group:" + groupId);
 
     public Task SubscribeUserAsync(int userId) => Subscriber.SubscribeAsync(UserChannel(userId), OnMessage);
 
@@ -82,7 +82,7 @@ public sealed class RedisBus(
     {
         try
         {
-            if (!BusPayload.TryDecode(value, out var delivery, out var envelope))
+            if (!BusPayload.TryDecode((byte[]?)value ?? [], out var delivery, out var envelope))
             {
                 ClusterLog.UnknownPayload(log, channel.ToString());
                 return;
