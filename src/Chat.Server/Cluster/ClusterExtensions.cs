@@ -2,6 +2,7 @@ using Chat.Domain;
 using Chat.Server.Connections;
 using Chat.Server.Hosting;
 using Chat.Server.Routing;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using StackExchange.Redis;
 
 namespace Chat.Server.Cluster;
@@ -9,7 +10,7 @@ namespace Chat.Server.Cluster;
 public static class ClusterExtensions
 {
     /// <summary>
-    /// With <c>ConnectionStrings:Redis</c>: Redis bus and presence, and Redis in <c>/readyz</c>. Without it: a single
+    /// With <c>ConnectionStrings:Redis</c>: Redis bus and presence, and its health check in <c>/readyz</c>. Without it: a single
     /// node with in-process presence and no bus.
     /// </summary>
     public static IServiceCollection AddChatCluster(this IServiceCollection services, string? redisConnectionString)
@@ -22,11 +23,12 @@ public static class ClusterExtensions
         }
 
         services.AddSingleton(sp => Connect(redisConnectionString, sp.GetRequiredService<ILogger<RedisBus>>()));
+        services.AddSingleton<IConnectionMultiplexer>(sp => sp.GetRequiredService<ConnectionMultiplexer>()); // for the Redis instrumentation
         services.AddSingleton<IClusterBus, RedisBus>();
         services.AddSingleton<RedisPresence>();
         services.AddSingleton<IPresence>(sp => sp.GetRequiredService<RedisPresence>());
         services.AddHostedService(sp => sp.GetRequiredService<RedisPresence>());
-        services.AddScoped<IReadinessCheck, RedisCheck>();
+        services.AddHealthChecks().AddCheck<RedisHealthCheck>(RedisHealthCheck.Name, tags: [ServiceDefaults.ReadyTag]);
         return services;
     }
 
@@ -49,19 +51,19 @@ public static class ClusterExtensions
 }
 
 /// <summary>Redis answers on both the command and the subscription connection.</summary>
-public sealed class RedisCheck(ConnectionMultiplexer redis) : IReadinessCheck
+public sealed class RedisHealthCheck(ConnectionMultiplexer redis) : IHealthCheck
 {
-    public string Name => "redis";
+    public const string Name = "redis";
 
-    public async Task<string?> ProblemAsync(CancellationToken ct)
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         if (!redis.IsConnected)
         {
-            return "not connected";
+            return HealthCheckResult.Unhealthy("not connected");
         }
 
-        await redis.GetDatabase().PingAsync();
-        await redis.GetSubscriber().PingAsync();
-        return null;
+        await redis.GetDatabase().PingAsync().WaitAsync(cancellationToken);
+        await redis.GetSubscriber().PingAsync().WaitAsync(cancellationToken);
+        return HealthCheckResult.Healthy();
     }
 }
