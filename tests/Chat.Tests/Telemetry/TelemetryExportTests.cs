@@ -30,8 +30,10 @@ public sealed class TelemetryExportTests(ReplicaFixture fixture) : IClassFixture
     public async Task With_an_endpoint_metrics_traces_and_logs_reach_the_collector(string endpointKey, string protocolKey)
     {
         await using var collector = await OtlpCollector.StartAsync();
+        await using var redis = await RedisServer.StartNewAsync(); // with Redis, so its instrumentation is part of the tracer
         var settings = new Dictionary<string, string?>
         {
+            ["ConnectionStrings:Redis"] = redis.ConnectionString,
             [endpointKey] = collector.Endpoint.ToString(),
             [protocolKey] = "http/protobuf",
             ["Chat:Telemetry:MetricExportInterval"] = "00:00:01",
