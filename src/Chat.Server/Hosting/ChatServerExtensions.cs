@@ -67,6 +67,7 @@ public static class ChatServerExtensions
         });
 
         builder.AddChatPersistence();
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>(DatabaseHealthCheck.Name, tags: [ServiceDefaults.ReadyTag]);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IPasswordHasher<UserAccount>, PasswordHasher<UserAccount>>();
         services.AddOptions<PasswordHasherOptions>()
@@ -83,8 +84,6 @@ public static class ChatServerExtensions
         services.AddSingleton<MessageSender>();
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<IConnectionApplication>(sp => sp.GetRequiredService<Dispatcher>());
-        services.AddScoped<ReadinessProbe>();
-        services.AddScoped<IReadinessCheck, DatabaseCheck>();
         services.AddSingleton<StatsReporter>();
 
         services.AddKeyedSingleton<IRequestHandler, PingHandler>(MsgId.Ping);
@@ -106,15 +105,9 @@ public static class ChatServerExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-    /// <summary>The HTTP side: <c>/healthz</c> (the process is alive), <c>/readyz</c> (it can serve), <c>/stats</c> (figures).</summary>
+    /// <summary>The chat's own HTTP side: <c>/stats</c> (figures); health and metrics come with <see cref="ServiceDefaults"/>.</summary>
     public static WebApplication MapChatEndpoints(this WebApplication app)
     {
-        app.MapGet("/healthz", () => Results.Text("ok"));
-        app.MapGet("/readyz", async (ReadinessProbe probe, CancellationToken ct) =>
-        {
-            var report = await probe.CheckAsync(ct);
-            return Results.Json(report, statusCode: report.Ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-        });
         app.MapGet("/stats", (StatsReporter stats) => Results.Json(stats.Snapshot()));
         return app;
     }

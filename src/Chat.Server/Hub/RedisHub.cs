@@ -31,7 +31,7 @@ public sealed class RedisHub(
 
     private ISubscriber Subscriber => redis.GetSubscriber();
 
-    public static RedisChannel Channel(Topic topic) => topic.IsGroup ? "chat:group:" + topic.Id : "chat:user:" + topic.Id;
+    public static RedisChannel Channel(Topic topic) => RedisChannel.Literal(topic.IsGroup ? "chat:group:" + topic.Id : "chat:user:" + topic.Id);
 
     public override Task ReleaseAsync(int userId) => presence.ReleaseAsync(userId);
 
@@ -95,7 +95,7 @@ public sealed class RedisHub(
     {
         try
         {
-            if (!BusPayload.TryDecode(value, out var delivery, out var envelope))
+            if (!BusPayload.TryDecode((byte[]?)value ?? [], out var delivery, out var envelope))
             {
                 HubLog.UnknownPayload(log, channel.ToString());
                 return;
