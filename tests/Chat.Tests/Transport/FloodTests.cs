@@ -7,6 +7,7 @@ using System.Text;
 using System.Text.Json;
 using Chat.Bench;
 using Chat.Domain;
+using Chat.Protocol;
 using Chat.Tests.Cluster;
 using Chat.Tests.Infrastructure;
 using Chat.Tests.Integration;
@@ -112,7 +113,7 @@ public sealed class FloodTests(ITestOutputHelper output)
         return latencies;
     }
 
-    private static async Task<HashSet<string>> StoredCidsAsync(string database, long conversationId)
+    private static async Task<HashSet<long>> StoredCidsAsync(string database, long conversationId)
     {
         await using var connection = new NpgsqlConnection(database);
         await connection.OpenAsync();
@@ -120,11 +121,11 @@ public sealed class FloodTests(ITestOutputHelper output)
         {
             Parameters = { new() { Value = conversationId } },
         };
-        var cids = new HashSet<string>();
+        var cids = new HashSet<long>();
         await using var rows = await query.ExecuteReaderAsync();
         while (await rows.ReadAsync())
         {
-            cids.Add(rows.GetString(0));
+            cids.Add(long.Parse(rows.GetString(0), CultureInfo.InvariantCulture));
         }
 
         return cids;
@@ -152,7 +153,7 @@ public sealed class FloodTests(ITestOutputHelper output)
 
         public long Sent => Interlocked.Read(ref _sent);
 
-        public List<string> Acked { get; } = [];
+        public List<long> Acked { get; } = [];
 
         public int Refused { get; private set; }
 
@@ -169,18 +170,20 @@ public sealed class FloodTests(ITestOutputHelper output)
 
         public async Task RunAsync(CancellationToken stop)
         {
-            var text = new string('x', 200);
-            var batch = new StringBuilder();
+            var text = Encoding.UTF8.GetBytes(new string('x', 200));
+            var batch = new ArrayBufferWriter<byte>(16 * 1024);
+            var cid = new byte[20];
             while (!stop.IsCancellationRequested)
             {
-                batch.Clear();
+                batch.ResetWrittenCount();
                 for (var i = 0; i < 32; i++)
                 {
-                    batch.Append(CultureInfo.InvariantCulture, $"{{\"msgid\":6,\"toid\":{_target},\"msg\":\"{text}\",\"cid\":\"f{_sent + i}\"}}\n");
+                    (_sent + i).TryFormat(cid, out var length, provider: CultureInfo.InvariantCulture);
+                    RequestWriter.WriteChat(batch, group: false, _target, text, cid.AsSpan(0, length));
                 }
 
                 // Not cancelled midway: the server must see whole frames. It blocks while the replica stops reading.
-                await _stream.WriteAsync(Encoding.UTF8.GetBytes(batch.ToString()), CancellationToken.None);
+                await _stream.WriteAsync(batch.WrittenMemory, CancellationToken.None);
                 Interlocked.Add(ref _sent, 32);
             }
         }
@@ -204,17 +207,16 @@ public sealed class FloodTests(ITestOutputHelper output)
                 var buffer = result.Buffer;
                 while (buffer.PositionOf((byte)'\n') is { } end)
                 {
-                    using var frame = JsonDocument.Parse(buffer.Slice(0, end));
+                    var frame = ServerFrame.Parse(buffer.Slice(0, end).ToArray());
                     buffer = buffer.Slice(buffer.GetPosition(1, end));
-                    var root = frame.RootElement;
-                    if (root.GetProperty("msgid").GetInt32() != 11)
+                    if (frame.MsgId != MsgId.Ack)
                     {
                         continue; // LOGIN_ACK
                     }
 
-                    if (root.GetProperty("errno").GetInt32() == 0)
+                    if (frame.Errno == 0)
                     {
-                        Acked.Add(root.GetProperty("cid").GetString()!);
+                        Acked.Add(frame.Cid);
                     }
                     else
                     {
