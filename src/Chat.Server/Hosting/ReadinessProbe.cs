@@ -42,10 +42,10 @@ public sealed class ReadinessProbe(IEnumerable<IReadinessCheck> checks)
     }
 }
 
-/// <summary>PostgreSQL answers.</summary>
-public sealed class DatabaseCheck(ChatDbContext db) : IReadinessCheck
+/// <summary>The database answers (named as configured: mysql, postgres or sqlite).</summary>
+public sealed class DatabaseCheck(ChatDbContext db, DatabaseProvider provider) : IReadinessCheck
 {
-    public string Name => "postgres";
+    public string Name => provider.Name;
 
     public async Task<string?> ProblemAsync(CancellationToken ct) =>
         await db.Database.CanConnectAsync(ct) ? null : "cannot connect";
