@@ -13,8 +13,11 @@ namespace Chat.Tests.Infrastructure;
 /// <param name="Provider"><c>mysql</c>, <c>postgres</c> or <c>sqlite</c>, as <c>Chat:Store:Provider</c> spells it.</param>
 public sealed record TestDatabase(string Provider, string ConnectionString)
 {
-    /// <summary>The engines every store test runs against, as xunit member data.</summary>
-    public static TheoryData<string> Providers => ["mysql", "postgres", "sqlite"];
+    /// <summary>The engines every store test runs against.</summary>
+    public static IReadOnlyList<string> Engines { get; } = ["mysql", "postgres", "sqlite"];
+
+    /// <summary><see cref="Engines"/> as xunit member data.</summary>
+    public static TheoryData<string> Providers => [.. Engines];
 
     /// <summary>The configuration keys that point a replica at this database.</summary>
     public IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>

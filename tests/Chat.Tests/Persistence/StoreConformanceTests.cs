@@ -25,7 +25,7 @@ public sealed class StoreConformanceTests
             "ＦＵＬＬＷＩＤＴＨ 全角 é e\u0301 ß ẞ",
         ];
         var data = new TheoryData<string, string>();
-        foreach (var provider in new[] { "mysql", "postgres", "sqlite" })
+        foreach (var provider in TestDatabase.Engines)
         {
             foreach (var text in texts)
             {
