@@ -65,17 +65,25 @@ internal sealed class MySqlProvider(string connectionString, string serverVersio
 
     internal override async Task AcquireMigrationLockAsync(DbConnection connection, CancellationToken ct)
     {
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT GET_LOCK(@name, 300)";
-        AddParameter(command, MigrationLock, "@name");
-        if (Convert.ToInt64(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture) != 1)
+        if (await LockAsync(connection, "SELECT GET_LOCK(@name, 300)", ct) != 1)
         {
             throw new TimeoutException("Another replica held the migration lock for 300 s.");
         }
     }
 
     internal override Task ReleaseMigrationLockAsync(DbConnection connection) =>
-        ExecuteAsync(connection, "SELECT RELEASE_LOCK('" + MigrationLock + "')", CancellationToken.None);
+        LockAsync(connection, "SELECT RELEASE_LOCK(@name)", CancellationToken.None);
+
+    private static async Task<long> LockAsync(DbConnection connection, string sql, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        AddParameter(command, MigrationLock, "@name");
+        // NULL: an error (GET_LOCK) or no such lock held (RELEASE_LOCK).
+        return await command.ExecuteScalarAsync(ct) is { } result and not DBNull
+            ? Convert.ToInt64(result, System.Globalization.CultureInfo.InvariantCulture)
+            : 0;
+    }
 }
 
 public sealed class MySqlChatDbContext(DbContextOptions<MySqlChatDbContext> options) : ChatDbContext(options)

@@ -68,6 +68,13 @@ public sealed class ChatSender(
             result = await append;
             storing?.Dispose();
         }
+        catch (ArgumentException ex)
+        {
+            // Refused by the writer before any database saw it (e.g. a cid ending in a space): the request's fault.
+            storing?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name).Dispose();
+            session.Fail(request, ErrorCode.BadRequest, ex.Message);
+            return;
+        }
         catch (Exception ex)
         {
             storing?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name).Dispose();
