@@ -2,9 +2,8 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Net;
 using System.Net.Sockets;
-using System.Text.Encodings.Web;
 using System.Text.Json;
-using Chat.Domain.Protocol;
+using Chat.Protocol;
 
 namespace Chat.Bench;
 
@@ -15,18 +14,15 @@ public interface IFrameHandler
 }
 
 /// <summary>
-/// One client connection speaking the chat protocol: a reused receive buffer, frames built with a reused
-/// <see cref="Utf8JsonWriter"/>, one read loop. Before <see cref="RunAsync"/> it is driven request by request
+/// One client connection speaking the chat protocol: a reused receive buffer, frames written by
+/// <see cref="RequestWriter"/> into a reused send buffer, one read loop. Before <see cref="RunAsync"/> it is driven request by request
 /// (register, login, groups); sends never throw: a failed send marks the connection <see cref="Broken"/>.
 /// </summary>
 public sealed class BenchConnection : IAsyncDisposable
 {
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
-
     private readonly Socket _socket;
     private readonly SemaphoreSlim _sendGate = new(1, 1);
     private readonly ArrayBufferWriter<byte> _out = new(256);
-    private readonly Utf8JsonWriter _json;
     private byte[] _text = [];
     private byte[] _in = new byte[4096];
     private int _start;
@@ -36,7 +32,6 @@ public sealed class BenchConnection : IAsyncDisposable
     private BenchConnection(Socket socket, int index)
     {
         _socket = socket;
-        _json = new Utf8JsonWriter(_out, WriterOptions);
         Index = index;
     }
 
@@ -72,44 +67,24 @@ public sealed class BenchConnection : IAsyncDisposable
 
     public async Task<int> RegisterAsync(string name, string password, CancellationToken ct)
     {
-        var ack = await RequestAsync(w =>
-        {
-            w.WriteNumber("msgid"u8, (int)MsgId.Reg);
-            w.WriteString("name"u8, name);
-            w.WriteString("password"u8, password);
-        }, MsgId.RegAck, ct);
+        var ack = await RequestAsync(new RegisterRequest(name, password), MsgId.RegAck, ct);
         return ack.Id;
     }
 
     public async Task LoginAsync(int id, string password, CancellationToken ct)
     {
-        await RequestAsync(w =>
-        {
-            w.WriteNumber("msgid"u8, (int)MsgId.Login);
-            w.WriteNumber("id"u8, id);
-            w.WriteString("password"u8, password);
-            w.WriteNumber("v"u8, 2);
-        }, MsgId.LoginAck, ct);
+        await RequestAsync(new LoginRequest(id, password, Version: 2), MsgId.LoginAck, ct);
         UserId = id;
     }
 
     public async Task<int> CreateGroupAsync(string name, CancellationToken ct)
     {
-        var ack = await RequestAsync(w =>
-        {
-            w.WriteNumber("msgid"u8, (int)MsgId.CreateGroup);
-            w.WriteString("groupname"u8, name);
-            w.WriteString("cid"u8, $"setup-{++_setupCid}");
-        }, MsgId.Ack, ct);
+        var ack = await RequestAsync(new CreateGroupRequest(name, null) { Cid = SetupCid() }, MsgId.Ack, ct);
         return ack.GroupId;
     }
 
-    public Task JoinGroupAsync(int groupId, CancellationToken ct) => RequestAsync(w =>
-    {
-        w.WriteNumber("msgid"u8, (int)MsgId.AddGroup);
-        w.WriteNumber("groupid"u8, groupId);
-        w.WriteString("cid"u8, $"setup-{++_setupCid}");
-    }, MsgId.Ack, ct);
+    public Task JoinGroupAsync(int groupId, CancellationToken ct) =>
+        RequestAsync(new JoinGroupRequest(groupId) { Cid = SetupCid() }, MsgId.Ack, ct);
 
     /// <summary>Receives and handles every frame until the connection closes or is disposed.</summary>
     public async Task RunAsync(IFrameHandler handler)
@@ -155,10 +130,8 @@ public sealed class BenchConnection : IAsyncDisposable
         await _sendGate.WaitAsync();
         try
         {
-            Begin();
-            _json.WriteNumber("msgid"u8, (int)MsgId.Ping);
-            _json.WriteNumber("cid"u8, cid);
-            End();
+            _out.ResetWrittenCount();
+            RequestWriter.Write(new PingRequest { Cid = Cid.From(cid) }, _out);
             await SendBufferedAsync();
         }
         finally
@@ -171,7 +144,6 @@ public sealed class BenchConnection : IAsyncDisposable
     {
         Broken = true;
         _socket.Dispose();
-        _json.Dispose();
         return ValueTask.CompletedTask;
     }
 
@@ -190,28 +162,12 @@ public sealed class BenchConnection : IAsyncDisposable
         digits.CopyTo(_text);
         if (textLength > length) _text[length] = (byte)' ';
 
-        Begin();
-        _json.WriteNumber("msgid"u8, (int)(group ? MsgId.GroupChat : MsgId.OneChat));
-        _json.WriteNumber(group ? "groupid"u8 : "toid"u8, target);
-        _json.WriteString("msg"u8, _text.AsSpan(0, textLength));
-        _json.WriteString("cid"u8, digits);
-        End();
+        _out.ResetWrittenCount();
+        RequestWriter.WriteChat(_out, group, target, _text.AsSpan(0, textLength), cid: digits);
         _text.AsSpan(0, Math.Min(length + 1, textLength)).Fill((byte)'x');
     }
 
-    private void Begin()
-    {
-        _out.ResetWrittenCount();
-        _json.Reset(_out);
-        _json.WriteStartObject();
-    }
-
-    private void End()
-    {
-        _json.WriteEndObject();
-        _json.Flush();
-        _out.Write("\n"u8);
-    }
+    private Cid SetupCid() => Cid.From($"setup-{++_setupCid}");
 
     private async ValueTask SendBufferedAsync()
     {
@@ -229,11 +185,10 @@ public sealed class BenchConnection : IAsyncDisposable
         }
     }
 
-    private async Task<ServerFrame> RequestAsync(Action<Utf8JsonWriter> build, MsgId answer, CancellationToken ct)
+    private async Task<ServerFrame> RequestAsync(Request request, MsgId answer, CancellationToken ct)
     {
-        Begin();
-        build(_json);
-        End();
+        _out.ResetWrittenCount();
+        RequestWriter.Write(request, _out);
         await SendBufferedAsync();
         while (true)
         {

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Chat.Domain.Protocol;
+using Chat.Protocol;
 
 namespace Chat.Bench;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Chat.Domain.Protocol;
+using Chat.Protocol;
 
 namespace Chat.Bench;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using Chat.Domain.Protocol;
+using Chat.Protocol;
 
 namespace Chat.Bench;
 

@@ -1,6 +1,6 @@
 using System.Buffers.Text;
 using System.Text.Json;
-using Chat.Domain.Protocol;
+using Chat.Protocol;
 
 namespace Chat.Bench;
 
@@ -10,30 +10,26 @@ namespace Chat.Bench;
 /// </summary>
 public readonly record struct ServerFrame(MsgId MsgId, int Errno, long Cid, long MessageId, int Id, int GroupId, string? ErrMsg)
 {
-    /// <summary>Reads one frame (without its newline); nested values other bench frames do not need are skipped.</summary>
+    /// <summary>Reads one frame (without its newline); no string is made but errmsg, and nested values are skipped.</summary>
     public static ServerFrame Parse(ReadOnlySpan<byte> json)
     {
-        var reader = new Utf8JsonReader(json);
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-        {
-            throw new JsonException("a server frame is not a JSON object");
-        }
-
+        var reader = ServerFields.Open(json);
         int msgid = 0, errno = 0, id = 0, groupId = 0;
         long cid = -1, messageId = -1;
         string? errmsg = null;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        while (ServerFields.Next(ref reader, out var field))
         {
-            var name = reader.ValueSpan;
-            reader.Read();
-            if (name.SequenceEqual("msgid"u8)) msgid = reader.GetInt32();
-            else if (name.SequenceEqual("errno"u8)) errno = reader.GetInt32();
-            else if (name.SequenceEqual("id"u8)) id = reader.TokenType == JsonTokenType.Number ? reader.GetInt32() : 0;
-            else if (name.SequenceEqual("groupid"u8)) groupId = reader.GetInt32();
-            else if (name.SequenceEqual("cid"u8)) cid = LeadingNumber(reader.ValueSpan, whole: true);
-            else if (name.SequenceEqual("msg"u8) && reader.TokenType == JsonTokenType.String) messageId = LeadingNumber(reader.ValueSpan, whole: false);
-            else if (name.SequenceEqual("errmsg"u8)) errmsg = reader.GetString();
-            else reader.Skip();
+            switch (field)
+            {
+                case ServerField.MsgId: msgid = reader.GetInt32(); break;
+                case ServerField.Errno: errno = reader.GetInt32(); break;
+                case ServerField.Id: id = reader.TokenType == JsonTokenType.Number ? reader.GetInt32() : 0; break;
+                case ServerField.GroupId: groupId = reader.GetInt32(); break;
+                case ServerField.Cid: cid = LeadingNumber(reader.ValueSpan, whole: true); break;
+                case ServerField.Msg when reader.TokenType == JsonTokenType.String: messageId = LeadingNumber(reader.ValueSpan, whole: false); break;
+                case ServerField.ErrMsg: errmsg = reader.GetString(); break;
+                default: reader.Skip(); break;
+            }
         }
 
         return new ServerFrame((MsgId)msgid, errno, cid, messageId, id, groupId, errmsg);

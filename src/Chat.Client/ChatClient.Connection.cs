@@ -1,6 +1,5 @@
 using System.Net.Sockets;
-using System.Text.Json;
-using Chat.Domain.Protocol;
+using Chat.Protocol;
 
 namespace Chat.Client;
 
@@ -13,15 +12,15 @@ public sealed partial class ChatClient
     /// Registers a request under a fresh cid and sends it if it can go now: LOGIN and REG whenever connected, the
     /// rest only while logged in (otherwise a reconnect sends it after the new login, when <paramref name="resend"/>).
     /// </summary>
-    private Pending Submit(MsgId kind, Func<string, byte[]> build, bool resend, Action<JsonElement>? onAnswer = null)
+    private Pending Submit(Request request, bool resend, Action<Answer>? onAnswer = null)
     {
         lock (_gate)
         {
             var number = ++_requests;
             var cid = $"{_run}-{number}";
-            var pending = new Pending(cid, number, build(cid), resend, onAnswer);
+            var pending = new Pending(cid, number, RequestWriter.ToFrame(request with { Cid = Cid.From(cid) }), resend, onAnswer);
             _pending[cid] = pending;
-            if (kind is MsgId.Login or MsgId.Reg || _online)
+            if (request.MsgId is MsgId.Login or MsgId.Reg || _online)
             {
                 _connection?.Send(pending.Frame);
             }
@@ -35,7 +34,7 @@ public sealed partial class ChatClient
     }
 
     /// <summary>The answer to <paramref name="pending"/>, or null when none came in time or the connection closed.</summary>
-    private async Task<JsonElement?> AnswerAsync(Pending pending)
+    private async Task<Answer?> AnswerAsync(Pending pending)
     {
         try
         {
@@ -54,55 +53,51 @@ public sealed partial class ChatClient
 
     private async Task ReceiveLoopAsync(ServerConnection connection)
     {
-        while (await connection.ReceiveAsync() is { } document)
+        while (await connection.ReceiveAsync() is { } message)
         {
-            using (document)
-            {
-                Handle(document.RootElement);
-            }
+            Handle(message);
         }
 
         await ClosedAsync(connection);
     }
 
-    private void Handle(JsonElement frame)
+    private void Handle(ServerMessage message)
     {
-        switch (Format.MsgIdOf(frame))
+        switch (message)
         {
-            case MsgId.OneChat or MsgId.GroupChat:
-                PrintChat(frame);
+            case ChatReceived chat:
+                PrintChat(chat.Push);
                 break;
-            case MsgId.Ack or MsgId.LoginAck or MsgId.RegAck:
-                Answered(frame);
+            case ErrorMessage error:
+                printer.Line(Format.Error(error));
                 break;
-            case MsgId.Error:
-                printer.Line(Format.Error(frame));
+            case AckMessage or LoginAckMessage or RegAckMessage:
+                Answered((Answer)message);
                 break;
         }
     }
 
-    private void Answered(JsonElement frame)
+    private void Answered(Answer answer)
     {
         Pending? pending = null;
-        if (frame.TryGetProperty("cid", out var cid) && cid.ValueKind == JsonValueKind.String)
+        if (answer.Cid is { IsNumber: false } cid)
         {
             lock (_gate)
             {
-                _pending.Remove(cid.GetString()!, out pending);
+                _pending.Remove(cid.Text, out pending);
             }
         }
 
         if (pending is null)
         {
-            if (Format.Errno(frame) != 0)
+            if (!answer.Succeeded)
             {
-                printer.Line(Format.Error(frame));
+                printer.Line(Format.Error(answer));
             }
 
             return;
         }
 
-        var answer = frame.Clone();
         pending.OnAnswer?.Invoke(answer);
         pending.Answer.TrySetResult(answer);
     }
@@ -186,7 +181,7 @@ public sealed partial class ChatClient
                 continue;
             }
 
-            IReadOnlyCollection<ResumePoint>? resume = null;
+            IReadOnlyList<ResumePoint>? resume = null;
             lock (_gate)
             {
                 if (!_quitting && _login == login)
@@ -204,19 +199,15 @@ public sealed partial class ChatClient
             }
 
             _ = ReceiveLoopAsync(connection);
-            var reply = await AnswerAsync(Submit(
-                MsgId.Login,
-                cid => Requests.Login(cid, login.Id, login.Password, resume),
-                resend: false,
-                ack => Resumed(connection, ack)));
-            if (reply is { } ack && Format.Errno(ack) == 0)
+            var reply = await AnswerAsync(Submit(login.Login(resume), resend: false, ack => Resumed(connection, ack)));
+            if (reply is { Succeeded: true })
             {
                 return true;
             }
 
-            if (reply is { } refused && Format.Errno(refused) == (int)ErrorCode.Invalid)
+            if (reply is { Errno: ErrorCode.Invalid })
             {
-                printer.Line(Format.Error(refused));
+                printer.Line(Format.Error(reply));
                 return false;
             }
 
@@ -286,7 +277,7 @@ public sealed partial class ChatClient
         }
     }
 
-    private sealed class Pending(string cid, long number, byte[] frame, bool resend, Action<JsonElement>? onAnswer)
+    private sealed class Pending(string cid, long number, byte[] frame, bool resend, Action<Answer>? onAnswer)
     {
         public string Cid { get; } = cid;
 
@@ -297,8 +288,8 @@ public sealed partial class ChatClient
         /// <summary>Sent again with the same cid after a reconnect (the server applies a cid once).</summary>
         public bool Resend { get; } = resend;
 
-        public Action<JsonElement>? OnAnswer { get; } = onAnswer;
+        public Action<Answer>? OnAnswer { get; } = onAnswer;
 
-        public TaskCompletionSource<JsonElement?> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<Answer?> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
-using System.Text.Json;
-using Chat.Domain.Protocol;
+using Chat.Protocol;
 
 namespace Chat.Client;
 
@@ -89,18 +88,18 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
             return false;
         }
 
-        var reply = await AnswerAsync(Submit(MsgId.Reg, cid => Requests.Register(cid, name, password), resend: false));
-        if (reply is not { } ack)
+        var reply = await AnswerAsync(Submit(new RegisterRequest(name, password), resend: false));
+        if (reply is null)
         {
             printer.Line("error: no answer from the server");
         }
-        else if (Format.Errno(ack) != 0)
+        else if (!reply.Succeeded)
         {
-            printer.Line(Format.Error(ack));
+            printer.Line(Format.Error(reply));
         }
         else
         {
-            printer.Line($"{name} register success, userid is {Format.Number(ack, "id")}, do not forget it!");
+            printer.Line($"{name} register success, userid is {(reply as RegAckMessage)?.Id}, do not forget it!");
         }
 
         return true;
@@ -132,7 +131,7 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
         }
 
         var credentials = new Credentials(id, password);
-        var login = Submit(MsgId.Login, cid => Requests.Login(cid, id, password, []), resend: false, ack => LoggedIn(credentials, ack));
+        var login = Submit(credentials.Login([]), resend: false, ack => LoggedIn(credentials, ack));
         var reply = await AnswerAsync(login);
         if (reply is null)
         {
@@ -140,7 +139,7 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
             return true;
         }
 
-        return Format.Errno(reply.Value) != 0 || await CommandsAsync();
+        return !reply.Succeeded || await CommandsAsync();
     }
 
     /// <summary>The logged-in prompt; false when stdin ended (or the connection is lost for good).</summary>
@@ -175,21 +174,19 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
         var time = Format.Now(clock);
         _ = command switch
         {
-            Command.Chat c => Submit(MsgId.OneChat, cid => Requests.OneChat(cid, c.FriendId, c.Message, time), resend: true, Sent),
-            Command.GroupChat g => Submit(MsgId.GroupChat, cid => Requests.GroupChat(cid, g.GroupId, g.Message, time), resend: true, Sent),
-            Command.AddFriend f => Submit(MsgId.AddFriend, cid => Requests.AddFriend(cid, f.FriendId), resend: true,
-                ack => Done(ack, $"friend {f.FriendId} added")),
-            Command.CreateGroup g => Submit(MsgId.CreateGroup, cid => Requests.CreateGroup(cid, g.Name, g.Description), resend: true,
-                ack => Done(ack, $"group {g.Name} created, groupid {Format.Number(ack, "groupid")}")),
-            Command.AddGroup g => Submit(MsgId.AddGroup, cid => Requests.AddGroup(cid, g.GroupId), resend: true,
-                ack => Done(ack, $"joined group {g.GroupId}")),
+            Command.Chat c => Submit(new OneChatRequest(c.FriendId, c.Message, time), resend: true, Sent),
+            Command.GroupChat g => Submit(new GroupChatRequest(g.GroupId, g.Message, time), resend: true, Sent),
+            Command.AddFriend f => Submit(new AddFriendRequest(f.FriendId), resend: true, ack => Done(ack, $"friend {f.FriendId} added")),
+            Command.CreateGroup g => Submit(new CreateGroupRequest(g.Name, g.Description), resend: true,
+                ack => Done(ack, $"group {g.Name} created, groupid {(ack as AckMessage)?.GroupId}")),
+            Command.AddGroup g => Submit(new JoinGroupRequest(g.GroupId), resend: true, ack => Done(ack, $"joined group {g.GroupId}")),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command, "not a request"),
         };
     }
 
     private async Task LogOutAsync()
     {
-        var reply = await AnswerAsync(Submit(MsgId.LoginOut, Requests.LoginOut, resend: true));
+        var reply = await AnswerAsync(Submit(new LogoutRequest(), resend: true));
         lock (_gate)
         {
             _login = null;
@@ -197,19 +194,19 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
             _seen.Clear();
         }
 
-        printer.Line(reply is { } ack && Format.Errno(ack) != 0 ? Format.Error(ack) : "logged out");
+        printer.Line(reply is { Succeeded: false } ? Format.Error(reply) : "logged out");
     }
 
-    private void Sent(JsonElement ack) => Done(ack, $"sent (seq {Format.Seq(ack)})");
+    private void Sent(Answer ack) => Done(ack, $"sent (seq {(ack as AckMessage)?.Seq})");
 
-    private void Done(JsonElement ack, string success) => printer.Line(Format.Errno(ack) == 0 ? success : Format.Error(ack));
+    private void Done(Answer ack, string success) => printer.Line(ack.Succeeded ? success : Format.Error(ack));
 
     /// <summary>The first LOGIN_ACK of a login: the user, friends, groups, then the offline messages.</summary>
-    private void LoggedIn(Credentials credentials, JsonElement ack)
+    private void LoggedIn(Credentials credentials, Answer answer)
     {
-        if (Format.Errno(ack) != 0)
+        if (answer is not LoginAckMessage { Succeeded: true } ack)
         {
-            printer.Line(Format.Error(ack));
+            printer.Line(Format.Error(answer));
             return;
         }
 
@@ -225,9 +222,9 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
     }
 
     /// <summary>The LOGIN_ACK after a reconnect: what was missed, then the requests that never got their answer.</summary>
-    private void Resumed(ServerConnection connection, JsonElement ack)
+    private void Resumed(ServerConnection connection, Answer answer)
     {
-        if (Format.Errno(ack) != 0)
+        if (answer is not LoginAckMessage { Succeeded: true } ack)
         {
             return;
         }
@@ -244,26 +241,26 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
         }
     }
 
-    private void PrintOffline(JsonElement ack)
+    private void PrintOffline(LoginAckMessage ack)
     {
-        foreach (var frame in Format.List(ack, "offlinemsg"))
+        foreach (var chat in ack.Offline)
         {
-            PrintChat(frame);
+            PrintChat(chat.Push);
         }
     }
 
-    /// <summary>Prints a chat frame unless its seq was seen already in its conversation.</summary>
-    private void PrintChat(JsonElement frame)
+    /// <summary>Prints a chat message unless its seq was seen already in its conversation (a seed server sends no seq).</summary>
+    private void PrintChat(in ChatPush chat)
     {
         lock (_gate)
         {
-            if (Format.Seq(frame) is { } seq && !_seen.TryAccept(Format.ConversationOf(frame, _login?.Id ?? 0), seq))
+            if (chat.Seq > 0 && !_seen.TryAccept(Format.ConversationOf(chat, _login?.Id ?? 0), chat.Seq))
             {
                 return;
             }
         }
 
-        printer.Line(Format.Chat(frame));
+        printer.Line(Format.Chat(chat));
     }
 
     /// <summary>Waits (bounded) for the answers still due, then closes the connection.</summary>
@@ -310,5 +307,9 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
         return line;
     }
 
-    private sealed record Credentials(int Id, string Password);
+    private sealed record Credentials(int Id, string Password)
+    {
+        /// <summary>LOGIN with <c>"v":2</c>, and with <c>resume</c> when the client has seen messages before.</summary>
+        public LoginRequest Login(IReadOnlyList<ResumePoint> resume) => new(Id, Password, Version: 2, resume.Count == 0 ? null : resume);
+    }
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
-using System.Text.Json;
-using Chat.Domain.Protocol;
+using Chat.Protocol;
 
 namespace Chat.Client;
 
@@ -10,97 +9,52 @@ public static class Format
     private const string Rule = "======================================================";
 
     /// <summary><c>time [id] name said: msg</c>, prefixed with <c>group message[groupid]: </c> for a group.</summary>
-    public static string Chat(JsonElement frame)
+    public static string Chat(in ChatPush chat)
     {
-        var line = $"{Text(frame, "time")} [{Number(frame, "id")}] {Text(frame, "name")} said: {Text(frame, "msg")}";
-        return IsGroup(frame) ? $"group message[{Number(frame, "groupid")}]: {line}" : line;
+        var line = $"{chat.Time} [{chat.SenderId}] {chat.SenderName} said: {chat.Msg}";
+        return chat.IsGroup ? $"group message[{chat.TargetId}]: {line}" : line;
     }
 
-    /// <summary>The conversation a chat frame belongs to, seen by user <paramref name="me"/>.</summary>
-    public static Conversation ConversationOf(JsonElement frame, int me)
-    {
-        if (IsGroup(frame))
-        {
-            return new Conversation(true, Number(frame, "groupid"));
-        }
+    /// <summary>The conversation a chat message belongs to, seen by user <paramref name="me"/>.</summary>
+    public static Conversation ConversationOf(in ChatPush chat, int me) =>
+        chat.IsGroup ? new Conversation(true, chat.TargetId) : new Conversation(false, chat.SenderId == me ? chat.TargetId : chat.SenderId);
 
-        var sender = Number(frame, "id");
-        return new Conversation(false, sender == me ? Number(frame, "toid") : sender);
-    }
-
-    /// <summary>The frame's seq, or null from a server that sends none.</summary>
-    public static long? Seq(JsonElement frame) =>
-        frame.TryGetProperty("seq", out var seq) && seq.TryGetInt64(out var value) ? value : null;
-
-    public static bool IsChat(JsonElement frame) => MsgIdOf(frame) is MsgId.OneChat or MsgId.GroupChat;
-
-    public static MsgId? MsgIdOf(JsonElement frame) =>
-        frame.ValueKind == JsonValueKind.Object && frame.TryGetProperty("msgid", out var id) && id.TryGetInt32(out var value)
-            ? (MsgId)value
-            : null;
-
-    public static int Errno(JsonElement frame) =>
-        frame.TryGetProperty("errno", out var errno) && errno.TryGetInt32(out var value) ? value : 0;
-
-    public static string Error(JsonElement frame) => $"error {Errno(frame)}: {Text(frame, "errmsg")}";
+    public static string Error(Answer answer) => $"error {(int)answer.Errno}: {answer.ErrMsg}";
 
     /// <summary>The logged-in user, their friends and their groups with members, from a LOGIN_ACK.</summary>
-    public static IEnumerable<string> LoginSummary(JsonElement ack)
+    public static IEnumerable<string> LoginSummary(LoginAckMessage ack)
     {
         yield return "======================login user======================";
-        yield return $"current login user => id:{Number(ack, "id")} name:{Text(ack, "name")}";
+        yield return $"current login user => id:{ack.Id} name:{ack.Name}";
         yield return "----------------------friend list---------------------";
-        foreach (var friend in List(ack, "friends"))
+        foreach (var friend in ack.Friends)
         {
-            yield return $"{Number(friend, "id")} {Text(friend, "name")} {Text(friend, "state")}";
+            yield return $"{friend.Id} {friend.Name} {State(friend)}";
         }
 
         yield return "----------------------group list----------------------";
-        foreach (var group in List(ack, "groups"))
+        foreach (var group in ack.Groups)
         {
-            yield return $"{Number(group, "id")} {Text(group, "groupname")} {Text(group, "groupdesc")}";
-            foreach (var user in List(group, "users"))
+            yield return $"{group.Id} {group.Name} {group.Description}";
+            foreach (var user in group.Users)
             {
-                yield return $"    {Number(user, "id")} {Text(user, "name")} {Text(user, "state")} {Text(user, "role")}";
+                yield return $"    {user.Id} {user.Name} {State(user)} {Role(user)}";
             }
         }
 
         yield return Rule;
     }
 
-    /// <summary>The entries of a list in LOGIN_ACK: objects (<c>"v":2</c>) or, from a seed server, JSON strings.</summary>
-    public static IEnumerable<JsonElement> List(JsonElement frame, string name)
-    {
-        if (!frame.TryGetProperty(name, out var list) || list.ValueKind != JsonValueKind.Array)
-        {
-            yield break;
-        }
-
-        foreach (var entry in list.EnumerateArray())
-        {
-            if (entry.ValueKind == JsonValueKind.String)
-            {
-                using var nested = JsonDocument.Parse(entry.GetString()!);
-                yield return nested.RootElement.Clone();
-            }
-            else
-            {
-                yield return entry;
-            }
-        }
-    }
-
-    private static bool IsGroup(JsonElement frame) => MsgIdOf(frame) == MsgId.GroupChat;
-
-    public static int Number(JsonElement frame, string name) =>
-        frame.TryGetProperty(name, out var value) && value.TryGetInt32(out var number) ? number : 0;
-
-    private static string Text(JsonElement frame, string name) =>
-        frame.TryGetProperty(name, out var value)
-            ? value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText()
-            : "";
-
     /// <summary>The local time as chat frames carry it.</summary>
     public static string Now(TimeProvider clock) =>
         clock.GetLocalNow().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+
+    private static string State(UserEntry user) => (user.Online ? Field.Online : Field.Offline).Value;
+
+    private static string Role(UserEntry user) => user.Creator switch
+    {
+        true => Field.Creator.Value,
+        false => Field.Normal.Value,
+        null => "",
+    };
 }

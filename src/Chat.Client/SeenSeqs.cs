@@ -1,10 +1,13 @@
+using Chat.Protocol;
+
 namespace Chat.Client;
 
 /// <summary>A conversation as the client sees it: a group by its id, a one-to-one chat by the other user's id.</summary>
-public readonly record struct Conversation(bool IsGroup, int Id);
-
-/// <summary>Where to resume a conversation: the last seq the client saw in it.</summary>
-public readonly record struct ResumePoint(Conversation Conversation, long Seq);
+public readonly record struct Conversation(bool IsGroup, int Id)
+{
+    /// <summary>Where LOGIN's <c>resume</c> picks this conversation up: after <paramref name="seq"/>.</summary>
+    public ResumePoint ResumeAfter(long seq) => IsGroup ? new ResumePoint(null, Id, seq) : new ResumePoint(Id, null, seq);
+}
 
 /// <summary>
 /// The last seq seen per conversation. A conversation's frames arrive in seq order, so a frame at or below the
@@ -26,7 +29,7 @@ public sealed class SeenSeqs
         return true;
     }
 
-    public IReadOnlyCollection<ResumePoint> ResumePoints() => [.. _last.Select(p => new ResumePoint(p.Key, p.Value))];
+    public IReadOnlyList<ResumePoint> ResumePoints() => [.. _last.Select(p => p.Key.ResumeAfter(p.Value))];
 
     public void Clear() => _last.Clear();
 }

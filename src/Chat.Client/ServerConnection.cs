@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Threading.Channels;
+using Chat.Protocol;
 
 namespace Chat.Client;
 
@@ -15,7 +16,7 @@ public sealed class ServerConnection : IAsyncDisposable
     /// <summary>Longest frame accepted from the server (a LOGIN_ACK with many offline messages is large).</summary>
     private const long MaxFrameBytes = 64L << 20;
 
-    private static readonly byte[] Ping = "{\"msgid\":13}\n"u8.ToArray();
+    private static readonly byte[] Ping = RequestWriter.ToFrame(new PingRequest());
 
     private readonly TcpClient _tcp;
     private readonly NetworkStream _stream;
@@ -53,7 +54,7 @@ public sealed class ServerConnection : IAsyncDisposable
     public bool Send(byte[] frame) => _outbound.Writer.TryWrite(frame);
 
     /// <summary>The next frame, or null once the connection is closed or broken.</summary>
-    public async Task<JsonDocument?> ReceiveAsync()
+    public async Task<ServerMessage?> ReceiveAsync()
     {
         try
         {
@@ -103,11 +104,12 @@ public sealed class ServerConnection : IAsyncDisposable
         await _reader.CompleteAsync();
     }
 
-    private static JsonDocument? Parse(ReadOnlySequence<byte> line)
+    /// <summary>The frame as a typed message; null for one that is not a JSON object (skipped).</summary>
+    private static ServerMessage? Parse(ReadOnlySequence<byte> line)
     {
         try
         {
-            return JsonDocument.Parse(line);
+            return ServerFrameReader.Read(line.IsSingleSegment ? line.FirstSpan : line.ToArray());
         }
         catch (JsonException)
         {

@@ -66,6 +66,10 @@ public static class PersistenceExtensions
         return builder;
     }
 
+    /// <summary><c>mysql</c>, <c>postgres</c> or <c>sqlite</c>: the engine <see cref="AddChatPersistence"/> uses with this configuration.</summary>
+    public static string ProviderName(IConfiguration configuration) =>
+        Resolve(configuration).Name.ToString().ToLowerInvariant();
+
     /// <summary>The engine and connection string as configured, or the reason they cannot be used.</summary>
     private static (StoreProviderName Name, string ConnectionString) Resolve(IConfiguration configuration)
     {

@@ -1,8 +1,10 @@
 using Chat.Server.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
 builder.AddChatServer();
 var app = builder.Build();
+app.MapDefaultEndpoints();
 app.MapChatEndpoints();
 await app.RunAsync();
 

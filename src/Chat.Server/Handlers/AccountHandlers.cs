@@ -1,50 +1,44 @@
 using Chat.Domain;
-using Chat.Domain.Protocol;
-using Chat.Server.Connections;
-using Chat.Server.Hosting;
-using Chat.Server.Protocol;
+using Chat.Protocol;
+using Chat.Server.Hub;
+using Chat.Server.Sessions;
 using Chat.Server.Telemetry;
+using Chat.Server.Transport;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Handlers;
 
-public sealed class PingHandler : IRequestHandler
+public sealed class PingHandler : RequestHandler<PingRequest>
 {
-    public ValueTask HandleAsync(ChatSession session, Request request, CancellationToken ct)
-    {
-        session.Send(Frames.Pong(request.Cid));
-        return ValueTask.CompletedTask;
-    }
+    private static readonly Reply Pong = new Pong();
+
+    protected override ValueTask<Reply> HandleAsync(PingRequest request, RequestContext context, CancellationToken ct) => ValueTask.FromResult(Pong);
 }
 
-public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccount> hasher, LoginThrottle throttle) : IRequestHandler
+public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccount> hasher, LoginThrottle throttle) : RequestHandler<RegisterRequest>
 {
-    public async ValueTask HandleAsync(ChatSession session, Request request, CancellationToken ct)
+    protected override async ValueTask<Reply> HandleAsync(RegisterRequest request, RequestContext context, CancellationToken ct)
     {
-        if (throttle.Refuse(session) is { } refused)
+        if (throttle.Refuse(context.Connection) is { } refused)
         {
-            session.Send(Frames.RegAck(ErrorCode.TooManyAttempts, null, refused, request.Cid));
-            return;
+            return Reply.Fail(ErrorCode.TooManyAttempts, refused);
         }
 
         if ((Validation.UserName(request.Name) ?? Validation.Password(request.Password)) is { } problem)
         {
-            session.Send(Frames.RegAck(ErrorCode.Invalid, null, problem, request.Cid));
-            return;
+            return Reply.Fail(ErrorCode.Invalid, problem);
         }
 
         // PBKDF2 takes milliseconds of CPU: off the socket's thread (Kestrel runs handlers inline, see AddChatServer).
         var hash = await Task.Run(() => hasher.HashPassword(new UserAccount(0, request.Name!, ""), request.Password!), ct);
-        var id = await store.RegisterAsync(request.Name!, hash, ct);
-        if (id is null)
+        if (await store.RegisterAsync(request.Name!, hash, ct) is not { } id)
         {
-            throttle.Failed(session);
+            throttle.Failed(context.Connection);
+            return Reply.Fail(ErrorCode.Invalid, "name is taken");
         }
 
-        session.Send(id is null
-            ? Frames.RegAck(ErrorCode.Invalid, null, "name is taken", request.Cid)
-            : Frames.RegAck(ErrorCode.None, id, null, request.Cid));
+        return new Registered(id);
     }
 }
 
@@ -56,69 +50,61 @@ public sealed class LoginHandler(
     LoginThrottle throttle,
     IChatStore store,
     IPasswordHasher<UserAccount> hasher,
-    IPresence presence,
-    Logins logins,
-    SessionStore sessions,
+    LoginLifecycle logins,
+    ChatHub hub,
     ChatMetrics metrics,
-    IOptions<ChatServerOptions> options) : IRequestHandler
+    IOptions<LoginOptions> options,
+    IOptions<ConnectionOptions> connection) : RequestHandler<LoginRequest>
 {
-    public async ValueTask HandleAsync(ChatSession session, Request request, CancellationToken ct)
+    private static readonly Reply Sent = new AlreadySent();
+
+    protected override async ValueTask<Reply> HandleAsync(LoginRequest request, RequestContext context, CancellationToken ct)
     {
-        if (request.Id is not { } id || request.Password is not { } password)
-        {
-            metrics.Login(LoginOutcome.Invalid);
-            session.Send(Frames.LoginFailed(ErrorCode.Invalid, "LOGIN needs id and password", request.Cid));
-            return;
-        }
-
-        if (session.User is not null)
+        if (context.User is not null)
         {
             metrics.Login(LoginOutcome.AlreadyOnline);
-            session.Send(Frames.LoginFailed(ErrorCode.AlreadyOnline, "this connection is logged in already: send LOGINOUT first", request.Cid));
-            return;
+            return Reply.Fail(ErrorCode.AlreadyOnline, "this connection is logged in already: send LOGINOUT first");
         }
 
-        if (throttle.Refuse(session) is { } refused)
+        if (throttle.Refuse(context.Connection) is { } refused)
         {
-            session.Send(Frames.LoginFailed(ErrorCode.TooManyAttempts, refused, request.Cid));
-            return;
+            return Reply.Fail(ErrorCode.TooManyAttempts, refused);
         }
 
-        var account = await store.FindUserAsync(id, ct);
-        if (account is null || await Task.Run(() => hasher.VerifyHashedPassword(account, account.PasswordHash, password), ct) == PasswordVerificationResult.Failed)
+        var account = await store.FindUserAsync(request.Id, ct);
+        if (account is null || await Task.Run(() => hasher.VerifyHashedPassword(account, account.PasswordHash, request.Password), ct) == PasswordVerificationResult.Failed)
         {
             metrics.Login(LoginOutcome.Invalid);
-            session.Send(Frames.LoginFailed(ErrorCode.Invalid, "id or password is invalid", request.Cid));
-            throttle.Failed(session);
-            return;
+            throttle.Failed(context.Connection);
+            return Reply.Fail(ErrorCode.Invalid, "id or password is invalid");
         }
 
-        if (await logins.BeginAsync(session, account) is not { } user)
+        if (await logins.BeginAsync(context, account) is not { } user)
         {
             metrics.Login(LoginOutcome.AlreadyOnline);
-            session.Send(Frames.LoginFailed(ErrorCode.AlreadyOnline, "this account is online already", request.Cid));
-            return;
+            return Reply.Fail(ErrorCode.AlreadyOnline, "this account is online already");
         }
 
         try
         {
-            await AnswerAsync(session, user, request, ct);
+            await AnswerAsync(user, request, ct);
             metrics.Login(LoginOutcome.Ok);
+            return Sent;
         }
         catch
         {
-            await logins.EndAsync(session);
+            await logins.EndAsync(context);
             throw;
         }
     }
 
-    private async Task AnswerAsync(ChatSession session, UserSession user, Request request, CancellationToken ct)
+    private async Task AnswerAsync(UserSession user, LoginRequest request, CancellationToken ct)
     {
         var friends = await store.FriendsAsync(user.Id, ct);
         var groups = await store.GroupsAsync(user.Id, ct);
         foreach (var group in groups)
         {
-            await sessions.JoinGroupAsync(group.Id, session);
+            await hub.JoinGroupAsync(group.Id, user);
         }
 
         var limit = options.Value.MaxOfflineMessages;
@@ -140,15 +126,25 @@ public sealed class LoginHandler(
         }
 
         var people = friends.Select(f => f.Id).Concat(groups.SelectMany(g => g.Members.Select(m => m.Id))).ToHashSet();
-        var online = await presence.OnlineAsync(people);
-        var snapshot = new LoginSnapshot(user.Id, user.Name, friends, groups, online)
-        {
-            Conversations = inbox.Conversations,
-            OfflineTruncated = inbox.Pending.Count >= limit,
-        };
-        var offline = inbox.Pending.Select(Frames.Chat).ToList();
-        var ack = Frames.LoginOk(snapshot, offline, objects: request.V >= 2, request.Cid);
-        session.CompleteLogin(user, ack, [.. inbox.Pending.Select(p => (p.Message.ConversationId, p.Seq))]);
+        var online = await hub.OnlineAsync(people);
+
+        // LOGIN_ACK takes the oldest offline messages while they fit; the rest follow it.
+        var window = Math.Min(options.Value.MaxLoginAckBytes, connection.Value.OutboundQueueBytes / 2);
+        var offline = inbox.Pending.Select(Delivery.Of).ToList();
+        var room = window - 4096L; // what LOGIN_ACK holds besides the messages stays small next to the window
+        var inAck = offline.TakeWhile(d => (room -= d.Frame.Length) >= 0).ToList();
+        var ack = new LoginAck(
+            user.Id,
+            user.Name,
+            [.. friends.Select(f => new UserEntry(f.Id, f.Name, online.Contains(f.Id)))],
+            [.. groups.Select(g => new GroupEntry(g.Id, g.Name, g.Description, [.. g.Members.Select(m => new UserEntry(m.Id, m.Name, online.Contains(m.Id), m.Role == GroupRole.Creator))]))],
+            [.. inAck.Select(d => d.Frame)],
+            [.. inbox.Conversations.Select(c => ConversationId.IsGroup(c.ConversationId)
+                ? new ConversationEntry(null, (int)c.ConversationId, c.LastSeq)
+                : new ConversationEntry(ConversationId.Peer(c.ConversationId, user.Id), null, c.LastSeq))],
+            More: inbox.Pending.Count >= limit || inAck.Count < offline.Count);
+        var frame = ServerFrames.LoginOk(ack, objects: request.Version >= 2, request.Cid);
+        _ = user.CompleteLoginAsync(frame, [.. inAck.Select(d => (d.ConversationId, d.Seq))], offline[inAck.Count..], window);
     }
 
     private static Dictionary<long, long> ResumeFrom(int userId, IReadOnlyList<ResumePoint>? points)
@@ -164,11 +160,11 @@ public sealed class LoginHandler(
     }
 }
 
-public sealed class LogoutHandler(Logins logins) : IRequestHandler
+public sealed class LogoutHandler(LoginLifecycle logins) : RequestHandler<LogoutRequest>
 {
-    public async ValueTask HandleAsync(ChatSession session, Request request, CancellationToken ct)
+    protected override async ValueTask<Reply> HandleAsync(LogoutRequest request, RequestContext context, CancellationToken ct)
     {
-        await logins.EndAsync(session);
-        session.Done(request);
+        await logins.EndAsync(context);
+        return Reply.Ok;
     }
 }

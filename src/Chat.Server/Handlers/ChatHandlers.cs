@@ -1,68 +1,151 @@
+using System.Diagnostics;
+using System.Globalization;
 using Chat.Domain;
-using Chat.Domain.Protocol;
-using Chat.Server.Connections;
-using Chat.Server.Hosting;
-using Chat.Server.Protocol;
-using Chat.Server.Routing;
+using Chat.Protocol;
+using Chat.Server.Hub;
+using Chat.Server.Sessions;
+using Chat.Server.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Handlers;
 
-public sealed class OneChatHandler(KnownUsers knownUsers, ChatSender sender, IOptions<ChatServerOptions> options) : IRequestHandler
+public sealed class OneChatHandler(KnownUsers knownUsers, MessageSender sender) : UserRequestHandler<OneChatRequest>
 {
-    public async ValueTask HandleAsync(ChatSession session, Request request, CancellationToken ct)
+    public override bool Pipelined => true;
+
+    protected override async ValueTask<Reply> HandleAsync(OneChatRequest request, UserSession user, CancellationToken ct)
     {
-        var user = session.User!;
-        if (request.ToId is not { } toId || request.Msg is null)
+        if (sender.Problem(request.Msg, request.Time) is { } problem)
         {
-            session.Fail(request, ErrorCode.BadRequest, "ONE_CHAT needs toid and msg");
-            return;
+            return Reply.Fail(ErrorCode.BadRequest, problem);
         }
 
-        if (ChatText.Problem(request.Msg, request.Time, options.Value.MaxMessageChars) is { } problem)
+        if (!await knownUsers.ExistsAsync(request.ToId, ct))
         {
-            session.Fail(request, ErrorCode.BadRequest, problem);
-            return;
+            return Reply.Fail(ErrorCode.NotFound, $"no user {request.ToId}");
         }
 
-        if (!await knownUsers.ExistsAsync(toId, ct))
-        {
-            session.Fail(request, ErrorCode.NotFound, $"no user {toId}");
-            return;
-        }
-
-        sender.Send(session, user, request, ConversationId.Direct(user.Id, toId), toId);
+        return new Pending(sender.SendAsync(user, request, ConversationId.Direct(user.Id, request.ToId), request.ToId, request.Msg, request.Time));
     }
 }
 
-public sealed class GroupChatHandler(ChatSender sender, IOptions<ChatServerOptions> options) : IRequestHandler
+public sealed class GroupChatHandler(MessageSender sender) : UserRequestHandler<GroupChatRequest>
 {
-    public ValueTask HandleAsync(ChatSession session, Request request, CancellationToken ct)
+    public override bool Pipelined => true;
+
+    protected override ValueTask<Reply> HandleAsync(GroupChatRequest request, UserSession user, CancellationToken ct)
     {
-        var user = session.User!;
-        if (request.GroupId is not { } groupId || request.Msg is null)
+        if (sender.Problem(request.Msg, request.Time) is { } problem)
         {
-            session.Fail(request, ErrorCode.BadRequest, "GROUP_CHAT needs groupid and msg");
-        }
-        else if (ChatText.Problem(request.Msg, request.Time, options.Value.MaxMessageChars) is { } problem)
-        {
-            session.Fail(request, ErrorCode.BadRequest, problem);
-        }
-        else if (!user.IsMember(groupId))
-        {
-            session.Fail(request, ErrorCode.NotMember, $"you are not a member of group {groupId} (or it does not exist)");
-        }
-        else
-        {
-            sender.Send(session, user, request, ConversationId.Group(groupId), groupId);
+            return ValueTask.FromResult(Reply.Fail(ErrorCode.BadRequest, problem));
         }
 
-        return ValueTask.CompletedTask;
+        if (!user.IsMember(request.GroupId))
+        {
+            return ValueTask.FromResult(Reply.Fail(ErrorCode.NotMember, $"you are not a member of group {request.GroupId} (or it does not exist)"));
+        }
+
+        return ValueTask.FromResult<Reply>(new Pending(sender.SendAsync(user, request, ConversationId.Group(request.GroupId), request.GroupId, request.Msg, request.Time)));
     }
 }
 
-internal static class ChatText
+/// <summary>
+/// Store first, then route. The append starts at once (so it joins the writer's next batch); completion is chained
+/// per login so a sender's messages are routed in the order it sent them. When traced, a send is a span named after
+/// its msgid, with the store append and the routing as its children.
+/// </summary>
+public sealed class MessageSender(
+    IMessageWriter writer,
+    ChatHub hub,
+    TimeProvider time,
+    ChatMetrics metrics,
+    IOptions<MessageOptions> messages,
+    IOptions<ChatServerOptions> server,
+    ILogger<MessageSender> log)
 {
-    public static string? Problem(string text, string? clientTime, int maxChars) =>
-        text.Length > maxChars ? $"msg must be at most {maxChars} characters" : Validation.ChatMessage(text, clientTime);
+    private static readonly Reply NotStored = Reply.Fail(ErrorCode.Unavailable, "message not stored: try again");
+
+    /// <summary>What is wrong with a chat text and its free-text time, or null.</summary>
+    public string? Problem(string text, string? clientTime)
+    {
+        var maxChars = messages.Value.MaxMessageChars;
+        return text.Length > maxChars ? $"msg must be at most {maxChars} characters" : Validation.ChatMessage(text, clientTime);
+    }
+
+    public Task<Reply> SendAsync(UserSession user, Request request, long conversationId, int targetId, string text, string? clientTime)
+    {
+        var caller = Activity.Current;
+        var activity = ChatTelemetry.Source.StartActivity(request.MsgId == MsgId.GroupChat ? "GROUP_CHAT" : "ONE_CHAT", ActivityKind.Server);
+        Activity? storing = null;
+        if (activity is not null)
+        {
+            activity.SetTag(ChatTelemetry.ReplicaTag, server.Value.ReplicaId)
+                .SetTag(ChatTelemetry.UserTag, user.Id)
+                .SetTag(ChatTelemetry.TargetTag, targetId)
+                .SetTag(ChatTelemetry.ConversationTag, conversationId);
+            storing = ChatTelemetry.Source.StartActivity(ChatTelemetry.StoreAppend, ActivityKind.Client);
+        }
+
+        var now = time.GetUtcNow();
+        var message = new ChatMessage(
+            conversationId,
+            user.Id,
+            user.Name,
+            targetId,
+            text,
+            clientTime ?? now.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+            now.ToUnixTimeMilliseconds(),
+            request.Cid?.Text);
+        var append = writer.AppendAsync(message, CancellationToken.None).AsTask();
+        var sent = CompleteAsync(user, append, user.LastSend, activity, storing);
+        user.LastSend = sent;
+        if (activity is not null)
+        {
+            Activity.Current = caller;
+        }
+
+        return sent;
+    }
+
+    private async Task<Reply> CompleteAsync(UserSession user, Task<AppendResult> append, Task previous, Activity? activity, Activity? storing)
+    {
+        using var traced = activity;
+        await previous;
+        AppendResult result;
+        try
+        {
+            result = await append;
+            storing?.Dispose();
+        }
+        catch (ArgumentException ex)
+        {
+            // Refused by the writer before any database saw it (e.g. a cid ending in a space): the request's fault.
+            storing?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name).Dispose();
+            return Reply.Fail(ErrorCode.BadRequest, ex.Message);
+        }
+        catch (Exception ex)
+        {
+            storing?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name).Dispose();
+            activity?.SetStatus(ActivityStatusCode.Error, "not stored");
+            ServerLog.AppendFailed(log, ex, user.Id);
+            return NotStored;
+        }
+
+        if (activity is not null)
+        {
+            Activity.Current = activity;
+            activity.SetTag(ChatTelemetry.SeqTag, result.Stored.Seq);
+        }
+
+        if (!result.Duplicate)
+        {
+            metrics.MessageStored();
+        }
+
+        var stored = result.Stored;
+        user.Sent(stored.Message.ConversationId, stored.Seq);
+        // A repeated cid is routed again: recipients that have it drop it by seq, one that missed it gets it now.
+        hub.Route(Delivery.Of(stored));
+        return new MessageStored(stored.Seq, stored.Message.Ts);
+    }
 }

@@ -1,41 +1,45 @@
-using System.Text.Json;
-using Chat.Domain.Protocol;
-using Chat.Server.Connections;
-using Chat.Server.Protocol;
+using Chat.Protocol;
+using Chat.Server.Sessions;
 
 namespace Chat.Server.Handlers;
 
-/// <summary>Handles one message type; registered in DI keyed by its <see cref="MsgId"/>, resolved per frame.</summary>
+/// <summary>
+/// Handles one request type; registered in DI keyed by its <see cref="MsgId"/> and resolved per frame in a scope of
+/// its own. Derive from <see cref="RequestHandler{TRequest}"/> or <see cref="UserRequestHandler{TRequest}"/>.
+/// </summary>
 public interface IRequestHandler
 {
-    ValueTask HandleAsync(ChatSession session, Request request, CancellationToken ct);
+    /// <summary>
+    /// True for chat sends: the handler returns <see cref="Pending"/> once the send is under way, so a connection's
+    /// sends overlap (up to its in-flight limit) while their replies still leave in order. Any other request waits
+    /// until those before it are answered.
+    /// </summary>
+    bool Pipelined { get; }
+
+    ValueTask<Reply> HandleAsync(Request request, RequestContext context, CancellationToken ct);
 }
 
-public static class Replies
+/// <summary>A request served before login too (LOGIN, REG, PING, LOGINOUT).</summary>
+public abstract class RequestHandler<TRequest> : IRequestHandler where TRequest : Request
 {
-    /// <summary>The request failed: ACK with the error when it carried a cid, ERROR otherwise.</summary>
-    public static void Fail(this ChatSession session, Request request, ErrorCode code, string message)
-    {
-        session.Metrics?.Error(code);
-        session.Send(request.Cid is { } cid
-            ? Frames.Ack(cid, code, message)
-            : Frames.Error(code, message, (int)request.MsgId));
-    }
+    public virtual bool Pipelined => false;
 
-    /// <summary>The request took effect: ACK when it carried a cid (the seed sends none and expects nothing).</summary>
-    public static void Done(this ChatSession session, Request request, Action<Utf8JsonWriter>? result = null)
-    {
-        if (request.Cid is { } cid)
-        {
-            session.Send(Frames.Ack(cid, ErrorCode.None, null, result));
-        }
-    }
+    public ValueTask<Reply> HandleAsync(Request request, RequestContext context, CancellationToken ct) =>
+        HandleAsync((TRequest)request, context, ct);
 
-    public static void Fail(this ChatSession session, RequestError error)
-    {
-        session.Metrics?.Error(error.Code);
-        session.Send(error.Cid is { } cid
-            ? Frames.Ack(cid, error.Code, error.Message)
-            : Frames.Error(error.Code, error.Message, error.MsgId));
-    }
+    protected abstract ValueTask<Reply> HandleAsync(TRequest request, RequestContext context, CancellationToken ct);
 }
+
+/// <summary>A request of a logged-in user: the dispatcher has answered errno 3 to anyone else.</summary>
+public abstract class UserRequestHandler<TRequest> : IRequestHandler where TRequest : Request
+{
+    public virtual bool Pipelined => false;
+
+    public ValueTask<Reply> HandleAsync(Request request, RequestContext context, CancellationToken ct) =>
+        HandleAsync((TRequest)request, context.User!, ct);
+
+    protected abstract ValueTask<Reply> HandleAsync(TRequest request, UserSession user, CancellationToken ct);
+}
+
+/// <summary>A pipelined request is under way (in order with the connection's others); its reply comes when this task completes.</summary>
+public sealed record Pending(Task<Reply> Reply) : Reply;

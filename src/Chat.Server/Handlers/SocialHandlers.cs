@@ -1,85 +1,65 @@
 using Chat.Domain;
-using Chat.Domain.Protocol;
-using Chat.Server.Connections;
-using Chat.Server.Protocol;
+using Chat.Protocol;
+using Chat.Server.Hub;
+using Chat.Server.Sessions;
 
 namespace Chat.Server.Handlers;
 
-public sealed class AddFriendHandler(IChatStore store) : IRequestHandler
+public sealed class AddFriendHandler(IChatStore store) : UserRequestHandler<AddFriendRequest>
 {
-    public async ValueTask HandleAsync(ChatSession session, Request request, CancellationToken ct)
+    protected override async ValueTask<Reply> HandleAsync(AddFriendRequest request, UserSession user, CancellationToken ct)
     {
-        var user = session.User!;
-        if (request.FriendId is not { } friendId)
+        if (request.FriendId == user.Id)
         {
-            session.Fail(request, ErrorCode.BadRequest, "field 'friendid' is required");
+            return Reply.Fail(ErrorCode.BadRequest, "you cannot add yourself as a friend");
         }
-        else if (friendId == user.Id)
-        {
-            session.Fail(request, ErrorCode.BadRequest, "you cannot add yourself as a friend");
-        }
-        else if (!await store.AddFriendAsync(user.Id, friendId, ct))
-        {
-            session.Fail(request, ErrorCode.NotFound, $"no user {friendId}");
-        }
-        else
-        {
-            session.Done(request);
-        }
+
+        return await store.AddFriendAsync(user.Id, request.FriendId, ct)
+            ? Reply.Ok
+            : Reply.Fail(ErrorCode.NotFound, $"no user {request.FriendId}");
     }
 }
 
-public sealed class CreateGroupHandler(IChatStore store, SessionStore sessions) : IRequestHandler
+public sealed class CreateGroupHandler(IChatStore store, ChatHub hub) : UserRequestHandler<CreateGroupRequest>
 {
-    public async ValueTask HandleAsync(ChatSession session, Request request, CancellationToken ct)
+    protected override async ValueTask<Reply> HandleAsync(CreateGroupRequest request, UserSession user, CancellationToken ct)
     {
-        var user = session.User!;
         if ((Validation.GroupName(request.GroupName) ?? Validation.GroupDescription(request.GroupDesc)) is { } problem)
         {
-            session.Fail(request, ErrorCode.BadRequest, problem);
-            return;
+            return Reply.Fail(ErrorCode.BadRequest, problem);
         }
 
-        if (await store.CreateGroupAsync(user.Id, request.GroupName!, request.GroupDesc ?? "", request.Cid, ct) is not { } groupId)
+        if (await store.CreateGroupAsync(user.Id, request.GroupName!, request.GroupDesc ?? "", request.Cid?.Text, ct) is not { } groupId)
         {
-            session.Fail(request, ErrorCode.Conflict, "groupname is taken");
-            return;
+            return Reply.Fail(ErrorCode.Conflict, "groupname is taken");
         }
 
         if (!user.IsMember(groupId))
         {
             user.AddGroup(groupId, 0);
-            await sessions.JoinGroupAsync(groupId, session);
+            await hub.JoinGroupAsync(groupId, user);
         }
 
-        session.Done(request, w => w.WriteNumber("groupid"u8, groupId));
+        return new GroupCreated(groupId);
     }
 }
 
-public sealed class JoinGroupHandler(IChatStore store, SessionStore sessions) : IRequestHandler
+public sealed class JoinGroupHandler(IChatStore store, ChatHub hub) : UserRequestHandler<JoinGroupRequest>
 {
-    public async ValueTask HandleAsync(ChatSession session, Request request, CancellationToken ct)
+    protected override async ValueTask<Reply> HandleAsync(JoinGroupRequest request, UserSession user, CancellationToken ct)
     {
-        var user = session.User!;
-        if (request.GroupId is not { } groupId)
-        {
-            session.Fail(request, ErrorCode.BadRequest, "field 'groupid' is required");
-            return;
-        }
-
-        var (result, startSeq) = await store.JoinGroupAsync(user.Id, groupId, ct);
+        var (result, startSeq) = await store.JoinGroupAsync(user.Id, request.GroupId, ct);
         if (result == JoinResult.NoSuchGroup)
         {
-            session.Fail(request, ErrorCode.NotFound, $"no group {groupId}");
-            return;
+            return Reply.Fail(ErrorCode.NotFound, $"no group {request.GroupId}");
         }
 
         if (result == JoinResult.Joined)
         {
-            user.AddGroup(groupId, startSeq);
-            await sessions.JoinGroupAsync(groupId, session);
+            user.AddGroup(request.GroupId, startSeq);
+            await hub.JoinGroupAsync(request.GroupId, user);
         }
 
-        session.Done(request);
+        return Reply.Ok;
     }
 }

@@ -1,14 +1,13 @@
 using System.Net;
 using Chat.Domain;
-using Chat.Domain.Protocol;
 using Chat.Persistence;
-using Chat.Server.Cluster;
-using Chat.Server.Connections;
+using Chat.Protocol;
 using Chat.Server.Handlers;
-using Chat.Server.Routing;
+using Chat.Server.Hub;
+using Chat.Server.Sessions;
 using Chat.Server.Telemetry;
+using Chat.Server.Transport;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 
@@ -16,7 +15,7 @@ namespace Chat.Server.Hosting;
 
 public static class ChatServerExtensions
 {
-    /// <summary>Everything one replica needs: options, Kestrel's two ports, persistence, sessions and handlers.</summary>
+    /// <summary>Everything one replica needs: each area registers its own parts; Kestrel listens as the validated options say.</summary>
     public static WebApplicationBuilder AddChatServer(this WebApplicationBuilder builder)
     {
         // Defaults below every other source (appsettings, environment, command line override them): the
@@ -31,82 +30,55 @@ public static class ChatServerExtensions
                 ["Logging:LogLevel:Npgsql"] = "Warning",
             },
         });
+        builder.AddChatPersistence();
         var services = builder.Services;
-        services.AddOptions<ChatServerOptions>()
-            .BindConfiguration(ChatServerOptions.Section)
-            .ValidateDataAnnotations()
-            .Validate(o => ChatTls.FilesExist(o.Tls), "Chat:Tls: the certificate or key file does not exist")
-            .ValidateOnStart();
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>(PersistenceExtensions.ProviderName(builder.Configuration), tags: [ServiceDefaults.ReadyTag]);
+        services.AddSingleton(TimeProvider.System);
+        services.AddChatTelemetry();
+        services.AddChatHub(builder.Configuration.GetConnectionString("Redis"));
+        services.AddChatTransport();
+        services.AddChatSessions();
+        services.AddChatHandlers();
+        services.AddSingleton<StatsReporter>();
+        services.AddChatOptions<ChatServerOptions>();
+        services.AddSingleton<IValidateOptions<ChatServerOptions>, ChatTlsValidator>();
+        builder.WebHost.ConfigureChatKestrel();
+        return builder;
+    }
 
-        var options = builder.Configuration.GetSection(ChatServerOptions.Section).Get<ChatServerOptions>() ?? new();
-        // Frames are handled on the thread that read them instead of hopping to the thread pool: ~15% more
-        // throughput here (BENCHMARKS.md). Safe only because no handler blocks: the one CPU-heavy step, PBKDF2,
-        // is sent to the thread pool. DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 (environment only) does the
-        // same one level down; the Dockerfile and scripts/cluster.sh set it.
-        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
-        builder.WebHost.ConfigureKestrel(kestrel =>
+    /// <summary>
+    /// The chat port (PROXY, then TLS, then the chat) and the HTTP port, from the validated <see cref="ChatServerOptions"/>.
+    /// Frames are handled on the thread that read them instead of hopping to the thread pool: ~15% more throughput
+    /// here (BENCHMARKS.md). Safe only because no handler blocks: the one CPU-heavy step, PBKDF2, is sent elsewhere.
+    /// DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 (environment only) does the same one level down; the Dockerfile
+    /// and scripts/cluster.sh set it.
+    /// </summary>
+    private static void ConfigureChatKestrel(this IWebHostBuilder host)
+    {
+        host.UseSockets(o => o.UnsafePreferInlineScheduling = true);
+        host.ConfigureKestrel(kestrel =>
         {
+            var services = kestrel.ApplicationServices;
+            var options = services.GetRequiredService<IOptions<ChatServerOptions>>().Value;
             var address = IPAddress.Parse(options.ListenAddress);
             kestrel.Listen(address, options.Port, listen =>
             {
-                // First, before TLS: the PROXY line precedes the handshake. Built here, from the bound options, so
-                // that a bad TLS setting is still reported by the certificate loader below, with its path.
-                var proxies = new ProxyHeaderReader(options.TrustedProxies, listen.ApplicationServices.GetRequiredService<ILogger<ProxyHeaderReader>>());
-                listen.Use(proxies.Wrap);
+                // First, before TLS: the PROXY line precedes the handshake.
+                listen.Use(new ProxyHeaderReader(options.TrustedProxies, services.GetRequiredService<ILogger<ProxyHeaderReader>>()).Wrap);
                 if (options.Tls.Enabled)
                 {
                     listen.UseHttps(ChatTls.LoadCertificate(options.Tls));
                 }
 
-                listen.Use(listen.ApplicationServices.GetRequiredService<ConnectionLimiter>().Wrap);
                 listen.UseConnectionHandler<ChatConnectionHandler>();
             });
             kestrel.Listen(address, options.HttpPort);
         });
-
-        builder.AddChatPersistence();
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<IPasswordHasher<UserAccount>, PasswordHasher<UserAccount>>();
-        services.AddOptions<PasswordHasherOptions>()
-            .Configure<IOptions<ChatServerOptions>>((hasher, chat) => hasher.IterationCount = chat.Value.PasswordIterations);
-
-        services.AddChatTelemetry();
-        services.AddChatCluster(builder.Configuration.GetConnectionString("Redis"));
-        services.AddSingleton<SessionStore>();
-        services.AddSingleton<ConnectionLimiter>();
-        services.AddSingleton<LoginThrottle>();
-        services.AddSingleton<Logins>();
-        services.AddSingleton<Router>();
-        services.AddSingleton<KnownUsers>();
-        services.AddSingleton<ChatSender>();
-        services.AddSingleton<Dispatcher>();
-        services.AddSingleton<ConnectionDrain>();
-        services.AddHostedService(sp => sp.GetRequiredService<ConnectionDrain>());
-        services.AddScoped<ReadinessProbe>();
-        services.AddScoped<IReadinessCheck, DatabaseCheck>();
-        services.AddSingleton<StatsReporter>();
-
-        services.AddKeyedSingleton<IRequestHandler, PingHandler>(MsgId.Ping);
-        services.AddKeyedScoped<IRequestHandler, RegisterHandler>(MsgId.Reg);
-        services.AddKeyedScoped<IRequestHandler, LoginHandler>(MsgId.Login);
-        services.AddKeyedSingleton<IRequestHandler, LogoutHandler>(MsgId.LoginOut);
-        services.AddKeyedSingleton<IRequestHandler, OneChatHandler>(MsgId.OneChat);
-        services.AddKeyedScoped<IRequestHandler, AddFriendHandler>(MsgId.AddFriend);
-        services.AddKeyedScoped<IRequestHandler, CreateGroupHandler>(MsgId.CreateGroup);
-        services.AddKeyedScoped<IRequestHandler, JoinGroupHandler>(MsgId.AddGroup);
-        services.AddKeyedSingleton<IRequestHandler, GroupChatHandler>(MsgId.GroupChat);
-        return builder;
     }
 
-    /// <summary>The HTTP side: <c>/healthz</c> (the process is alive), <c>/readyz</c> (it can serve), <c>/stats</c> (figures).</summary>
+    /// <summary>The chat's own HTTP side: <c>/stats</c> (figures); health and metrics come with <see cref="ServiceDefaults"/>.</summary>
     public static WebApplication MapChatEndpoints(this WebApplication app)
     {
-        app.MapGet("/healthz", () => Results.Text("ok"));
-        app.MapGet("/readyz", async (ReadinessProbe probe, CancellationToken ct) =>
-        {
-            var report = await probe.CheckAsync(ct);
-            return Results.Json(report, statusCode: report.Ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-        });
         app.MapGet("/stats", (StatsReporter stats) => Results.Json(stats.Snapshot()));
         return app;
     }

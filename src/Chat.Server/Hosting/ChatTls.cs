@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Hosting;
 
@@ -18,21 +19,19 @@ public static class ChatTls
             : X509Certificate2.CreateFromEncryptedPemFile(path, tls.CertificatePassword, tls.KeyPath);
     }
 
-    public static bool FilesExist(ChatTlsOptions tls) =>
-        !tls.Enabled || (File.Exists(tls.CertificatePath) && (string.IsNullOrEmpty(tls.KeyPath) || File.Exists(tls.KeyPath)));
+    /// <summary>The first certificate or key file that is named but missing, or null.</summary>
+    public static string? MissingFile(ChatTlsOptions tls) =>
+        !tls.Enabled ? null
+        : !File.Exists(tls.CertificatePath) ? tls.CertificatePath
+        : !string.IsNullOrEmpty(tls.KeyPath) && !File.Exists(tls.KeyPath) ? tls.KeyPath
+        : null;
 }
 
-/// <summary>The chat port's certificate: a PFX (with its password), or a PEM certificate with a PEM key.</summary>
-public sealed class ChatTlsOptions
+/// <summary>Refuses to start when a TLS file named in <c>Chat:Tls</c> does not exist, naming it.</summary>
+public sealed class ChatTlsValidator : IValidateOptions<ChatServerOptions>
 {
-    /// <summary>PFX file, or PEM certificate file when <see cref="KeyPath"/> is set.</summary>
-    public string? CertificatePath { get; set; }
-
-    /// <summary>The PFX's password, or the PEM key's when it is encrypted.</summary>
-    public string? CertificatePassword { get; set; }
-
-    /// <summary>PEM private key file that goes with a PEM <see cref="CertificatePath"/>.</summary>
-    public string? KeyPath { get; set; }
-
-    public bool Enabled => !string.IsNullOrEmpty(CertificatePath);
+    public ValidateOptionsResult Validate(string? name, ChatServerOptions options) =>
+        ChatTls.MissingFile(options.Tls) is { } missing
+            ? ValidateOptionsResult.Fail($"Chat:Tls: {missing} does not exist")
+            : ValidateOptionsResult.Success;
 }

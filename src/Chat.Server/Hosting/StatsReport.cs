@@ -1,6 +1,7 @@
 using Chat.Persistence;
-using Chat.Server.Connections;
+using Chat.Server.Hub;
 using Chat.Server.Telemetry;
+using Chat.Server.Transport;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -24,7 +25,8 @@ public sealed record RedisStats(string State, int Subscriptions);
 public sealed class StatsReporter(
     IOptions<ChatServerOptions> options,
     ChatMetrics metrics,
-    SessionStore sessions,
+    ConnectionRegistry connections,
+    ChatHub hub,
     MessageWriter writer,
     IServiceProvider services)
 {
@@ -34,11 +36,11 @@ public sealed class StatsReporter(
         var state = redis is null ? "not configured" : redis.IsConnected ? "connected" : "disconnected";
         return new StatsReport(
             options.Value.ReplicaId,
-            metrics.OpenConnections,
-            sessions.Count,
+            connections.Count,
+            hub.UserCount,
             Math.Round(metrics.MessageRate.PerSecond(), 1),
             metrics.MessageRate.Seconds,
             writer.QueueDepth,
-            new RedisStats(state, redis is null ? 0 : sessions.Count + sessions.GroupCount));
+            new RedisStats(state, hub.Subscriptions));
     }
 }

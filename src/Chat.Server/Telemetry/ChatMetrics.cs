@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using Chat.Domain.Protocol;
+using Chat.Protocol;
 
 namespace Chat.Server.Telemetry;
 
@@ -10,6 +10,8 @@ namespace Chat.Server.Telemetry;
 public sealed class ChatMetrics
 {
     public const string MeterName = "Chat.Server";
+
+    private static readonly string MsgIdTag = Field.MsgId.Value;
 
     private const int CachedCodes = 32;
     private static readonly object[] Codes = [.. Enumerable.Range(0, CachedCodes).Select(i => (object)i)];
@@ -29,7 +31,6 @@ public sealed class ChatMetrics
     private readonly Counter<long> _outboundDropped;
     private readonly Counter<long> _slowConsumers;
     private readonly Counter<long> _presenceRefreshes;
-    private long _openConnections;
 
     public ChatMetrics(IMeterFactory meters, TimeProvider time)
     {
@@ -48,23 +49,13 @@ public sealed class ChatMetrics
         MessageRate = new RateWindow(time);
     }
 
-    /// <summary>Chat connections open now.</summary>
-    public long OpenConnections => Interlocked.Read(ref _openConnections);
-
     /// <summary>Messages stored per second, over the last seconds.</summary>
     public RateWindow MessageRate { get; }
 
-    public void ConnectionOpened()
-    {
-        Interlocked.Increment(ref _openConnections);
-        _connections.Add(1);
-    }
+    /// <summary>Fed by the connection registry, which alone counts open connections.</summary>
+    public void ConnectionOpened() => _connections.Add(1);
 
-    public void ConnectionClosed()
-    {
-        Interlocked.Decrement(ref _openConnections);
-        _connections.Add(-1);
-    }
+    public void ConnectionClosed() => _connections.Add(-1);
 
     public void Login(LoginOutcome outcome) => _logins.Add(1, new KeyValuePair<string, object?>("outcome", LoginTags[(int)outcome]));
 
@@ -72,16 +63,16 @@ public sealed class ChatMetrics
     {
         if (_framesReceived.Enabled)
         {
-            _framesReceived.Add(1, new KeyValuePair<string, object?>("msgid", Code(msgId)));
+            _framesReceived.Add(1, new KeyValuePair<string, object?>(MsgIdTag, Code(msgId)));
         }
     }
 
-    /// <summary>Counts a frame by the msgid it starts with (every server frame begins <c>{"msgid":N</c>).</summary>
+    /// <summary>Counts a frame by the msgid it starts with (every server frame begins with it).</summary>
     public void FrameSent(ReadOnlySpan<byte> frame)
     {
         if (_framesSent.Enabled)
         {
-            _framesSent.Add(1, new KeyValuePair<string, object?>("msgid", Code(LeadingMsgId(frame))));
+            _framesSent.Add(1, new KeyValuePair<string, object?>(MsgIdTag, Code(LeadingMsgId(frame))));
         }
     }
 
@@ -104,28 +95,7 @@ public sealed class ChatMetrics
     public void PresenceRefreshed(bool ok) =>
         _presenceRefreshes.Add(1, new KeyValuePair<string, object?>("outcome", ok ? RefreshOk : RefreshFailed));
 
-    internal static int? LeadingMsgId(ReadOnlySpan<byte> frame)
-    {
-        var prefix = "{\"msgid\":"u8;
-        if (!frame.StartsWith(prefix))
-        {
-            return null;
-        }
-
-        var value = 0;
-        var digits = 0;
-        foreach (var b in frame[prefix.Length..])
-        {
-            if (b is < (byte)'0' or > (byte)'9' || ++digits > 4)
-            {
-                break;
-            }
-
-            value = (value * 10) + (b - '0');
-        }
-
-        return digits is > 0 and <= 4 ? value : null;
-    }
+    internal static int? LeadingMsgId(ReadOnlySpan<byte> frame) => ServerFrames.LeadingMsgId(frame);
 
     private static object Code(int? value) => value is >= 0 and < CachedCodes ? Codes[value.Value] : Other;
 }

@@ -1,11 +1,13 @@
-using System.Text.Json.Nodes;
+using Chat.Protocol;
 
 namespace Chat.Tests.Client;
 
 /// <summary>Resume and duplicate handling against a scripted server, which can repeat frames and lose ACKs at will.</summary>
 public sealed class ClientResumeTests
 {
-    private const string M2 = """{"msgid":6,"id":2,"name":"bob","toid":7,"msg":"m2","time":"t","seq":2}""";
+    private static readonly byte[] M1 = Chat(2, "bob", 7, "m1", seq: 1);
+    private static readonly byte[] M2 = Chat(2, "bob", 7, "m2", seq: 2);
+    private static readonly byte[] M3 = Chat(2, "bob", 7, "m3", seq: 3);
 
     [Fact]
     public async Task Repeated_seqs_are_dropped_and_a_reconnect_resumes_from_the_last_seen_seq_and_resends_with_the_same_cid()
@@ -18,42 +20,36 @@ public sealed class ClientResumeTests
         await client.SendAsync("7");
         await client.SendAsync("secret");
 
-        var login = await server.ReceiveAsync();
-        Assert.Equal((1, 7, "secret", 2), ((int)login["msgid"]!, (int)login["id"]!, (string)login["password"]!, (int)login["v"]!));
-        Assert.Null(login["resume"]);
-        await server.SendAsync($$"""
-            {"msgid":2,"errno":0,"id":7,"name":"me","cid":"{{login["cid"]}}","offlinemsg":[
-             {"msgid":6,"id":2,"name":"bob","toid":7,"msg":"m1","time":"t","seq":1}]}
-            """.ReplaceLineEndings(""));
+        var login = Assert.IsType<LoginRequest>(await server.ReceiveAsync());
+        Assert.Equal((7, "secret", 2), (login.Id, login.Password, login.Version));
+        Assert.Null(login.Resume);
+        await server.SendAsync(LoginOk(login.Cid, M1));
         await client.ExpectAsync("t [2] bob said: m1");
 
         await server.SendAsync(M2);
         await server.SendAsync(M2);
-        await server.SendAsync("""{"msgid":10,"id":3,"name":"carol","groupid":5,"msg":"g4","time":"t","seq":4}""");
-        await server.SendAsync("""{"msgid":6,"id":7,"name":"me","toid":3,"msg":"to carol","time":"t","seq":6}""");
+        await server.SendAsync(ServerFrames.Chat(new ChatPush(true, 3, "carol", 5, "g4", "t", 4, 1)));
+        await server.SendAsync(Chat(7, "me", 3, "to carol", seq: 6));
         await client.ExpectAsync("group message[5]: t [3] carol said: g4");
 
         await client.SendAsync("chat:2:the ack of this one is lost");
-        var chat = await server.ReceiveAsync();
+        var chat = Assert.IsType<OneChatRequest>(await server.ReceiveAsync());
         server.Drop();
         await client.ExpectAsync("connection lost: reconnecting");
 
         await server.AcceptAsync();
-        var relogin = await server.ReceiveAsync();
-        Assert.Equal((1, 7, "secret"), ((int)relogin["msgid"]!, (int)relogin["id"]!, (string)relogin["password"]!));
+        var relogin = Assert.IsType<LoginRequest>(await server.ReceiveAsync());
+        Assert.Equal((7, "secret"), (relogin.Id, relogin.Password));
         Assert.Equal(
-            ["""{"groupid":5,"seq":4}""", """{"peer":2,"seq":2}""", """{"peer":3,"seq":6}"""],
-            relogin["resume"]!.AsArray().Select(p => p!.ToJsonString()).Order(StringComparer.Ordinal));
-        await server.SendAsync($$"""
-            {"msgid":2,"errno":0,"id":7,"name":"me","cid":"{{relogin["cid"]}}","offlinemsg":[{{M2}},
-             {"msgid":6,"id":2,"name":"bob","toid":7,"msg":"m3","time":"t","seq":3}]}
-            """.ReplaceLineEndings(""));
+            [new ResumePoint(2, null, 2), new ResumePoint(3, null, 6), new ResumePoint(null, 5, 4)],
+            relogin.Resume!.OrderBy(p => p.GroupId.HasValue).ThenBy(p => p.Peer));
+        await server.SendAsync(LoginOk(relogin.Cid, M2, M3));
         await client.ExpectAsync("t [2] bob said: m3");
         await client.ExpectAsync("reconnected");
 
         var resent = await server.ReceiveAsync();
-        Assert.Equal(chat.ToJsonString(), resent.ToJsonString());
-        await server.SendAsync($$"""{"msgid":11,"cid":"{{resent["cid"]}}","errno":0,"seq":9,"ts":1}""");
+        Assert.Equal(chat, resent);
+        await server.SendAsync(ServerFrames.Reply(MsgId.OneChat, resent.Cid, new MessageStored(9, 1))!);
         await client.ExpectAsync("sent (seq 9)");
 
         client.CloseInput();
@@ -61,4 +57,10 @@ public sealed class ClientResumeTests
         Assert.Equal(1, client.Count("t [2] bob said: m2"));
         Assert.Equal(1, client.Count("t [7] me said: to carol"));
     }
+
+    private static byte[] Chat(int from, string name, int to, string msg, long seq) =>
+        ServerFrames.Chat(new ChatPush(false, from, name, to, msg, "t", seq, 1));
+
+    private static byte[] LoginOk(Cid? cid, params byte[][] offline) =>
+        ServerFrames.LoginOk(new LoginAck(7, "me", [], [], [.. offline.Select(f => (ReadOnlyMemory<byte>)f)], [], More: false), objects: true, cid);
 }

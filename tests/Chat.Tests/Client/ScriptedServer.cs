@@ -1,13 +1,15 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using System.Text.Json.Nodes;
+using Chat.Protocol;
 
 namespace Chat.Tests.Client;
 
 /// <summary>
 /// A stand-in chat server that a test scripts frame by frame, to show the client frames a real server sends only
-/// in rare races (repeats of seen seqs, a lost ACK). One connection at a time.
+/// in rare races (repeats of seen seqs, a lost ACK). One connection at a time; frames are read and built with
+/// Chat.Protocol, as the real server does.
 /// </summary>
 public sealed class ScriptedServer : IAsyncDisposable
 {
@@ -26,17 +28,19 @@ public sealed class ScriptedServer : IAsyncDisposable
         _reader = new StreamReader(_connection.GetStream(), new UTF8Encoding(false));
     }
 
-    /// <summary>The next frame the client sent.</summary>
-    public async Task<JsonObject> ReceiveAsync()
+    /// <summary>The next request the client sent.</summary>
+    public async Task<Request> ReceiveAsync()
     {
         using var cts = new CancellationTokenSource(ClientProcess.Deadline);
         var line = await _reader!.ReadLineAsync(cts.Token) ?? throw new InvalidOperationException("the client closed the connection");
-        return JsonNode.Parse(line)!.AsObject();
+        Assert.True(RequestReader.TryParse(new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(line)), out var request, out var error), error?.Message);
+        return request;
     }
 
-    public async Task SendAsync(string json)
+    /// <summary>Sends a frame as <see cref="ServerFrames"/> builds it (newline included).</summary>
+    public async Task SendAsync(byte[] frame)
     {
-        await _connection!.GetStream().WriteAsync(Encoding.UTF8.GetBytes(json + "\n"));
+        await _connection!.GetStream().WriteAsync(frame);
     }
 
     /// <summary>Drops the connection, as a crashed server or a broken network would.</summary>

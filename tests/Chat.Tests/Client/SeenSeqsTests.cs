@@ -1,4 +1,5 @@
 using Chat.Client;
+using Chat.Protocol;
 
 namespace Chat.Tests.Client;
 
@@ -29,8 +30,8 @@ public sealed class SeenSeqsTests
         seen.TryAccept(Team, 7);
 
         Assert.Equal(
-            [new ResumePoint(Bob, 3), new ResumePoint(Team, 7)],
-            seen.ResumePoints().OrderBy(p => p.Conversation.IsGroup));
+            [new ResumePoint(Peer: 2, GroupId: null, 3), new ResumePoint(Peer: null, GroupId: 2, 7)],
+            seen.ResumePoints().OrderBy(p => p.GroupId.HasValue));
 
         seen.Clear();
         Assert.Empty(seen.ResumePoints());

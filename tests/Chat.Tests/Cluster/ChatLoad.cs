@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Chat.Protocol;
 using Chat.Tests.Infrastructure;
 using Chat.Tests.Integration;
 
@@ -186,7 +187,7 @@ public sealed class ChatLoad : IAsyncDisposable
 
     /// <summary>Logs in, retrying (the account may still look online on a dead replica, the store may be down) until
     /// the run is abandoned.</summary>
-    private async Task<LoadLink?> LoginAsync(User user, Func<object[]> resume, Action<JsonObject> onFrame, Action<JsonObject>? onLogin, CancellationToken ct)
+    private async Task<LoadLink?> LoginAsync(User user, Func<IReadOnlyList<ResumePoint>> resume, Action<JsonObject> onFrame, Action<JsonObject>? onLogin, CancellationToken ct)
     {
         var delay = TimeSpan.FromMilliseconds(50);
         while (!ct.IsCancellationRequested)
@@ -225,7 +226,7 @@ public sealed class ChatLoad : IAsyncDisposable
                 number++;
                 Interlocked.Increment(ref _sent);
                 var cid = number.ToString(CultureInfo.InvariantCulture);
-                var frame = new { msgid = 6, toid = pair.Receiver.Id, msg = cid, cid };
+                var request = new OneChatRequest(pair.Receiver.Id, cid) { Cid = Cid.From(cid) };
                 while (true)
                 {
                     if (link is null)
@@ -239,7 +240,7 @@ public sealed class ChatLoad : IAsyncDisposable
                         }
                     }
 
-                    var ack = await link.RequestAsync(frame, cid, AckTimeout);
+                    var ack = await link.RequestAsync(request, AckTimeout);
                     if (ack is null)
                     {
                         await link.DisposeAsync();
@@ -279,7 +280,7 @@ public sealed class ChatLoad : IAsyncDisposable
             first = false;
             var link = await LoginAsync(
                 pair.Receiver,
-                () => pair.ResumePoint is { } seq ? [new { peer = pair.Sender.Id, seq }] : [],
+                () => pair.ResumePoint is { } seq ? [new ResumePoint(pair.Sender.Id, null, seq)] : [],
                 frame => pair.Receive(frame, live: true),
                 login =>
                 {

@@ -126,8 +126,8 @@ public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<Cluster
                 sessions.Add(await TestClient.LoggedInAsync(cluster.Nginx.Port, TestClient.Unique("n")));
             }
 
-            var onA = cluster.A.Services.GetRequiredService<Chat.Server.Connections.SessionStore>();
-            var onB = cluster.B.Services.GetRequiredService<Chat.Server.Connections.SessionStore>();
+            var onA = cluster.A.Services.GetRequiredService<Chat.Server.Hub.ChatHub>();
+            var onB = cluster.B.Services.GetRequiredService<Chat.Server.Hub.ChatHub>();
             Assert.True(sessions.All(s => onA.Find(s.Id) is not null || onB.Find(s.Id) is not null));
             Assert.Contains(sessions, s => onA.Find(s.Id) is not null);
             Assert.Contains(sessions, s => onB.Find(s.Id) is not null);

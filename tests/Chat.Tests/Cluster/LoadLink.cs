@@ -2,8 +2,8 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using Chat.Protocol;
 
 namespace Chat.Tests.Cluster;
 
@@ -34,7 +34,7 @@ internal sealed class LoadLink : IAsyncDisposable
 
     /// <summary>Connects and logs in; null when the connection or the login failed (the reason in <paramref name="why"/>).</summary>
     public static async Task<(LoadLink? Link, JsonObject? Login, string Why)> LoginAsync(
-        int port, int id, string password, object[] resume, Action<JsonObject> onFrame)
+        int port, int id, string password, IReadOnlyList<ResumePoint> resume, Action<JsonObject> onFrame)
     {
         var tcp = new TcpClient { NoDelay = true };
         try
@@ -49,8 +49,8 @@ internal sealed class LoadLink : IAsyncDisposable
 
         var link = new LoadLink(tcp, onFrame);
         link._reading = link.ReadAsync();
-        var login = await link.RequestAsync(new { msgid = 1, id, password, v = 2, resume, cid = "login" }, "login", TimeSpan.FromSeconds(10));
-        if (login is { } ack && (int)ack["errno"]! == 0)
+        var login = await link.RequestAsync(new LoginRequest(id, password, Version: 2, resume) { Cid = Cid.From("login") }, TimeSpan.FromSeconds(10));
+        if (login is { } ack && (int)ack[Field.Errno.Value]! == 0)
         {
             return (link, ack, "");
         }
@@ -59,10 +59,11 @@ internal sealed class LoadLink : IAsyncDisposable
         return (null, null, login?.ToJsonString() ?? "no answer to LOGIN");
     }
 
-    /// <summary>Sends a request with <paramref name="cid"/> and waits for the frame echoing it; null if the connection
-    /// ended or nothing came in time.</summary>
-    public async Task<JsonObject?> RequestAsync(object frame, string cid, TimeSpan timeout)
+    /// <summary>Sends a request with a string cid and waits for the frame echoing it; null if the connection ended or
+    /// nothing came in time.</summary>
+    public async Task<JsonObject?> RequestAsync(Request request, TimeSpan timeout)
     {
+        var cid = request.Cid?.Text ?? throw new ArgumentException("a request that waits for its answer needs a cid", nameof(request));
         var answer = new TaskCompletionSource<JsonObject?>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_waiting)
         {
@@ -79,7 +80,7 @@ internal sealed class LoadLink : IAsyncDisposable
             await _writeLock.WaitAsync();
             try
             {
-                await _stream.WriteAsync(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(frame) + "\n"));
+                await _stream.WriteAsync(RequestWriter.ToFrame(request));
             }
             finally
             {
@@ -145,7 +146,7 @@ internal sealed class LoadLink : IAsyncDisposable
 
     private void Handle(JsonObject frame)
     {
-        if (frame["cid"] is { } cid)
+        if (frame[Field.Cid.Value] is { } cid)
         {
             TaskCompletionSource<JsonObject?>? waiting;
             lock (_waiting) _waiting.TryGetValue(cid.ToString(), out waiting);

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
-using Chat.Server.Connections;
+using Chat.Server.Transport;
 using Chat.Tests.Infrastructure;
 using Chat.Tests.Integration;
 using Microsoft.Extensions.DependencyInjection;
@@ -83,8 +83,8 @@ public sealed class ServerFuzzTests(ServerFuzzTests.Fixture fixture, ITestOutput
     private async Task AssertServerHealthyAsync(Replica replica)
     {
         // Every fuzzing connection has ended (its logout and writer done) before the logs are judged.
-        var limiter = replica.Services.GetRequiredService<ConnectionLimiter>();
-        await Wait.UntilAsync(() => limiter.Open == 0, TestClient.Deadline, "every fuzzing connection has ended");
+        var connections = replica.Services.GetRequiredService<ConnectionRegistry>();
+        await Wait.UntilAsync(() => connections.Count == 0, TestClient.Deadline, "every fuzzing connection has ended");
         var errors = fixture.Logs.AtLeast(LogLevel.Error).ToList();
         Assert.True(errors.Count == 0, "logged at Error or above:\n" + string.Join("\n", errors.Take(20)));
 

@@ -54,8 +54,10 @@ public sealed class Replica : IAsyncDisposable
 
         builder.Logging.ClearProviders();
         configure?.Invoke(builder);
+        builder.AddServiceDefaults();
         builder.AddChatServer();
         var app = builder.Build();
+        app.MapDefaultEndpoints();
         app.MapChatEndpoints();
         await app.StartAsync();
 

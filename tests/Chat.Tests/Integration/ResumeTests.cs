@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Chat.Protocol;
 
 namespace Chat.Tests.Integration;
 
@@ -22,7 +23,7 @@ public sealed class ResumeTests(ReplicaFixture fixture) : IClassFixture<ReplicaF
         // Bob's cursor is past all five; his device only kept the first two.
         await bob.SendAsync(new { msgid = 3, cid = "out" });
         await bob.ReceiveAsync(11);
-        var login = await LoginAsync(bob, bobName, new { peer = alice.Id, seq = 2 });
+        var login = await LoginAsync(bob, bobName, new ResumePoint(alice.Id, null, 2));
 
         Assert.Equal(["m3", "m4", "m5"], Texts(login));
         Assert.Equal([3L, 4L, 5L], Seqs(login));
@@ -44,7 +45,7 @@ public sealed class ResumeTests(ReplicaFixture fixture) : IClassFixture<ReplicaF
         }
 
         await using var bob = await TestClient.ConnectAsync(Port);
-        var first = await bob.LoginAsync(bobId, "pw-" + bobName, v: 2, resume: [new { peer = alice.Id, seq = 3 }]);
+        var first = await bob.LoginAsync(bobId, "pw-" + bobName, v: 2, resume: [new ResumePoint(alice.Id, null, 3)]);
         Assert.Equal(["m4", "m5"], Texts(first));
 
         await alice.RequestAsync(new { msgid = 6, toid = bobId, msg = "live", cid = "live" });
@@ -72,7 +73,7 @@ public sealed class ResumeTests(ReplicaFixture fixture) : IClassFixture<ReplicaF
         Assert.Equal("after", (string)(await carol.ReceiveAsync(10))["msg"]!);
 
         await LogoutAsync(carol);
-        var login = await LoginAsync(carol, carolName, new { groupid = groupId, seq = 0 });
+        var login = await LoginAsync(carol, carolName, new ResumePoint(null, groupId, 0));
 
         Assert.Equal(["after"], Texts(login));
         var conversation = Assert.Single(login["convs"]!.AsArray());
@@ -91,7 +92,7 @@ public sealed class ResumeTests(ReplicaFixture fixture) : IClassFixture<ReplicaF
         var malloryName = TestClient.Unique("mallory");
         await using var mallory = await TestClient.LoggedInAsync(Port, malloryName, v: 2);
         await LogoutAsync(mallory);
-        var login = await LoginAsync(mallory, malloryName, new { groupid = (int)group["groupid"]!, seq = 0 }, new { peer = alice.Id, seq = 0 });
+        var login = await LoginAsync(mallory, malloryName, new ResumePoint(null, (int)group["groupid"]!, 0), new ResumePoint(alice.Id, null, 0));
 
         Assert.Equal(0, (int)login["errno"]!);
         Assert.Null(login["offlinemsg"]);
@@ -116,7 +117,7 @@ public sealed class ResumeTests(ReplicaFixture fixture) : IClassFixture<ReplicaF
         await client.AssertNothingPendingAsync();
     }
 
-    private static Task<JsonObject> LoginAsync(TestClient client, string name, params object[] resume) =>
+    private static Task<JsonObject> LoginAsync(TestClient client, string name, params ResumePoint[] resume) =>
         client.LoginAsync(client.Id, "pw-" + name, v: 2, resume: resume);
 
     private static async Task LogoutAsync(TestClient client)

@@ -7,6 +7,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Chat.Protocol;
 
 namespace Chat.Tests.Integration;
 
@@ -104,12 +105,16 @@ public sealed class TestClient : IAsyncDisposable
         var client = await ConnectAsync(port);
         var id = await client.RegisterAsync(name, "pw-" + name);
         var ack = await client.LoginAsync(id, "pw-" + name, v);
-        Assert.Equal(0, (int)ack["errno"]!);
+        Assert.Equal(0, (int)ack[Field.Errno.Value]!);
         return client;
     }
 
     public static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 60)];
 
+    /// <summary>Sends a request as Chat.Protocol writes it.</summary>
+    public Task SendAsync(Request request) => SendRawAsync(RequestWriter.ToFrame(request));
+
+    /// <summary>Sends <paramref name="frame"/> serialized as it is: for frames a real client would not send.</summary>
     public Task SendAsync(object frame, string terminator = "\n") =>
         SendRawAsync(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(frame, Json) + terminator));
 
@@ -162,8 +167,14 @@ public sealed class TestClient : IAsyncDisposable
     public async Task<JsonObject> ReceiveAsync(int msgid)
     {
         var frame = await ReceiveAsync();
-        Assert.True((int)frame["msgid"]! == msgid, $"expected msgid {msgid}, got {frame.ToJsonString()}");
+        Assert.True((int)frame[Field.MsgId.Value]! == msgid, $"expected msgid {msgid}, got {frame.ToJsonString()}");
         return frame;
+    }
+
+    public async Task<JsonObject> RequestAsync(Request request)
+    {
+        await SendAsync(request);
+        return await ReceiveAsync();
     }
 
     public async Task<JsonObject> RequestAsync(object frame)
@@ -174,23 +185,18 @@ public sealed class TestClient : IAsyncDisposable
 
     public async Task<int> RegisterAsync(string name, string password)
     {
-        var ack = await RequestAsync(new { msgid = 4, name, password });
-        Assert.True((int)ack["msgid"]! == 5 && (int)ack["errno"]! == 0, ack.ToJsonString());
-        return (int)ack["id"]!;
+        var ack = await RequestAsync(new RegisterRequest(name, password));
+        Assert.True((int)ack[Field.MsgId.Value]! == (int)MsgId.RegAck && (int)ack[Field.Errno.Value]! == 0, ack.ToJsonString());
+        return (int)ack[Field.Id.Value]!;
     }
 
-    public async Task<JsonObject> LoginAsync(int id, string password, int v = 0, object[]? resume = null)
+    public async Task<JsonObject> LoginAsync(int id, string password, int v = 0, IReadOnlyList<ResumePoint>? resume = null)
     {
-        var ack = await RequestAsync((v, resume) switch
-        {
-            (0, null) => new { msgid = 1, id, password },
-            (_, null) => new { msgid = 1, id, password, v },
-            _ => (object)new { msgid = 1, id, password, v, resume },
-        });
-        if ((int)ack["errno"]! == 0)
+        var ack = await RequestAsync(new LoginRequest(id, password, v, resume));
+        if ((int)ack[Field.Errno.Value]! == 0)
         {
             Id = id;
-            Name = (string)ack["name"]!;
+            Name = (string)ack[Field.Name.Value]!;
         }
 
         return ack;
@@ -200,9 +206,9 @@ public sealed class TestClient : IAsyncDisposable
     public async Task AssertNothingPendingAsync()
     {
         var cid = $"barrier-{++_barrier}";
-        await SendAsync(new { msgid = 13, cid });
+        await SendAsync(new PingRequest { Cid = Cid.From(cid) });
         var frame = await ReceiveAsync();
-        Assert.True((int)frame["msgid"]! == 14 && (string?)frame["cid"] == cid, $"expected only the PONG, got {frame.ToJsonString()}");
+        Assert.True((int)frame[Field.MsgId.Value]! == (int)MsgId.Pong && (string?)frame[Field.Cid.Value] == cid, $"expected only the PONG, got {frame.ToJsonString()}");
     }
 
     public async ValueTask DisposeAsync()

@@ -1,7 +1,7 @@
 using System.IO.Pipelines;
 using System.Net;
-using Chat.Server.Connections;
-using Chat.Server.Hosting;
+using Chat.Server.Sessions;
+using Chat.Server.Transport;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -14,7 +14,7 @@ public sealed class LoginThrottleUnitTests
     private readonly ManualClock _clock = new();
 
     private LoginThrottle Throttle(int perAddress = 3, int maxTracked = 100) => new(
-        Options.Create(new ChatServerOptions
+        Options.Create(new LoginOptions
         {
             LoginFailuresPerConnection = 1000,
             LoginAttemptsPerAddress = perAddress,
@@ -24,14 +24,14 @@ public sealed class LoginThrottleUnitTests
         _clock,
         NullLogger<LoginThrottle>.Instance);
 
-    private static ChatSession From(string address)
+    private static ChatConnection From(string address)
     {
         var pipe = new Pipe();
         var connection = new DefaultConnectionContext(address, new Duplex(pipe.Reader, pipe.Writer), new Duplex(pipe.Reader, pipe.Writer))
         {
             RemoteEndPoint = new IPEndPoint(IPAddress.Parse(address), 40000),
         };
-        return new ChatSession(connection, 16);
+        return new ChatConnection(connection, new ConnectionOptions());
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public sealed class LoginThrottleUnitTests
     public void A_connection_over_its_failures_is_refused_and_asked_to_close()
     {
         var throttle = new LoginThrottle(
-            Options.Create(new ChatServerOptions { LoginFailuresPerConnection = 2 }), _clock, NullLogger<LoginThrottle>.Instance);
+            Options.Create(new LoginOptions { LoginFailuresPerConnection = 2 }), _clock, NullLogger<LoginThrottle>.Instance);
         var session = From("10.0.0.9");
         throttle.Failed(session);
         Assert.Null(throttle.Refuse(session));

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Text;
-using Chat.Server.Connections;
+using Chat.Server.Transport;
 using Chat.Tests.Infrastructure;
 using Chat.Tests.Integration;
 

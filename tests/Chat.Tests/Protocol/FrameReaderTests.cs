@@ -1,7 +1,7 @@
 using Chat.Tests.Infrastructure;
 using System.Buffers;
 using System.Text;
-using Chat.Server.Protocol;
+using Chat.Protocol;
 
 namespace Chat.Tests.Protocol;
 

@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Text;
-using Chat.Server.Cluster;
-using Chat.Server.Connections;
+using Chat.Server.Hub;
+using Chat.Server.Sessions;
 
 namespace Chat.Tests.Telemetry;
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Chat.Server;
 using Chat.Server.Hosting;
 using Chat.Server.Telemetry;
 using Chat.Tests.Cluster;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Chat.Domain;
+using Chat.Server;
 using Chat.Server.Hosting;
 using Chat.Tests.Integration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Chat.Server;
 using Chat.Server.Hosting;
 using Chat.Tests.Infrastructure;
 using Chat.Tests.Integration;

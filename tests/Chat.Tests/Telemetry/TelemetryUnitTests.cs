@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Text;
-using Chat.Domain.Protocol;
+using Chat.Protocol;
 using Chat.Server.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,0 +1,46 @@
+using System.Text.Json;
+
+namespace Chat.Protocol;
+
+/// <summary>
+/// Every field name on the wire, spelled once. Pre-encoded for <see cref="Utf8JsonWriter"/> and for matching with
+/// <see cref="Utf8JsonReader.ValueTextEquals(ReadOnlySpan{byte})"/>; <see cref="JsonEncodedText.Value"/> gives the
+/// text for <c>JsonElement</c> lookups.
+/// </summary>
+public static class Field
+{
+    public static readonly JsonEncodedText MsgId = JsonEncodedText.Encode("msgid");
+    public static readonly JsonEncodedText Cid = JsonEncodedText.Encode("cid");
+    public static readonly JsonEncodedText Errno = JsonEncodedText.Encode("errno");
+    public static readonly JsonEncodedText ErrMsg = JsonEncodedText.Encode("errmsg");
+    public static readonly JsonEncodedText Req = JsonEncodedText.Encode("req");
+    public static readonly JsonEncodedText Id = JsonEncodedText.Encode("id");
+    public static readonly JsonEncodedText Name = JsonEncodedText.Encode("name");
+    public static readonly JsonEncodedText Password = JsonEncodedText.Encode("password");
+    public static readonly JsonEncodedText ToId = JsonEncodedText.Encode("toid");
+    public static readonly JsonEncodedText Msg = JsonEncodedText.Encode("msg");
+    public static readonly JsonEncodedText Time = JsonEncodedText.Encode("time");
+    public static readonly JsonEncodedText FriendId = JsonEncodedText.Encode("friendid");
+    public static readonly JsonEncodedText GroupId = JsonEncodedText.Encode("groupid");
+    public static readonly JsonEncodedText GroupName = JsonEncodedText.Encode("groupname");
+    public static readonly JsonEncodedText GroupDesc = JsonEncodedText.Encode("groupdesc");
+    public static readonly JsonEncodedText V = JsonEncodedText.Encode("v");
+    public static readonly JsonEncodedText Resume = JsonEncodedText.Encode("resume");
+    public static readonly JsonEncodedText Peer = JsonEncodedText.Encode("peer");
+    public static readonly JsonEncodedText Seq = JsonEncodedText.Encode("seq");
+    public static readonly JsonEncodedText Ts = JsonEncodedText.Encode("ts");
+    public static readonly JsonEncodedText Friends = JsonEncodedText.Encode("friends");
+    public static readonly JsonEncodedText Groups = JsonEncodedText.Encode("groups");
+    public static readonly JsonEncodedText Users = JsonEncodedText.Encode("users");
+    public static readonly JsonEncodedText State = JsonEncodedText.Encode("state");
+    public static readonly JsonEncodedText Role = JsonEncodedText.Encode("role");
+    public static readonly JsonEncodedText OfflineMsg = JsonEncodedText.Encode("offlinemsg");
+    public static readonly JsonEncodedText Convs = JsonEncodedText.Encode("convs");
+    public static readonly JsonEncodedText More = JsonEncodedText.Encode("more");
+
+    /// <summary>Values of <see cref="State"/> and <see cref="Role"/>.</summary>
+    public static readonly JsonEncodedText Online = JsonEncodedText.Encode("online");
+    public static readonly JsonEncodedText Offline = JsonEncodedText.Encode("offline");
+    public static readonly JsonEncodedText Creator = JsonEncodedText.Encode("creator");
+    public static readonly JsonEncodedText Normal = JsonEncodedText.Encode("normal");
+}

@@ -1,0 +1,20 @@
+namespace Chat.Protocol;
+
+/// <summary>Message types on the wire. 1–10 are the seed's values, unchanged; 11–14 are extensions.</summary>
+public enum MsgId
+{
+    Login = 1,
+    LoginAck = 2,
+    LoginOut = 3,
+    Reg = 4,
+    RegAck = 5,
+    OneChat = 6,
+    AddFriend = 7,
+    CreateGroup = 8,
+    AddGroup = 9,
+    GroupChat = 10,
+    Ack = 11,
+    Error = 12,
+    Ping = 13,
+    Pong = 14,
+}

@@ -1,0 +1,56 @@
+namespace Chat.Protocol;
+
+/// <summary>
+/// What a request came to, as a handler returns it. <see cref="ServerFrames.Reply"/> turns it into the frame the
+/// request's type and cid call for: ACK (11) for a request with a cid, ERROR (12) for a failure without one, and
+/// LOGIN_ACK / REG_ACK / PONG for the requests the seed answers with those.
+/// </summary>
+public abstract record Reply
+{
+    /// <summary>Done, nothing to report: ACK errno 0 when the request carried a cid, else nothing.</summary>
+    public static readonly Reply Ok = new Done();
+
+    public static Reply Fail(ErrorCode code, string message) => new Failed(code, message);
+}
+
+public sealed record Done : Reply;
+
+public sealed record Failed(ErrorCode Code, string Message) : Reply;
+
+/// <summary>CREATE_GROUP: ACK with the group's id.</summary>
+public sealed record GroupCreated(int GroupId) : Reply;
+
+/// <summary>A chat message stored: ACK with its seq and server time.</summary>
+public sealed record MessageStored(long Seq, long Ts) : Reply;
+
+/// <summary>REG_ACK errno 0 with the new id.</summary>
+public sealed record Registered(int Id) : Reply;
+
+public sealed record Pong : Reply;
+
+/// <summary>The reply was queued by the handler itself (LOGIN_ACK is queued together with the login's deliveries).</summary>
+public sealed record AlreadySent : Reply;
+
+/// <summary>A user as LOGIN_ACK lists them: a friend, or a group member with a role.</summary>
+public sealed record UserEntry(int Id, string Name, bool Online, bool? Creator = null);
+
+public sealed record GroupEntry(int Id, string Name, string Description, IReadOnlyList<UserEntry> Users);
+
+/// <summary>Where a conversation stands (v2 LOGIN_ACK <c>convs</c>): the other user or the group, and its newest seq.</summary>
+public sealed record ConversationEntry(int? Peer, int? GroupId, long Seq);
+
+/// <summary>A successful LOGIN_ACK.</summary>
+/// <param name="Offline">Chat frames (as <see cref="ServerFrames.Chat"/> builds them) the user missed.</param>
+/// <param name="More">More messages were waiting than this LOGIN_ACK carries.</param>
+public sealed record LoginAck(
+    int Id,
+    string Name,
+    IReadOnlyList<UserEntry> Friends,
+    IReadOnlyList<GroupEntry> Groups,
+    IReadOnlyList<ReadOnlyMemory<byte>> Offline,
+    IReadOnlyList<ConversationEntry> Conversations,
+    bool More);
+
+/// <summary>A chat message (ONE_CHAT 6 or GROUP_CHAT 10) as its recipients get it.</summary>
+/// <param name="TargetId">The recipient (one-to-one) or the group.</param>
+public readonly record struct ChatPush(bool IsGroup, int SenderId, string SenderName, int TargetId, string Msg, string Time, long Seq, long Ts);

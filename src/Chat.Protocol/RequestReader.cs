@@ -1,0 +1,282 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using System.Text.Unicode;
+using Chat.Protocol;
+
+namespace Chat.Protocol;
+
+/// <summary>
+/// Reads one frame into a typed <see cref="Request"/> with <see cref="Utf8JsonReader"/> straight over the frame bytes.
+/// Unknown fields are skipped; a known field of the wrong type, malformed JSON, a non-object or invalid UTF-8 is a
+/// <see cref="RequestError"/> that still carries msgid and cid when they could be read. A request lacking a field it
+/// needs is an <see cref="InvalidRequest"/>.
+/// </summary>
+public static class RequestReader
+{
+    private const int MaxResumePoints = 4096;
+    private const string ResumeShape = "field 'resume' must be an array of {\"peer\" or \"groupid\", \"seq\"} objects";
+
+    public static bool TryParse(in ReadOnlySequence<byte> frame, [NotNullWhen(true)] out Request? request, [NotNullWhen(false)] out RequestError? error)
+    {
+        request = null;
+        if (!IsValidUtf8(frame))
+        {
+            error = new RequestError(ErrorCode.BadRequest, "frame is not valid UTF-8", null, null);
+            return false;
+        }
+
+        var fields = new Fields();
+        try
+        {
+            var reader = new Utf8JsonReader(frame, new JsonReaderOptions { MaxDepth = 16 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                error = new RequestError(ErrorCode.BadRequest, "frame must be a JSON object", null, null);
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                ReadField(ref reader, ref fields);
+            }
+
+            if (reader.Read())
+            {
+                fields.Problem ??= "unexpected data after the JSON object";
+            }
+        }
+        catch (JsonException)
+        {
+            error = new RequestError(ErrorCode.BadRequest, "malformed JSON", fields.MsgId, fields.Cid);
+            return false;
+        }
+
+        if (fields.Problem is null && fields.MsgId is null)
+        {
+            fields.Problem = "field 'msgid' is required";
+        }
+
+        if (fields.Problem is not null)
+        {
+            error = new RequestError(ErrorCode.BadRequest, fields.Problem, fields.MsgId, fields.Cid);
+            return false;
+        }
+
+        if (!Enum.IsDefined((MsgId)fields.MsgId!.Value))
+        {
+            error = new RequestError(ErrorCode.UnknownMsgId, "unknown msgid", fields.MsgId, fields.Cid);
+            return false;
+        }
+
+        error = null;
+        request = fields.Bind() with { Cid = fields.Cid };
+        return true;
+    }
+
+    private static void ReadField(ref Utf8JsonReader reader, ref Fields f)
+    {
+        if (reader.ValueTextEquals(Field.MsgId.EncodedUtf8Bytes)) f.MsgId = ReadInt(ref reader, "msgid", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.Id.EncodedUtf8Bytes)) f.Id = ReadInt(ref reader, "id", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.Name.EncodedUtf8Bytes)) f.Name = ReadString(ref reader, "name", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.Password.EncodedUtf8Bytes)) f.Password = ReadString(ref reader, "password", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.ToId.EncodedUtf8Bytes)) f.ToId = ReadInt(ref reader, "toid", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.Msg.EncodedUtf8Bytes)) f.Msg = ReadString(ref reader, "msg", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.Time.EncodedUtf8Bytes)) f.Time = ReadString(ref reader, "time", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.FriendId.EncodedUtf8Bytes)) f.FriendId = ReadInt(ref reader, "friendid", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.GroupId.EncodedUtf8Bytes)) f.GroupId = ReadInt(ref reader, "groupid", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.GroupName.EncodedUtf8Bytes)) f.GroupName = ReadString(ref reader, "groupname", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.GroupDesc.EncodedUtf8Bytes)) f.GroupDesc = ReadString(ref reader, "groupdesc", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.Cid.EncodedUtf8Bytes)) f.Cid = ReadCid(ref reader, ref f.Problem);
+        else if (reader.ValueTextEquals(Field.V.EncodedUtf8Bytes)) f.V = ReadInt(ref reader, "v", ref f.Problem) ?? 0;
+        else if (reader.ValueTextEquals(Field.Resume.EncodedUtf8Bytes)) f.Resume = ReadResume(ref reader, ref f.Problem);
+        else
+        {
+            reader.Read();
+            reader.Skip();
+        }
+    }
+
+    private static int? ReadInt(ref Utf8JsonReader reader, string field, ref string? problem)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value))
+        {
+            return value;
+        }
+
+        reader.Skip();
+        problem ??= $"field '{field}' must be an integer";
+        return null;
+    }
+
+    private static string? ReadString(ref Utf8JsonReader reader, string field, ref string? problem)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            reader.Skip();
+            problem ??= $"field '{field}' must be a string";
+            return null;
+        }
+
+        if (TryGetString(ref reader) is { } text)
+        {
+            return text;
+        }
+
+        problem ??= $"field '{field}' must not contain unpaired surrogates";
+        return null;
+    }
+
+    private static List<ResumePoint>? ReadResume(ref Utf8JsonReader reader, ref string? problem)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            reader.Skip();
+            problem ??= ResumeShape;
+            return null;
+        }
+
+        var points = new List<ResumePoint>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            var point = reader.TokenType == JsonTokenType.StartObject ? ReadResumePoint(ref reader) : null;
+            reader.Skip();
+            if (point is null || points.Count == MaxResumePoints)
+            {
+                problem ??= point is null ? ResumeShape : $"field 'resume' may list at most {MaxResumePoints} conversations";
+                continue;
+            }
+
+            points.Add(point.Value);
+        }
+
+        return points;
+    }
+
+    /// <summary>Reads one {"peer"|"groupid", "seq"} object up to its end; null when it is not one.</summary>
+    private static ResumePoint? ReadResumePoint(ref Utf8JsonReader reader)
+    {
+        int? peer = null, group = null;
+        long? seq = null;
+        var valid = true;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var key = reader.ValueTextEquals(Field.Peer.EncodedUtf8Bytes) ? 1
+                : reader.ValueTextEquals(Field.GroupId.EncodedUtf8Bytes) ? 2
+                : reader.ValueTextEquals(Field.Seq.EncodedUtf8Bytes) ? 3
+                : 0;
+            reader.Read();
+            if (key == 0)
+            {
+                reader.Skip();
+            }
+            else if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var value) || value < 0 || (key < 3 && value > int.MaxValue))
+            {
+                reader.Skip();
+                valid = false;
+            }
+            else if (key == 1) peer = (int)value;
+            else if (key == 2) group = (int)value;
+            else seq = value;
+        }
+
+        return valid && seq is { } s && (peer is null) != (group is null) ? new ResumePoint(peer, group, s) : null;
+    }
+
+    private static Cid? ReadCid(ref Utf8JsonReader reader, ref string? problem)
+    {
+        reader.Read();
+        Cid? cid;
+        try
+        {
+            cid = Cid.Read(ref reader);
+        }
+        catch (InvalidOperationException)
+        {
+            cid = null; // half a surrogate pair
+        }
+
+        reader.Skip();
+        if (cid is null || cid.Value.Text.Length > Cid.MaxLength)
+        {
+            problem ??= $"field 'cid' must be a string or number of at most {Cid.MaxLength} characters";
+            return null;
+        }
+
+        return cid;
+    }
+
+    /// <returns>The string token's text, or null for an escape such as \ud800 (half a surrogate pair: no text holds it).</returns>
+    private static string? TryGetString(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static bool IsValidUtf8(in ReadOnlySequence<byte> frame)
+    {
+        if (frame.IsSingleSegment)
+        {
+            return Utf8.IsValid(frame.FirstSpan);
+        }
+
+        var copy = ArrayPool<byte>.Shared.Rent((int)frame.Length);
+        try
+        {
+            frame.CopyTo(copy);
+            return Utf8.IsValid(copy.AsSpan(0, (int)frame.Length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
+    private struct Fields
+    {
+        public string? Problem;
+        public int? MsgId;
+        public int? Id;
+        public string? Name;
+        public string? Password;
+        public int? ToId;
+        public string? Msg;
+        public string? Time;
+        public int? FriendId;
+        public int? GroupId;
+        public string? GroupName;
+        public string? GroupDesc;
+        public Cid? Cid;
+        public int V;
+        public List<ResumePoint>? Resume;
+
+        /// <summary>The typed request of this msgid, or what it lacks.</summary>
+        public readonly Request Bind() => (MsgId)MsgId!.Value switch
+        {
+            Protocol.MsgId.Login when Id is { } id && Password is { } password => new LoginRequest(id, password, V, Resume),
+            Protocol.MsgId.Login => new InvalidRequest(Protocol.MsgId.Login, ErrorCode.Invalid, "LOGIN needs id and password"),
+            Protocol.MsgId.LoginOut => new LogoutRequest(),
+            Protocol.MsgId.Reg => new RegisterRequest(Name, Password),
+            Protocol.MsgId.OneChat when ToId is { } to && Msg is { } msg => new OneChatRequest(to, msg, Time),
+            Protocol.MsgId.OneChat => new InvalidRequest(Protocol.MsgId.OneChat, ErrorCode.BadRequest, "ONE_CHAT needs toid and msg"),
+            Protocol.MsgId.GroupChat when GroupId is { } group && Msg is { } msg => new GroupChatRequest(group, msg, Time),
+            Protocol.MsgId.GroupChat => new InvalidRequest(Protocol.MsgId.GroupChat, ErrorCode.BadRequest, "GROUP_CHAT needs groupid and msg"),
+            Protocol.MsgId.AddFriend when FriendId is { } friend => new AddFriendRequest(friend),
+            Protocol.MsgId.AddFriend => new InvalidRequest(Protocol.MsgId.AddFriend, ErrorCode.BadRequest, "field 'friendid' is required"),
+            Protocol.MsgId.CreateGroup => new CreateGroupRequest(GroupName, GroupDesc),
+            Protocol.MsgId.AddGroup when GroupId is { } group => new JoinGroupRequest(group),
+            Protocol.MsgId.AddGroup => new InvalidRequest(Protocol.MsgId.AddGroup, ErrorCode.BadRequest, "field 'groupid' is required"),
+            Protocol.MsgId.Ping => new PingRequest(),
+            var other => new InvalidRequest(other, ErrorCode.UnknownMsgId, $"msgid {(int)other} is not a request"),
+        };
+    }
+}

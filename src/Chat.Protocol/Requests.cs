@@ -1,0 +1,78 @@
+namespace Chat.Protocol;
+
+/// <summary>
+/// A client → server frame, typed by its msgid. <see cref="RequestReader"/> reads one from the wire and
+/// <see cref="RequestWriter"/> writes one; a field the request needs but lacks makes an <see cref="InvalidRequest"/>
+/// instead, answered like the request's own failure. <c>id</c> and <c>name</c> in a frame are never trusted after login.
+/// </summary>
+public abstract record Request
+{
+    /// <summary>The client's correlation id: a request that carries one is answered with ACK (or its own reply type).</summary>
+    public Cid? Cid { get; init; }
+
+    public abstract MsgId MsgId { get; }
+}
+
+/// <param name="Version">2 asks for LOGIN_ACK's lists as objects and for <c>convs</c>.</param>
+/// <param name="Resume">The last seq the client saw per conversation: it gets everything after them.</param>
+public sealed record LoginRequest(int Id, string Password, int Version = 0, IReadOnlyList<ResumePoint>? Resume = null) : Request
+{
+    public override MsgId MsgId => MsgId.Login;
+}
+
+public sealed record LogoutRequest : Request
+{
+    public override MsgId MsgId => MsgId.LoginOut;
+}
+
+/// <summary>REG: name and password are checked by the server's rules, so either may be missing here.</summary>
+public sealed record RegisterRequest(string? Name, string? Password) : Request
+{
+    public override MsgId MsgId => MsgId.Reg;
+}
+
+/// <param name="Time">The seed's free-text time, as the sender wrote it.</param>
+public sealed record OneChatRequest(int ToId, string Msg, string? Time = null) : Request
+{
+    public override MsgId MsgId => MsgId.OneChat;
+}
+
+public sealed record GroupChatRequest(int GroupId, string Msg, string? Time = null) : Request
+{
+    public override MsgId MsgId => MsgId.GroupChat;
+}
+
+public sealed record AddFriendRequest(int FriendId) : Request
+{
+    public override MsgId MsgId => MsgId.AddFriend;
+}
+
+public sealed record CreateGroupRequest(string? GroupName, string? GroupDesc) : Request
+{
+    public override MsgId MsgId => MsgId.CreateGroup;
+}
+
+/// <summary>ADD_GROUP: join a group.</summary>
+public sealed record JoinGroupRequest(int GroupId) : Request
+{
+    public override MsgId MsgId => MsgId.AddGroup;
+}
+
+public sealed record PingRequest : Request
+{
+    public override MsgId MsgId => MsgId.Ping;
+}
+
+/// <summary>A well-formed frame of a known request type that lacks a field it needs: answered as that request's failure.</summary>
+public sealed record InvalidRequest(MsgId For, ErrorCode Code, string Problem) : Request
+{
+    public override MsgId MsgId => For;
+}
+
+/// <summary>A conversation (the other user's id, or a group id) and the last seq the client saw in it.</summary>
+public readonly record struct ResumePoint(int? Peer, int? GroupId, long Seq);
+
+/// <summary>A frame that could not be read as a request: what to tell the client.</summary>
+/// <param name="MsgId">The msgid, when it could be read.</param>
+/// <param name="Cid">The cid, when it could be read: the error then goes out as an ACK.</param>
+public sealed record RequestError(ErrorCode Code, string Message, int? MsgId, Cid? Cid);

@@ -1,0 +1,262 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace Chat.Protocol;
+
+/// <summary>
+/// Builds server → client frames: one UTF-8 JSON object and a <c>\n</c>, as one array that can be shared by every
+/// recipient. Field names and shapes are the seed's.
+/// </summary>
+public static class ServerFrames
+{
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] private static Utf8JsonWriter? t_writer;
+
+    /// <summary>
+    /// The frame answering request <paramref name="request"/> (with <paramref name="cid"/>) with <paramref name="reply"/>;
+    /// null when there is nothing to send (a request without cid that simply took effect, as the seed expects).
+    /// </summary>
+    public static byte[]? Reply(MsgId request, Cid? cid, Reply reply) => (request, reply) switch
+    {
+        (_, AlreadySent) => null,
+        (_, Pong) => Build(cid, static (w, cid) =>
+        {
+            w.WriteNumber(Field.MsgId, (int)MsgId.Pong);
+            cid?.WriteTo(w);
+        }),
+        (MsgId.Login, Failed f) => Build((f, cid), static (w, s) =>
+        {
+            w.WriteNumber(Field.MsgId, (int)MsgId.LoginAck);
+            w.WriteNumber(Field.Errno, (int)s.f.Code);
+            w.WriteString(Field.ErrMsg, s.f.Message);
+            s.cid?.WriteTo(w);
+        }),
+        (MsgId.Reg, Failed f) => RegAck(f.Code, null, f.Message, cid),
+        (_, Registered r) => RegAck(ErrorCode.None, r.Id, null, cid),
+        (_, Failed f) => cid is { } c ? Ack(c, f.Code, f.Message) : Error(f.Code, f.Message, (int)request),
+        (_, MessageStored m) when cid is { } c => Build((c, m), static (w, s) =>
+        {
+            WriteAckHead(w, s.c, ErrorCode.None);
+            w.WriteNumber(Field.Seq, s.m.Seq);
+            w.WriteNumber(Field.Ts, s.m.Ts);
+        }),
+        (_, GroupCreated g) when cid is { } c => Build((c, g), static (w, s) =>
+        {
+            WriteAckHead(w, s.c, ErrorCode.None);
+            w.WriteNumber(Field.GroupId, s.g.GroupId);
+        }),
+        _ => cid is { } c ? Ack(c, ErrorCode.None, null) : null,
+    };
+
+    /// <summary>A frame that could not be read as a request: ACK with the error when its cid was readable, ERROR otherwise.</summary>
+    public static byte[] Reply(RequestError error) =>
+        error.Cid is { } cid ? Ack(cid, error.Code, error.Message) : Error(error.Code, error.Message, error.MsgId);
+
+    /// <summary>ERROR (12): a failure that cannot be tied to a cid (<paramref name="request"/>: the msgid, when known).</summary>
+    public static byte[] Error(ErrorCode code, string message, int? request) => Build((code, message, request), static (w, s) =>
+    {
+        w.WriteNumber(Field.MsgId, (int)MsgId.Error);
+        w.WriteNumber(Field.Errno, (int)s.code);
+        w.WriteString(Field.ErrMsg, s.message);
+        if (s.request is { } req) w.WriteNumber(Field.Req, req);
+        else w.WriteNull(Field.Req);
+    });
+
+    /// <summary>ACK (11): the request with this cid took effect (errno 0) or failed.</summary>
+    public static byte[] Ack(Cid cid, ErrorCode code, string? message) => Build((cid, code, message), static (w, s) =>
+    {
+        WriteAckHead(w, s.cid, s.code);
+        if (s.message is not null) w.WriteString(Field.ErrMsg, s.message);
+    });
+
+    /// <summary>
+    /// LOGIN_ACK on success. With <paramref name="objects"/> false (the seed's form) every list entry is a string
+    /// holding a JSON document; with true (<c>"v":2</c>) it is the object itself, and <c>convs</c> and <c>more</c> are added.
+    /// </summary>
+    public static byte[] LoginOk(LoginAck ack, bool objects, Cid? cid) => Build((ack, objects, cid), static (w, s) =>
+    {
+        var (ack, objects, cid) = s;
+        w.WriteNumber(Field.MsgId, (int)MsgId.LoginAck);
+        w.WriteNumber(Field.Errno, 0);
+        w.WriteNumber(Field.Id, ack.Id);
+        w.WriteString(Field.Name, ack.Name);
+        cid?.WriteTo(w);
+        if (ack.Friends.Count > 0)
+        {
+            w.WriteStartArray(Field.Friends);
+            foreach (var friend in ack.Friends)
+            {
+                WriteEntry(w, objects, friend, static (n, f) => WriteUser(n, f));
+            }
+
+            w.WriteEndArray();
+        }
+
+        if (ack.Groups.Count > 0)
+        {
+            w.WriteStartArray(Field.Groups);
+            foreach (var group in ack.Groups)
+            {
+                WriteEntry(w, objects, (group, objects), static (n, g) => WriteGroup(n, g.group, g.objects));
+            }
+
+            w.WriteEndArray();
+        }
+
+        if (ack.Offline.Count > 0)
+        {
+            w.WriteStartArray(Field.OfflineMsg);
+            foreach (var frame in ack.Offline)
+            {
+                var json = frame.Span[..^1];
+                if (objects) w.WriteRawValue(json, skipInputValidation: true);
+                else w.WriteStringValue(json);
+            }
+
+            w.WriteEndArray();
+        }
+
+        if (objects)
+        {
+            WriteConversations(w, ack);
+        }
+    });
+
+    /// <summary>
+    /// The msgid a frame built here starts with (every one begins <c>{"msgid":N</c>), read without parsing the frame;
+    /// null for a frame that does not start so.
+    /// </summary>
+    public static int? LeadingMsgId(ReadOnlySpan<byte> frame)
+    {
+        ReadOnlySpan<byte> name = Field.MsgId.EncodedUtf8Bytes;
+        if (frame.Length < name.Length + 4 || !frame.StartsWith("{\""u8) || !frame[2..].StartsWith(name) || !frame[(name.Length + 2)..].StartsWith("\":"u8))
+        {
+            return null;
+        }
+
+        var value = 0;
+        var digits = 0;
+        foreach (var b in frame[(name.Length + 4)..])
+        {
+            if (b is < (byte)'0' or > (byte)'9' || ++digits > 4)
+            {
+                break;
+            }
+
+            value = (value * 10) + (b - '0');
+        }
+
+        return digits is > 0 and <= 4 ? value : null;
+    }
+
+    /// <summary>A chat frame as its recipients get it: the sender's fields (from the session) plus seq and ts.</summary>
+    public static byte[] Chat(in ChatPush push) => Build(push, static (w, m) =>
+    {
+        w.WriteNumber(Field.MsgId, (int)(m.IsGroup ? MsgId.GroupChat : MsgId.OneChat));
+        w.WriteNumber(Field.Id, m.SenderId);
+        w.WriteString(Field.Name, m.SenderName);
+        w.WriteNumber(m.IsGroup ? Field.GroupId : Field.ToId, m.TargetId);
+        w.WriteString(Field.Msg, m.Msg);
+        w.WriteString(Field.Time, m.Time);
+        w.WriteNumber(Field.Seq, m.Seq);
+        w.WriteNumber(Field.Ts, m.Ts);
+    });
+
+    private static byte[] RegAck(ErrorCode code, int? id, string? message, Cid? cid) => Build((code, id, message, cid), static (w, s) =>
+    {
+        w.WriteNumber(Field.MsgId, (int)MsgId.RegAck);
+        w.WriteNumber(Field.Errno, (int)s.code);
+        if (s.id is { } value) w.WriteNumber(Field.Id, value);
+        if (s.message is not null) w.WriteString(Field.ErrMsg, s.message);
+        s.cid?.WriteTo(w);
+    });
+
+    private static void WriteAckHead(Utf8JsonWriter w, Cid cid, ErrorCode code)
+    {
+        w.WriteNumber(Field.MsgId, (int)MsgId.Ack);
+        cid.WriteTo(w);
+        w.WriteNumber(Field.Errno, (int)code);
+    }
+
+    /// <summary>v2: each conversation's newest seq, so a client knows what it is missing; and whether offlinemsg was cut short.</summary>
+    private static void WriteConversations(Utf8JsonWriter w, LoginAck ack)
+    {
+        if (ack.More) w.WriteBoolean(Field.More, true);
+        if (ack.Conversations.Count == 0) return;
+        w.WriteStartArray(Field.Convs);
+        foreach (var c in ack.Conversations)
+        {
+            WireJson.WriteConversationSeq(w, c.Peer, c.GroupId, c.Seq);
+        }
+
+        w.WriteEndArray();
+    }
+
+    private static void WriteUser(Utf8JsonWriter w, UserEntry user)
+    {
+        w.WriteStartObject();
+        w.WriteNumber(Field.Id, user.Id);
+        w.WriteString(Field.Name, user.Name);
+        w.WriteString(Field.State, user.Online ? Field.Online : Field.Offline);
+        if (user.Creator is { } creator) w.WriteString(Field.Role, creator ? Field.Creator : Field.Normal);
+        w.WriteEndObject();
+    }
+
+    private static void WriteGroup(Utf8JsonWriter w, GroupEntry group, bool objects)
+    {
+        w.WriteStartObject();
+        w.WriteNumber(Field.Id, group.Id);
+        w.WriteString(Field.GroupName, group.Name);
+        w.WriteString(Field.GroupDesc, group.Description);
+        w.WriteStartArray(Field.Users);
+        foreach (var member in group.Users)
+        {
+            // The seed nests one level deeper as strings.
+            WriteEntry(w, objects, member, static (n, m) => WriteUser(n, m));
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void WriteEntry<T>(Utf8JsonWriter w, bool objects, T entry, Action<Utf8JsonWriter, T> write)
+    {
+        if (objects)
+        {
+            write(w, entry);
+            return;
+        }
+
+        // The seed's form: the entry as a JSON document inside a string, built on a writer of its own (login only).
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var nested = new Utf8JsonWriter(buffer, WireJson.WriterOptions))
+        {
+            write(nested, entry);
+        }
+
+        w.WriteStringValue(buffer.WrittenSpan);
+    }
+
+    /// <summary>The frame <paramref name="body"/> writes; with a static lambda, nothing is allocated but the frame.</summary>
+    private static byte[] Build<TState>(TState state, Action<Utf8JsonWriter, TState> body)
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, WireJson.WriterOptions);
+        writer.Reset(buffer);
+        writer.WriteStartObject();
+        body(writer, state);
+        writer.WriteEndObject();
+        writer.Flush();
+        var frame = new byte[buffer.WrittenCount + 1];
+        buffer.WrittenSpan.CopyTo(frame);
+        frame[^1] = (byte)'\n';
+        if (buffer.Capacity > 1 << 20)
+        {
+            t_buffer = null; // do not keep a huge LOGIN_ACK's buffer alive on this thread
+            t_writer = null;
+        }
+
+        return frame;
+    }
+}

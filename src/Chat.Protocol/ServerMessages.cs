@@ -1,0 +1,50 @@
+namespace Chat.Protocol;
+
+/// <summary>A server → client frame, typed by its msgid, as <see cref="ServerFrameReader"/> reads it.</summary>
+public abstract record ServerMessage(MsgId MsgId);
+
+/// <summary>A frame answering a request: the request's cid (when it had one), errno and errmsg.</summary>
+public abstract record Answer(MsgId MsgId, Cid? Cid, ErrorCode Errno, string? ErrMsg) : ServerMessage(MsgId)
+{
+    public bool Succeeded => Errno == ErrorCode.None;
+}
+
+/// <summary>ACK (11), with what the request produced: a chat message's seq and ts, a new group's id.</summary>
+public sealed record AckMessage(Cid? Cid, ErrorCode Errno, string? ErrMsg, long? Seq = null, long? Ts = null, int? GroupId = null)
+    : Answer(MsgId.Ack, Cid, Errno, ErrMsg);
+
+/// <summary>ERROR (12): a failure that carries no cid; <paramref name="Req"/> is the failed request's msgid, when known.</summary>
+public sealed record ErrorMessage(ErrorCode Errno, string? ErrMsg, int? Req) : Answer(MsgId.Error, null, Errno, ErrMsg);
+
+/// <summary>REG_ACK (5): the new user's id on success.</summary>
+public sealed record RegAckMessage(ErrorCode Errno, string? ErrMsg, int? Id, Cid? Cid) : Answer(MsgId.RegAck, Cid, Errno, ErrMsg);
+
+public sealed record PongMessage(Cid? Cid) : Answer(MsgId.Pong, Cid, ErrorCode.None, null);
+
+/// <summary>
+/// LOGIN_ACK (2), read alike from the seed's form (list entries are strings holding JSON documents) and the v2 form
+/// (objects). On failure only errno, errmsg and cid are set.
+/// </summary>
+/// <param name="Offline">The messages the user missed, oldest first.</param>
+/// <param name="Conversations">v2: each conversation's newest seq.</param>
+/// <param name="More">v2: more messages were waiting than <paramref name="Offline"/> carries.</param>
+public sealed record LoginAckMessage(
+    ErrorCode Errno,
+    string? ErrMsg,
+    Cid? Cid,
+    int Id,
+    string Name,
+    IReadOnlyList<UserEntry> Friends,
+    IReadOnlyList<GroupEntry> Groups,
+    IReadOnlyList<ChatReceived> Offline,
+    IReadOnlyList<ConversationEntry> Conversations,
+    bool More) : Answer(MsgId.LoginAck, Cid, Errno, ErrMsg);
+
+/// <summary>
+/// A chat message (ONE_CHAT 6 or GROUP_CHAT 10) as a recipient gets it. <see cref="ChatPush.Seq"/> and
+/// <see cref="ChatPush.Ts"/> are 0 from a server that sends none (the seed's).
+/// </summary>
+public sealed record ChatReceived(ChatPush Push) : ServerMessage(Push.IsGroup ? MsgId.GroupChat : MsgId.OneChat);
+
+/// <summary>A frame of a type this reader does not know: a client that does not know it either ignores it.</summary>
+public sealed record OtherMessage(MsgId MsgId) : ServerMessage(MsgId);

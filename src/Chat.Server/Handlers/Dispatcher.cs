@@ -1,0 +1,150 @@
+using System.Buffers;
+using Chat.Protocol;
+using Chat.Server.Telemetry;
+using Chat.Server.Transport;
+
+namespace Chat.Server.Handlers;
+
+/// <summary>
+/// Reads each frame into a typed request, hands it to the handler keyed by its msgid (in a DI scope of its own), and
+/// turns what the handler returns — or what went wrong — into the reply frame. The one place that answers requests.
+/// </summary>
+public sealed class Dispatcher(IServiceScopeFactory scopes, LoginLifecycle logins, ChatMetrics metrics, ILogger<Dispatcher> log) : IConnectionApplication
+{
+    private static readonly Reply NotDone = Reply.Fail(ErrorCode.Unavailable, "the server could not complete the request: try again");
+
+    public IConnectionState Open(ChatConnection connection) => new RequestContext(connection, this);
+
+    public async ValueTask DispatchAsync(RequestContext context, ReadOnlySequence<byte> frame, CancellationToken ct)
+    {
+        var connection = context.Connection;
+        if (!RequestReader.TryParse(frame, out var request, out var error))
+        {
+            metrics.FrameReceived(error.MsgId);
+            metrics.Error(error.Code);
+            connection.Send(ServerFrames.Reply(error));
+            return;
+        }
+
+        metrics.FrameReceived((int)request.MsgId);
+        if (context.User is null && request.MsgId is not (MsgId.Login or MsgId.Reg or MsgId.Ping))
+        {
+            Answer(context, request, Reply.Fail(ErrorCode.NotLoggedIn, "log in first"));
+            return;
+        }
+
+        if (request is InvalidRequest invalid)
+        {
+            Answer(context, request, Reply.Fail(invalid.Code, invalid.Problem));
+            return;
+        }
+
+        var scope = scopes.CreateAsyncScope();
+        if (scope.ServiceProvider.GetKeyedService<IRequestHandler>(request.MsgId) is not { } handler)
+        {
+            await scope.DisposeAsync();
+            Answer(context, request, Reply.Fail(ErrorCode.UnknownMsgId, $"msgid {(int)request.MsgId} is not a request"));
+            return;
+        }
+
+        if (handler.Pipelined)
+        {
+            // Not read further while the connection has its fill of sends waiting to be stored.
+            await connection.SendSlots.WaitAsync(ct);
+        }
+        else
+        {
+            await connection.Pipeline;
+        }
+
+        var reply = NotDone;
+        try
+        {
+            reply = await RunAsync(handler, request, context, ct);
+        }
+        finally
+        {
+            if (reply is not Pending)
+            {
+                await EndAsync(handler, connection, scope);
+            }
+        }
+
+        if (reply is Pending pending)
+        {
+            connection.Pipeline = AnswerInOrderAsync(context, request, pending.Reply, connection.Pipeline, handler, scope);
+        }
+        else
+        {
+            Answer(context, request, reply);
+        }
+    }
+
+    /// <summary>The connection ended: its sends finish, then the user is logged out.</summary>
+    public async ValueTask CloseAsync(RequestContext context)
+    {
+        await context.Connection.Pipeline;
+        await logins.EndAsync(context);
+    }
+
+    private async Task<Reply> RunAsync(IRequestHandler handler, Request request, RequestContext context, CancellationToken ct)
+    {
+        try
+        {
+            return await handler.HandleAsync(request, context, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            ServerLog.RequestFailed(log, ex, (int)request.MsgId, context.Connection.ConnectionId);
+            return NotDone;
+        }
+    }
+
+    private async Task AnswerInOrderAsync(RequestContext context, Request request, Task<Reply> pending, Task previous, IRequestHandler handler, AsyncServiceScope scope)
+    {
+        Reply reply;
+        try
+        {
+            reply = await pending;
+        }
+        catch (Exception ex)
+        {
+            ServerLog.RequestFailed(log, ex, (int)request.MsgId, context.Connection.ConnectionId);
+            reply = NotDone;
+        }
+        finally
+        {
+            await EndAsync(handler, context.Connection, scope);
+        }
+
+        await previous;
+        Answer(context, request, reply);
+    }
+
+    private static async ValueTask EndAsync(IRequestHandler handler, ChatConnection connection, AsyncServiceScope scope)
+    {
+        if (handler.Pipelined)
+        {
+            connection.SendSlots.Release();
+        }
+
+        await scope.DisposeAsync();
+    }
+
+    private void Answer(RequestContext context, Request request, Reply reply)
+    {
+        if (reply is Failed failed)
+        {
+            metrics.Error(failed.Code);
+        }
+
+        if (ServerFrames.Reply(request.MsgId, request.Cid, reply) is { } frame)
+        {
+            context.Connection.Send(frame);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using Chat.Domain;
+using Chat.Server.Hub;
+using Chat.Server.Sessions;
+
+namespace Chat.Server.Handlers;
+
+/// <summary>Turns a connection into a user and back: the hub (presence and live delivery), then cursors, in that order.</summary>
+public sealed class LoginLifecycle(ChatHub hub, ICursorWriter cursors, ILogger<LoginLifecycle> log)
+{
+    /// <summary>Claims the user cluster-wide and makes this connection reachable as them.</summary>
+    /// <returns>Null when the user is already online.</returns>
+    public async Task<UserSession?> BeginAsync(RequestContext context, UserAccount account)
+    {
+        var user = new UserSession(account.Id, account.Name, context.Connection, cursors);
+        if (!await hub.ConnectAsync(user))
+        {
+            return null;
+        }
+
+        context.User = user;
+        return user;
+    }
+
+    /// <summary>
+    /// Ends the login: waits for its sends, stops live delivery, lets queued frames reach the connection, writes
+    /// cursors, and only then frees the user to log in elsewhere.
+    /// </summary>
+    public async Task EndAsync(RequestContext context)
+    {
+        if (context.User is not { } user)
+        {
+            return;
+        }
+
+        try
+        {
+            await user.LastSend;
+            await hub.DisconnectAsync(user, user.Groups());
+            user.End();
+            context.User = null;
+            await user.Connection.WhenWrittenAsync();
+            await cursors.FlushAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The store is away: the cursors stay queued for the writer's next tick. At worst the user gets a
+            // message again at the next login (it carries its seq), never loses one.
+            ServerLog.LogoutFlushFailed(log, ex, user.Id);
+        }
+        finally
+        {
+            user.End();
+            context.User = null;
+            await hub.ReleaseAsync(user.Id);
+        }
+    }
+}

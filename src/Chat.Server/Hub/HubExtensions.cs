@@ -1,0 +1,66 @@
+using Chat.Server.Hosting;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using StackExchange.Redis;
+
+namespace Chat.Server.Hub;
+
+public static class HubExtensions
+{
+    /// <summary>
+    /// With <c>ConnectionStrings:Redis</c>: the Redis hub (bus and presence), and its health check in <c>/readyz</c>. Without it: a
+    /// single node's <see cref="LocalHub"/>.
+    /// </summary>
+    public static IServiceCollection AddChatHub(this IServiceCollection services, string? redisConnectionString)
+    {
+        services.AddChatOptions<PresenceOptions>();
+        if (string.IsNullOrWhiteSpace(redisConnectionString))
+        {
+            services.AddSingleton<ChatHub, LocalHub>();
+            return services;
+        }
+
+        services.AddSingleton(sp => Connect(redisConnectionString, sp.GetRequiredService<ILogger<RedisHub>>()));
+        services.AddSingleton<IConnectionMultiplexer>(sp => sp.GetRequiredService<ConnectionMultiplexer>()); // for the Redis instrumentation
+        services.AddSingleton<RedisPresence>();
+        services.AddSingleton<RedisHub>();
+        services.AddSingleton<ChatHub>(sp => sp.GetRequiredService<RedisHub>());
+        services.AddHostedService(sp => sp.GetRequiredService<RedisHub>());
+        services.AddHealthChecks().AddCheck<RedisHealthCheck>(RedisHealthCheck.Name, tags: [ServiceDefaults.ReadyTag]);
+        return services;
+    }
+
+    private static ConnectionMultiplexer Connect(string connectionString, ILogger log)
+    {
+        var options = ConfigurationOptions.Parse(connectionString);
+        options.AbortOnConnectFail = false; // start even while Redis is away, and keep reconnecting
+        options.ConnectRetry = 3;
+        options.ConnectTimeout = 2000;
+        options.SyncTimeout = 2000;
+        options.KeepAlive = 5;
+        // While disconnected, commands fail at once (as in 1.x) instead of waiting in a backlog until a timeout:
+        // a login or a send is answered with an error now, and a publish is never replayed late.
+        options.BacklogPolicy = BacklogPolicy.FailFast;
+        var redis = ConnectionMultiplexer.Connect(options);
+        redis.ConnectionFailed += (_, e) => HubLog.ConnectionLost(log, e.FailureType.ToString());
+        redis.ConnectionRestored += (_, _) => HubLog.ConnectionRestored(log);
+        return redis;
+    }
+}
+
+/// <summary>Redis answers on both the command and the subscription connection.</summary>
+public sealed class RedisHealthCheck(ConnectionMultiplexer redis) : IHealthCheck
+{
+    public const string Name = "redis";
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (!redis.IsConnected)
+        {
+            return HealthCheckResult.Unhealthy("not connected");
+        }
+
+        await redis.GetDatabase().PingAsync().WaitAsync(cancellationToken);
+        await redis.GetSubscriber().PingAsync().WaitAsync(cancellationToken);
+        return HealthCheckResult.Healthy();
+    }
+}

@@ -1,0 +1,28 @@
+namespace Chat.Server.Hub;
+
+public static partial class HubLog
+{
+    [LoggerMessage(100, LogLevel.Warning, "Publishing message {Seq} of conversation {ConversationId} failed; it waits in the store")]
+    public static partial void PublishFailed(ILogger logger, Exception exception, long conversationId, long seq);
+
+    [LoggerMessage(101, LogLevel.Warning, "Unsubscribing {Channel} failed")]
+    public static partial void UnsubscribeFailed(ILogger logger, Exception exception, string channel);
+
+    [LoggerMessage(102, LogLevel.Warning, "A payload on {Channel} is not one this version understands")]
+    public static partial void UnknownPayload(ILogger logger, string channel);
+
+    [LoggerMessage(103, LogLevel.Error, "Delivering a message from {Channel} failed")]
+    public static partial void DeliveryFailed(ILogger logger, Exception exception, string channel);
+
+    [LoggerMessage(104, LogLevel.Warning, "Releasing presence of user {UserId} failed; it expires with its TTL")]
+    public static partial void ReleaseFailed(ILogger logger, Exception exception, int userId);
+
+    [LoggerMessage(105, LogLevel.Warning, "Refreshing presence failed; retrying at the next tick")]
+    public static partial void RefreshFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(106, LogLevel.Warning, "Redis connection lost ({FailureType}): cross-replica delivery waits in the store")]
+    public static partial void ConnectionLost(ILogger logger, string failureType);
+
+    [LoggerMessage(107, LogLevel.Information, "Redis connection restored")]
+    public static partial void ConnectionRestored(ILogger logger);
+}

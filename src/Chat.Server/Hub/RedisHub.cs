@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using Chat.Server.Sessions;
+using Chat.Server.Telemetry;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Chat.Server.Hub;
+
+/// <summary>
+/// A replica among others, joined by Redis. Presence: <see cref="RedisPresence"/> claims, refreshed here for the
+/// local users every third of the TTL. Bus: <c>chat:user:{id}</c> is subscribed while the user is here,
+/// <c>chat:group:{id}</c> while a member is. The subscriber only hands frames to bounded per-connection queues: it
+/// never waits on a client. StackExchange.Redis resubscribes everything by itself when the connection comes back.
+/// Each payload carries its publish time and the publishing span, so the delivery on the other replica is measured and
+/// traced as part of the sender's trace.
+/// </summary>
+public sealed class RedisHub(
+    ConnectionMultiplexer redis,
+    RedisPresence presence,
+    ChatMetrics metrics,
+    TimeProvider time,
+    IOptions<ChatServerOptions> options,
+    IOptions<PresenceOptions> presenceOptions,
+    ILogger<RedisHub> log) : ChatHub, IHostedService, IDisposable
+{
+    private readonly Guid _origin = Guid.NewGuid();
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _refresh = Task.CompletedTask;
+
+    public override int Subscriptions => UserCount + GroupCount;
+
+    private ISubscriber Subscriber => redis.GetSubscriber();
+
+    public static RedisChannel Channel(Topic topic) => RedisChannel.Literal(topic.IsGroup ? "chat:group:" + topic.Id : "chat:user:" + topic.Id);
+
+    public override Task ReleaseAsync(int userId) => presence.ReleaseAsync(userId);
+
+    public override Task<IReadOnlySet<int>> OnlineAsync(IReadOnlyCollection<int> userIds) => presence.OnlineAsync(userIds);
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _refresh = RefreshPresenceAsync(_stopping.Token);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        await _refresh.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    protected override Task<bool> TryClaimAsync(int userId) => presence.TryClaimAsync(userId);
+
+    protected override Task SubscribeAsync(Topic topic) => Subscriber.SubscribeAsync(Channel(topic), OnMessage);
+
+    protected override async Task UnsubscribeAsync(Topic topic)
+    {
+        var channel = Channel(topic);
+        try
+        {
+            await Subscriber.UnsubscribeAsync(channel, OnMessage);
+        }
+        catch (RedisException ex)
+        {
+            // Redis is away; the subscription dies with the connection or is dropped when it comes back.
+            HubLog.UnsubscribeFailed(log, ex, channel.ToString());
+        }
+    }
+
+    protected override void Publish(Delivery delivery)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var activity = ChatTelemetry.Source.StartActivity(ChatTelemetry.BusPublish, ActivityKind.Producer);
+        if (activity is not null)
+        {
+            Tag(activity, delivery);
+        }
+
+        try
+        {
+            var envelope = new BusEnvelope(_origin, time.GetUtcNow().UtcTicks, activity?.Context ?? default);
+            Subscriber.Publish(Channel(Topic.Of(delivery)), BusPayload.Encode(delivery, envelope), CommandFlags.FireAndForget);
+            metrics.Published(Stopwatch.GetElapsedTime(started));
+        }
+        catch (RedisException ex)
+        {
+            // Stored already: the recipient gets it at its next login.
+            HubLog.PublishFailed(log, ex, delivery.ConversationId, delivery.Seq);
+        }
+    }
+
+    private void OnMessage(RedisChannel channel, RedisValue value)
+    {
+        try
+        {
+            if (!BusPayload.TryDecode((byte[]?)value ?? [], out var delivery, out var envelope))
+            {
+                HubLog.UnknownPayload(log, channel.ToString());
+                return;
+            }
+
+            // A replica delivers its own group messages locally before publishing them.
+            if (delivery.IsGroup && envelope.Origin == _origin)
+            {
+                return;
+            }
+
+            if (envelope.PublishedAtTicks > 0)
+            {
+                metrics.DeliveredFromBus((time.GetUtcNow().UtcTicks - envelope.PublishedAtTicks) / (double)TimeSpan.TicksPerMillisecond);
+            }
+
+            using var activity = ChatTelemetry.Source.StartActivity(ChatTelemetry.BusDeliver, ActivityKind.Consumer, envelope.Trace);
+            if (activity is not null)
+            {
+                Tag(activity, delivery);
+            }
+
+            DeliverFromBus(delivery);
+        }
+        catch (Exception ex)
+        {
+            HubLog.DeliveryFailed(log, ex, channel.ToString());
+        }
+    }
+
+    /// <summary>Refreshes every local user's claim, a third of the TTL apart.</summary>
+    private async Task RefreshPresenceAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(presenceOptions.Value.PresenceTtl / 3);
+        while (await NextTickAsync(timer, ct))
+        {
+            try
+            {
+                await presence.RefreshAsync(LocalUserIds);
+                metrics.PresenceRefreshed(ok: true);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                // SE.Redis reports a timeout as TimeoutException: the loop must outlive it too.
+                metrics.PresenceRefreshed(ok: false);
+                HubLog.RefreshFailed(log, ex);
+            }
+        }
+    }
+
+    private static async Task<bool> NextTickAsync(PeriodicTimer timer, CancellationToken ct)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private void Tag(Activity activity, Delivery delivery) => activity
+        .SetTag(ChatTelemetry.ReplicaTag, options.Value.ReplicaId)
+        .SetTag(ChatTelemetry.UserTag, delivery.SenderId)
+        .SetTag(ChatTelemetry.TargetTag, delivery.TargetId)
+        .SetTag(ChatTelemetry.ConversationTag, delivery.ConversationId)
+        .SetTag(ChatTelemetry.SeqTag, delivery.Seq);
+}

@@ -1,0 +1,38 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Chat.Server.Sessions;
+
+/// <summary>Logins and registrations: password hashing, what LOGIN_ACK carries, attempt limits (section <c>Chat</c>).</summary>
+public sealed class LoginOptions
+{
+    /// <summary>At most this many offline messages come in one LOGIN_ACK; the rest at the next login.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxOfflineMessages { get; set; } = 10_000;
+
+    /// <summary>PBKDF2 iterations for new password hashes.</summary>
+    [Range(10_000, 10_000_000)]
+    public int PasswordIterations { get; set; } = 100_000;
+
+    /// <summary>Failed LOGIN/REG attempts one connection may make; the next gets errno 11 and a close.</summary>
+    [Range(1, 1_000_000)]
+    public int LoginFailuresPerConnection { get; set; } = 5;
+
+    /// <summary>Failed LOGINs and REGs one client address may make in a burst before it gets errno 11.</summary>
+    [Range(1, 1_000_000)]
+    public int LoginAttemptsPerAddress { get; set; } = 20;
+
+    /// <summary>An address gets one attempt back per this interval, up to <see cref="LoginAttemptsPerAddress"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan LoginAttemptRefill { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Addresses whose attempts are tracked at once; beyond it, new addresses go untracked until entries expire.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxTrackedAddresses { get; set; } = 100_000;
+
+    /// <summary>
+    /// Largest LOGIN_ACK, in bytes: offline messages fill it up to this (and to half the outgoing budget); the rest
+    /// follow right after as ordinary chat frames, paced as the client reads. A v2 LOGIN_ACK then says <c>"more":true</c>.
+    /// </summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public int MaxLoginAckBytes { get; set; } = 256 * 1024;
+}

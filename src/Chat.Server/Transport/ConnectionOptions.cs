@@ -1,0 +1,34 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Chat.Server.Transport;
+
+/// <summary>What one chat connection may cost: frame size, what it may have in flight either way, idleness (section <c>Chat</c>).</summary>
+public sealed class ConnectionOptions
+{
+    /// <summary>Longest frame a client may send; a longer one gets ERROR and the connection is closed.</summary>
+    [Range(256, 16 * 1024 * 1024)]
+    public int MaxFrameBytes { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// Chat sends of one connection not yet stored; past it the connection is not read until one is. This bounds the
+    /// memory a client can make a replica hold, and what it puts in the writer's batches ahead of everyone else.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int MaxInFlightPerConnection { get; set; } = 64;
+
+    /// <summary>Bytes a connection may have waiting to be written; a client that lets more pile up is disconnected.</summary>
+    [Range(4 * 1024, 1024 * 1024 * 1024)]
+    public int OutboundQueueBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>A connection that sends no complete frame for this long is closed (PING keeps it open).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Chat connections one replica serves at once; one more gets ERROR (errno 10) and is closed.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>At shutdown (SIGTERM), how long open connections get to finish and log out before they are aborted.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}

@@ -1,0 +1,155 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using Chat.Domain;
+using Chat.Server.Sessions;
+using Chat.Server.Transport;
+using Chat.Tests.Infrastructure;
+using Microsoft.AspNetCore.Connections;
+
+namespace Chat.Tests.Sessions;
+
+/// <summary>A login over a connection on in-memory pipes: what reaches the client, and which cursors move when.</summary>
+public sealed class UserSessionTests : IAsyncDisposable
+{
+    private readonly Pipe _toServer = new();
+    private readonly Pipe _toClient = new();
+    private readonly RecordingCursors _cursors = new();
+    private readonly DefaultConnectionContext _connection;
+
+    public UserSessionTests()
+    {
+        _connection = new DefaultConnectionContext("test", new Duplex(_toServer.Reader, _toClient.Writer), new Duplex(_toClient.Reader, _toServer.Writer));
+    }
+
+    private UserSession Start(int queueBytes = 1024 * 1024)
+    {
+        var connection = new ChatConnection(_connection, new ConnectionOptions { OutboundQueueBytes = queueBytes });
+        connection.StartWriter();
+        return new UserSession(1, "alice", connection, _cursors);
+    }
+
+    private static Delivery Message(long conversation, long seq) =>
+        new(conversation, seq, 2, 1, Encoding.UTF8.GetBytes($"{{\"seq\":{seq}}}\n"));
+
+    private async Task<string> ReadLinesAsync(int count)
+    {
+        var lines = new List<string>();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var text = "";
+        while (lines.Count < count)
+        {
+            var result = await _toClient.Reader.ReadAsync(deadline.Token);
+            text += Encoding.UTF8.GetString(result.Buffer.ToArray());
+            _toClient.Reader.AdvanceTo(result.Buffer.End);
+            lines = [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
+        }
+
+        return string.Join("|", lines);
+    }
+
+    [Fact]
+    public async Task Live_messages_during_login_wait_for_login_ack_and_skip_what_it_carried()
+    {
+        var user = Start();
+        user.Start(-5, 3);
+
+        user.Deliver(Message(-5, 5)); // arrives while LOGIN_ACK is being prepared
+        user.Deliver(Message(-5, 6));
+        await user.CompleteLoginAsync(Encoding.UTF8.GetBytes("{\"ack\":1}\n"), [(-5, 4), (-5, 5)], [], long.MaxValue);
+
+        Assert.Equal("{\"ack\":1}|{\"seq\":6}", await ReadLinesAsync(2));
+        await Wait.UntilAsync(() => _cursors.Last(1, -5) == 6, TimeSpan.FromSeconds(10), "cursor moves to 6 once written");
+    }
+
+    [Fact]
+    public async Task Offline_messages_beyond_login_ack_follow_it_in_order_before_live_ones()
+    {
+        var user = Start();
+        user.Start(-5, 0);
+        user.Deliver(Message(-5, 4)); // live, while the login is answered
+
+        // A window of 12 bytes: each 10-byte message waits until the one before it has been written.
+        await user.CompleteLoginAsync(Encoding.UTF8.GetBytes("{\"ack\":1}\n"), [(-5, 1)], [Message(-5, 2), Message(-5, 3)], window: 12);
+
+        Assert.Equal("{\"ack\":1}|{\"seq\":2}|{\"seq\":3}|{\"seq\":4}", await ReadLinesAsync(4));
+        await Wait.UntilAsync(() => _cursors.Last(1, -5) == 4, TimeSpan.FromSeconds(10), "cursor moves to 4 once written");
+    }
+
+    [Fact]
+    public async Task A_repeated_message_is_written_once()
+    {
+        var user = Start();
+        await user.CompleteLoginAsync(Encoding.UTF8.GetBytes("{\"ack\":1}\n"), [], [], long.MaxValue);
+
+        user.Deliver(Message(7, 1));
+        user.Deliver(Message(7, 1));
+        user.Deliver(Message(7, 2));
+
+        Assert.Equal("{\"ack\":1}|{\"seq\":1}|{\"seq\":2}", await ReadLinesAsync(3));
+    }
+
+    [Fact]
+    public async Task A_cursor_does_not_jump_a_gap()
+    {
+        var user = Start();
+        user.Start(7, 0);
+        await user.CompleteLoginAsync(Encoding.UTF8.GetBytes("{\"ack\":1}\n"), [], [], long.MaxValue);
+
+        user.Deliver(Message(7, 1));
+        user.Deliver(Message(7, 3)); // 2 was lost on the way
+        await ReadLinesAsync(3);
+        await user.Connection.WhenWrittenAsync();
+
+        Assert.Equal(1, _cursors.Last(1, 7));
+        user.Sent(7, 2); // e.g. the user's own message fills the gap
+        Assert.Equal(3, _cursors.Last(1, 7));
+    }
+
+    [Fact]
+    public async Task A_client_that_does_not_read_is_disconnected_not_waited_for()
+    {
+        var user = Start(queueBytes: 64 * 1024);
+        await user.CompleteLoginAsync(new byte[] { (byte)'\n' }, [], [], long.MaxValue);
+
+        // The client never reads: the pipe stops accepting, the writer stalls, the queue fills.
+        var big = new byte[1024 * 1024];
+        big[^1] = (byte)'\n';
+        for (var seq = 1; seq <= 1000 && !_connection.ConnectionClosed.IsCancellationRequested; seq++)
+        {
+            user.Deliver(new Delivery(7, seq, 2, 1, big));
+        }
+
+        await Wait.UntilAsync(() => _connection.ConnectionClosed.IsCancellationRequested, TimeSpan.FromSeconds(10), "the slow client is aborted");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _toServer.Writer.CompleteAsync();
+        await _toClient.Reader.CompleteAsync();
+    }
+
+    private sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+
+    private sealed class RecordingCursors : ICursorWriter
+    {
+        private readonly Dictionary<(int, long), long> _last = [];
+
+        public long? Last(int user, long conversation)
+        {
+            lock (_last) return _last.TryGetValue((user, conversation), out var seq) ? seq : null;
+        }
+
+        public void Advance(int userId, long conversationId, long seq)
+        {
+            lock (_last) _last[(userId, conversationId)] = seq;
+        }
+
+        public Task FlushAsync(CancellationToken ct) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,85 @@
+using System.IO.Pipelines;
+using Chat.Server.Transport;
+using Chat.Tests.Infrastructure;
+using Microsoft.AspNetCore.Connections;
+
+namespace Chat.Tests.Transport;
+
+/// <summary>The connection's writer over in-memory pipes: its queue is bounded in bytes, whatever the frames' size.</summary>
+public sealed class ChatConnectionTests
+{
+    private const int PipeThreshold = 64 * 1024;
+
+    [Fact]
+    public async Task A_client_that_does_not_read_large_frames_holds_at_most_the_budget_then_is_cut_off()
+    {
+        // What the client has not read stays in the pipe up to its pause threshold, as in a socket's buffers.
+        var toClient = new Pipe(new PipeOptions(pauseWriterThreshold: PipeThreshold, resumeWriterThreshold: PipeThreshold / 2));
+        var toServer = new Pipe();
+        var context = new DefaultConnectionContext("slow", new Duplex(toServer.Reader, toClient.Writer), new Duplex(toClient.Reader, toServer.Writer));
+        var options = new ConnectionOptions { OutboundQueueBytes = 1024 * 1024 };
+        var connection = new ChatConnection(context, options);
+        connection.StartWriter();
+
+        var frame = new byte[100 * 1024];
+        frame[^1] = (byte)'\n';
+        long held = 0;
+        for (var sent = 0; sent < 1000; sent++)
+        {
+            connection.Send(frame);
+            held = Math.Max(held, connection.QueuedBytes);
+        }
+
+        await Wait.UntilAsync(() => context.ConnectionClosed.IsCancellationRequested, TimeSpan.FromSeconds(10), "the client that does not read is cut off");
+        // 100 MB offered: queued frames stayed within the budget; beyond them only the pipe's threshold and one frame.
+        Assert.InRange(held, 1, options.OutboundQueueBytes);
+        Assert.InRange(toClient.Reader.TryRead(out var unread) ? unread.Buffer.Length : 0, 0, PipeThreshold + frame.Length);
+    }
+
+    [Fact]
+    public async Task A_client_that_reads_gets_every_frame_however_many_pass_through_the_budget()
+    {
+        var toClient = new Pipe();
+        var toServer = new Pipe();
+        var context = new DefaultConnectionContext("reader", new Duplex(toServer.Reader, toClient.Writer), new Duplex(toClient.Reader, toServer.Writer));
+        var connection = new ChatConnection(context, new ConnectionOptions { OutboundQueueBytes = 16 * 1024 });
+        connection.StartWriter();
+
+        var frame = "{\"msgid\":14}\n"u8.ToArray();
+        long received = 0;
+        for (var i = 0; i < 10_000; i++)
+        {
+            connection.Send(frame);
+            if (connection.QueuedBytes > 8 * 1024)
+            {
+                // The client reads as it goes: the budget is about what waits, not what passes.
+                await connection.WhenWrittenAsync();
+                received += await DrainAsync(toClient.Reader);
+            }
+        }
+
+        await connection.WhenWrittenAsync();
+        received += await DrainAsync(toClient.Reader);
+        Assert.False(context.ConnectionClosed.IsCancellationRequested);
+        Assert.Equal(10_000L * frame.Length, received);
+    }
+
+    private static async Task<long> DrainAsync(PipeReader reader)
+    {
+        if (!reader.TryRead(out var result))
+        {
+            result = await reader.ReadAsync();
+        }
+
+        var length = result.Buffer.Length;
+        reader.AdvanceTo(result.Buffer.End);
+        return length;
+    }
+
+    private sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+}
