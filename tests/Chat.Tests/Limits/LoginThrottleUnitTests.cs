@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Chat.Tests.Limits;
 
 /// <summary>The per-address buckets on a hand-driven clock: refill, isolation, and the bounded table.</summary>
+[Trait("Kind", "Unit")]
 public sealed class LoginThrottleUnitTests
 {
     private readonly ManualClock _clock = new();

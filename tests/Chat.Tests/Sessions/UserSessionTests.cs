@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Connections;
 namespace Chat.Tests.Sessions;
 
 /// <summary>A login over a connection on in-memory pipes: what reaches the client, and which cursors move when.</summary>
+[Trait("Kind", "Unit")]
 public sealed class UserSessionTests : IAsyncDisposable
 {
     private readonly Pipe _toServer = new();

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Connections;
 namespace Chat.Tests.Transport;
 
 /// <summary>The connection's writer over in-memory pipes: its queue is bounded in bytes, whatever the frames' size.</summary>
+[Trait("Kind", "Unit")]
 public sealed class ChatConnectionTests
 {
     private const int PipeThreshold = 64 * 1024;
