@@ -3,6 +3,7 @@
 # the same topology as docker-compose.yml, run from Debian packages.
 #
 #   scripts/cluster.sh up              start whatever is not running yet, wait until it is ready
+#   scripts/cluster.sh up --redis cluster   the same on a Redis Cluster (3 masters, 3 replicas) instead of one Redis
 #   scripts/cluster.sh status          what runs, on which pid and port, and both replicas' /readyz
 #   scripts/cluster.sh down [--purge]  stop what `up` started; --purge also deletes data and logs
 #
@@ -10,6 +11,7 @@
 # at the repository root. Ports, all on 127.0.0.1, can be moved with environment variables:
 #   CHAT_NGINX_PORT (8000)  CHAT_PORT_1 (6000)  CHAT_HTTP_PORT_1 (8081)  CHAT_PORT_2 (6002)
 #   CHAT_HTTP_PORT_2 (8082)  CHAT_PG_PORT (5433)  CHAT_REDIS_PORT (6380)
+#   CHAT_REDIS_CLUSTER_PORT (6391: the cluster's six nodes take 6391-6396)
 # PostgreSQL and Redis get non-default ports so that a system-wide instance on 5432/6379 does not clash.
 set -euo pipefail
 
@@ -23,6 +25,9 @@ chat_port_2="${CHAT_PORT_2:-6002}"
 http_port_2="${CHAT_HTTP_PORT_2:-8082}"
 pg_port="${CHAT_PG_PORT:-5433}"
 redis_port="${CHAT_REDIS_PORT:-6380}"
+redis_cluster_port="${CHAT_REDIS_CLUSTER_PORT:-6391}"
+# What the replicas get as ConnectionStrings:Redis; --redis cluster names the cluster's nodes instead.
+redis_endpoints="127.0.0.1:$redis_port"
 
 ready_timeout=60
 stop_timeout=15
@@ -253,6 +258,60 @@ start_redis() {
 }
 
 # ---------------------------------------------------------------------------------------------------------
+# Redis Cluster (up --redis cluster)
+# ---------------------------------------------------------------------------------------------------------
+# Six nodes on consecutive ports, data and nodes.conf under .cluster/redis-cluster/N; redis-cli --cluster create
+# makes the first three masters and gives each a replica. A 2 s node timeout: a dead master's replica takes over
+# within a few seconds; the other masters' slots keep working meanwhile (cluster-require-full-coverage no).
+redis_cluster_dir="$state/redis-cluster"
+redis_cluster_nodes=(0 1 2 3 4 5)
+
+redis_cluster_node_port() { echo $((redis_cluster_port + $1)); }
+
+redis_cluster_state() { redis-cli -p "$redis_cluster_port" cluster info 2> /dev/null | tr -d '\r' | sed -n 's/^cluster_state://p'; }
+
+start_redis_cluster() {
+    local n port pid endpoints=()
+    for n in "${redis_cluster_nodes[@]}"; do
+        port="$(redis_cluster_node_port "$n")"
+        endpoints+=("127.0.0.1:$port")
+        if pid="$(live_pid "$redis_cluster_dir/$n.pid" redis-server)"; then
+            note "redis cluster node $n: already running (pid $pid)"
+            continue
+        fi
+        port_open "$port" && die "port $port is taken by another process: set CHAT_REDIS_CLUSTER_PORT"
+        mkdir -p "$redis_cluster_dir/$n"
+        redis-server --bind 127.0.0.1 --port "$port" --daemonize yes --pidfile "$redis_cluster_dir/$n.pid" \
+            --logfile "$redis_cluster_dir/$n.log" --dir "$redis_cluster_dir/$n" --save "" --appendonly no \
+            --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 2000 \
+            --cluster-replica-validity-factor 0 --cluster-require-full-coverage no
+        pid="$(await_pid "$redis_cluster_dir/$n.pid" redis-server 10 "$redis_cluster_dir/$n.log")"
+        note "redis cluster node $n: started (pid $pid) on 127.0.0.1:$port"
+    done
+    # A node that knows only itself has never been part of a cluster: create it (nodes.conf remembers it after).
+    if [[ "$(redis-cli -p "$redis_cluster_port" cluster info | tr -d '\r' | sed -n 's/^cluster_known_nodes://p')" == 1 ]]; then
+        redis-cli --cluster create "${endpoints[@]}" --cluster-replicas 1 --cluster-yes > "$redis_cluster_dir/create.log" 2>&1 \
+            || die "redis-cli --cluster create failed, see $redis_cluster_dir/create.log"
+        note "redis cluster: created, 3 masters + 3 replicas"
+    fi
+    local deadline=$((SECONDS + ready_timeout))
+    until [[ "$(redis_cluster_state)" == ok ]]; do
+        ((SECONDS < deadline)) || die "redis cluster state not ok after ${ready_timeout}s, see $redis_cluster_dir/*.log"
+        sleep 0.2
+    done
+    redis_endpoints="$(IFS=,; echo "${endpoints[*]}")"
+    echo cluster > "$state/redis-mode"
+}
+
+stop_redis_cluster() {
+    local n
+    for n in "${redis_cluster_nodes[@]}"; do
+        if [[ -f "$redis_cluster_dir/$n.pid" ]]; then stop "$redis_cluster_dir/$n.pid" redis-server "redis cluster node $n"; fi
+    done
+    rm -f "$state/redis-mode"
+}
+
+# ---------------------------------------------------------------------------------------------------------
 # Chat replicas
 # ---------------------------------------------------------------------------------------------------------
 app_dir="$state/app"
@@ -299,7 +358,7 @@ start_replica() {
     # repository root holds .cluster/ (PostgreSQL's files, these logs), whose every write would wake the watcher.
     # shellcheck disable=SC2016 # $$ and $1 belong to the inner shell
     ConnectionStrings__Chat="Host=127.0.0.1;Port=$pg_port;Username=chat;Password=chat;Database=chat" \
-    ConnectionStrings__Redis="127.0.0.1:$redis_port" \
+    ConnectionStrings__Redis="$redis_endpoints" \
     DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS="${DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS:-1}" \
     Chat__TrustedProxies__0=127.0.0.1 \
     Chat__ReplicaId="chat$n" Chat__ListenAddress=127.0.0.1 Chat__Port="$2" Chat__HttpPort="$3" \
@@ -392,7 +451,7 @@ cmd_up() {
     ensure_packages
     mkdir -p "$state"
     start_postgres
-    start_redis
+    if [[ "$redis_mode" == cluster ]]; then start_redis_cluster; else start_redis; fi
     build_server
     start_replica 1 "$chat_port_1" "$http_port_1"
     start_replica 2 "$chat_port_2" "$http_port_2"
@@ -415,6 +474,7 @@ cmd_down() {
     stop "$state/chat2.pid" Chat.Server.dll chat2
     stop "$state/chat1.pid" Chat.Server.dll chat1
     stop "$redis_pidfile" redis-server redis
+    stop_redis_cluster
     # SIGINT is PostgreSQL's fast shutdown (SIGTERM would wait for sessions to end); SIGQUIT, not SIGKILL,
     # as the last resort, so the postmaster still takes its children down.
     stop "$pg_pidfile" postgres postgres INT QUIT
@@ -442,6 +502,12 @@ cmd_status() {
     }
     row postgres "$pg_pidfile" postgres "127.0.0.1:$pg_port"
     row redis "$redis_pidfile" redis-server "127.0.0.1:$redis_port"
+    local n
+    for n in "${redis_cluster_nodes[@]}"; do
+        if [[ -f "$redis_cluster_dir/$n.pid" ]]; then
+            row "redis-c$n" "$redis_cluster_dir/$n.pid" redis-server "127.0.0.1:$(redis_cluster_node_port "$n")"
+        fi
+    done
     row chat1 "$state/chat1.pid" Chat.Server.dll "127.0.0.1:$chat_port_1 http :$http_port_1"
     row chat2 "$state/chat2.pid" Chat.Server.dll "127.0.0.1:$chat_port_2 http :$http_port_2"
     row nginx "$nginx_pidfile" nginx "127.0.0.1:$nginx_port"
@@ -453,15 +519,25 @@ cmd_status() {
     done
 }
 
+# Once up on a cluster, a plain `up` keeps to it.
+redis_mode="$(cat "$state/redis-mode" 2> /dev/null || echo single)"
 case "${1:-}" in
-    up) cmd_up ;;
+    up)
+        case "${2:-} ${3:-}" in
+            " ") ;;
+            "--redis cluster") redis_mode=cluster ;;
+            "--redis single") redis_mode=single ;;
+            *) echo "usage: $0 up [--redis single|cluster]" >&2; exit 2 ;;
+        esac
+        cmd_up
+        ;;
     down)
         [[ -z "${2:-}" || "$2" == --purge ]] || { echo "usage: $0 down [--purge]" >&2; exit 2; }
         cmd_down "${2:-}"
         ;;
     status) cmd_status ;;
     *)
-        echo "usage: $0 up | down [--purge] | status" >&2
+        echo "usage: $0 up [--redis single|cluster] | down [--purge] | status" >&2
         exit 2
         ;;
 esac
