@@ -9,6 +9,7 @@ using Chat.Server.Hub;
 using Chat.Server.Sessions;
 using Chat.Server.Telemetry;
 using Chat.Server.Transport;
+using Chat.Tests.Infrastructure;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -129,15 +130,13 @@ public sealed class DispatcherTests : IAsyncDisposable
     /// <summary>A connection on in-memory pipes, fed frame by frame as the read loop would.</summary>
     private sealed class Client : IAsyncDisposable
     {
-        private readonly Pipe _toClient = new();
+        private readonly MemoryConnection _pipes = new();
         private readonly ChatConnection _connection;
         private readonly IConnectionState _state;
 
         public Client(IConnectionApplication application, ConnectionOptions options)
         {
-            var toServer = new Pipe();
-            var context = new DefaultConnectionContext("test", new Duplex(toServer.Reader, _toClient.Writer), new Duplex(_toClient.Reader, toServer.Writer));
-            _connection = new ChatConnection(context, options);
+            _connection = new ChatConnection(_pipes.Context, options);
             _connection.StartWriter();
             _state = application.Open(_connection);
         }
@@ -155,15 +154,15 @@ public sealed class DispatcherTests : IAsyncDisposable
             using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             while (true)
             {
-                var result = await _toClient.Reader.ReadAsync(deadline.Token);
+                var result = await _pipes.FromServer.ReadAsync(deadline.Token);
                 if (result.Buffer.PositionOf((byte)'\n') is { } end)
                 {
                     var line = Encoding.UTF8.GetString(result.Buffer.Slice(0, end));
-                    _toClient.Reader.AdvanceTo(result.Buffer.GetPosition(1, end));
+                    _pipes.FromServer.AdvanceTo(result.Buffer.GetPosition(1, end));
                     return line;
                 }
 
-                _toClient.Reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                _pipes.FromServer.AdvanceTo(result.Buffer.Start, result.Buffer.End);
             }
         }
 
@@ -172,12 +171,5 @@ public sealed class DispatcherTests : IAsyncDisposable
             await _state.DisposeAsync();
             await _connection.CompleteWriterAsync();
         }
-    }
-
-    private sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
     }
 }

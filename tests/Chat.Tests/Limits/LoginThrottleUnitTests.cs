@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net;
 using Chat.Server.Sessions;
 using Chat.Server.Transport;
+using Chat.Tests.Infrastructure;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -27,11 +28,8 @@ public sealed class LoginThrottleUnitTests
 
     private static ChatConnection From(string address)
     {
-        var pipe = new Pipe();
-        var connection = new DefaultConnectionContext(address, new Duplex(pipe.Reader, pipe.Writer), new Duplex(pipe.Reader, pipe.Writer))
-        {
-            RemoteEndPoint = new IPEndPoint(IPAddress.Parse(address), 40000),
-        };
+        var connection = new MemoryConnection(address).Context;
+        connection.RemoteEndPoint = new IPEndPoint(IPAddress.Parse(address), 40000);
         return new ChatConnection(connection, new ConnectionOptions());
     }
 
@@ -96,13 +94,6 @@ public sealed class LoginThrottleUnitTests
 
         Assert.StartsWith("too many failed attempts on this connection", throttle.Refuse(session));
         Assert.True(session.Closing);
-    }
-
-    private sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input => input;
-
-        public PipeWriter Output => output;
     }
 
     private sealed class ManualClock : TimeProvider
