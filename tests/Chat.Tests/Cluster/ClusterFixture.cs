@@ -4,8 +4,9 @@ using Chat.Tests.Integration;
 namespace Chat.Tests.Cluster;
 
 /// <summary>
-/// Two replicas sharing one PostgreSQL database and one Redis, with a real nginx in front of both, as in
-/// production. Each test class gets its own. <see cref="RedisClusterFixture"/> is the same on a Redis Cluster.
+/// Two replicas sharing one MariaDB database (the card's MySQL) and one Redis, with a real nginx in front of both,
+/// as in production. Each test class gets its own. <see cref="PostgresClusterFixture"/> is the same on PostgreSQL,
+/// <see cref="RedisClusterFixture"/> on a Redis Cluster.
 /// </summary>
 public class ClusterFixture : IAsyncLifetime
 {
@@ -19,15 +20,17 @@ public class ClusterFixture : IAsyncLifetime
 
     public NginxServer Nginx { get; private set; } = null!;
 
-    public string Database { get; private set; } = "";
+    public TestDatabase Database { get; private set; } = null!;
 
     /// <summary>What the replicas have in <c>ConnectionStrings:Redis</c>.</summary>
     public string RedisConnectionString { get; private set; } = "";
 
+    /// <summary>The engine the replicas share.</summary>
+    protected virtual string Provider => "mysql";
+
     public async Task InitializeAsync()
     {
-        var postgres = await PostgresServer.StartedAsync();
-        Database = await postgres.CreateDatabaseAsync("cluster");
+        Database = await TestDatabase.CreateAsync(Provider, "cluster");
         RedisConnectionString = await StartRedisAsync();
         var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = RedisConnectionString, ["Chat:PresenceTtl"] = PresenceTtl.ToString() };
         A = await Replica.StartAsync(Database, new Dictionary<string, string?>(settings) { ["Chat:ReplicaId"] = "replica-a-" + Environment.ProcessId });
@@ -52,6 +55,12 @@ public class ClusterFixture : IAsyncLifetime
         _redis = await RedisServer.StartNewAsync();
         return _redis.ConnectionString;
     }
+}
+
+/// <summary>The cluster on PostgreSQL, for the smoke test that keeps that engine working in a cluster.</summary>
+public sealed class PostgresClusterFixture : ClusterFixture
+{
+    protected override string Provider => "postgres";
 }
 
 /// <summary><see cref="ClusterFixture"/> on the test run's Redis Cluster (<see cref="RedisClusterServer"/>).</summary>

@@ -24,7 +24,7 @@ public sealed class LoadRig : IAsyncDisposable
     public int[] HttpPorts => [A.HttpPort, B.HttpPort];
 
     /// <param name="redis">ConnectionStrings:Redis: one Redis or a Redis Cluster.</param>
-    public static async Task<LoadRig> StartAsync(string database, string redis)
+    public static async Task<LoadRig> StartAsync(TestDatabase database, string redis)
     {
         var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = redis, ["Chat:PresenceTtl"] = "00:00:03" };
         var started = new List<IAsyncDisposable>();

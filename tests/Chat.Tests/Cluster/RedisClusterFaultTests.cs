@@ -23,7 +23,7 @@ public sealed class RedisClusterFaultTests
     public async Task Killing_the_master_of_a_busy_channel_fails_over_loses_nothing_and_live_delivery_comes_back_by_itself()
     {
         var redis = await RedisClusterServer.StartedAsync();
-        await using var rig = await LoadRig.StartAsync(await (await PostgresServer.StartedAsync()).CreateDatabaseAsync("cluster_failover"), redis.ConnectionString);
+        await using var rig = await LoadRig.StartAsync(await (await MariaDbServer.StartedAsync()).CreateDatabaseAsync("cluster_failover"), redis.ConnectionString);
         var load = rig.Load;
         // A channel that crosses replicas: its recipient is on one, the sender on the other.
         var onA = rig.A.Services.GetRequiredService<ChatHub>();
@@ -56,7 +56,7 @@ public sealed class RedisClusterFaultTests
     public async Task With_every_master_down_sends_are_still_stored_readyz_is_red_and_everything_comes_back_by_itself()
     {
         var redis = await RedisClusterServer.StartedAsync();
-        await using var rig = await LoadRig.StartAsync(await (await PostgresServer.StartedAsync()).CreateDatabaseAsync("cluster_down"), redis.ConnectionString);
+        await using var rig = await LoadRig.StartAsync(await (await MariaDbServer.StartedAsync()).CreateDatabaseAsync("cluster_down"), redis.ConnectionString);
         var load = rig.Load;
         var masters = await redis.MastersAsync();
 
