@@ -10,7 +10,8 @@
 # CHAT_MYSQL_PORT, CHAT_PG_PORT, CHAT_REDIS_PORT) plus BENCH_ECHO_PORT (7000) for the raw TCP echo server.
 # BENCH_DB (mysql) is the cluster's database when this script starts it: mysql (MariaDB) or postgres.
 # BENCH_SECONDS (10) and BENCH_WARMUP (2) set each run's measured window and warm-up;
-# BENCH_IDLE_CONNECTIONS (5000) the idle workload's size. A cluster that was already up is left running.
+# BENCH_IDLE_CONNECTIONS (5000) the idle workload's size; BENCH_REDIS=cluster runs it all on a Redis Cluster
+# (cluster.sh up --redis cluster). A cluster that was already up is left running.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -59,7 +60,7 @@ cleanup() {
     if [[ -n "$started_cluster" ]]; then "$cluster" down; fi
 }
 trap cleanup EXIT
-"$cluster" up --db "${BENCH_DB:-mysql}"
+"$cluster" up --db "${BENCH_DB:-mysql}" ${BENCH_REDIS:+--redis "$BENCH_REDIS"}
 
 section "machine"
 echo "$(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
@@ -79,8 +80,15 @@ echo_pid=""
 section "reference: redis-benchmark (SET, PUBLISH with no subscriber)"
 # -q still draws a progress line with carriage returns: keep only the summary.
 redis_bench() { redis-benchmark -p "$redis_port" -q -n 200000 "$@" | tr '\r' '\n' | grep 'requests per second'; }
-redis_bench -t set
-redis_bench publish bench-channel 0123456789012345678901234567890
+if [[ "${BENCH_REDIS:-}" == cluster ]]; then
+    # The first node is the master of slots 0-5460, bench-channel's among them (slot 5052).
+    redis_port="${CHAT_REDIS_CLUSTER_PORT:-6391}"
+    redis_bench -t set --cluster
+    redis_bench spublish bench-channel 0123456789012345678901234567890
+else
+    redis_bench -t set
+    redis_bench publish bench-channel 0123456789012345678901234567890
+fi
 
 section "same replica: pingpong"
 bench pingpong --endpoints "$both" --same-endpoint --pairs 1

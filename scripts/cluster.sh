@@ -4,6 +4,8 @@
 #
 #   scripts/cluster.sh up [--db mysql|postgres]  start whatever is not running yet, wait until it is ready
 #                                                (default mysql: MariaDB, the card's store)
+#   scripts/cluster.sh up --redis cluster   the same on a Redis Cluster (3 masters, 3 replicas) instead of one Redis
+#                                           (options combine: up --db postgres --redis cluster)
 #   scripts/cluster.sh status          what runs, on which pid and port, and both replicas' /readyz
 #   scripts/cluster.sh down [--purge]  stop what `up` started; --purge also deletes data and logs
 #
@@ -11,6 +13,7 @@
 # at the repository root. Ports, all on 127.0.0.1, can be moved with environment variables:
 #   CHAT_NGINX_PORT (8000)  CHAT_PORT_1 (6000)  CHAT_HTTP_PORT_1 (8081)  CHAT_PORT_2 (6002)
 #   CHAT_HTTP_PORT_2 (8082)  CHAT_MYSQL_PORT (3307)  CHAT_PG_PORT (5433)  CHAT_REDIS_PORT (6380)
+#   CHAT_REDIS_CLUSTER_PORT (6391: the cluster's six nodes take 6391-6396)
 # The databases and Redis get non-default ports so that a system-wide instance on 3306/5432/6379 does not clash.
 set -euo pipefail
 
@@ -25,6 +28,9 @@ http_port_2="${CHAT_HTTP_PORT_2:-8082}"
 pg_port="${CHAT_PG_PORT:-5433}"
 mysql_port="${CHAT_MYSQL_PORT:-3307}"
 redis_port="${CHAT_REDIS_PORT:-6380}"
+redis_cluster_port="${CHAT_REDIS_CLUSTER_PORT:-6391}"
+# What the replicas get as ConnectionStrings:Redis; --redis cluster names the cluster's nodes instead.
+redis_endpoints="127.0.0.1:$redis_port"
 
 ready_timeout=60
 stop_timeout=15
@@ -314,6 +320,60 @@ start_redis() {
 }
 
 # ---------------------------------------------------------------------------------------------------------
+# Redis Cluster (up --redis cluster)
+# ---------------------------------------------------------------------------------------------------------
+# Six nodes on consecutive ports, data and nodes.conf under .cluster/redis-cluster/N; redis-cli --cluster create
+# makes the first three masters and gives each a replica. A 2 s node timeout: a dead master's replica takes over
+# within a few seconds; the other masters' slots keep working meanwhile (cluster-require-full-coverage no).
+redis_cluster_dir="$state/redis-cluster"
+redis_cluster_nodes=(0 1 2 3 4 5)
+
+redis_cluster_node_port() { echo $((redis_cluster_port + $1)); }
+
+redis_cluster_state() { redis-cli -p "$redis_cluster_port" cluster info 2> /dev/null | tr -d '\r' | sed -n 's/^cluster_state://p'; }
+
+start_redis_cluster() {
+    local n port pid endpoints=()
+    for n in "${redis_cluster_nodes[@]}"; do
+        port="$(redis_cluster_node_port "$n")"
+        endpoints+=("127.0.0.1:$port")
+        if pid="$(live_pid "$redis_cluster_dir/$n.pid" redis-server)"; then
+            note "redis cluster node $n: already running (pid $pid)"
+            continue
+        fi
+        port_open "$port" && die "port $port is taken by another process: set CHAT_REDIS_CLUSTER_PORT"
+        mkdir -p "$redis_cluster_dir/$n"
+        redis-server --bind 127.0.0.1 --port "$port" --daemonize yes --pidfile "$redis_cluster_dir/$n.pid" \
+            --logfile "$redis_cluster_dir/$n.log" --dir "$redis_cluster_dir/$n" --save "" --appendonly no \
+            --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 2000 \
+            --cluster-replica-validity-factor 0 --cluster-require-full-coverage no
+        pid="$(await_pid "$redis_cluster_dir/$n.pid" redis-server 10 "$redis_cluster_dir/$n.log")"
+        note "redis cluster node $n: started (pid $pid) on 127.0.0.1:$port"
+    done
+    # A node that knows only itself has never been part of a cluster: create it (nodes.conf remembers it after).
+    if [[ "$(redis-cli -p "$redis_cluster_port" cluster info | tr -d '\r' | sed -n 's/^cluster_known_nodes://p')" == 1 ]]; then
+        redis-cli --cluster create "${endpoints[@]}" --cluster-replicas 1 --cluster-yes > "$redis_cluster_dir/create.log" 2>&1 \
+            || die "redis-cli --cluster create failed, see $redis_cluster_dir/create.log"
+        note "redis cluster: created, 3 masters + 3 replicas"
+    fi
+    local deadline=$((SECONDS + ready_timeout))
+    until [[ "$(redis_cluster_state)" == ok ]]; do
+        ((SECONDS < deadline)) || die "redis cluster state not ok after ${ready_timeout}s, see $redis_cluster_dir/*.log"
+        sleep 0.2
+    done
+    redis_endpoints="$(IFS=,; echo "${endpoints[*]}")"
+    echo cluster > "$state/redis-mode"
+}
+
+stop_redis_cluster() {
+    local n
+    for n in "${redis_cluster_nodes[@]}"; do
+        if [[ -f "$redis_cluster_dir/$n.pid" ]]; then stop "$redis_cluster_dir/$n.pid" redis-server "redis cluster node $n"; fi
+    done
+    rm -f "$state/redis-mode"
+}
+
+# ---------------------------------------------------------------------------------------------------------
 # Chat replicas
 # ---------------------------------------------------------------------------------------------------------
 app_dir="$state/app"
@@ -369,7 +429,7 @@ start_replica() {
     # repository root holds .cluster/ (PostgreSQL's files, these logs), whose every write would wake the watcher.
     # shellcheck disable=SC2016 # $$ and $1 belong to the inner shell
     ConnectionStrings__Chat="$(connection_string)" Chat__Store__Provider="$db" \
-    ConnectionStrings__Redis="127.0.0.1:$redis_port" \
+    ConnectionStrings__Redis="$redis_endpoints" \
     DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS="${DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS:-1}" \
     Chat__TrustedProxies__0=127.0.0.1 \
     Chat__ReplicaId="chat$n" Chat__ListenAddress=127.0.0.1 Chat__Port="$2" Chat__HttpPort="$3" \
@@ -466,7 +526,7 @@ cmd_up() {
     fi
     echo "$db" > "$state/db"
     if [[ "$db" == postgres ]]; then start_postgres; else start_mariadb; fi
-    start_redis
+    if [[ "$redis_mode" == cluster ]]; then start_redis_cluster; else start_redis; fi
     build_server
     start_replica 1 "$chat_port_1" "$http_port_1"
     start_replica 2 "$chat_port_2" "$http_port_2"
@@ -489,6 +549,7 @@ cmd_down() {
     stop "$state/chat2.pid" Chat.Server.dll chat2
     stop "$state/chat1.pid" Chat.Server.dll chat1
     stop "$redis_pidfile" redis-server redis
+    stop_redis_cluster
     # SIGINT is PostgreSQL's fast shutdown (SIGTERM would wait for sessions to end); SIGQUIT, not SIGKILL,
     # as the last resort, so the postmaster still takes its children down.
     stop "$pg_pidfile" postgres postgres INT QUIT
@@ -519,6 +580,12 @@ cmd_status() {
     row mariadb "$mysql_pidfile" mariadbd "127.0.0.1:$mysql_port"
     row postgres "$pg_pidfile" postgres "127.0.0.1:$pg_port"
     row redis "$redis_pidfile" redis-server "127.0.0.1:$redis_port"
+    local n
+    for n in "${redis_cluster_nodes[@]}"; do
+        if [[ -f "$redis_cluster_dir/$n.pid" ]]; then
+            row "redis-c$n" "$redis_cluster_dir/$n.pid" redis-server "127.0.0.1:$(redis_cluster_node_port "$n")"
+        fi
+    done
     row chat1 "$state/chat1.pid" Chat.Server.dll "127.0.0.1:$chat_port_1 http :$http_port_1"
     row chat2 "$state/chat2.pid" Chat.Server.dll "127.0.0.1:$chat_port_2 http :$http_port_2"
     row nginx "$nginx_pidfile" nginx "127.0.0.1:$nginx_port"
@@ -531,13 +598,19 @@ cmd_status() {
 }
 
 db=mysql
+# Once up on a cluster, a plain `up` keeps to it.
+redis_mode="$(cat "$state/redis-mode" 2> /dev/null || echo single)"
 case "${1:-}" in
     up)
-        case "${2:-} ${3:-}" in
-            " ") ;;
-            "--db mysql" | "--db postgres") db="$3" ;;
-            *) echo "usage: $0 up [--db mysql|postgres]" >&2; exit 2 ;;
-        esac
+        shift
+        while (($#)); do
+            case "$1 ${2:-}" in
+                "--db mysql" | "--db postgres") db="$2" ;;
+                "--redis single" | "--redis cluster") redis_mode="$2" ;;
+                *) echo "usage: $0 up [--db mysql|postgres] [--redis single|cluster]" >&2; exit 2 ;;
+            esac
+            shift 2
+        done
         cmd_up
         ;;
     down)
@@ -546,7 +619,7 @@ case "${1:-}" in
         ;;
     status) cmd_status ;;
     *)
-        echo "usage: $0 up [--db mysql|postgres] | down [--purge] | status" >&2
+        echo "usage: $0 up [--db mysql|postgres] [--redis single|cluster] | down [--purge] | status" >&2
         exit 2
         ;;
 esac

@@ -21,6 +21,7 @@ public static class HubExtensions
 
         services.AddSingleton(sp => Connect(redisConnectionString, sp.GetRequiredService<ILogger<RedisHub>>()));
         services.AddSingleton<IConnectionMultiplexer>(sp => sp.GetRequiredService<ConnectionMultiplexer>()); // for the Redis instrumentation
+        services.AddSingleton<RedisTopology>();
         services.AddSingleton<RedisPresence>();
         services.AddSingleton<RedisHub>();
         services.AddSingleton<ChatHub>(sp => sp.GetRequiredService<RedisHub>());
@@ -47,8 +48,8 @@ public static class HubExtensions
     }
 }
 
-/// <summary>Redis answers on both the command and the subscription connection.</summary>
-public sealed class RedisHealthCheck(ConnectionMultiplexer redis) : IHealthCheck
+/// <summary>Redis answers on both the command and the subscription connection; a Redis Cluster serves every slot.</summary>
+public sealed class RedisHealthCheck(ConnectionMultiplexer redis, RedisTopology topology) : IHealthCheck
 {
     public const string Name = "redis";
 
@@ -61,6 +62,23 @@ public sealed class RedisHealthCheck(ConnectionMultiplexer redis) : IHealthCheck
 
         await redis.GetDatabase().PingAsync().WaitAsync(cancellationToken);
         await redis.GetSubscriber().PingAsync().WaitAsync(cancellationToken);
+        if (topology.IsCluster && !ServesEverySlot())
+        {
+            // A replica node can still answer PING while no master of ours serves some slots: their channels are down.
+            return HealthCheckResult.Unhealthy("a slot has no reachable master");
+        }
+
         return HealthCheckResult.Healthy();
+    }
+
+    /// <summary>Every hash slot belongs to a master this replica is connected to (as a master we reach sees the cluster).</summary>
+    private bool ServesEverySlot()
+    {
+        var connected = redis.GetServers().Where(s => s.IsConnected).ToList();
+        var view = (connected.FirstOrDefault(s => !s.IsReplica) ?? connected.FirstOrDefault())?.ClusterConfiguration;
+        var served = view?.Nodes
+            .Where(node => !node.IsReplica && node.EndPoint is not null && redis.GetServer(node.EndPoint).IsConnected)
+            .Sum(node => node.Slots.Sum(range => range.To - range.From + 1));
+        return served == 16384;
     }
 }

@@ -10,12 +10,14 @@ namespace Chat.Server.Hub;
 /// A replica among others, joined by Redis. Presence: <see cref="RedisPresence"/> claims, refreshed here for the
 /// local users every third of the TTL. Bus: <c>chat:user:{id}</c> is subscribed while the user is here,
 /// <c>chat:group:{id}</c> while a member is. The subscriber only hands frames to bounded per-connection queues: it
-/// never waits on a client. StackExchange.Redis resubscribes everything by itself when the connection comes back.
+/// never waits on a client. StackExchange.Redis resubscribes everything by itself when the connection comes back. On a
+/// Redis Cluster the channels are sharded: each lives on the master of its slot, so the bus grows with the masters.
 /// Each payload carries its publish time and the publishing span, so the delivery on the other replica is measured and
 /// traced as part of the sender's trace.
 /// </summary>
 public sealed class RedisHub(
     ConnectionMultiplexer redis,
+    RedisTopology topology,
     RedisPresence presence,
     ChatMetrics metrics,
     TimeProvider time,
@@ -31,7 +33,8 @@ public sealed class RedisHub(
 
     private ISubscriber Subscriber => redis.GetSubscriber();
 
-    public static RedisChannel Channel(Topic topic) => RedisChannel.Literal(topic.IsGroup ? "chat:group:" + topic.Id : "chat:user:" + topic.Id);
+    /// <summary><c>chat:user:{id}</c> or <c>chat:group:{id}</c>; a sharded channel on a Redis Cluster.</summary>
+    public RedisChannel Channel(Topic topic) => topology.Channel(topic.IsGroup ? "chat:group:" + topic.Id : "chat:user:" + topic.Id);
 
     public override Task ReleaseAsync(int userId) => presence.ReleaseAsync(userId);
 

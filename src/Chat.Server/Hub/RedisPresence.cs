@@ -6,9 +6,10 @@ namespace Chat.Server.Hub;
 /// <summary>
 /// Presence in Redis: <c>chat:presence:{id}</c> holds the replica id with a TTL. A login claims it with SET NX, so
 /// a second login anywhere in the cluster is refused; the owning replica refreshes its users' keys (and recreates
-/// them if Redis lost them); a dead replica's users are free once the TTL runs out.
+/// them if Redis lost them); a dead replica's users are free once the TTL runs out. A multi-key command or script covers
+/// one hash slot on a Redis Cluster (<see cref="RedisTopology.Batches"/>).
 /// </summary>
-public sealed class RedisPresence(ConnectionMultiplexer redis, IOptions<ChatServerOptions> options, IOptions<PresenceOptions> presence, ILogger<RedisPresence> log)
+public sealed class RedisPresence(ConnectionMultiplexer redis, RedisTopology topology, IOptions<ChatServerOptions> options, IOptions<PresenceOptions> presence, ILogger<RedisPresence> log)
 {
     private const string ReleaseScript = """
         if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
@@ -23,7 +24,7 @@ public sealed class RedisPresence(ConnectionMultiplexer redis, IOptions<ChatServ
         return #KEYS
         """;
 
-    private const int RefreshChunk = 1000;
+    private const int Batch = 1000;
 
     private IDatabase Db => redis.GetDatabase();
 
@@ -50,23 +51,14 @@ public sealed class RedisPresence(ConnectionMultiplexer redis, IOptions<ChatServ
 
     public async Task<IReadOnlySet<int>> OnlineAsync(IReadOnlyCollection<int> userIds)
     {
-        var ids = userIds.ToArray();
-        if (ids.Length == 0)
-        {
-            return new HashSet<int>();
-        }
-
-        var values = await Db.StringGetAsync([.. ids.Select(Key)]);
-        return ids.Where((_, i) => !values[i].IsNull).ToHashSet();
+        var batches = await Task.WhenAll(topology.Batches(userIds, Key, Batch).Select(async ids => (Ids: ids, Values: await Db.StringGetAsync([.. ids.Select(Key)]))));
+        return batches.SelectMany(batch => batch.Ids.Where((_, i) => !batch.Values[i].IsNull)).ToHashSet();
     }
 
     /// <summary>Renews these users' claims (the ones this replica holds, or that Redis lost).</summary>
     public async Task RefreshAsync(IEnumerable<int> userIds)
     {
         var ttl = (long)Ttl.TotalMilliseconds;
-        foreach (var chunk in userIds.Chunk(RefreshChunk))
-        {
-            await Db.ScriptEvaluateAsync(RefreshScript, [.. chunk.Select(Key)], [ReplicaId, ttl]);
-        }
+        await Task.WhenAll(topology.Batches(userIds, Key, Batch).Select(ids => Db.ScriptEvaluateAsync(RefreshScript, [.. ids.Select(Key)], [ReplicaId, ttl])));
     }
 }

@@ -20,12 +20,14 @@ public sealed record LoadCounts(int Sent, int Accepted, int Refused, int Unanswe
     public override string ToString() =>
         $"sent={Sent} accepted={Accepted} refused={Refused} unanswered={Unanswered} delivered={Delivered} duplicates={Duplicates} lost={Lost} reconnects={Reconnects}";
 
-    /// <summary>Appends the counts to the file named by CHAT_TEST_REPORT (scripts/test.sh prints it), if set.</summary>
-    public void Report(string test)
+    /// <summary>Appends the counts (and how long live delivery took to come back, if measured) to the file named by
+    /// CHAT_TEST_REPORT (scripts/test.sh prints it), if set.</summary>
+    public void Report(string test, TimeSpan? recovery = null)
     {
         if (Environment.GetEnvironmentVariable("CHAT_TEST_REPORT") is { Length: > 0 } path)
         {
-            File.AppendAllText(path, $"{test}: {this}{Environment.NewLine}");
+            var measured = recovery is { } r ? $" recovery={r.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)}s" : "";
+            File.AppendAllText(path, $"{test}: {this}{measured}{Environment.NewLine}");
         }
     }
 }
@@ -65,6 +67,9 @@ public sealed class ChatLoad : IAsyncDisposable
 
     /// <summary>Logins after the first, by senders and recipients.</summary>
     public int Reconnects => Volatile.Read(ref _reconnects);
+
+    /// <summary>Each pair's sender and recipient user ids.</summary>
+    public IReadOnlyList<(int Sender, int Recipient)> Users => [.. _pairs.Select(p => (p.Sender.Id, p.Receiver.Id))];
 
     /// <summary>The last error text a sender was answered with.</summary>
     public string? LastRefusal { get; private set; }

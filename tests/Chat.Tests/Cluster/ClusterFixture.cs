@@ -5,11 +5,14 @@ namespace Chat.Tests.Cluster;
 
 /// <summary>
 /// Two replicas sharing one MariaDB database (the card's MySQL) and one Redis, with a real nginx in front of both,
-/// as in production. Each test class gets its own. <see cref="PostgresClusterFixture"/> is the same on PostgreSQL.
+/// as in production. Each test class gets its own. <see cref="PostgresClusterFixture"/> is the same on PostgreSQL,
+/// <see cref="RedisClusterFixture"/> on a Redis Cluster.
 /// </summary>
 public class ClusterFixture : IAsyncLifetime
 {
-    public RedisServer Redis { get; private set; } = null!;
+    private RedisServer? _redis;
+
+    public static TimeSpan PresenceTtl { get; } = TimeSpan.FromSeconds(3);
 
     public Replica A { get; private set; } = null!;
 
@@ -19,14 +22,17 @@ public class ClusterFixture : IAsyncLifetime
 
     public TestDatabase Database { get; private set; } = null!;
 
+    /// <summary>What the replicas have in <c>ConnectionStrings:Redis</c>.</summary>
+    public string RedisConnectionString { get; private set; } = "";
+
     /// <summary>The engine the replicas share.</summary>
     protected virtual string Provider => "mysql";
 
     public async Task InitializeAsync()
     {
         Database = await TestDatabase.CreateAsync(Provider, "cluster");
-        Redis = await RedisServer.StartNewAsync();
-        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = Redis.ConnectionString, ["Chat:PresenceTtl"] = "00:00:03" };
+        RedisConnectionString = await StartRedisAsync();
+        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = RedisConnectionString, ["Chat:PresenceTtl"] = PresenceTtl.ToString() };
         A = await Replica.StartAsync(Database, new Dictionary<string, string?>(settings) { ["Chat:ReplicaId"] = "replica-a-" + Environment.ProcessId });
         B = await Replica.StartAsync(Database, new Dictionary<string, string?>(settings) { ["Chat:ReplicaId"] = "replica-b-" + Environment.ProcessId });
         Nginx = await NginxServer.StartNewAsync([A.ChatPort, B.ChatPort]);
@@ -37,7 +43,17 @@ public class ClusterFixture : IAsyncLifetime
         await Nginx.DisposeAsync();
         await A.DisposeAsync();
         await B.DisposeAsync();
-        await Redis.DisposeAsync();
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+    }
+
+    /// <summary>The Redis the replicas share: a fresh one of this class's own.</summary>
+    protected virtual async Task<string> StartRedisAsync()
+    {
+        _redis = await RedisServer.StartNewAsync();
+        return _redis.ConnectionString;
     }
 }
 
@@ -45,4 +61,10 @@ public class ClusterFixture : IAsyncLifetime
 public sealed class PostgresClusterFixture : ClusterFixture
 {
     protected override string Provider => "postgres";
+}
+
+/// <summary><see cref="ClusterFixture"/> on the test run's Redis Cluster (<see cref="RedisClusterServer"/>).</summary>
+public sealed class RedisClusterFixture : ClusterFixture
+{
+    protected override async Task<string> StartRedisAsync() => (await RedisClusterServer.StartedAsync()).ConnectionString;
 }

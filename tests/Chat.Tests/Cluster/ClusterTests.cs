@@ -1,11 +1,15 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Chat.Server.Hub;
 using Chat.Tests.Infrastructure;
 using Chat.Tests.Integration;
 using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
 
 namespace Chat.Tests.Cluster;
 
-public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<ClusterFixture>
+/// <summary>Cross-replica chat, presence and nginx; run on one Redis and on a Redis Cluster (the two classes below).</summary>
+public abstract class ClusterTests(ClusterFixture cluster)
 {
     [Fact]
     public async Task One_to_one_chat_crosses_replicas_both_ways()
@@ -57,6 +61,39 @@ public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<Cluster
         var ack = await second.LoginAsync(first.Id, "pw-" + name);
 
         Assert.Equal(2, (int)ack["errno"]!);
+    }
+
+    [Fact]
+    public async Task A_claim_lives_past_its_ttl_while_refreshed_and_a_dead_replicas_claim_runs_out()
+    {
+        var name = TestClient.Unique("fay");
+        await using var fay = await TestClient.LoggedInAsync(cluster.A.ChatPort, name);
+        var ghostName = TestClient.Unique("gus");
+        int ghostId;
+        await using (var gus = await TestClient.LoggedInAsync(cluster.B.ChatPort, ghostName))
+        {
+            ghostId = gus.Id;
+            await gus.SendAsync(new { msgid = 3, cid = "bye" });
+            await gus.ReceiveAsync(11);
+        }
+
+        // What a replica killed while gus was on it leaves behind: its claim, no longer refreshed.
+        await using (var redis = await ConnectionMultiplexer.ConnectAsync(cluster.RedisConnectionString))
+        {
+            await redis.GetDatabase().StringSetAsync(RedisPresence.Key(ghostId), "replica-killed", ClusterFixture.PresenceTtl);
+        }
+
+        var since = Stopwatch.StartNew();
+        await Wait.UntilAsync(async () =>
+        {
+            await using var attempt = await TestClient.ConnectAsync(cluster.A.ChatPort);
+            return (int)(await attempt.LoginAsync(ghostId, "pw-" + ghostName))["errno"]! == 0;
+        }, ClusterFixture.PresenceTtl * 3, "gus can log in again once the dead replica's claim ran out");
+
+        // Meanwhile fay's claim, refreshed by her replica, outlived its TTL: a second login is still refused.
+        await Wait.UntilAsync(() => since.Elapsed > ClusterFixture.PresenceTtl * 1.5, ClusterFixture.PresenceTtl * 2, "more than a TTL to pass");
+        await using var second = await TestClient.ConnectAsync(cluster.B.ChatPort);
+        Assert.Equal(2, (int)(await second.LoginAsync(fay.Id, "pw-" + name))["errno"]!);
     }
 
     [Fact]
@@ -145,7 +182,10 @@ public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<Cluster
     public async Task Readyz_reports_the_database_and_redis()
     {
         using var http = new HttpClient();
-        var ready = JsonNode.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{cluster.A.HttpPort}/readyz")))!;
+        using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{cluster.A.HttpPort}/readyz"));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        var ready = JsonNode.Parse(body)!;
         var health = await http.GetStringAsync(new Uri($"http://127.0.0.1:{cluster.A.HttpPort}/healthz"));
 
         Assert.True((bool)ready["ready"]!);
@@ -153,6 +193,10 @@ public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<Cluster
         Assert.Equal("ok", health);
     }
 }
+
+public sealed class OneRedisClusterTests(ClusterFixture cluster) : ClusterTests(cluster), IClassFixture<ClusterFixture>;
+
+public sealed class RedisClusterTests(RedisClusterFixture cluster) : ClusterTests(cluster), IClassFixture<RedisClusterFixture>;
 
 /// <summary>PostgreSQL stays a working cluster store: the same replicas, nginx and Redis on it.</summary>
 public sealed class PostgresClusterTests(PostgresClusterFixture cluster) : IClassFixture<PostgresClusterFixture>

@@ -11,10 +11,7 @@ namespace Chat.Tests.Cluster;
 /// </summary>
 public sealed class FaultUnderLoadTests
 {
-    private const int Pairs = 6;
-    private const int Before = 300;
-    private static readonly TimeSpan Pace = TimeSpan.FromMilliseconds(5);
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Deadline = LoadRig.Deadline;
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(15);
 
     [Fact]
@@ -41,13 +38,13 @@ public sealed class FaultUnderLoadTests
     public async Task Redis_restarting_under_load_loses_nothing_and_live_delivery_comes_back_by_itself()
     {
         await using var redis = await RedisServer.StartNewAsync();
-        await using var rig = await Rig.StartAsync(await (await MariaDbServer.StartedAsync()).CreateDatabaseAsync("fault_redis"), redis);
+        await using var rig = await LoadRig.StartAsync(await (await MariaDbServer.StartedAsync()).CreateDatabaseAsync("fault_redis"), redis.ConnectionString);
         var load = rig.Load;
 
         await redis.StopAsync();
         await load.WaitForAcceptedAsync(load.Accepted + 100, Deadline); // the database is up: messages are still taken
         await redis.StartAsync();
-        await WaitReadyAsync(true, "ready again after Redis restarted", rig.HttpPorts);
+        await rig.WaitReadyAsync(true, "ready again after Redis restarted");
         await load.WaitForEveryPairLiveAsync(10, Deadline, "after Redis restarted");
         var counts = await load.StopAsync(Settle);
 
@@ -60,12 +57,12 @@ public sealed class FaultUnderLoadTests
     {
         await using var mariadb = await MariaDbServer.StartNewAsync();
         await using var redis = await RedisServer.StartNewAsync();
-        await using var rig = await Rig.StartAsync(await mariadb.CreateDatabaseAsync("fault_db"), redis);
+        await using var rig = await LoadRig.StartAsync(await mariadb.CreateDatabaseAsync("fault_db"), redis.ConnectionString);
         var load = rig.Load;
 
         await mariadb.StopAsync();
         var outage = Stopwatch.StartNew();
-        await WaitReadyAsync(false, "/readyz red without MariaDB", rig.HttpPorts);
+        await rig.WaitReadyAsync(false, "/readyz red without MariaDB");
         await Wait.UntilAsync(() => load.Refused > 0, Deadline, "a sender to be told its message was not taken");
 
         // The outage lasts ten seconds; all along, both replicas stay up and keep answering.
@@ -82,7 +79,7 @@ public sealed class FaultUnderLoadTests
         }
 
         await mariadb.RestartAsync();
-        await WaitReadyAsync(true, "/readyz green once MariaDB is back", rig.HttpPorts);
+        await rig.WaitReadyAsync(true, "/readyz green once MariaDB is back");
         var refusedDuringOutage = load.Refused;
         await load.WaitForEveryPairLiveAsync(10, Deadline, "after MariaDB came back");
         var counts = await load.StopAsync(Settle);
@@ -96,7 +93,7 @@ public sealed class FaultUnderLoadTests
     public async Task Reloading_nginx_under_load_keeps_every_connection_working()
     {
         await using var redis = await RedisServer.StartNewAsync();
-        await using var rig = await Rig.StartAsync(await (await MariaDbServer.StartedAsync()).CreateDatabaseAsync("fault_reload"), redis);
+        await using var rig = await LoadRig.StartAsync(await (await MariaDbServer.StartedAsync()).CreateDatabaseAsync("fault_reload"), redis.ConnectionString);
         var load = rig.Load;
 
         await rig.Nginx.ReloadAsync();
@@ -130,74 +127,5 @@ public sealed class FaultUnderLoadTests
         Assert.Equal(0, counts.Lost);
     }
 
-    /// <summary>Pairs chatting through <paramref name="port"/>, already past the first <see cref="Before"/> messages.</summary>
-    private static async Task<ChatLoad> StartLoadAsync(int port)
-    {
-        var load = await ChatLoad.StartAsync(port, Pairs, Pace);
-        await load.WaitForAcceptedAsync(Before, Deadline);
-        return load;
-    }
-
-    private static async Task WaitReadyAsync(bool ready, string what, IEnumerable<int> httpPorts)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        await Wait.UntilAsync(
-            async () =>
-            {
-                foreach (var port in httpPorts)
-                {
-                    using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/readyz"));
-                    if (response.IsSuccessStatusCode != ready) return false;
-                }
-
-                return true;
-            },
-            Deadline,
-            what);
-    }
-
-    /// <summary>Two in-process replicas on one database and Redis, behind nginx, with the load already running.</summary>
-    private sealed class Rig : IAsyncDisposable
-    {
-        private Rig(Replica a, Replica b, NginxServer nginx, ChatLoad load) => (A, B, Nginx, Load) = (a, b, nginx, load);
-
-        public Replica A { get; }
-
-        public Replica B { get; }
-
-        public NginxServer Nginx { get; }
-
-        public ChatLoad Load { get; }
-
-        public int[] HttpPorts => [A.HttpPort, B.HttpPort];
-
-        public static async Task<Rig> StartAsync(TestDatabase database, RedisServer redis)
-        {
-            var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = redis.ConnectionString, ["Chat:PresenceTtl"] = "00:00:03" };
-            var started = new List<IAsyncDisposable>();
-            try
-            {
-                var a = await Replica.StartAsync(database, settings);
-                started.Add(a);
-                var b = await Replica.StartAsync(database, settings);
-                started.Add(b);
-                var nginx = await NginxServer.StartNewAsync([a.ChatPort, b.ChatPort]);
-                started.Add(nginx);
-                return new Rig(a, b, nginx, await StartLoadAsync(nginx.Port));
-            }
-            catch
-            {
-                foreach (var part in Enumerable.Reverse(started)) await part.DisposeAsync();
-                throw;
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Load.DisposeAsync();
-            await Nginx.DisposeAsync();
-            await A.DisposeAsync();
-            await B.DisposeAsync();
-        }
-    }
+    private static Task<ChatLoad> StartLoadAsync(int port) => LoadRig.StartLoadAsync(port);
 }

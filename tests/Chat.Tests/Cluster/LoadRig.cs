@@ -1,0 +1,82 @@
+using Chat.Tests.Infrastructure;
+using Chat.Tests.Integration;
+
+namespace Chat.Tests.Cluster;
+
+/// <summary>Two in-process replicas on one database and Redis, behind nginx, with the load already running.</summary>
+public sealed class LoadRig : IAsyncDisposable
+{
+    public const int Pairs = 6;
+    public const int Before = 300;
+    public static readonly TimeSpan Pace = TimeSpan.FromMilliseconds(5);
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    private LoadRig(Replica a, Replica b, NginxServer nginx, ChatLoad load) => (A, B, Nginx, Load) = (a, b, nginx, load);
+
+    public Replica A { get; }
+
+    public Replica B { get; }
+
+    public NginxServer Nginx { get; }
+
+    public ChatLoad Load { get; }
+
+    public int[] HttpPorts => [A.HttpPort, B.HttpPort];
+
+    /// <param name="redis">ConnectionStrings:Redis: one Redis or a Redis Cluster.</param>
+    public static async Task<LoadRig> StartAsync(TestDatabase database, string redis)
+    {
+        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = redis, ["Chat:PresenceTtl"] = "00:00:03" };
+        var started = new List<IAsyncDisposable>();
+        try
+        {
+            var a = await Replica.StartAsync(database, settings);
+            started.Add(a);
+            var b = await Replica.StartAsync(database, settings);
+            started.Add(b);
+            var nginx = await NginxServer.StartNewAsync([a.ChatPort, b.ChatPort]);
+            started.Add(nginx);
+            return new LoadRig(a, b, nginx, await StartLoadAsync(nginx.Port));
+        }
+        catch
+        {
+            foreach (var part in Enumerable.Reverse(started)) await part.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Pairs chatting through <paramref name="port"/>, already past the first <see cref="Before"/> messages.</summary>
+    public static async Task<ChatLoad> StartLoadAsync(int port)
+    {
+        var load = await ChatLoad.StartAsync(port, Pairs, Pace);
+        await load.WaitForAcceptedAsync(Before, Deadline);
+        return load;
+    }
+
+    /// <summary>Waits until both replicas' /readyz say <paramref name="ready"/>.</summary>
+    public async Task WaitReadyAsync(bool ready, string what)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        await Wait.UntilAsync(
+            async () =>
+            {
+                foreach (var port in HttpPorts)
+                {
+                    using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/readyz"));
+                    if (response.IsSuccessStatusCode != ready) return false;
+                }
+
+                return true;
+            },
+            Deadline,
+            what);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Load.DisposeAsync();
+        await Nginx.DisposeAsync();
+        await A.DisposeAsync();
+        await B.DisposeAsync();
+    }
+}
