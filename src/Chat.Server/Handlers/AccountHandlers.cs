@@ -16,11 +16,11 @@ public sealed class PingHandler : RequestHandler<PingRequest>
     protected override ValueTask<Reply> HandleAsync(PingRequest request, RequestContext context, CancellationToken ct) => ValueTask.FromResult(Pong);
 }
 
-public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccount> hasher, LoginThrottle throttle) : RequestHandler<RegisterRequest>
+public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccount> hasher, LoginThrottle throttle, PasswordWork passwords) : RequestHandler<RegisterRequest>
 {
     protected override async ValueTask<Reply> HandleAsync(RegisterRequest request, RequestContext context, CancellationToken ct)
     {
-        if (throttle.Refuse(context.Connection) is { } refused)
+        if (throttle.Refuse(context.Connection, LoginAttempt.Register) is { } refused)
         {
             return Reply.Fail(ErrorCode.TooManyAttempts, refused);
         }
@@ -30,9 +30,13 @@ public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccoun
             return Reply.Fail(ErrorCode.Invalid, problem);
         }
 
-        // PBKDF2 takes milliseconds of CPU: off the socket's thread (Kestrel runs handlers inline, see AddChatServer).
-        var hash = await Task.Run(() => hasher.HashPassword(new UserAccount(0, request.Name!, ""), request.Password!), ct);
-        if (await store.RegisterAsync(request.Name!, hash, ct) is not { } id)
+        var hashed = await passwords.RunForAsync(context.Connection, () => hasher.HashPassword(new UserAccount(0, request.Name!, ""), request.Password!));
+        if (hashed.Refusal is { } busy)
+        {
+            return busy;
+        }
+
+        if (await store.RegisterAsync(request.Name!, hashed.Value!, ct) is not { } id)
         {
             throttle.Failed(context.Connection);
             return Reply.Fail(ErrorCode.Invalid, "name is taken");
@@ -50,6 +54,7 @@ public sealed class LoginHandler(
     LoginThrottle throttle,
     IChatStore store,
     IPasswordHasher<UserAccount> hasher,
+    PasswordWork passwords,
     LoginLifecycle logins,
     ChatHub hub,
     ChatMetrics metrics,
@@ -66,13 +71,32 @@ public sealed class LoginHandler(
             return Reply.Fail(ErrorCode.AlreadyOnline, "this connection is logged in already: send LOGINOUT first");
         }
 
-        if (throttle.Refuse(context.Connection) is { } refused)
+        if (throttle.Refuse(context.Connection, LoginAttempt.Password) is { } refused)
         {
+            metrics.Login(LoginOutcome.Throttled);
             return Reply.Fail(ErrorCode.TooManyAttempts, refused);
         }
 
+        if (passwords.Full)
+        {
+            // Before the database too: in a storm, a refusal must cost next to nothing.
+            metrics.Login(LoginOutcome.Busy);
+            return PasswordWorkExtensions.Busy;
+        }
+
+        // The password is checked even when the account turns out to be online: answering "online" (errno 2) first
+        // would tell anyone who knows an id whether that user is online, which only friends may see.
         var account = await store.FindUserAsync(request.Id, ct);
-        if (account is null || await Task.Run(() => hasher.VerifyHashedPassword(account, account.PasswordHash, request.Password), ct) == PasswordVerificationResult.Failed)
+        var check = account is null
+            ? default
+            : await passwords.RunForAsync(context.Connection, () => hasher.VerifyHashedPassword(account, account.PasswordHash, request.Password) != PasswordVerificationResult.Failed);
+        if (check.Refusal is { } busy)
+        {
+            metrics.Login(LoginOutcome.Busy);
+            return busy;
+        }
+
+        if (account is null || !check.Value)
         {
             metrics.Login(LoginOutcome.Invalid);
             throttle.Failed(context.Connection);
@@ -166,5 +190,34 @@ public sealed class LogoutHandler(LoginLifecycle logins) : RequestHandler<Logout
     {
         await logins.EndAsync(context);
         return Reply.Ok;
+    }
+}
+
+/// <summary>Password work for one connection's request, answered as the request is when it cannot run.</summary>
+public static class PasswordWorkExtensions
+{
+    public static readonly Reply Busy = Reply.Fail(ErrorCode.Unavailable, "the server is busy with logins: retry in a moment");
+
+    private static readonly Reply Gone = Reply.Fail(ErrorCode.Unavailable, "the connection closed before the password was checked");
+
+    /// <summary>
+    /// <paramref name="work"/> on a password worker: its value, or the refusal to answer with — errno 10 when the queue
+    /// is full, or when the client left before a worker reached it (nobody reads that answer).
+    /// </summary>
+    public static async Task<(T? Value, Reply? Refusal)> RunForAsync<T>(this PasswordWork passwords, ChatConnection connection, Func<T> work)
+    {
+        if (passwords.TryRun(work, () => connection.ClientGone) is not { } running)
+        {
+            return (default, Busy);
+        }
+
+        try
+        {
+            return (await running, null);
+        }
+        catch (OperationCanceledException)
+        {
+            return (default, Gone);
+        }
     }
 }

@@ -44,7 +44,7 @@ public static class ChatServerExtensions
         var options = builder.Configuration.GetSection(ChatServerOptions.Section).Get<ChatServerOptions>() ?? new();
         // Frames are handled on the thread that read them instead of hopping to the thread pool: ~15% more
         // throughput here (BENCHMARKS.md). Safe only because no handler blocks: the one CPU-heavy step, PBKDF2,
-        // is sent to the thread pool. DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 (environment only) does the
+        // runs on PasswordWork's own low-priority threads. DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 (environment only) does the
         // same one level down; the Dockerfile and scripts/cluster.sh set it.
         builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -79,6 +79,7 @@ public static class ChatServerExtensions
         services.AddSingleton<ConnectionDrain>();
         services.AddHostedService(sp => sp.GetRequiredService<ConnectionDrain>());
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<PasswordWork>();
         services.AddSingleton<LoginLifecycle>();
         services.AddSingleton<KnownUsers>();
         services.AddSingleton<MessageSender>();

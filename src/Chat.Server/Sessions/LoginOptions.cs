@@ -25,6 +25,33 @@ public sealed class LoginOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan LoginAttemptRefill { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>REGs (successful or not) one client address may make in a burst before it gets errno 11.</summary>
+    [Range(1, 1_000_000)]
+    public int RegistrationsPerAddress { get; set; } = 5;
+
+    /// <summary>An address gets one registration back per this interval, up to <see cref="RegistrationsPerAddress"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan RegistrationRefill { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>LOGINs with a password (right or wrong) one client address may make in a burst before it gets errno 11.</summary>
+    [Range(1, 1_000_000)]
+    public int PasswordLoginsPerAddress { get; set; } = 20;
+
+    /// <summary>An address gets one password login back per this interval, up to <see cref="PasswordLoginsPerAddress"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan PasswordLoginRefill { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Threads that hash and check passwords (REG and password LOGIN), at a lower CPU priority than the rest; 0: half
+    /// the cores, at least one. The rest of the cores stay with the chat.
+    /// </summary>
+    [Range(0, 256)]
+    public int PasswordWorkers { get; set; }
+
+    /// <summary>Password checks waiting for a worker at most; beyond it a LOGIN or REG gets errno 10 at once.</summary>
+    [Range(1, 100_000)]
+    public int PasswordQueue { get; set; } = 32;
+
     /// <summary>Addresses whose attempts are tracked at once; beyond it, new addresses go untracked until entries expire.</summary>
     [Range(1, 10_000_000)]
     public int MaxTrackedAddresses { get; set; } = 100_000;
