@@ -20,7 +20,7 @@ public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccoun
 {
     protected override async ValueTask<Reply> HandleAsync(RegisterRequest request, RequestContext context, CancellationToken ct)
     {
-        if (throttle.Refuse(context.Connection, LoginAttempt.Register) is { } refused)
+        if (await throttle.RefuseAsync(context.Connection, LoginAttempt.Register, ct) is { } refused)
         {
             return Reply.Fail(ErrorCode.TooManyAttempts, refused);
         }
@@ -71,7 +71,7 @@ public sealed class LoginHandler(
             return Reply.Fail(ErrorCode.AlreadyOnline, "this connection is logged in already: send LOGINOUT first");
         }
 
-        if (throttle.Refuse(context.Connection, LoginAttempt.Password) is { } refused)
+        if (await throttle.RefuseAsync(context.Connection, LoginAttempt.Password, ct) is { } refused)
         {
             metrics.Login(LoginOutcome.Throttled);
             return Reply.Fail(ErrorCode.TooManyAttempts, refused);

@@ -41,6 +41,10 @@ public sealed class LoginOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan PasswordLoginRefill { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>A LOGIN or REG refused by an address budget is answered (errno 11) after this; the connection waits meanwhile.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan ThrottledReplyDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>
     /// Threads that hash and check passwords (REG and password LOGIN), at a lower CPU priority than the rest; 0: half
     /// the cores, at least one. The rest of the cores stay with the chat.

@@ -27,6 +27,7 @@ public enum LoginAttempt
 public sealed class LoginThrottle
 {
     private readonly IOptions<LoginOptions> _options;
+    private readonly TimeProvider _time;
     private readonly ILogger<LoginThrottle> _log;
     private readonly AddressBuckets _failures;
     private readonly AddressBuckets _registrations;
@@ -35,6 +36,7 @@ public sealed class LoginThrottle
     public LoginThrottle(IOptions<LoginOptions> options, TimeProvider time, ILogger<LoginThrottle> log)
     {
         _options = options;
+        _time = time;
         _log = log;
         var o = options.Value;
         _failures = new AddressBuckets(o.LoginAttemptsPerAddress, o.LoginAttemptRefill, o.MaxTrackedAddresses, time);
@@ -70,6 +72,26 @@ public sealed class LoginThrottle
         }
 
         return refusal.Message;
+    }
+
+    /// <summary>
+    /// <see cref="Refuse"/>, with a refusal answered only after <see cref="LoginOptions.ThrottledReplyDelay"/>: the
+    /// connection is not read meanwhile, so a client hammering on refusals is slowed to one a delay, and a flood of them
+    /// costs the replica next to nothing.
+    /// </summary>
+    public async ValueTask<string?> RefuseAsync(ChatConnection connection, LoginAttempt attempt, CancellationToken ct)
+    {
+        if (Refuse(connection, attempt) is not { } refusal)
+        {
+            return null;
+        }
+
+        if (!connection.Closing)
+        {
+            await Task.Delay(_options.Value.ThrottledReplyDelay, _time, ct);
+        }
+
+        return refusal;
     }
 
     /// <summary>Counts a failed attempt against the connection and its address.</summary>
