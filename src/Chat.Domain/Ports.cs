@@ -51,15 +51,3 @@ public interface ICursorWriter
     /// <summary>Writes everything advanced so far.</summary>
     Task FlushAsync(CancellationToken ct);
 }
-
-/// <summary>Who is online, cluster-wide.</summary>
-public interface IPresence
-{
-    /// <returns>False when the user is already online anywhere.</returns>
-    Task<bool> TryClaimAsync(int userId);
-
-    /// <summary>Releases the claim if it is still this replica's.</summary>
-    Task ReleaseAsync(int userId);
-
-    Task<IReadOnlySet<int>> OnlineAsync(IReadOnlyCollection<int> userIds);
-}

@@ -8,7 +8,6 @@ using Chat.Server.Sessions;
 using Chat.Server.Telemetry;
 using Chat.Server.Transport;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 
@@ -16,7 +15,7 @@ namespace Chat.Server.Hosting;
 
 public static class ChatServerExtensions
 {
-    /// <summary>Everything one replica needs: options, Kestrel's two ports, persistence, sessions and handlers.</summary>
+    /// <summary>Everything one replica needs: each area registers its own parts; Kestrel listens as the validated options say.</summary>
     public static WebApplicationBuilder AddChatServer(this WebApplicationBuilder builder)
     {
         // Defaults below every other source (appsettings, environment, command line override them): the
@@ -31,31 +30,41 @@ public static class ChatServerExtensions
                 ["Logging:LogLevel:Npgsql"] = "Warning",
             },
         });
+        builder.AddChatPersistence();
         var services = builder.Services;
-        services.AddOptions<ChatServerOptions>()
-            .BindConfiguration(ChatServerOptions.Section)
-            .ValidateDataAnnotations()
-            .Validate(o => ChatTls.FilesExist(o.Tls), "Chat:Tls: the certificate or key file does not exist")
-            .ValidateOnStart();
-        services.AddValidatedOptions<ConnectionOptions>();
-        services.AddValidatedOptions<LoginOptions>();
-        services.AddValidatedOptions<MessageOptions>();
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>(DatabaseHealthCheck.Name, tags: [ServiceDefaults.ReadyTag]);
+        services.AddSingleton(TimeProvider.System);
+        services.AddChatTelemetry();
+        services.AddChatHub(builder.Configuration.GetConnectionString("Redis"));
+        services.AddChatTransport();
+        services.AddChatSessions();
+        services.AddChatHandlers();
+        services.AddSingleton<StatsReporter>();
+        services.AddChatOptions<ChatServerOptions>();
+        services.AddSingleton<IValidateOptions<ChatServerOptions>, ChatTlsValidator>();
+        builder.WebHost.ConfigureChatKestrel();
+        return builder;
+    }
 
-        var options = builder.Configuration.GetSection(ChatServerOptions.Section).Get<ChatServerOptions>() ?? new();
-        // Frames are handled on the thread that read them instead of hopping to the thread pool: ~15% more
-        // throughput here (BENCHMARKS.md). Safe only because no handler blocks: the one CPU-heavy step, PBKDF2,
-        // runs on PasswordWork's own low-priority threads. DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 (environment only) does the
-        // same one level down; the Dockerfile and scripts/cluster.sh set it.
-        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
-        builder.WebHost.ConfigureKestrel(kestrel =>
+    /// <summary>
+    /// The chat port (PROXY, then TLS, then the chat) and the HTTP port, from the validated <see cref="ChatServerOptions"/>.
+    /// Frames are handled on the thread that read them instead of hopping to the thread pool: ~15% more throughput
+    /// here (BENCHMARKS.md). Safe only because no handler blocks: the one CPU-heavy step, PBKDF2, runs on PasswordWork's own low-priority threads.
+    /// DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 (environment only) does the same one level down; the Dockerfile
+    /// and scripts/cluster.sh set it.
+    /// </summary>
+    private static void ConfigureChatKestrel(this IWebHostBuilder host)
+    {
+        host.UseSockets(o => o.UnsafePreferInlineScheduling = true);
+        host.ConfigureKestrel(kestrel =>
         {
+            var services = kestrel.ApplicationServices;
+            var options = services.GetRequiredService<IOptions<ChatServerOptions>>().Value;
             var address = IPAddress.Parse(options.ListenAddress);
             kestrel.Listen(address, options.Port, listen =>
             {
-                // First, before TLS: the PROXY line precedes the handshake. Built here, from the bound options, so
-                // that a bad TLS setting is still reported by the certificate loader below, with its path.
-                var proxies = new ProxyHeaderReader(options.TrustedProxies, listen.ApplicationServices.GetRequiredService<ILogger<ProxyHeaderReader>>());
-                listen.Use(proxies.Wrap);
+                // First, before TLS: the PROXY line precedes the handshake.
+                listen.Use(new ProxyHeaderReader(options.TrustedProxies, services.GetRequiredService<ILogger<ProxyHeaderReader>>()).Wrap);
                 if (options.Tls.Enabled)
                 {
                     listen.UseHttps(ChatTls.LoadCertificate(options.Tls));
@@ -65,46 +74,7 @@ public static class ChatServerExtensions
             });
             kestrel.Listen(address, options.HttpPort);
         });
-
-        builder.AddChatPersistence();
-        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>(DatabaseHealthCheck.Name, tags: [ServiceDefaults.ReadyTag]);
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<IPasswordHasher<UserAccount>, PasswordHasher<UserAccount>>();
-        services.AddOptions<PasswordHasherOptions>()
-            .Configure<IOptions<LoginOptions>>((hasher, login) => hasher.IterationCount = login.Value.PasswordIterations);
-
-        services.AddChatTelemetry();
-        services.AddChatHub(builder.Configuration.GetConnectionString("Redis"));
-        services.AddSingleton<ConnectionRegistry>();
-        services.AddSingleton<ConnectionDrain>();
-        services.AddHostedService(sp => sp.GetRequiredService<ConnectionDrain>());
-        services.AddSingleton<LoginThrottle>();
-        services.AddSingleton<PasswordWork>();
-        services.AddSingleton<LoginLifecycle>();
-        services.AddSingleton<KnownUsers>();
-        services.AddSingleton<MessageSender>();
-        services.AddSingleton<Dispatcher>();
-        services.AddSingleton<IConnectionApplication>(sp => sp.GetRequiredService<Dispatcher>());
-        services.AddSingleton<StatsReporter>();
-
-        services.AddKeyedSingleton<IRequestHandler, PingHandler>(MsgId.Ping);
-        services.AddKeyedScoped<IRequestHandler, RegisterHandler>(MsgId.Reg);
-        services.AddKeyedScoped<IRequestHandler, LoginHandler>(MsgId.Login);
-        services.AddKeyedSingleton<IRequestHandler, LogoutHandler>(MsgId.LoginOut);
-        services.AddKeyedSingleton<IRequestHandler, OneChatHandler>(MsgId.OneChat);
-        services.AddKeyedScoped<IRequestHandler, AddFriendHandler>(MsgId.AddFriend);
-        services.AddKeyedScoped<IRequestHandler, CreateGroupHandler>(MsgId.CreateGroup);
-        services.AddKeyedScoped<IRequestHandler, JoinGroupHandler>(MsgId.AddGroup);
-        services.AddKeyedSingleton<IRequestHandler, GroupChatHandler>(MsgId.GroupChat);
-        return builder;
     }
-
-    /// <summary>Options of one area, bound from the <c>Chat</c> section and validated at start.</summary>
-    private static void AddValidatedOptions<TOptions>(this IServiceCollection services) where TOptions : class =>
-        services.AddOptions<TOptions>()
-            .BindConfiguration(ChatServerOptions.Section)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
 
     /// <summary>The chat's own HTTP side: <c>/stats</c> (figures); health and metrics come with <see cref="ServiceDefaults"/>.</summary>
     public static WebApplication MapChatEndpoints(this WebApplication app)

@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Hosting;
 
@@ -18,6 +19,19 @@ public static class ChatTls
             : X509Certificate2.CreateFromEncryptedPemFile(path, tls.CertificatePassword, tls.KeyPath);
     }
 
-    public static bool FilesExist(ChatTlsOptions tls) =>
-        !tls.Enabled || (File.Exists(tls.CertificatePath) && (string.IsNullOrEmpty(tls.KeyPath) || File.Exists(tls.KeyPath)));
+    /// <summary>The first certificate or key file that is named but missing, or null.</summary>
+    public static string? MissingFile(ChatTlsOptions tls) =>
+        !tls.Enabled ? null
+        : !File.Exists(tls.CertificatePath) ? tls.CertificatePath
+        : !string.IsNullOrEmpty(tls.KeyPath) && !File.Exists(tls.KeyPath) ? tls.KeyPath
+        : null;
+}
+
+/// <summary>Refuses to start when a TLS file named in <c>Chat:Tls</c> does not exist, naming it.</summary>
+public sealed class ChatTlsValidator : IValidateOptions<ChatServerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ChatServerOptions options) =>
+        ChatTls.MissingFile(options.Tls) is { } missing
+            ? ValidateOptionsResult.Fail($"Chat:Tls: {missing} does not exist")
+            : ValidateOptionsResult.Success;
 }

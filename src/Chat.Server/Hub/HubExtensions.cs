@@ -12,10 +12,7 @@ public static class HubExtensions
     /// </summary>
     public static IServiceCollection AddChatHub(this IServiceCollection services, string? redisConnectionString)
     {
-        services.AddOptions<PresenceOptions>()
-            .BindConfiguration(ChatServerOptions.Section)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddChatOptions<PresenceOptions>();
         if (string.IsNullOrWhiteSpace(redisConnectionString))
         {
             services.AddSingleton<ChatHub, LocalHub>();

@@ -3,6 +3,7 @@ using Chat.Bench;
 
 namespace Chat.Tests.Bench;
 
+[Trait("Kind", "Unit")]
 public sealed class BenchArgsTests
 {
     [Fact]

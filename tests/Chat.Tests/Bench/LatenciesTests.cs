@@ -2,6 +2,7 @@ using Chat.Bench;
 
 namespace Chat.Tests.Bench;
 
+[Trait("Kind", "Unit")]
 public sealed class LatenciesTests
 {
     [Fact]

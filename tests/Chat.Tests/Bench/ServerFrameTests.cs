@@ -4,6 +4,7 @@ using Chat.Protocol;
 
 namespace Chat.Tests.Bench;
 
+[Trait("Kind", "Unit")]
 public sealed class ServerFrameTests
 {
     private static ServerFrame Parse(string json) => ServerFrame.Parse(Encoding.UTF8.GetBytes(json));

@@ -2,6 +2,7 @@ using Chat.Client;
 
 namespace Chat.Tests.Client;
 
+[Trait("Kind", "Unit")]
 public sealed class CommandTests
 {
     [Theory]

@@ -4,6 +4,7 @@ using Chat.Protocol;
 
 namespace Chat.Tests.Client;
 
+[Trait("Kind", "Unit")]
 public sealed class FormatTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using Chat.Protocol;
 
 namespace Chat.Tests.Client;
 
+[Trait("Kind", "Unit")]
 public sealed class SeenSeqsTests
 {
     private static readonly Conversation Bob = new(false, 2);

@@ -2,6 +2,7 @@ using Chat.Domain;
 
 namespace Chat.Tests.Domain;
 
+[Trait("Kind", "Unit")]
 public sealed class ValidationTests
 {
     // Built at run time: a lone surrogate in an attribute constant is replaced with U+FFFD in metadata.

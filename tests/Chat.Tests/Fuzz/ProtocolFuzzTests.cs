@@ -9,6 +9,7 @@ namespace Chat.Tests.Fuzz;
 /// The pure protocol layer under fuzzing, no socket: the frame reader fed in random chunks must agree with a
 /// plain reference splitter, and the request parser must answer every frame without throwing.
 /// </summary>
+[Trait("Kind", "Unit")]
 public sealed class ProtocolFuzzTests(ITestOutputHelper output)
 {
     private const int MaxFrameBytes = 64 * 1024;

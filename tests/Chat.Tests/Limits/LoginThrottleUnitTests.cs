@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net;
 using Chat.Server.Sessions;
 using Chat.Server.Transport;
+using Chat.Tests.Infrastructure;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -9,6 +10,7 @@ using Microsoft.Extensions.Options;
 namespace Chat.Tests.Limits;
 
 /// <summary>The per-address buckets on a hand-driven clock: refill, isolation, and the bounded table.</summary>
+[Trait("Kind", "Unit")]
 public sealed class LoginThrottleUnitTests
 {
     private readonly ManualClock _clock = new();
@@ -26,11 +28,8 @@ public sealed class LoginThrottleUnitTests
 
     private static ChatConnection From(string address)
     {
-        var pipe = new Pipe();
-        var connection = new DefaultConnectionContext(address, new Duplex(pipe.Reader, pipe.Writer), new Duplex(pipe.Reader, pipe.Writer))
-        {
-            RemoteEndPoint = new IPEndPoint(IPAddress.Parse(address), 40000),
-        };
+        var connection = new MemoryConnection(address).Context;
+        connection.RemoteEndPoint = new IPEndPoint(IPAddress.Parse(address), 40000);
         return new ChatConnection(connection, new ConnectionOptions());
     }
 

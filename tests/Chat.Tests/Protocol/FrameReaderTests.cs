@@ -5,6 +5,7 @@ using Chat.Protocol;
 
 namespace Chat.Tests.Protocol;
 
+[Trait("Kind", "Unit")]
 public sealed class FrameReaderTests
 {
     private const int Limit = 64;

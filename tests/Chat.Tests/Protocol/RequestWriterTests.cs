@@ -4,6 +4,7 @@ using Chat.Protocol;
 
 namespace Chat.Tests.Protocol;
 
+[Trait("Kind", "Unit")]
 public sealed class RequestWriterTests
 {
     public static TheoryData<Request> EveryRequest() =>

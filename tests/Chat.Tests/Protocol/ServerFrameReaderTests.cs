@@ -4,6 +4,7 @@ using Chat.Protocol;
 
 namespace Chat.Tests.Protocol;
 
+[Trait("Kind", "Unit")]
 public sealed class ServerFrameReaderTests
 {
     private static readonly ChatPush ToBob = new(false, 1, "alice", 2, "hi \"bob\" 你好", "2026-11-21 10:00:00", 7, 1_700_000_000_000);

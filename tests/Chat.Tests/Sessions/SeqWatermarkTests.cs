@@ -2,6 +2,7 @@ using Chat.Server.Sessions;
 
 namespace Chat.Tests.Sessions;
 
+[Trait("Kind", "Unit")]
 public sealed class SeqWatermarkTests
 {
     [Fact]

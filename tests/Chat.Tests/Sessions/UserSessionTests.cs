@@ -10,21 +10,16 @@ using Microsoft.AspNetCore.Connections;
 namespace Chat.Tests.Sessions;
 
 /// <summary>A login over a connection on in-memory pipes: what reaches the client, and which cursors move when.</summary>
+[Trait("Kind", "Unit")]
 public sealed class UserSessionTests : IAsyncDisposable
 {
-    private readonly Pipe _toServer = new();
-    private readonly Pipe _toClient = new();
+    private readonly MemoryConnection _pipes = new();
     private readonly RecordingCursors _cursors = new();
-    private readonly DefaultConnectionContext _connection;
-
-    public UserSessionTests()
-    {
-        _connection = new DefaultConnectionContext("test", new Duplex(_toServer.Reader, _toClient.Writer), new Duplex(_toClient.Reader, _toServer.Writer));
-    }
+    private DefaultConnectionContext Connection => _pipes.Context;
 
     private UserSession Start(int queueBytes = 1024 * 1024)
     {
-        var connection = new ChatConnection(_connection, new ConnectionOptions { OutboundQueueBytes = queueBytes });
+        var connection = new ChatConnection(Connection, new ConnectionOptions { OutboundQueueBytes = queueBytes });
         connection.StartWriter();
         return new UserSession(1, "alice", connection, _cursors);
     }
@@ -39,9 +34,9 @@ public sealed class UserSessionTests : IAsyncDisposable
         var text = "";
         while (lines.Count < count)
         {
-            var result = await _toClient.Reader.ReadAsync(deadline.Token);
+            var result = await _pipes.FromServer.ReadAsync(deadline.Token);
             text += Encoding.UTF8.GetString(result.Buffer.ToArray());
-            _toClient.Reader.AdvanceTo(result.Buffer.End);
+            _pipes.FromServer.AdvanceTo(result.Buffer.End);
             lines = [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
         }
 
@@ -115,25 +110,18 @@ public sealed class UserSessionTests : IAsyncDisposable
         // The client never reads: the pipe stops accepting, the writer stalls, the queue fills.
         var big = new byte[1024 * 1024];
         big[^1] = (byte)'\n';
-        for (var seq = 1; seq <= 1000 && !_connection.ConnectionClosed.IsCancellationRequested; seq++)
+        for (var seq = 1; seq <= 1000 && !Connection.ConnectionClosed.IsCancellationRequested; seq++)
         {
             user.Deliver(new Delivery(7, seq, 2, 1, big));
         }
 
-        await Wait.UntilAsync(() => _connection.ConnectionClosed.IsCancellationRequested, TimeSpan.FromSeconds(10), "the slow client is aborted");
+        await Wait.UntilAsync(() => Connection.ConnectionClosed.IsCancellationRequested, TimeSpan.FromSeconds(10), "the slow client is aborted");
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _toServer.Writer.CompleteAsync();
-        await _toClient.Reader.CompleteAsync();
-    }
-
-    private sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
+        await _pipes.ToServer.CompleteAsync();
+        await _pipes.FromServer.CompleteAsync();
     }
 
     private sealed class RecordingCursors : ICursorWriter

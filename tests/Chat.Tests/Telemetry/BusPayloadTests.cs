@@ -6,6 +6,7 @@ using Chat.Server.Sessions;
 
 namespace Chat.Tests.Telemetry;
 
+[Trait("Kind", "Unit")]
 public sealed class BusPayloadTests
 {
     private static readonly byte[] Frame = Encoding.UTF8.GetBytes("{\"msgid\":6,\"msg\":\"hi\"}\n");

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Chat.Tests.Telemetry;
 
+[Trait("Kind", "Unit")]
 public sealed class TelemetryUnitTests
 {
     [Fact]

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Connections;
 namespace Chat.Tests.Transport;
 
 /// <summary>The connection's writer over in-memory pipes: its queue is bounded in bytes, whatever the frames' size.</summary>
+[Trait("Kind", "Unit")]
 public sealed class ChatConnectionTests
 {
     private const int PipeThreshold = 64 * 1024;
@@ -14,9 +15,8 @@ public sealed class ChatConnectionTests
     public async Task A_client_that_does_not_read_large_frames_holds_at_most_the_budget_then_is_cut_off()
     {
         // What the client has not read stays in the pipe up to its pause threshold, as in a socket's buffers.
-        var toClient = new Pipe(new PipeOptions(pauseWriterThreshold: PipeThreshold, resumeWriterThreshold: PipeThreshold / 2));
-        var toServer = new Pipe();
-        var context = new DefaultConnectionContext("slow", new Duplex(toServer.Reader, toClient.Writer), new Duplex(toClient.Reader, toServer.Writer));
+        var pipes = new MemoryConnection("slow", new PipeOptions(pauseWriterThreshold: PipeThreshold, resumeWriterThreshold: PipeThreshold / 2));
+        var context = pipes.Context;
         var options = new ConnectionOptions { OutboundQueueBytes = 1024 * 1024 };
         var connection = new ChatConnection(context, options);
         connection.StartWriter();
@@ -33,15 +33,14 @@ public sealed class ChatConnectionTests
         await Wait.UntilAsync(() => context.ConnectionClosed.IsCancellationRequested, TimeSpan.FromSeconds(10), "the client that does not read is cut off");
         // 100 MB offered: queued frames stayed within the budget; beyond them only the pipe's threshold and one frame.
         Assert.InRange(held, 1, options.OutboundQueueBytes);
-        Assert.InRange(toClient.Reader.TryRead(out var unread) ? unread.Buffer.Length : 0, 0, PipeThreshold + frame.Length);
+        Assert.InRange(pipes.FromServer.TryRead(out var unread) ? unread.Buffer.Length : 0, 0, PipeThreshold + frame.Length);
     }
 
     [Fact]
     public async Task A_client_that_reads_gets_every_frame_however_many_pass_through_the_budget()
     {
-        var toClient = new Pipe();
-        var toServer = new Pipe();
-        var context = new DefaultConnectionContext("reader", new Duplex(toServer.Reader, toClient.Writer), new Duplex(toClient.Reader, toServer.Writer));
+        var pipes = new MemoryConnection("reader");
+        var context = pipes.Context;
         var connection = new ChatConnection(context, new ConnectionOptions { OutboundQueueBytes = 16 * 1024 });
         connection.StartWriter();
 
@@ -54,12 +53,12 @@ public sealed class ChatConnectionTests
             {
                 // The client reads as it goes: the budget is about what waits, not what passes.
                 await connection.WhenWrittenAsync();
-                received += await DrainAsync(toClient.Reader);
+                received += await DrainAsync(pipes.FromServer);
             }
         }
 
         await connection.WhenWrittenAsync();
-        received += await DrainAsync(toClient.Reader);
+        received += await DrainAsync(pipes.FromServer);
         Assert.False(context.ConnectionClosed.IsCancellationRequested);
         Assert.Equal(10_000L * frame.Length, received);
     }
@@ -74,12 +73,5 @@ public sealed class ChatConnectionTests
         var length = result.Buffer.Length;
         reader.AdvanceTo(result.Buffer.End);
         return length;
-    }
-
-    private sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
     }
 }

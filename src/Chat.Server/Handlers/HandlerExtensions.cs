@@ -1,0 +1,29 @@
+using Chat.Protocol;
+using Chat.Server.Transport;
+
+namespace Chat.Server.Handlers;
+
+public static class HandlerExtensions
+{
+    /// <summary>One handler per request type, keyed by its msgid, and the dispatcher that answers with them.</summary>
+    public static IServiceCollection AddChatHandlers(this IServiceCollection services)
+    {
+        services.AddChatOptions<MessageOptions>();
+        services.AddSingleton<LoginLifecycle>();
+        services.AddSingleton<KnownUsers>();
+        services.AddSingleton<MessageSender>();
+        services.AddSingleton<Dispatcher>();
+        services.AddSingleton<IConnectionApplication>(sp => sp.GetRequiredService<Dispatcher>());
+
+        services.AddKeyedSingleton<IRequestHandler, PingHandler>(MsgId.Ping);
+        services.AddKeyedScoped<IRequestHandler, RegisterHandler>(MsgId.Reg);
+        services.AddKeyedScoped<IRequestHandler, LoginHandler>(MsgId.Login);
+        services.AddKeyedSingleton<IRequestHandler, LogoutHandler>(MsgId.LoginOut);
+        services.AddKeyedSingleton<IRequestHandler, OneChatHandler>(MsgId.OneChat);
+        services.AddKeyedScoped<IRequestHandler, AddFriendHandler>(MsgId.AddFriend);
+        services.AddKeyedScoped<IRequestHandler, CreateGroupHandler>(MsgId.CreateGroup);
+        services.AddKeyedScoped<IRequestHandler, JoinGroupHandler>(MsgId.AddGroup);
+        services.AddKeyedSingleton<IRequestHandler, GroupChatHandler>(MsgId.GroupChat);
+        return services;
+    }
+}

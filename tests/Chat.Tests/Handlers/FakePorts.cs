@@ -1,0 +1,92 @@
+using Chat.Domain;
+
+namespace Chat.Tests.Handlers;
+
+/// <summary>In-memory stand-ins for the Domain ports: handlers run against them with no database.</summary>
+public sealed class FakeStore : IChatStore
+{
+    private readonly Dictionary<int, UserAccount> _users = [];
+    private readonly Lock _gate = new();
+
+    public Task<int?> RegisterAsync(string name, string passwordHash, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            if (_users.Values.Any(u => u.Name == name))
+            {
+                return Task.FromResult<int?>(null);
+            }
+
+            var id = _users.Count + 1;
+            _users[id] = new UserAccount(id, name, passwordHash);
+            return Task.FromResult<int?>(id);
+        }
+    }
+
+    public Task<UserAccount?> FindUserAsync(int id, CancellationToken ct)
+    {
+        lock (_gate) return Task.FromResult(_users.GetValueOrDefault(id));
+    }
+
+    public Task<bool> UserExistsAsync(int id, CancellationToken ct)
+    {
+        lock (_gate) return Task.FromResult(_users.ContainsKey(id));
+    }
+
+    public Task<bool> AddFriendAsync(int userId, int friendId, CancellationToken ct) => UserExistsAsync(friendId, ct);
+
+    public Task<IReadOnlyList<FriendInfo>> FriendsAsync(int userId, CancellationToken ct) => Task.FromResult<IReadOnlyList<FriendInfo>>([]);
+
+    public Task<int?> CreateGroupAsync(int creatorId, string name, string description, string? clientId, CancellationToken ct) =>
+        Task.FromResult<int?>(1);
+
+    public Task<(JoinResult Result, long StartSeq)> JoinGroupAsync(int userId, int groupId, CancellationToken ct) =>
+        Task.FromResult((JoinResult.NoSuchGroup, 0L));
+
+    public Task<IReadOnlyList<GroupInfo>> GroupsAsync(int userId, CancellationToken ct) => Task.FromResult<IReadOnlyList<GroupInfo>>([]);
+
+    public Task<Inbox> LoadInboxAsync(int userId, IReadOnlyDictionary<long, long> resume, int limit, CancellationToken ct) =>
+        Task.FromResult(new Inbox([], []));
+}
+
+/// <summary>A message log whose appends complete only when the test says so, in order.</summary>
+public sealed class HeldWriter : IMessageWriter
+{
+    private readonly Queue<(ChatMessage Message, TaskCompletionSource<AppendResult> Done)> _held = new();
+    private long _seq;
+
+    public int Held
+    {
+        get
+        {
+            lock (_held) return _held.Count;
+        }
+    }
+
+    public ValueTask<AppendResult> AppendAsync(ChatMessage message, CancellationToken ct)
+    {
+        var done = new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_held) _held.Enqueue((message, done));
+        return new ValueTask<AppendResult>(done.Task);
+    }
+
+    /// <summary>Stores the oldest <paramref name="count"/> held messages.</summary>
+    public void Store(int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            (ChatMessage Message, TaskCompletionSource<AppendResult> Done) next;
+            lock (_held) next = _held.Dequeue();
+            next.Done.SetResult(new AppendResult(new StoredMessage(next.Message, ++_seq), Duplicate: false));
+        }
+    }
+}
+
+public sealed class NoCursors : ICursorWriter
+{
+    public void Advance(int userId, long conversationId, long seq)
+    {
+    }
+
+    public Task FlushAsync(CancellationToken ct) => Task.CompletedTask;
+}
