@@ -18,6 +18,8 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
 
     public DbSet<CursorEntity> Cursors => Set<CursorEntity>();
 
+    public DbSet<SessionTokenEntity> SessionTokens => Set<SessionTokenEntity>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfiguration(new UserConfiguration());
@@ -27,5 +29,6 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
         modelBuilder.ApplyConfiguration(new ConversationConfiguration());
         modelBuilder.ApplyConfiguration(new MessageConfiguration());
         modelBuilder.ApplyConfiguration(new CursorConfiguration());
+        modelBuilder.ApplyConfiguration(new SessionTokenConfiguration());
     }
 }

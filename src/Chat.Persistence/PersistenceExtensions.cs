@@ -44,6 +44,7 @@ public static class PersistenceExtensions
         services.AddDbContextPool<ChatDbContext>((sp, options) =>
             options.UseChatDatabase(sp.GetRequiredService<NpgsqlDataSource>()));
         services.AddScoped<IChatStore, ChatStore>();
+        services.AddScoped<ISessionTokenStore, SessionTokenStore>();
 
         // Hosted services start in registration order (and stop in reverse): schema first, then the writers.
         services.AddHostedService<DatabaseMigrator>();

@@ -2,12 +2,19 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Chat.Server.Sessions;
 
-/// <summary>Logins and registrations: password hashing, what LOGIN_ACK carries, attempt limits (section <c>Chat</c>).</summary>
+/// <summary>Logins and registrations: password hashing, session tokens, what LOGIN_ACK carries, attempt limits (section <c>Chat</c>, or <c>Chat:Login</c>).</summary>
 public sealed class LoginOptions
 {
+    /// <summary>Read after <c>Chat</c>, so <c>Chat:Login:TokenLifetime</c> and <c>Chat:TokenLifetime</c> both work (the former wins).</summary>
+    public const string Section = "Chat:Login";
+
     /// <summary>At most this many offline messages come in one LOGIN_ACK; the rest at the next login.</summary>
     [Range(1, 1_000_000)]
     public int MaxOfflineMessages { get; set; } = 10_000;
+
+    /// <summary>How long a session token (in a v2 LOGIN_ACK) logs its user in (<c>Chat:Login:TokenLifetime</c>).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>PBKDF2 iterations for new password hashes.</summary>
     [Range(10_000, 10_000_000)]
