@@ -7,7 +7,8 @@
 #   BENCH_JSON=1 scripts/bench.sh one JSON object per workload on stdout (progress stays on stderr)
 #
 # Ports are cluster.sh's (CHAT_NGINX_PORT, CHAT_PORT_1, CHAT_PORT_2, CHAT_HTTP_PORT_1, CHAT_HTTP_PORT_2,
-# CHAT_PG_PORT, CHAT_REDIS_PORT) plus BENCH_ECHO_PORT (7000) for the raw TCP echo server.
+# CHAT_MYSQL_PORT, CHAT_PG_PORT, CHAT_REDIS_PORT) plus BENCH_ECHO_PORT (7000) for the raw TCP echo server.
+# BENCH_DB (mysql) is the cluster's database when this script starts it: mysql (MariaDB) or postgres.
 # BENCH_SECONDS (10) and BENCH_WARMUP (2) set each run's measured window and warm-up;
 # BENCH_IDLE_CONNECTIONS (5000) the idle workload's size. A cluster that was already up is left running.
 set -euo pipefail
@@ -61,7 +62,7 @@ cleanup() {
     if [[ -n "$started_cluster" ]]; then "$cluster" down; fi
 }
 trap cleanup EXIT
-"$cluster" up
+"$cluster" up --db "${BENCH_DB:-mysql}"
 
 section "machine"
 echo "$(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# A local chat cluster without Docker: PostgreSQL, Redis, two chat replicas and nginx in front of them,
-# the same topology as docker-compose.yml, run from Debian packages.
+# A local chat cluster without Docker: MariaDB (Debian's MySQL; or PostgreSQL), Redis, two chat replicas
+# and nginx in front of them, the same topology as docker-compose.yml, run from Debian packages.
 #
-#   scripts/cluster.sh up              start whatever is not running yet, wait until it is ready
+#   scripts/cluster.sh up [--db mysql|postgres]  start whatever is not running yet, wait until it is ready
+#                                                (default mysql: MariaDB, the card's store)
 #   scripts/cluster.sh status          what runs, on which pid and port, and both replicas' /readyz
 #   scripts/cluster.sh down [--purge]  stop what `up` started; --purge also deletes data and logs
 #
 # Everything (data, logs, pid files, the published server, the generated nginx config) lives in .cluster/
 # at the repository root. Ports, all on 127.0.0.1, can be moved with environment variables:
 #   CHAT_NGINX_PORT (8000)  CHAT_PORT_1 (6000)  CHAT_HTTP_PORT_1 (8081)  CHAT_PORT_2 (6002)
-#   CHAT_HTTP_PORT_2 (8082)  CHAT_PG_PORT (5433)  CHAT_REDIS_PORT (6380)
-# PostgreSQL and Redis get non-default ports so that a system-wide instance on 5432/6379 does not clash.
+#   CHAT_HTTP_PORT_2 (8082)  CHAT_MYSQL_PORT (3307)  CHAT_PG_PORT (5433)  CHAT_REDIS_PORT (6380)
+# The databases and Redis get non-default ports so that a system-wide instance on 3306/5432/6379 does not clash.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,6 +23,7 @@ http_port_1="${CHAT_HTTP_PORT_1:-8081}"
 chat_port_2="${CHAT_PORT_2:-6002}"
 http_port_2="${CHAT_HTTP_PORT_2:-8082}"
 pg_port="${CHAT_PG_PORT:-5433}"
+mysql_port="${CHAT_MYSQL_PORT:-3307}"
 redis_port="${CHAT_REDIS_PORT:-6380}"
 
 ready_timeout=60
@@ -127,9 +129,16 @@ have_nginx_stream() {
     [[ "$(nginx -V 2>&1)" =~ --with-stream( |$) ]]
 }
 
+have_mariadb() { command -v mariadbd > /dev/null && command -v mariadb-install-db > /dev/null; }
+
+# ensure_packages DB: the packages for the cluster on DB (mysql or postgres).
 ensure_packages() {
     local missing=()
-    [[ -n "$(pg_bin)" ]] || missing+=(postgresql)
+    if [[ "$1" == postgres ]]; then
+        [[ -n "$(pg_bin)" ]] || missing+=(postgresql)
+    else
+        have_mariadb || missing+=(mariadb-server)
+    fi
     command -v redis-server > /dev/null || missing+=(redis-server)
     command -v nginx > /dev/null || missing+=(nginx-light)
     have_nginx_stream || missing+=(libnginx-mod-stream)
@@ -142,7 +151,7 @@ ensure_packages() {
         exit 1
     fi
     note "installing ${missing[*]}"
-    # The packages would start their own system-wide services (PostgreSQL 5432, Redis 6379, nginx 80) that
+    # The packages would start their own system-wide services (MariaDB 3306, PostgreSQL 5432, Redis 6379, nginx 80) that
     # this cluster never uses, and a taken port 80 would fail the install. Debian's policy-rc.d hook forbids
     # service starts during the install; an existing hook (Docker images ship one) is left as it is.
     local policy=""
@@ -156,7 +165,8 @@ ensure_packages() {
     DEBIAN_FRONTEND=noninteractive "${install[@]}"
     if [[ -n "$policy" ]]; then rm -f "$policy"; trap - EXIT; fi
 
-    if [[ -z "$(pg_bin)" ]] || ! command -v redis-server > /dev/null || ! have_nginx_stream; then
+    if { [[ "$1" == postgres ]] && [[ -z "$(pg_bin)" ]]; } || { [[ "$1" == mysql ]] && ! have_mariadb; } \
+        || ! command -v redis-server > /dev/null || ! have_nginx_stream; then
         die "still missing packages after apt-get install"
     fi
 }
@@ -232,6 +242,57 @@ start_postgres() {
 }
 
 # ---------------------------------------------------------------------------------------------------------
+# MariaDB
+# ---------------------------------------------------------------------------------------------------------
+# Its own data dir, socket and port, so a system-wide MariaDB or MySQL (3306) is neither used nor disturbed.
+# Durable: every commit is flushed to the redo log on disk before it returns (innodb_flush_log_at_trx_commit=1),
+# the setting an ACKed message relies on. Runs as the invoking user (root: --user=root, since Debian's mysql
+# user may not reach into the repository).
+mysql_dir="$state/mariadb"
+mysql_pidfile="$mysql_dir/mariadb.pid"
+mysql_socket="$mysql_dir/mariadb.sock"
+
+mysql_admin() { mariadb --no-defaults --socket="$mysql_socket" -u "$(id -un)" "$@"; }
+
+start_mariadb() {
+    local pid user=()
+    is_root && user=(--user=root)
+    if pid="$(live_pid "$mysql_pidfile" mariadbd)"; then
+        note "mariadb: already running (pid $pid)"
+    else
+        port_open "$mysql_port" && die "port $mysql_port is taken by another process: set CHAT_MYSQL_PORT"
+        mkdir -p "$mysql_dir"
+        ((${#mysql_socket} < 107)) || die "path too long for MariaDB's socket: $mysql_socket"
+        if [[ ! -d "$mysql_dir/data/mysql" ]]; then
+            note "mariadb: mariadb-install-db in $mysql_dir/data"
+            # The invoking user administers it through the socket (unix_socket authentication), no password.
+            mariadb-install-db --no-defaults --datadir="$mysql_dir/data" "${user[@]}" --skip-test-db \
+                --auth-root-authentication-method=socket > "$mysql_dir/install.log" 2>&1 \
+                || die "mariadb-install-db failed, see $mysql_dir/install.log"
+        fi
+        # shellcheck disable=SC2016 # $$ and $@ belong to the inner shell
+        setsid bash -c 'exec "$@"' _ mariadbd --no-defaults --datadir="$mysql_dir/data" "${user[@]}" \
+            --port="$mysql_port" --bind-address=127.0.0.1 --skip-name-resolve --socket="$mysql_socket" \
+            --pid-file="$mysql_pidfile" --log-error="$mysql_dir/mariadb.log" \
+            --character-set-server=utf8mb4 --collation-server=utf8mb4_bin --max-connections=300 \
+            --innodb-flush-log-at-trx-commit=1 --innodb-doublewrite=1 --skip-log-bin \
+            < /dev/null > /dev/null 2>&1 &
+        pid="$(await_pid "$mysql_pidfile" mariadbd "$ready_timeout" "$mysql_dir/mariadb.log")"
+        local deadline=$((SECONDS + ready_timeout))
+        until mysql_admin -e "SELECT 1" > /dev/null 2>&1; do
+            ((SECONDS < deadline)) || die "MariaDB did not answer, see $mysql_dir/mariadb.log"
+            sleep 0.2
+        done
+        note "mariadb: started (pid $pid) on 127.0.0.1:$mysql_port"
+    fi
+
+    # The server applies its migrations but does not create its database or user.
+    mysql_admin -e "CREATE DATABASE IF NOT EXISTS chat CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+        CREATE USER IF NOT EXISTS 'chat'@'127.0.0.1' IDENTIFIED BY 'chat';
+        GRANT ALL PRIVILEGES ON chat.* TO 'chat'@'127.0.0.1';"
+}
+
+# ---------------------------------------------------------------------------------------------------------
 # Redis
 # ---------------------------------------------------------------------------------------------------------
 redis_pidfile="$state/redis.pid"
@@ -283,6 +344,15 @@ build_server() {
     mv "$app_dir.new" "$app_dir"
 }
 
+# The database the replicas use: the one `up` started (remembered in .cluster/db for later `up`s).
+connection_string() {
+    if [[ "$db" == postgres ]]; then
+        echo "Host=127.0.0.1;Port=$pg_port;Username=chat;Password=chat;Database=chat"
+    else
+        echo "Server=127.0.0.1;Port=$mysql_port;User ID=chat;Password=chat;Database=chat"
+    fi
+}
+
 # start_replica N CHAT_PORT HTTP_PORT
 start_replica() {
     local n="$1" pid
@@ -298,7 +368,7 @@ start_replica() {
     # in the app's directory: the content root is watched for appsettings changes, recursively, and the
     # repository root holds .cluster/ (PostgreSQL's files, these logs), whose every write would wake the watcher.
     # shellcheck disable=SC2016 # $$ and $1 belong to the inner shell
-    ConnectionStrings__Chat="Host=127.0.0.1;Port=$pg_port;Username=chat;Password=chat;Database=chat" \
+    ConnectionStrings__Chat="$(connection_string)" Chat__Store__Provider="$db" \
     ConnectionStrings__Redis="127.0.0.1:$redis_port" \
     DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS="${DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS:-1}" \
     Chat__TrustedProxies__0=127.0.0.1 \
@@ -389,9 +459,13 @@ wait_ready() {
 }
 
 cmd_up() {
-    ensure_packages
+    ensure_packages "$db"
     mkdir -p "$state"
-    start_postgres
+    if [[ -f "$state/db" && "$(cat "$state/db")" != "$db" ]] && { replica_pid 1 > /dev/null || replica_pid 2 > /dev/null; }; then
+        die "the running replicas use $(cat "$state/db"); 'down' first to switch to $db"
+    fi
+    echo "$db" > "$state/db"
+    if [[ "$db" == postgres ]]; then start_postgres; else start_mariadb; fi
     start_redis
     build_server
     start_replica 1 "$chat_port_1" "$http_port_1"
@@ -400,7 +474,7 @@ cmd_up() {
     wait_ready
 
     echo
-    echo "Chat cluster is up: nginx 127.0.0.1:$nginx_port -> chat1 :$chat_port_1, chat2 :$chat_port_2"
+    echo "Chat cluster is up on $db: nginx 127.0.0.1:$nginx_port -> chat1 :$chat_port_1, chat2 :$chat_port_2"
     echo "  connect:  nc 127.0.0.1 $nginx_port        (then e.g. {\"msgid\":13} + Enter -> {\"msgid\":14})"
     if [[ -d "$repo_root/src/Chat.Client" ]]; then
         echo "  client:   dotnet run --project src/Chat.Client -- 127.0.0.1 $nginx_port"
@@ -418,6 +492,8 @@ cmd_down() {
     # SIGINT is PostgreSQL's fast shutdown (SIGTERM would wait for sessions to end); SIGQUIT, not SIGKILL,
     # as the last resort, so the postmaster still takes its children down.
     stop "$pg_pidfile" postgres postgres INT QUIT
+    # SIGTERM is MariaDB's clean shutdown (InnoDB flushed); SIGKILL only when it hangs.
+    stop "$mysql_pidfile" mariadbd mariadb
 
     if [[ "${1:-}" == --purge ]]; then
         # The PostgreSQL data may live outside the repository (see prepare_pg_dir).
@@ -440,6 +516,7 @@ cmd_status() {
             printf '%-9s stopped  %-12s %s\n' "$1" "" "$4"
         fi
     }
+    row mariadb "$mysql_pidfile" mariadbd "127.0.0.1:$mysql_port"
     row postgres "$pg_pidfile" postgres "127.0.0.1:$pg_port"
     row redis "$redis_pidfile" redis-server "127.0.0.1:$redis_port"
     row chat1 "$state/chat1.pid" Chat.Server.dll "127.0.0.1:$chat_port_1 http :$http_port_1"
@@ -453,15 +530,23 @@ cmd_status() {
     done
 }
 
+db=mysql
 case "${1:-}" in
-    up) cmd_up ;;
+    up)
+        case "${2:-} ${3:-}" in
+            " ") ;;
+            "--db mysql" | "--db postgres") db="$3" ;;
+            *) echo "usage: $0 up [--db mysql|postgres]" >&2; exit 2 ;;
+        esac
+        cmd_up
+        ;;
     down)
         [[ -z "${2:-}" || "$2" == --purge ]] || { echo "usage: $0 down [--purge]" >&2; exit 2; }
         cmd_down "${2:-}"
         ;;
     status) cmd_status ;;
     *)
-        echo "usage: $0 up | down [--purge] | status" >&2
+        echo "usage: $0 up [--db mysql|postgres] | down [--purge] | status" >&2
         exit 2
         ;;
 esac

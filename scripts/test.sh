@@ -3,8 +3,8 @@
 #
 #   scripts/test.sh [extra dotnet test arguments, e.g. --filter FullyQualifiedName~Framing]
 #
-# Integration tests start their own throwaway PostgreSQL, Redis and nginx (own temp dirs, own loopback
-# ports), so this script only makes sure the binaries are installed. When something is missing it installs it
+# Integration tests start their own throwaway MariaDB, PostgreSQL, Redis and nginx (own temp dirs, own
+# loopback ports; SQLite needs nothing), so this script only makes sure the binaries are installed. When something is missing it installs it
 # with apt-get as root, or, when not root, prints the apt-get line to run and exits 1. Services that the
 # Debian packages would start on their default ports are kept from starting; the tests never use them.
 #
@@ -36,6 +36,10 @@ have_postgres() {
     compgen -G '/usr/lib/postgresql/*/bin/initdb' > /dev/null || command -v initdb > /dev/null
 }
 
+have_mariadb() {
+    command -v mariadbd > /dev/null && command -v mariadb-install-db > /dev/null
+}
+
 have_nginx_stream() {
     # Debian ships the stream module as a dynamic module (libnginx-mod-stream); other builds may compile it in.
     [[ -f /usr/lib/nginx/modules/ngx_stream_module.so ]] && return 0
@@ -46,6 +50,7 @@ have_nginx_stream() {
 }
 
 missing=()
+have_mariadb || missing+=(mariadb-server)
 have_postgres || missing+=(postgresql)
 command -v redis-server > /dev/null || missing+=(redis-server)
 command -v nginx > /dev/null || missing+=(nginx-light)
@@ -63,8 +68,8 @@ if ((${#missing[@]} > 0)); then
     fi
 
     echo "Installing ${missing[*]} ..."
-    # Keep the packages' own service instances (PostgreSQL on 5432, Redis on 6379, nginx on 80) from starting:
-    # the tests never use them, and a busy default port must not fail the install. policy-rc.d is Debian's
+    # Keep the packages' own service instances (MariaDB on 3306, PostgreSQL on 5432, Redis on 6379, nginx on 80)
+    # from starting: the tests never use them, and a busy default port must not fail the install. policy-rc.d is Debian's
     # switch for that; an existing one (Docker images ship one) is left alone.
     if [[ ! -e /usr/sbin/policy-rc.d ]]; then
         temp_policy=/usr/sbin/policy-rc.d
@@ -79,6 +84,7 @@ if ((${#missing[@]} > 0)); then
     fi
 
     still_missing=()
+    have_mariadb || still_missing+=(mariadb-server)
     have_postgres || still_missing+=(postgresql)
     command -v redis-server > /dev/null || still_missing+=(redis-server)
     have_nginx_stream || still_missing+=(nginx-light libnginx-mod-stream)

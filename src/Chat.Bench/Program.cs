@@ -19,7 +19,6 @@ public static class BenchProgram
         {
             return args switch
             {
-                ["writer", .. var rest] => await WriterBench.RunAsync(BenchArgs.Parse(rest)),
                 ["pingpong", .. var rest] => await Report(BenchArgs.Parse(rest), (a, o) =>
                     PingPongWorkload.RunAsync(o, a.Number("pairs", 1), a.Flag("same-endpoint"), Cancel.Token)),
                 ["rate", .. var rest] => await Report(BenchArgs.Parse(rest), (a, o) =>
@@ -66,8 +65,7 @@ public static class BenchProgram
         Console.Error.WriteLine("""
             usage: Chat.Bench COMMAND [--options]
 
-              writer        --db CONNECTION_STRING [--senders 50] [--seconds 10] [--warmup 2] [--json]
-                            the batching message writer alone against PostgreSQL, closed loop.
+            (The batching message writer alone: benchmarks/Chat.Benchmarks, BenchmarkDotNet.)
 
             Load against running servers over TCP (each registers fresh users, logs them in with "v":2 and spreads
             connections round-robin over the endpoints). Common options:

@@ -2,7 +2,12 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Chat.Persistence;
 
-public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbContext(options)
+/// <summary>
+/// The one EF model, whatever the database. Each provider derives its own context only so that its migrations
+/// (Migrations/MySql, Migrations/Postgres, Migrations/Sqlite) have a context type of their own; the stores ask
+/// for <see cref="ChatDbContext"/>.
+/// </summary>
+public abstract class ChatDbContext(DbContextOptions options) : DbContext(options)
 {
     public DbSet<UserEntity> Users => Set<UserEntity>();
 

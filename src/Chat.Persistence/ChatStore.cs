@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Chat.Persistence;
 
 /// <summary>The relational side through EF Core: one instance (and one <see cref="ChatDbContext"/>) per scope.</summary>
-public sealed class ChatStore(ChatDbContext db) : IChatStore
+public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider) : IChatStore
 {
     public async Task<int?> RegisterAsync(string name, string passwordHash, CancellationToken ct)
     {
@@ -161,7 +161,7 @@ public sealed class ChatStore(ChatDbContext db) : IChatStore
 
         var pending = readFrom.Count == 0
             ? []
-            : await DatabaseProvider.MessagesAfter(db, [.. readFrom.Keys], [.. readFrom.Values])
+            : await provider.MessagesAfter(db, [.. readFrom.Keys], [.. readFrom.Values])
                 .Where(m => m.SenderId != userId)
                 .OrderBy(m => m.Ts).ThenBy(m => m.ConversationId).ThenBy(m => m.Seq)
                 .Take(limit)
@@ -202,7 +202,7 @@ public sealed class ChatStore(ChatDbContext db) : IChatStore
             await db.SaveChangesAsync(ct);
             return true;
         }
-        catch (DbUpdateException ex) when (DatabaseProvider.IsUniqueViolation(ex))
+        catch (DbUpdateException ex) when (provider.IsUniqueViolation(ex))
         {
             db.ChangeTracker.Clear();
             return false;

@@ -4,38 +4,28 @@ using Chat.Domain;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
-using NpgsqlTypes;
 
 namespace Chat.Persistence;
 
 /// <summary>
 /// Delivered-cursors: <see cref="Advance"/> only remembers the highest seq per (user, conversation); every
 /// <see cref="StoreOptions.CursorFlushInterval"/>, on <see cref="FlushAsync"/> and at shutdown, one statement
-/// writes them all. Cursors never move backwards. A failed write keeps its entries for the next flush.
+/// writes them all (the provider's statement). Cursors never move backwards. A failed write keeps its entries for
+/// the next flush.
 /// </summary>
 public sealed class CursorWriter(
-    NpgsqlDataSource dataSource,
+    DatabaseProvider provider,
     IOptions<StoreOptions> options,
     TimeProvider time,
     ILogger<CursorWriter> logger) : BackgroundService, ICursorWriter
 {
-    private const string FlushSql = """
-        UPDATE cursors AS c
-        SET delivered_seq = GREATEST(c.delivered_seq, v.seq)
-        FROM unnest($1::int[], $2::bigint[], $3::bigint[]) AS v(user_id, conversation_id, seq)
-        WHERE c.user_id = v.user_id AND c.conversation_id = v.conversation_id AND c.delivered_seq < v.seq
-        """;
-
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _flushing = new(1, 1);
     private Dictionary<(int User, long Conversation), long> _advanced = [];
     private Dictionary<(int User, long Conversation), long> _spare = [];
-    private readonly List<int> _users = [];
-    private readonly List<long> _conversations = [];
-    private readonly List<long> _seqs = [];
+    private readonly CursorColumns _columns = new();
 
     public void Advance(int userId, long conversationId, long seq)
     {
@@ -144,26 +134,39 @@ public sealed class CursorWriter(
 
     private async Task WriteAsync(Dictionary<(int User, long Conversation), long> batch, CancellationToken ct)
     {
-        _users.Clear();
-        _conversations.Clear();
-        _seqs.Clear();
+        _columns.Clear();
         foreach (var ((user, conversation), seq) in batch)
         {
-            _users.Add(user);
-            _conversations.Add(conversation);
-            _seqs.Add(seq);
+            _columns.Add(user, conversation, seq);
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var command = new NpgsqlCommand(FlushSql, connection)
-        {
-            Parameters =
-            {
-                new NpgsqlParameter<List<int>> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, TypedValue = _users },
-                new NpgsqlParameter<List<long>> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, TypedValue = _conversations },
-                new NpgsqlParameter<List<long>> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, TypedValue = _seqs },
-            },
-        };
-        await command.ExecuteNonQueryAsync(ct);
+        await using var connection = await provider.OpenConnectionAsync(ct);
+        await provider.WriteCursorsAsync(connection, _columns, ct);
+    }
+}
+
+/// <summary>Cursors to write, one list per column (PostgreSQL sends them as arrays).</summary>
+public sealed class CursorColumns
+{
+    public List<int> Users { get; } = [];
+
+    public List<long> Conversations { get; } = [];
+
+    public List<long> Seqs { get; } = [];
+
+    public int Count => Users.Count;
+
+    public void Add(int user, long conversation, long seq)
+    {
+        Users.Add(user);
+        Conversations.Add(conversation);
+        Seqs.Add(seq);
+    }
+
+    public void Clear()
+    {
+        Users.Clear();
+        Conversations.Clear();
+        Seqs.Clear();
     }
 }

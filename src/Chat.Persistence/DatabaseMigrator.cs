@@ -12,7 +12,7 @@ namespace Chat.Persistence;
 /// Brings the schema up to date before anything else starts. Waits up to <see cref="MaxWait"/> for the database
 /// to become reachable; several replicas starting together take turns (see <see cref="DatabaseProvider.AcquireMigrationLockAsync"/>).
 /// </summary>
-public sealed class DatabaseMigrator(IServiceScopeFactory scopes, TimeProvider time, ILogger<DatabaseMigrator> logger) : IHostedService
+public sealed class DatabaseMigrator(IServiceScopeFactory scopes, DatabaseProvider provider, TimeProvider time, ILogger<DatabaseMigrator> logger) : IHostedService
 {
     private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
@@ -28,7 +28,7 @@ public sealed class DatabaseMigrator(IServiceScopeFactory scopes, TimeProvider t
                 logger.MigrationsApplied();
                 return;
             }
-            catch (Exception ex) when (DatabaseProvider.IsUnreachable(ex) && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (provider.IsUnreachable(ex) && !cancellationToken.IsCancellationRequested)
             {
                 if (time.GetUtcNow() + RetryDelay > deadline)
                 {
@@ -53,7 +53,7 @@ public sealed class DatabaseMigrator(IServiceScopeFactory scopes, TimeProvider t
         try
         {
             var connection = db.Database.GetDbConnection();
-            await DatabaseProvider.AcquireMigrationLockAsync(connection, ct);
+            await provider.AcquireMigrationLockAsync(connection, ct);
             try
             {
                 // Created up front, EF's first look at the history table does not log a failed query on a new database.
@@ -64,7 +64,7 @@ public sealed class DatabaseMigrator(IServiceScopeFactory scopes, TimeProvider t
             {
                 if (connection.State == ConnectionState.Open)
                 {
-                    await DatabaseProvider.ReleaseMigrationLockAsync(connection);
+                    await provider.ReleaseMigrationLockAsync(connection);
                 }
             }
         }

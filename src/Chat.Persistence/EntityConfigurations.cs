@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 namespace Chat.Persistence;
 
 // Provider-neutral on purpose: names, keys, lengths and indexes only; store types come from the provider's
-// mapping of the CLR types. Keep in step with Migrations/*_InitialCreate.cs.
+// mapping of the CLR types. After a change here, add a migration for every provider (README, "Migrations").
 
 internal sealed class UserConfiguration : IEntityTypeConfiguration<UserEntity>
 {

@@ -2,12 +2,38 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Chat.Persistence;
 
-/// <summary>Tuning of the batching writers, bound from <c>Chat:Store</c>.</summary>
+/// <summary>Which database engine holds the chat's state (<c>Chat:Store:Provider</c>).</summary>
+public enum StoreProviderName
+{
+    /// <summary>MySQL or MariaDB through Pomelo and MySqlConnector: the card's store, and the cluster's default.</summary>
+    MySql,
+
+    /// <summary>PostgreSQL through Npgsql.</summary>
+    Postgres,
+
+    /// <summary>A local SQLite file: a single node, nothing to install.</summary>
+    Sqlite,
+}
+
+/// <summary>The store and the tuning of its batching writers, bound from <c>Chat:Store</c>.</summary>
 public sealed class StoreOptions
 {
     public const string Section = "Chat:Store";
 
-    /// <summary>Most messages committed by one statement.</summary>
+    /// <summary>
+    /// <c>mysql</c>, <c>postgres</c> or <c>sqlite</c>. Unset: SQLite when no connection string <c>Chat</c> is
+    /// configured either; a connection string without a provider is refused (it could be any of them).
+    /// </summary>
+    public StoreProviderName? Provider { get; set; }
+
+    /// <summary>
+    /// The MySQL or MariaDB version to generate SQL for (Pomelo's <c>ServerVersion</c> syntax), so a replica need not
+    /// ask the server before it can start: Debian 12's MariaDB by default.
+    /// </summary>
+    [Required]
+    public string MySqlServerVersion { get; set; } = "10.11.0-mariadb";
+
+    /// <summary>Most messages committed by one transaction.</summary>
     [Range(1, 65_536)]
     public int MaxBatch { get; set; } = 2_048;
 

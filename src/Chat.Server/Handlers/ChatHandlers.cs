@@ -117,6 +117,12 @@ public sealed class MessageSender(
             result = await append;
             storing?.Dispose();
         }
+        catch (ArgumentException ex)
+        {
+            // Refused by the writer before any database saw it (e.g. a cid ending in a space): the request's fault.
+            storing?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name).Dispose();
+            return Reply.Fail(ErrorCode.BadRequest, ex.Message);
+        }
         catch (Exception ex)
         {
             storing?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name).Dispose();

@@ -32,7 +32,7 @@ public static class ChatServerExtensions
         });
         builder.AddChatPersistence();
         var services = builder.Services;
-        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>(DatabaseHealthCheck.Name, tags: [ServiceDefaults.ReadyTag]);
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>(PersistenceExtensions.ProviderName(builder.Configuration), tags: [ServiceDefaults.ReadyTag]);
         services.AddSingleton(TimeProvider.System);
         services.AddChatTelemetry();
         services.AddChatHub(builder.Configuration.GetConnectionString("Redis"));

@@ -21,11 +21,9 @@ public static class HealthResponses
         entry.Status == HealthStatus.Healthy ? "ok" : entry.Description ?? entry.Exception?.Message ?? entry.Status.ToString();
 }
 
-/// <summary>The database accepts a connection.</summary>
+/// <summary>The database accepts a connection; registered under the engine's name (mysql, postgres or sqlite).</summary>
 public sealed class DatabaseHealthCheck(ChatDbContext db) : IHealthCheck
 {
-    public const string Name = "postgres";
-
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         await db.Database.CanConnectAsync(cancellationToken) ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("cannot connect");
 }

@@ -155,7 +155,7 @@ public sealed partial class ClientTests(ReplicaFixture fixture) : IClassFixture<
     public async Task A_quiet_client_sends_heartbeats_so_the_servers_idle_timeout_does_not_close_it()
     {
         var idle = TimeSpan.FromSeconds(2);
-        await using var replica = await Replica.StartAsync(fixture.ConnectionString, new Dictionary<string, string?> { ["Chat:IdleTimeout"] = "00:00:02" });
+        await using var replica = await Replica.StartAsync(fixture.Database, new Dictionary<string, string?> { ["Chat:IdleTimeout"] = "00:00:02" });
         await using var client = ClientProcess.Start(replica.ChatPort, new Dictionary<string, string> { ["CHAT_CLIENT_HEARTBEAT"] = "0.5" });
         var (id, name) = await RegisterAsync(client);
         await LogInAsync(client, id, name);

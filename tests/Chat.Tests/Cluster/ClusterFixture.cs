@@ -4,10 +4,10 @@ using Chat.Tests.Integration;
 namespace Chat.Tests.Cluster;
 
 /// <summary>
-/// Two replicas sharing one PostgreSQL database and one Redis, with a real nginx in front of both, as in
-/// production. Each test class gets its own.
+/// Two replicas sharing one MariaDB database (the card's MySQL) and one Redis, with a real nginx in front of both,
+/// as in production. Each test class gets its own. <see cref="PostgresClusterFixture"/> is the same on PostgreSQL.
 /// </summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public class ClusterFixture : IAsyncLifetime
 {
     public RedisServer Redis { get; private set; } = null!;
 
@@ -17,12 +17,14 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public NginxServer Nginx { get; private set; } = null!;
 
-    public string Database { get; private set; } = "";
+    public TestDatabase Database { get; private set; } = null!;
+
+    /// <summary>The engine the replicas share.</summary>
+    protected virtual string Provider => "mysql";
 
     public async Task InitializeAsync()
     {
-        var postgres = await PostgresServer.StartedAsync();
-        Database = await postgres.CreateDatabaseAsync("cluster");
+        Database = await TestDatabase.CreateAsync(Provider, "cluster");
         Redis = await RedisServer.StartNewAsync();
         var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = Redis.ConnectionString, ["Chat:PresenceTtl"] = "00:00:03" };
         A = await Replica.StartAsync(Database, new Dictionary<string, string?>(settings) { ["Chat:ReplicaId"] = "replica-a-" + Environment.ProcessId });
@@ -37,4 +39,10 @@ public sealed class ClusterFixture : IAsyncLifetime
         await B.DisposeAsync();
         await Redis.DisposeAsync();
     }
+}
+
+/// <summary>The cluster on PostgreSQL, for the smoke test that keeps that engine working in a cluster.</summary>
+public sealed class PostgresClusterFixture : ClusterFixture
+{
+    protected override string Provider => "postgres";
 }

@@ -142,14 +142,39 @@ public sealed class ClusterTests(ClusterFixture cluster) : IClassFixture<Cluster
     }
 
     [Fact]
-    public async Task Readyz_reports_postgres_and_redis()
+    public async Task Readyz_reports_the_database_and_redis()
     {
         using var http = new HttpClient();
         var ready = JsonNode.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{cluster.A.HttpPort}/readyz")))!;
         var health = await http.GetStringAsync(new Uri($"http://127.0.0.1:{cluster.A.HttpPort}/healthz"));
 
         Assert.True((bool)ready["ready"]!);
-        Assert.Equal(("ok", "ok"), ((string)ready["checks"]!["postgres"]!, (string)ready["checks"]!["redis"]!));
+        Assert.Equal(("ok", "ok"), ((string)ready["checks"]!["mysql"]!, (string)ready["checks"]!["redis"]!));
         Assert.Equal("ok", health);
+    }
+}
+
+/// <summary>PostgreSQL stays a working cluster store: the same replicas, nginx and Redis on it.</summary>
+public sealed class PostgresClusterTests(PostgresClusterFixture cluster) : IClassFixture<PostgresClusterFixture>
+{
+    [Fact]
+    public async Task Chat_crosses_replicas_through_nginx_and_readyz_names_postgres()
+    {
+        await using var alice = await TestClient.LoggedInAsync(cluster.A.ChatPort, TestClient.Unique("alice"));
+        await using var bob = await TestClient.LoggedInAsync(cluster.B.ChatPort, TestClient.Unique("bob"));
+        await using var carol = await TestClient.LoggedInAsync(cluster.Nginx.Port, TestClient.Unique("carol"));
+
+        await alice.SendAsync(new { msgid = 6, toid = bob.Id, msg = "A to B", cid = "1" });
+        var ack = await alice.ReceiveAsync(11);
+        var atBob = await bob.ReceiveAsync(6);
+        await carol.SendAsync(new { msgid = 6, toid = alice.Id, msg = "via nginx" });
+        var atAlice = await alice.ReceiveAsync(6);
+
+        Assert.Equal(0, (int)ack["errno"]!);
+        Assert.Equal(("A to B", 1L), ((string)atBob["msg"]!, (long)atBob["seq"]!));
+        Assert.Equal("via nginx", (string)atAlice["msg"]!);
+        using var http = new HttpClient();
+        var ready = JsonNode.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{cluster.B.HttpPort}/readyz")))!;
+        Assert.Equal("ok", (string)ready["checks"]!["postgres"]!);
     }
 }

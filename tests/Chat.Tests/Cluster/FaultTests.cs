@@ -13,8 +13,8 @@ public sealed class FaultTests
     [Fact]
     public async Task A_killed_replicas_user_logs_in_through_nginx_within_the_ttl_and_gets_every_message()
     {
-        var postgres = await PostgresServer.StartedAsync();
-        var database = await postgres.CreateDatabaseAsync("kill");
+        var mariadb = await MariaDbServer.StartedAsync();
+        var database = await mariadb.CreateDatabaseAsync("kill");
         await using var redis = await RedisServer.StartNewAsync();
         var settings = new Dictionary<string, string> { ["Chat:PresenceTtl"] = "00:00:03" };
         await using var doomed = await ReplicaProcess.StartAsync(database, redis.ConnectionString, settings);
@@ -61,8 +61,8 @@ public sealed class FaultTests
     [Fact]
     public async Task After_redis_restarts_live_delivery_resumes_and_nothing_sent_meanwhile_is_lost()
     {
-        var postgres = await PostgresServer.StartedAsync();
-        var database = await postgres.CreateDatabaseAsync("redis");
+        var mariadb = await MariaDbServer.StartedAsync();
+        var database = await mariadb.CreateDatabaseAsync("redis");
         await using var redis = await RedisServer.StartNewAsync();
         var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = redis.ConnectionString, ["Chat:PresenceTtl"] = "00:00:03" };
         await using var a = await Replica.StartAsync(database, settings);

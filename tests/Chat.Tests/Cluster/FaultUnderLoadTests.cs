@@ -20,7 +20,7 @@ public sealed class FaultUnderLoadTests
     [Fact]
     public async Task A_SIGKILLed_replicas_users_reconnect_through_nginx_resume_and_lose_nothing()
     {
-        var database = await (await PostgresServer.StartedAsync()).CreateDatabaseAsync("fault_kill");
+        var database = await (await MariaDbServer.StartedAsync()).CreateDatabaseAsync("fault_kill");
         await using var redis = await RedisServer.StartNewAsync();
         var settings = new Dictionary<string, string> { ["Chat:PresenceTtl"] = "00:00:03" };
         await using var doomed = await ReplicaProcess.StartAsync(database, redis.ConnectionString, settings);
@@ -41,11 +41,11 @@ public sealed class FaultUnderLoadTests
     public async Task Redis_restarting_under_load_loses_nothing_and_live_delivery_comes_back_by_itself()
     {
         await using var redis = await RedisServer.StartNewAsync();
-        await using var rig = await Rig.StartAsync(await (await PostgresServer.StartedAsync()).CreateDatabaseAsync("fault_redis"), redis);
+        await using var rig = await Rig.StartAsync(await (await MariaDbServer.StartedAsync()).CreateDatabaseAsync("fault_redis"), redis);
         var load = rig.Load;
 
         await redis.StopAsync();
-        await load.WaitForAcceptedAsync(load.Accepted + 100, Deadline); // PostgreSQL is up: messages are still taken
+        await load.WaitForAcceptedAsync(load.Accepted + 100, Deadline); // the database is up: messages are still taken
         await redis.StartAsync();
         await WaitReadyAsync(true, "ready again after Redis restarted", rig.HttpPorts);
         await load.WaitForEveryPairLiveAsync(10, Deadline, "after Redis restarted");
@@ -56,16 +56,16 @@ public sealed class FaultUnderLoadTests
     }
 
     [Fact]
-    public async Task PostgreSQL_stopping_for_ten_seconds_gives_senders_errors_not_silence_and_loses_nothing_acked()
+    public async Task MariaDB_stopping_for_ten_seconds_gives_senders_errors_not_silence_and_loses_nothing_acked()
     {
-        var postgres = await PostgresServer.StartNewAsync();
+        await using var mariadb = await MariaDbServer.StartNewAsync();
         await using var redis = await RedisServer.StartNewAsync();
-        await using var rig = await Rig.StartAsync(await postgres.CreateDatabaseAsync("fault_pg"), redis);
+        await using var rig = await Rig.StartAsync(await mariadb.CreateDatabaseAsync("fault_db"), redis);
         var load = rig.Load;
 
-        await postgres.StopAsync();
+        await mariadb.StopAsync();
         var outage = Stopwatch.StartNew();
-        await WaitReadyAsync(false, "/readyz red without PostgreSQL", rig.HttpPorts);
+        await WaitReadyAsync(false, "/readyz red without MariaDB", rig.HttpPorts);
         await Wait.UntilAsync(() => load.Refused > 0, Deadline, "a sender to be told its message was not taken");
 
         // The outage lasts ten seconds; all along, both replicas stay up and keep answering.
@@ -81,13 +81,13 @@ public sealed class FaultUnderLoadTests
             await Task.Delay(TimeSpan.FromMilliseconds(500));
         }
 
-        await postgres.RestartAsync();
-        await WaitReadyAsync(true, "/readyz green once PostgreSQL is back", rig.HttpPorts);
+        await mariadb.RestartAsync();
+        await WaitReadyAsync(true, "/readyz green once MariaDB is back", rig.HttpPorts);
         var refusedDuringOutage = load.Refused;
-        await load.WaitForEveryPairLiveAsync(10, Deadline, "after PostgreSQL came back");
+        await load.WaitForEveryPairLiveAsync(10, Deadline, "after MariaDB came back");
         var counts = await load.StopAsync(Settle);
 
-        counts.Report(nameof(PostgreSQL_stopping_for_ten_seconds_gives_senders_errors_not_silence_and_loses_nothing_acked));
+        counts.Report(nameof(MariaDB_stopping_for_ten_seconds_gives_senders_errors_not_silence_and_loses_nothing_acked));
         Assert.True(refusedDuringOutage > 0, counts.ToString());
         Assert.Equal(0, counts.Lost);
     }
@@ -96,7 +96,7 @@ public sealed class FaultUnderLoadTests
     public async Task Reloading_nginx_under_load_keeps_every_connection_working()
     {
         await using var redis = await RedisServer.StartNewAsync();
-        await using var rig = await Rig.StartAsync(await (await PostgresServer.StartedAsync()).CreateDatabaseAsync("fault_reload"), redis);
+        await using var rig = await Rig.StartAsync(await (await MariaDbServer.StartedAsync()).CreateDatabaseAsync("fault_reload"), redis);
         var load = rig.Load;
 
         await rig.Nginx.ReloadAsync();
@@ -111,7 +111,7 @@ public sealed class FaultUnderLoadTests
     [Fact]
     public async Task A_SIGTERMed_replica_drains_releases_presence_at_once_and_loses_nothing()
     {
-        var database = await (await PostgresServer.StartedAsync()).CreateDatabaseAsync("fault_term");
+        var database = await (await MariaDbServer.StartedAsync()).CreateDatabaseAsync("fault_term");
         await using var redis = await RedisServer.StartNewAsync();
         // A long TTL: users can log in elsewhere at once only because the drain released their presence.
         var settings = new Dictionary<string, string> { ["Chat:PresenceTtl"] = "00:05:00" };
@@ -171,7 +171,7 @@ public sealed class FaultUnderLoadTests
 
         public int[] HttpPorts => [A.HttpPort, B.HttpPort];
 
-        public static async Task<Rig> StartAsync(string database, RedisServer redis)
+        public static async Task<Rig> StartAsync(TestDatabase database, RedisServer redis)
         {
             var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = redis.ConnectionString, ["Chat:PresenceTtl"] = "00:00:03" };
             var started = new List<IAsyncDisposable>();

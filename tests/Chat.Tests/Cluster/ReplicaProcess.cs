@@ -28,14 +28,15 @@ public sealed class ReplicaProcess : IAsyncDisposable
     /// <summary>What the replica printed so far.</summary>
     public string Output => _process.Output;
 
+    /// <param name="database">The database, or null for none configured (a SQLite file in <paramref name="workingDirectory"/>).</param>
     /// <param name="redis">Redis connection string, or null for a single node.</param>
-    public static async Task<ReplicaProcess> StartAsync(string database, string? redis, IDictionary<string, string>? settings = null)
+    public static async Task<ReplicaProcess> StartAsync(
+        TestDatabase? database, string? redis, IDictionary<string, string>? settings = null, string? workingDirectory = null)
     {
         var chatPort = FreePort.Next();
         var httpPort = FreePort.Next();
         var arguments = new Dictionary<string, string>
         {
-            ["ConnectionStrings:Chat"] = database,
             ["ConnectionStrings:Redis"] = redis ?? "",
             ["Chat:ListenAddress"] = "127.0.0.1",
             ["Chat:Port"] = chatPort.ToString(CultureInfo.InvariantCulture),
@@ -46,6 +47,11 @@ public sealed class ReplicaProcess : IAsyncDisposable
             ["Chat:PasswordLoginsPerAddress"] = "1000000",
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        foreach (var (key, value) in database?.Settings ?? new Dictionary<string, string?>())
+        {
+            arguments[key] = value!;
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             arguments[key] = value;
@@ -55,6 +61,7 @@ public sealed class ReplicaProcess : IAsyncDisposable
         var process = ChildProcess.Start(
             dotnet,
             [Path.Combine(AppContext.BaseDirectory, "Chat.Server.dll"), .. arguments.Select(a => $"--{a.Key}={a.Value}")],
+            workingDirectory,
             orphanCleanup: pid => $"kill -KILL {pid}");
         var replica = new ReplicaProcess(process, chatPort, httpPort);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };

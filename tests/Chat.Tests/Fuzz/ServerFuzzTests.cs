@@ -12,17 +12,19 @@ using Xunit.Abstractions;
 namespace Chat.Tests.Fuzz;
 
 /// <summary>
-/// Hostile input over real connections to an in-process replica, some logged in, some not: the server never
-/// crashes, never lets an exception out of a connection (nothing is logged at Error), and afterwards a normal
-/// client still registers, logs in and chats.
+/// Hostile input over real connections to an in-process replica, some logged in, some not, on each database
+/// engine: the server never crashes, never lets an exception out of a connection (nothing is logged at Error),
+/// and afterwards a normal client still registers, logs in and chats.
 /// </summary>
 public sealed class ServerFuzzTests(ServerFuzzTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<ServerFuzzTests.Fixture>
 {
     private const int Connections = 6;
 
-    [Fact]
-    public async Task Random_and_mutated_frames_over_many_connections_never_hurt_the_server()
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task Random_and_mutated_frames_over_many_connections_never_hurt_the_server(string provider)
     {
+        var replica = fixture.Replicas[provider];
         var seed = FuzzInputs.SeedFromEnvironment();
         var duration = FuzzInputs.DurationFromEnvironment(3);
         output.WriteLine($"CHAT_FUZZ_SEED={seed} CHAT_FUZZ_SECONDS={duration.TotalSeconds}");
@@ -30,7 +32,7 @@ public sealed class ServerFuzzTests(ServerFuzzTests.Fixture fixture, ITestOutput
         var slots = new FuzzConnection[Connections];
         for (var i = 0; i < slots.Length; i++)
         {
-            slots[i] = await FuzzConnection.OpenAsync(fixture.Port, logIn: i % 2 == 0);
+            slots[i] = await FuzzConnection.OpenAsync(replica.ChatPort, logIn: i % 2 == 0);
         }
 
         var clock = Stopwatch.StartNew();
@@ -42,7 +44,7 @@ public sealed class ServerFuzzTests(ServerFuzzTests.Fixture fixture, ITestOutput
             if (!await slots[i].TrySendAsync(inputs.Next()))
             {
                 await slots[i].DisposeAsync();
-                slots[i] = await FuzzConnection.OpenAsync(fixture.Port, logIn: inputs.Random.Next(2) == 0);
+                slots[i] = await FuzzConnection.OpenAsync(replica.ChatPort, logIn: inputs.Random.Next(2) == 0);
                 reconnects++;
             }
 
@@ -55,17 +57,19 @@ public sealed class ServerFuzzTests(ServerFuzzTests.Fixture fixture, ITestOutput
         }
 
         output.WriteLine($"{sent} inputs, {reconnects} reconnects, in {clock.Elapsed.TotalSeconds:0.0} s");
-        await AssertServerHealthyAsync();
+        await AssertServerHealthyAsync(replica);
     }
 
-    [Fact]
-    public async Task The_regression_corpus_is_answered_or_refused_and_the_connection_ends_cleanly()
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task The_regression_corpus_is_answered_or_refused_and_the_connection_ends_cleanly(string provider)
     {
+        var replica = fixture.Replicas[provider];
         foreach (var (name, bytes) in FuzzInputs.Corpus())
         {
             foreach (var logIn in new[] { false, true })
             {
-                await using var connection = await FuzzConnection.OpenAsync(fixture.Port, logIn);
+                await using var connection = await FuzzConnection.OpenAsync(replica.ChatPort, logIn);
                 await connection.TrySendAsync(bytes);
                 // A PING after it: either its PONG comes (the server read past the input) or the connection closes.
                 await connection.TrySendAsync("\n{\"msgid\":13,\"cid\":\"after\"}\n"u8.ToArray());
@@ -73,19 +77,19 @@ public sealed class ServerFuzzTests(ServerFuzzTests.Fixture fixture, ITestOutput
             }
         }
 
-        await AssertServerHealthyAsync();
+        await AssertServerHealthyAsync(replica);
     }
 
-    private async Task AssertServerHealthyAsync()
+    private async Task AssertServerHealthyAsync(Replica replica)
     {
         // Every fuzzing connection has ended (its logout and writer done) before the logs are judged.
-        var connections = fixture.Replica.Services.GetRequiredService<ConnectionRegistry>();
+        var connections = replica.Services.GetRequiredService<ConnectionRegistry>();
         await Wait.UntilAsync(() => connections.Count == 0, TestClient.Deadline, "every fuzzing connection has ended");
         var errors = fixture.Logs.AtLeast(LogLevel.Error).ToList();
         Assert.True(errors.Count == 0, "logged at Error or above:\n" + string.Join("\n", errors.Take(20)));
 
-        await using var alice = await TestClient.LoggedInAsync(fixture.Port, TestClient.Unique("alice"));
-        await using var bob = await TestClient.LoggedInAsync(fixture.Port, TestClient.Unique("bob"));
+        await using var alice = await TestClient.LoggedInAsync(replica.ChatPort, TestClient.Unique("alice"));
+        await using var bob = await TestClient.LoggedInAsync(replica.ChatPort, TestClient.Unique("bob"));
         var ack = await alice.RequestAsync(new { msgid = 6, toid = bob.Id, msg = "after the storm", cid = "ok" });
         Assert.Equal((11, 0), ((int)ack["msgid"]!, (int)ack["errno"]!));
         Assert.Equal("after the storm", (string)(await bob.ReceiveAsync(6))["msg"]!);
@@ -93,24 +97,32 @@ public sealed class ServerFuzzTests(ServerFuzzTests.Fixture fixture, ITestOutput
 
     public sealed class Fixture : IAsyncLifetime
     {
-        public Replica Replica { get; private set; } = null!;
+        /// <summary>One replica per engine.</summary>
+        public Dictionary<string, Replica> Replicas { get; } = [];
 
+        /// <summary>All replicas' logs.</summary>
         public CapturedLogs Logs { get; } = new();
-
-        public int Port => Replica.ChatPort;
 
         public async Task InitializeAsync()
         {
-            var postgres = await PostgresServer.StartedAsync();
-            // Generous login limits: the fuzzer fails many logins from one address and must not lock itself out.
-            Replica = await Replica.StartAsync(await postgres.CreateDatabaseAsync("fuzz"), new Dictionary<string, string?>
+            foreach (var provider in TestDatabase.Engines)
             {
-                ["Chat:LoginAttemptsPerAddress"] = "1000000",
-                ["Chat:LoginAttemptRefill"] = "00:00:00.001",
-            }, Logs.AddTo);
+                // Generous login limits: the fuzzer fails many logins from one address and must not lock itself out.
+                Replicas[provider] = await Replica.StartAsync(await TestDatabase.CreateAsync(provider, "fuzz"), new Dictionary<string, string?>
+                {
+                    ["Chat:LoginAttemptsPerAddress"] = "1000000",
+                    ["Chat:LoginAttemptRefill"] = "00:00:00.001",
+                }, Logs.AddTo);
+            }
         }
 
-        public async Task DisposeAsync() => await Replica.DisposeAsync();
+        public async Task DisposeAsync()
+        {
+            foreach (var replica in Replicas.Values)
+            {
+                await replica.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>A raw socket that sends whatever it is given and drains whatever comes back.</summary>

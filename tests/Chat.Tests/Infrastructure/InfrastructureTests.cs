@@ -61,7 +61,7 @@ public sealed class PostgresServerTests
         Assert.NotEqual(first, second);
 
         var names = new List<string>();
-        foreach (var connectionString in new[] { first, second })
+        foreach (var connectionString in new[] { first.ConnectionString, second.ConnectionString })
         {
             await using var connection = new NpgsqlConnection(connectionString);
             await connection.OpenAsync();
@@ -74,7 +74,7 @@ public sealed class PostgresServerTests
 
         Assert.All(names, n => Assert.StartsWith("infra_test__", n, StringComparison.Ordinal));
         Assert.NotEqual(names[0], names[1]);
-        Assert.Equal(new NpgsqlConnectionStringBuilder(first).Database, names[0]);
+        Assert.Equal(new NpgsqlConnectionStringBuilder(first.ConnectionString).Database, names[0]);
     }
 
     [Fact]
@@ -84,14 +84,14 @@ public sealed class PostgresServerTests
         var first = await pg.CreateDatabaseAsync("isolation");
         var second = await pg.CreateDatabaseAsync("isolation");
 
-        await using (var connection = new NpgsqlConnection(first))
+        await using (var connection = new NpgsqlConnection(first.ConnectionString))
         {
             await connection.OpenAsync();
             await using var create = new NpgsqlCommand("CREATE TABLE only_here (id int)", connection);
             await create.ExecuteNonQueryAsync();
         }
 
-        await using var other = new NpgsqlConnection(second);
+        await using var other = new NpgsqlConnection(second.ConnectionString);
         await other.OpenAsync();
         await using var count = new NpgsqlCommand("SELECT count(*) FROM pg_tables WHERE tablename = 'only_here'", other);
         Assert.Equal(0L, await count.ExecuteScalarAsync());
@@ -101,11 +101,34 @@ public sealed class PostgresServerTests
     public async Task Database_names_are_valid_identifiers_even_for_long_prefixes()
     {
         var pg = await PostgresServer.StartedAsync();
-        var connectionString = await pg.CreateDatabaseAsync(new string('x', 100));
+        var connectionString = (await pg.CreateDatabaseAsync(new string('x', 100))).ConnectionString;
         var name = new NpgsqlConnectionStringBuilder(connectionString).Database!;
         Assert.True(name.Length <= 63, name);
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
+    }
+}
+
+public sealed class MariaDbServerTests
+{
+    [Fact]
+    public async Task Creates_separate_utf8mb4_databases_and_comes_back_on_the_same_port_after_a_stop()
+    {
+        await using var mariadb = await MariaDbServer.StartNewAsync();
+        var first = await mariadb.CreateDatabaseAsync("infra-Test!");
+        var second = await mariadb.CreateDatabaseAsync("infra-Test!");
+        await first.ScalarAsync("CREATE TABLE only_here (id int)");
+
+        Assert.NotEqual(first.ConnectionString, second.ConnectionString);
+        Assert.Equal(0, await second.ScalarAsync("SELECT count(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'only_here'"));
+        Assert.Equal(1, await first.ScalarAsync("SELECT @@character_set_database = 'utf8mb4' AND @@collation_database = 'utf8mb4_bin'"));
+
+        var port = mariadb.Port;
+        await mariadb.StopAsync();
+        Assert.False(LoopbackTcp.IsListening(port));
+        await mariadb.RestartAsync();
+        Assert.Equal(port, mariadb.Port);
+        Assert.Equal(0, await first.ScalarAsync("SELECT count(*) FROM only_here"));
     }
 }
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Npgsql;
 
 namespace Chat.Tests.Infrastructure;
@@ -53,17 +52,16 @@ public sealed class PostgresServer
     /// start fails every caller with the same exception).</summary>
     public static Task<PostgresServer> StartedAsync() => Shared.Value;
 
-    /// <summary>Creates a new, empty database named <paramref name="prefix"/>_&lt;unique suffix&gt; and returns an
-    /// Npgsql connection string for it.</summary>
-    public async Task<string> CreateDatabaseAsync(string prefix, CancellationToken cancellationToken = default)
+    /// <summary>Creates a new, empty database named <paramref name="prefix"/>_&lt;unique suffix&gt; and returns it.</summary>
+    public async Task<TestDatabase> CreateDatabaseAsync(string prefix, CancellationToken cancellationToken = default)
     {
-        var name = DatabaseName(prefix);
+        var name = DatabaseName.From(prefix);
         await using var connection = new NpgsqlConnection(AdminConnectionString);
         await connection.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = "CREATE DATABASE \"" + name + "\"";
         await command.ExecuteNonQueryAsync(cancellationToken);
-        return ConnectionStringFor(name);
+        return new TestDatabase("postgres", ConnectionStringFor(name));
     }
 
     /// <summary>Npgsql connection string for <paramref name="database"/> on this cluster.</summary>
@@ -74,26 +72,6 @@ public sealed class PostgresServer
         Username = Superuser,
         Database = database,
     }.ConnectionString;
-
-    /// <summary>[a-z0-9_] only, at most 63 bytes (PostgreSQL's identifier limit), unique per call.</summary>
-    private static string DatabaseName(string prefix)
-    {
-        ArgumentNullException.ThrowIfNull(prefix);
-        var clean = new StringBuilder();
-        foreach (var ch in prefix.ToLowerInvariant())
-        {
-            clean.Append(ch is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' ? ch : '_');
-        }
-
-        if (clean.Length == 0 || char.IsDigit(clean[0]))
-        {
-            clean.Insert(0, "db_");
-        }
-
-        var suffix = "_" + Guid.NewGuid().ToString("N")[..12];
-        var head = clean.ToString();
-        return (head.Length + suffix.Length > 63 ? head[..(63 - suffix.Length)] : head) + suffix;
-    }
 
     /// <summary>A cluster of the caller's own, for a test that stops and starts it; cleaned up like the shared one.</summary>
     public static async Task<PostgresServer> StartNewAsync()

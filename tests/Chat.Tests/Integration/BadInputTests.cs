@@ -100,6 +100,19 @@ public sealed class BadInputTests(ReplicaFixture fixture) : IClassFixture<Replic
     }
 
     [Fact]
+    public async Task A_cid_ending_in_a_space_is_refused_with_errno_4_as_on_every_store()
+    {
+        // MySQL's utf8mb4_bin compares "c1" and "c1 " as equal: refused on every engine alike, before any store.
+        await using var alice = await TestClient.LoggedInAsync(Port, TestClient.Unique("alice"));
+        await using var bob = await TestClient.LoggedInAsync(Port, TestClient.Unique("bob"));
+
+        var ack = await alice.RequestAsync(new { msgid = 6, toid = bob.Id, msg = "x", cid = "c1 " });
+
+        Assert.Equal((11, 4, "c1 "), ((int)ack["msgid"]!, (int)ack["errno"]!, (string)ack["cid"]!));
+        await bob.AssertNothingPendingAsync();
+    }
+
+        [Fact]
     public async Task A_frame_just_under_the_limit_is_served()
     {
         await using var alice = await TestClient.LoggedInAsync(Port, TestClient.Unique("alice"));

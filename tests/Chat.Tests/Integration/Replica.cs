@@ -11,7 +11,7 @@ namespace Chat.Tests.Integration;
 
 /// <summary>
 /// One chat replica running in this test process on real Kestrel sockets (free loopback ports), against a real
-/// PostgreSQL database. Built exactly as Program.cs builds it.
+/// database (<see cref="TestDatabase"/>: MariaDB, PostgreSQL or SQLite). Built exactly as Program.cs builds it.
 /// </summary>
 public sealed class Replica : IAsyncDisposable
 {
@@ -32,16 +32,16 @@ public sealed class Replica : IAsyncDisposable
 
     /// <param name="configure">Runs after the defaults and before the server is added (e.g. to add a logger).</param>
     public static async Task<Replica> StartAsync(
-        string connectionString, IDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null)
+        TestDatabase database, IDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             ApplicationName = typeof(Program).Assembly.GetName().Name,
             EnvironmentName = "Testing",
         });
+        builder.Configuration.AddInMemoryCollection(database.Settings);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Chat"] = connectionString,
             ["Chat:ListenAddress"] = "127.0.0.1",
             ["Chat:Port"] = "0",
             ["Chat:HttpPort"] = "0",
@@ -85,13 +85,13 @@ public sealed class ReplicaFixture : IAsyncLifetime
 {
     public Replica Replica { get; private set; } = null!;
 
-    public string ConnectionString { get; private set; } = "";
+    public TestDatabase Database { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         var postgres = await PostgresServer.StartedAsync();
-        ConnectionString = await postgres.CreateDatabaseAsync("chat");
-        Replica = await Replica.StartAsync(ConnectionString);
+        Database = await postgres.CreateDatabaseAsync("chat");
+        Replica = await Replica.StartAsync(Database);
     }
 
     public async Task DisposeAsync() => await Replica.DisposeAsync();

@@ -1,17 +1,20 @@
 using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json.Nodes;
+using Chat.Persistence;
 using Chat.Tests.Cluster;
 using Chat.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
 
 namespace Chat.Tests.Integration;
 
 public sealed class StartupAndDurabilityTests
 {
-    [Fact]
-    public async Task Two_replicas_starting_at_once_on_a_fresh_database_both_come_up()
+    [Theory]
+    [InlineData("mysql")]
+    [InlineData("postgres")]
+    public async Task Two_replicas_starting_at_once_on_a_fresh_database_both_come_up(string provider)
     {
-        var postgres = await PostgresServer.StartedAsync();
-        var database = await postgres.CreateDatabaseAsync("migrate");
+        var database = await TestDatabase.CreateAsync(provider, "migrate");
 
         var replicas = await Task.WhenAll(Replica.StartAsync(database), Replica.StartAsync(database));
         try
@@ -30,25 +33,28 @@ public sealed class StartupAndDurabilityTests
     }
 
     [Theory]
-    [InlineData("", 20)]
-    [InlineData(";Maximum Pool Size=7", 7)]
-    [InlineData(";MaxPoolSize=9", 9)]
-    public async Task A_replica_opens_at_most_20_database_connections_unless_its_connection_string_says(string suffix, int expected)
+    [InlineData("postgres", "", 20)]
+    [InlineData("postgres", ";Maximum Pool Size=7", 7)]
+    [InlineData("postgres", ";MaxPoolSize=9", 9)]
+    [InlineData("mysql", "", 20)]
+    [InlineData("mysql", ";Maximum Pool Size=7", 7)]
+    public async Task A_replica_opens_at_most_20_database_connections_unless_its_connection_string_says(string provider, string suffix, int expected)
     {
-        var postgres = await PostgresServer.StartedAsync();
-        var database = await postgres.CreateDatabaseAsync("pool");
-        await using var replica = await Replica.StartAsync(database + suffix);
+        var database = await TestDatabase.CreateAsync(provider, "pool");
+        await using var replica = await Replica.StartAsync(database with { ConnectionString = database.ConnectionString + suffix });
 
-        var source = replica.Services.GetRequiredService<Npgsql.NpgsqlDataSource>();
+        var source = replica.Services.GetRequiredService<DatabaseProvider>().DataSource;
 
-        Assert.Equal(expected, new Npgsql.NpgsqlConnectionStringBuilder(source.ConnectionString).MaxPoolSize);
+        Assert.Equal(expected, provider == "mysql"
+            ? (int)new MySqlConnector.MySqlConnectionStringBuilder(source.ConnectionString).MaximumPoolSize
+            : new Npgsql.NpgsqlConnectionStringBuilder(source.ConnectionString).MaxPoolSize);
     }
 
-    [Fact]
-    public async Task An_acknowledged_message_survives_a_hard_kill_of_the_replica()
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task An_acknowledged_message_survives_a_hard_kill_of_the_replica(string provider)
     {
-        var postgres = await PostgresServer.StartedAsync();
-        var database = await postgres.CreateDatabaseAsync("durable");
+        var database = await TestDatabase.CreateAsync(provider, "durable");
         var bobName = TestClient.Unique("bob");
         const int count = 50;
         int bobId;
@@ -75,5 +81,43 @@ public sealed class StartupAndDurabilityTests
         var login = await bob.LoginAsync(bobId, "pw-" + bobName);
         var offline = login["offlinemsg"]!.AsArray().Select(m => (string)JsonNode.Parse((string)m!)!["msg"]!);
         Assert.Equal(Enumerable.Range(0, count).Select(i => $"m{i}"), offline);
+    }
+
+    [Fact]
+    public async Task With_nothing_configured_a_replica_serves_chat_on_a_sqlite_file_in_its_working_directory()
+    {
+        var directory = Path.GetDirectoryName(new SqliteConnectionStringBuilder(TestDatabase.Sqlite("unused").ConnectionString).DataSource)!;
+        int aliceId;
+        await using (var replica = await ReplicaProcess.StartAsync(database: null, redis: null, workingDirectory: directory))
+        {
+            await using var alice = await TestClient.LoggedInAsync(replica.ChatPort, "alice");
+            aliceId = alice.Id;
+            await replica.TerminateAsync(TimeSpan.FromSeconds(30));
+        }
+
+        Assert.True(File.Exists(Path.Combine(directory, "chat.db")));
+        await using var again = await ReplicaProcess.StartAsync(database: null, redis: null, workingDirectory: directory);
+        await using var client = await TestClient.ConnectAsync(again.ChatPort);
+        var login = await client.LoginAsync(aliceId, "pw-alice");
+        Assert.Equal(0, (int)login["errno"]!);
+    }
+
+    [Fact]
+    public async Task Sqlite_with_redis_configured_is_refused_at_start_with_the_reason()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => Replica.StartAsync(
+            TestDatabase.Sqlite("refused"), new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = "127.0.0.1:1" }));
+
+        Assert.Contains("SQLite cannot be shared by replicas", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_connection_string_without_a_provider_is_refused_at_start_with_the_reason()
+    {
+        var database = TestDatabase.Sqlite("unnamed");
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => Replica.StartAsync(
+            database, new Dictionary<string, string?> { ["Chat:Store:Provider"] = null }));
+
+        Assert.Contains("Chat:Store:Provider", error.Message, StringComparison.Ordinal);
     }
 }

@@ -6,7 +6,6 @@ using Chat.Server.Transport;
 using Chat.Tests.Infrastructure;
 using Chat.Tests.Integration;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using Xunit.Abstractions;
 
 namespace Chat.Tests.Limits;
@@ -92,16 +91,8 @@ public sealed class LimitsTests(ITestOutputHelper output)
         Assert.Equal(round + 1, await ChatAsync(dave, carol, "after", "after"));
     }
 
-    private static async Task<long> StoredAsync(string database, long conversationId)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var count = new NpgsqlCommand("SELECT count(*) FROM messages WHERE conversation_id = $1", connection)
-        {
-            Parameters = { new NpgsqlParameter { Value = conversationId } },
-        };
-        return (long)(await count.ExecuteScalarAsync())!;
-    }
+    private static Task<long> StoredAsync(TestDatabase database, long conversationId) =>
+        database.ScalarAsync("SELECT count(*) FROM messages WHERE conversation_id = @p0", conversationId);
 
     [Fact]
     public async Task A_chat_text_over_the_limit_is_refused_and_not_stored()

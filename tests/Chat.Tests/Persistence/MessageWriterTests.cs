@@ -1,20 +1,18 @@
 using Chat.Domain;
 using Chat.Persistence;
 using Chat.Tests.Infrastructure;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Npgsql;
 
 namespace Chat.Tests.Persistence;
 
-/// <summary>The batching writers and the store against a real PostgreSQL, one fresh database per test.</summary>
+/// <summary>The batching writers on every engine (MariaDB, PostgreSQL, SQLite), one fresh database per test.</summary>
 public sealed class MessageWriterTests
 {
-    [Fact]
-    public async Task Concurrent_senders_get_gap_free_seqs_in_their_own_order()
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task Concurrent_senders_get_gap_free_seqs_in_their_own_order(string provider)
     {
-        await using var store = await StoreHost.StartAsync("writer_gapfree");
+        await using var store = await StoreHost.StartAsync(provider, "writer_gapfree");
         var writer = store.Services.GetRequiredService<IMessageWriter>();
         long[] conversations = [ConversationId.Group(1), ConversationId.Group(2), ConversationId.Direct(1, 2)];
         const int senders = 40, perSender = 60;
@@ -48,10 +46,11 @@ public sealed class MessageWriterTests
         }
     }
 
-    [Fact]
-    public async Task A_repeated_cid_is_stored_once_and_answered_with_the_stored_message()
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task A_repeated_cid_is_stored_once_and_answered_with_the_stored_message(string provider)
     {
-        await using var store = await StoreHost.StartAsync("writer_cid");
+        await using var store = await StoreHost.StartAsync(provider, "writer_cid");
         var writer = store.Services.GetRequiredService<IMessageWriter>();
         var conversation = ConversationId.Direct(7, 8);
 
@@ -75,10 +74,11 @@ public sealed class MessageWriterTests
         Assert.Equal(3, await store.ScalarAsync($"SELECT last_seq FROM conversations WHERE id = {conversation}"));
     }
 
-    [Fact]
-    public async Task A_new_direct_conversation_reaches_the_recipients_inbox_until_its_cursor_advances()
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task A_new_direct_conversation_reaches_the_recipients_inbox_until_its_cursor_advances(string provider)
     {
-        await using var store = await StoreHost.StartAsync("writer_inbox");
+        await using var store = await StoreHost.StartAsync(provider, "writer_inbox");
         var alice = await store.RegisterAsync("alice");
         var bob = await store.RegisterAsync("bob");
         var writer = store.Services.GetRequiredService<IMessageWriter>();
@@ -102,10 +102,11 @@ public sealed class MessageWriterTests
         Assert.Empty(inbox.Pending);
     }
 
-    [Fact]
-    public async Task A_member_who_joins_later_gets_no_old_group_history()
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task A_member_who_joins_later_gets_no_old_group_history(string provider)
     {
-        await using var store = await StoreHost.StartAsync("writer_join");
+        await using var store = await StoreHost.StartAsync(provider, "writer_join");
         var alice = await store.RegisterAsync("alice");
         var bob = await store.RegisterAsync("bob");
         var writer = store.Services.GetRequiredService<IMessageWriter>();
@@ -128,10 +129,11 @@ public sealed class MessageWriterTests
         Assert.Equal(group, pending[0].Message.TargetId);
     }
 
-    [Fact]
-    public async Task Stopping_commits_everything_queued_then_refuses_more()
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task Stopping_commits_everything_queued_then_refuses_more(string provider)
     {
-        await using var store = await StoreHost.StartAsync("writer_drain");
+        await using var store = await StoreHost.StartAsync(provider, "writer_drain");
         var writer = store.Services.GetRequiredService<IMessageWriter>();
         var appends = Enumerable.Range(0, 5_000)
             .Select(i => writer.AppendAsync(Message(ConversationId.Group(3), 1, $"m{i}"), CancellationToken.None).AsTask())
@@ -145,10 +147,11 @@ public sealed class MessageWriterTests
             async () => await writer.AppendAsync(Message(ConversationId.Group(3), 1, "late"), CancellationToken.None));
     }
 
-    [Fact]
-    public async Task A_message_the_database_would_refuse_fails_alone_not_its_batch()
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task A_message_the_database_would_refuse_fails_alone_not_its_batch(string provider)
     {
-        await using var store = await StoreHost.StartAsync("writer_bad");
+        await using var store = await StoreHost.StartAsync(provider, "writer_bad");
         var writer = store.Services.GetRequiredService<IMessageWriter>();
         var good = writer.AppendAsync(Message(ConversationId.Group(4), 1, "fine"), CancellationToken.None).AsTask();
 
@@ -162,7 +165,7 @@ public sealed class MessageWriterTests
         Assert.Equal(1, (await good).Stored.Seq);
     }
 
-    private static ChatMessage Message(long conversation, int sender, string body, string? cid = null, int? target = null) =>
+    internal static ChatMessage Message(long conversation, int sender, string body, string? cid = null, int? target = null) =>
         new(conversation,
             sender,
             $"user{sender}",
@@ -171,62 +174,4 @@ public sealed class MessageWriterTests
             "2026-11-21 10:00:00",
             DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
             cid);
-
-    /// <summary>The persistence layer alone, as <c>AddChatPersistence</c> registers it, on a fresh database.</summary>
-    private sealed class StoreHost : IAsyncDisposable
-    {
-        private readonly string _connectionString;
-
-        private StoreHost(IHost host, string connectionString)
-        {
-            Host = host;
-            _connectionString = connectionString;
-        }
-
-        public IHost Host { get; }
-
-        public IServiceProvider Services => Host.Services;
-
-        public static async Task<StoreHost> StartAsync(string prefix)
-        {
-            var postgres = await PostgresServer.StartedAsync();
-            var connectionString = await postgres.CreateDatabaseAsync(prefix);
-            var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["ConnectionStrings:Chat"] = connectionString,
-            });
-            builder.AddChatPersistence();
-            var host = builder.Build();
-            await host.StartAsync();
-            return new StoreHost(host, connectionString);
-        }
-
-        public async Task<int> RegisterAsync(string name)
-        {
-            await using var scope = Services.CreateAsyncScope();
-            var id = await scope.ServiceProvider.GetRequiredService<IChatStore>().RegisterAsync(name, "hash", CancellationToken.None);
-            return id!.Value;
-        }
-
-        public async Task<Inbox> InboxAsync(int userId)
-        {
-            await using var scope = Services.CreateAsyncScope();
-            return await scope.ServiceProvider.GetRequiredService<IChatStore>().LoadInboxAsync(userId, new Dictionary<long, long>(), 100, CancellationToken.None);
-        }
-
-        public async Task<long> ScalarAsync(string sql)
-        {
-            await using var connection = new NpgsqlConnection(_connectionString);
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(sql, connection);
-            return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Host.StopAsync();
-            Host.Dispose();
-        }
-    }
 }

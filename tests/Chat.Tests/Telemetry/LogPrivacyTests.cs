@@ -29,7 +29,7 @@ public sealed class LogPrivacyTests(ReplicaFixture fixture) : IClassFixture<Repl
             ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Trace",
             ["Logging:LogLevel:Npgsql"] = "Trace",
         };
-        await using var replica = await Replica.StartAsync(fixture.ConnectionString, settings, builder =>
+        await using var replica = await Replica.StartAsync(fixture.Database, settings, builder =>
         {
             builder.Logging.SetMinimumLevel(LogLevel.Trace);
             builder.Logging.AddProvider(capture);

@@ -55,7 +55,7 @@ public sealed class MetricsTests(ReplicaFixture fixture) : IClassFixture<Replica
     [Fact]
     public async Task A_client_that_does_not_read_is_counted_as_a_slow_consumer()
     {
-        await using var replica = await Replica.StartAsync(fixture.ConnectionString, new Dictionary<string, string?> { ["Chat:OutboundQueueBytes"] = "16384", ["Chat:MaxMessageChars"] = "60000" });
+        await using var replica = await Replica.StartAsync(fixture.Database, new Dictionary<string, string?> { ["Chat:OutboundQueueBytes"] = "16384", ["Chat:MaxMessageChars"] = "60000" });
         using var metrics = new MetricCapture(replica.Services);
         await using var alice = await TestClient.LoggedInAsync(replica.ChatPort, TestClient.Unique("alice"));
         await using var bob = await TestClient.LoggedInAsync(replica.ChatPort, TestClient.Unique("bob"));

@@ -38,7 +38,7 @@ public sealed class TelemetryExportTests(ReplicaFixture fixture) : IClassFixture
             [protocolKey] = "http/protobuf",
             ["Chat:Telemetry:MetricExportInterval"] = "00:00:01",
         };
-        await using var replica = await Replica.StartAsync(fixture.ConnectionString, settings);
+        await using var replica = await Replica.StartAsync(fixture.Database, settings);
 
         Assert.True(replica.Services.GetRequiredService<TelemetryExport>().Exporting);
         await using var alice = await TestClient.LoggedInAsync(replica.ChatPort, TestClient.Unique("alice"));
@@ -59,7 +59,7 @@ public sealed class TelemetryExportTests(ReplicaFixture fixture) : IClassFixture
             ["Chat:Telemetry:OtlpEndpoint"] = $"http://127.0.0.1:{FreePort.Next()}",
             ["Chat:Telemetry:OtlpProtocol"] = "http/protobuf",
         };
-        await using var replica = await Replica.StartAsync(fixture.ConnectionString, settings);
+        await using var replica = await Replica.StartAsync(fixture.Database, settings);
 
         Assert.True(replica.Services.GetRequiredService<TelemetryExport>().Exporting);
         await using var alice = await TestClient.LoggedInAsync(replica.ChatPort, TestClient.Unique("alice"));

@@ -56,7 +56,7 @@ public sealed class FloodTests(ITestOutputHelper output)
         }
     }
 
-    private async Task FloodAsync(string database, ReplicaProcess replica, int sinkId, TestClient alice, TestClient bob, List<Flooder> flooders)
+    private async Task FloodAsync(TestDatabase database, ReplicaProcess replica, int sinkId, TestClient alice, TestClient bob, List<Flooder> flooders)
     {
         await ProbeAsync(alice, bob, "warm-up", 20); // JIT and pools warm before the baseline is taken
         var rssBefore = IdleWorkload.ResidentKilobytes([replica.ProcessId]);
@@ -113,9 +113,9 @@ public sealed class FloodTests(ITestOutputHelper output)
         return latencies;
     }
 
-    private static async Task<HashSet<long>> StoredCidsAsync(string database, long conversationId)
+    private static async Task<HashSet<long>> StoredCidsAsync(TestDatabase database, long conversationId)
     {
-        await using var connection = new NpgsqlConnection(database);
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
         await connection.OpenAsync();
         await using var query = new NpgsqlCommand("SELECT client_id FROM messages WHERE conversation_id = $1", connection)
         {

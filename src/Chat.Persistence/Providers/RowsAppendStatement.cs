@@ -1,0 +1,248 @@
+using System.Data;
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using Chat.Domain;
+
+namespace Chat.Persistence;
+
+/// <summary>What differs between MySQL and SQLite in <see cref="RowsAppendStatement"/> and <see cref="RowsCursorStatement"/>.</summary>
+/// <param name="Isolation">Of the writer's transactions.</param>
+/// <param name="AddToLastSeq">After <c>INSERT INTO conversations (id, last_seq) VALUES ...</c>: adds the new row's last_seq to an existing one.</param>
+/// <param name="IgnoreExisting">After <c>INSERT INTO cursors ... VALUES ...</c>: leaves an existing cursor as it is.</param>
+/// <param name="UpdateCursorsFrom">Moves cursors forward from the derived table <c>{0}</c> (user_id, conversation_id, seq).</param>
+/// <param name="MaxParameters">Parameters one command may carry.</param>
+internal sealed record RowsDialect(
+    IsolationLevel Isolation, string AddToLastSeq, string IgnoreExisting, string UpdateCursorsFrom, int MaxParameters);
+
+/// <summary>
+/// The writer's statement where there are no arrays to send (MySQL, SQLite): one transaction of multi-row
+/// statements — stored rows of the batch's cids looked up, each conversation's last_seq advanced by its count
+/// (rows touched in id order, so that concurrent writers do not deadlock) and read back, the message rows
+/// inserted with last_seq - n + k for the k-th of n, new direct conversations' cursors created at 0 for both
+/// participants. The same steps as PostgreSQL's single statement, with the numbering done here.
+/// </summary>
+internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatement
+{
+    private const int MessageColumns = 8;
+
+    private readonly List<int> _fresh = [];
+    private readonly SortedDictionary<long, Allocation> _conversations = [];
+    private readonly Dictionary<(int Sender, string ClientId), int> _positionByClientId = [];
+    private readonly StringBuilder _sql = new();
+
+    public async Task ExecuteAsync(DbConnection connection, AppendBatch batch, CancellationToken ct)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(dialect.Isolation, ct);
+        await AnswerRepeatsAsync(connection, transaction, batch, ct);
+        if (_fresh.Count > 0)
+        {
+            await AllocateAsync(connection, transaction, batch, ct);
+            await InsertAsync(connection, transaction, batch, ct);
+        }
+
+        await transaction.CommitAsync(ct);
+    }
+
+    public void Dispose()
+    {
+    }
+
+    /// <summary>Answers the messages whose cid is already stored; leaves the others' positions in <see cref="_fresh"/>.</summary>
+    private async Task AnswerRepeatsAsync(DbConnection connection, DbTransaction transaction, AppendBatch batch, CancellationToken ct)
+    {
+        _fresh.Clear();
+        _positionByClientId.Clear();
+        for (var p = 0; p < batch.Count; p++)
+        {
+            if (batch.ClientIds[p] is { } cid)
+            {
+                _positionByClientId[(batch.Senders[p], cid)] = p;
+            }
+        }
+
+        if (_positionByClientId.Count > 0)
+        {
+            foreach (var chunk in _positionByClientId.Keys.Chunk(dialect.MaxParameters / 2))
+            {
+                await using var command = Command(connection, transaction);
+                _sql.Append("SELECT sender_id, client_id, conversation_id, seq, sender_name, body, client_time, ts FROM messages WHERE ");
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    _sql.Append(i == 0 ? "" : " OR ").Append("(sender_id = ").Append(Parameter(command, chunk[i].Sender))
+                        .Append(" AND client_id = ").Append(Parameter(command, chunk[i].ClientId)).Append(')');
+                }
+
+                command.CommandText = _sql.ToString();
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    if (_positionByClientId.Remove((reader.GetInt32(0), reader.GetString(1)), out var position))
+                    {
+                        batch.Repeat(position, reader.GetInt64(2), reader.GetInt64(3), reader.GetString(4), reader.GetString(5), reader.GetString(6), reader.GetInt64(7));
+                    }
+                }
+            }
+        }
+
+        for (var p = 0; p < batch.Count; p++)
+        {
+            if (batch.ClientIds[p] is not { } cid || _positionByClientId.ContainsKey((batch.Senders[p], cid)))
+            {
+                _fresh.Add(p);
+            }
+        }
+    }
+
+    /// <summary>Advances each conversation's last_seq by its number of fresh messages and reads the result back.</summary>
+    private async Task AllocateAsync(DbConnection connection, DbTransaction transaction, AppendBatch batch, CancellationToken ct)
+    {
+        _conversations.Clear();
+        foreach (var p in _fresh)
+        {
+            var conversation = batch.Conversations[p];
+            _conversations[conversation] = _conversations.TryGetValue(conversation, out var a) ? a with { Count = a.Count + 1 } : new Allocation(1, 0);
+        }
+
+        foreach (var chunk in _conversations.Keys.Chunk(dialect.MaxParameters / 2))
+        {
+            await using var command = Command(connection, transaction);
+            _sql.Append("INSERT INTO conversations (id, last_seq) VALUES ");
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                _sql.Append(i == 0 ? "(" : ", (").Append(Parameter(command, chunk[i])).Append(", ")
+                    .Append(Parameter(command, (long)_conversations[chunk[i]].Count)).Append(')');
+            }
+
+            _sql.Append(' ').Append(dialect.AddToLastSeq).Append(";\nSELECT id, last_seq FROM conversations WHERE id IN (");
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                _sql.Append(i == 0 ? "" : ", ").Append(command.Parameters[2 * i].ParameterName);
+            }
+
+            command.CommandText = _sql.Append(')').ToString();
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            do
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    var id = reader.GetInt64(0);
+                    _conversations[id] = _conversations[id] with { LastSeq = reader.GetInt64(1) };
+                }
+            }
+            while (await reader.NextResultAsync(ct));
+        }
+    }
+
+    /// <summary>Inserts the fresh messages, numbered; creates the cursors of direct conversations that just began.</summary>
+    private async Task InsertAsync(DbConnection connection, DbTransaction transaction, AppendBatch batch, CancellationToken ct)
+    {
+        foreach (var chunk in _fresh.Chunk(dialect.MaxParameters / MessageColumns))
+        {
+            await using var command = Command(connection, transaction);
+            _sql.Append("INSERT INTO messages (conversation_id, seq, sender_id, sender_name, body, client_time, ts, client_id) VALUES ");
+            var started = new List<long>();
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var p = chunk[i];
+                var conversation = batch.Conversations[p];
+                var allocation = _conversations[conversation];
+                var seq = allocation.LastSeq - allocation.Count + allocation.Taken + 1;
+                _conversations[conversation] = allocation with { Taken = allocation.Taken + 1 };
+                batch.Stored(p, seq);
+                if (seq == 1 && !ConversationId.IsGroup(conversation))
+                {
+                    started.Add(conversation);
+                }
+
+                _sql.Append(i == 0 ? "(" : ", (")
+                    .Append(Parameter(command, conversation)).Append(", ")
+                    .Append(Parameter(command, seq)).Append(", ")
+                    .Append(Parameter(command, batch.Senders[p])).Append(", ")
+                    .Append(Parameter(command, batch.SenderNames[p])).Append(", ")
+                    .Append(Parameter(command, batch.Bodies[p])).Append(", ")
+                    .Append(Parameter(command, batch.ClientTimes[p])).Append(", ")
+                    .Append(Parameter(command, batch.Timestamps[p])).Append(", ")
+                    .Append(Parameter(command, batch.ClientIds[p])).Append(')');
+            }
+
+            if (started.Count > 0)
+            {
+                // At most two cursors per started conversation, three parameters each: within the limit when the messages are.
+                _sql.Append(";\nINSERT INTO cursors (user_id, conversation_id, delivered_seq) VALUES ");
+                var first = true;
+                foreach (var conversation in started)
+                {
+                    var one = ConversationId.Peer(conversation, -1); // no user is -1: the lower participant
+                    foreach (var user in (ReadOnlySpan<int>)[one, ConversationId.Peer(conversation, one)])
+                    {
+                        _sql.Append(first ? "(" : ", (").Append(Parameter(command, user)).Append(", ")
+                            .Append(Parameter(command, conversation)).Append(", 0)");
+                        first = false;
+                    }
+                }
+
+                _sql.Append(' ').Append(dialect.IgnoreExisting);
+            }
+
+            command.CommandText = _sql.ToString();
+            await command.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    private DbCommand Command(DbConnection connection, DbTransaction transaction)
+    {
+        _sql.Clear();
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        return command;
+    }
+
+    /// <summary>Adds a parameter; returns its name for the SQL text.</summary>
+    internal static string Parameter(DbCommand command, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = "@p" + command.Parameters.Count.ToString(CultureInfo.InvariantCulture);
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+        return parameter.ParameterName;
+    }
+
+    /// <param name="Count">Fresh messages for the conversation in this batch.</param>
+    /// <param name="LastSeq">Its last_seq after they were counted in.</param>
+    /// <param name="Taken">Seqs handed out so far.</param>
+    private readonly record struct Allocation(int Count, long LastSeq, int Taken = 0);
+}
+
+/// <summary>Delivered-cursors moved forward in one transaction, a derived table of rows per statement.</summary>
+internal static class RowsCursorStatement
+{
+    public static async Task WriteAsync(RowsDialect dialect, DbConnection connection, CursorColumns cursors, CancellationToken ct)
+    {
+        // 3 parameters a row; at most 250 rows per statement (SQLite allows 500 terms in a compound SELECT).
+        var rowsPerStatement = Math.Min(250, dialect.MaxParameters / 3);
+        await using var transaction = await connection.BeginTransactionAsync(dialect.Isolation, ct);
+        var values = new StringBuilder();
+        for (var start = 0; start < cursors.Count; start += rowsPerStatement)
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            values.Clear();
+            for (var i = start; i < Math.Min(cursors.Count, start + rowsPerStatement); i++)
+            {
+                var (user, conversation, seq) = (
+                    RowsAppendStatement.Parameter(command, cursors.Users[i]),
+                    RowsAppendStatement.Parameter(command, cursors.Conversations[i]),
+                    RowsAppendStatement.Parameter(command, cursors.Seqs[i]));
+                values.Append(i == start
+                    ? $"SELECT {user} AS user_id, {conversation} AS conversation_id, {seq} AS seq"
+                    : $" UNION ALL SELECT {user}, {conversation}, {seq}");
+            }
+
+            command.CommandText = string.Format(CultureInfo.InvariantCulture, dialect.UpdateCursorsFrom, values);
+            await command.ExecuteNonQueryAsync(ct);
+        }
+
+        await transaction.CommitAsync(ct);
+    }
+}
