@@ -92,5 +92,6 @@ public sealed class SessionTokenEntity
 
     public int UserId { get; set; }
 
-    public DateTimeOffset ExpiresAt { get; set; }
+    /// <summary>UTC. A <see cref="DateTime"/>, not an offset: SQLite compares only those in queries.</summary>
+    public DateTime ExpiresAt { get; set; }
 }

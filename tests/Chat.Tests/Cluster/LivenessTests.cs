@@ -16,7 +16,7 @@ public sealed class LivenessTests
     [Fact]
     public async Task A_SIGKILLed_replicas_users_log_in_elsewhere_within_seconds_while_a_live_replicas_users_stay_claimed()
     {
-        var database = await (await PostgresServer.StartedAsync()).CreateDatabaseAsync("liveness_kill");
+        var database = await (await MariaDbServer.StartedAsync()).CreateDatabaseAsync("liveness_kill");
         await using var redis = await RedisServer.StartNewAsync();
         await using var doomed = await ReplicaProcess.StartAsync(database, redis.ConnectionString, LongPresence);
         await using var survivor = await ReplicaProcess.StartAsync(database, redis.ConnectionString, LongPresence);
@@ -54,7 +54,7 @@ public sealed class LivenessTests
     [Fact]
     public async Task A_dead_replicas_user_shows_offline_to_friends_before_the_presence_ttl()
     {
-        var database = await (await PostgresServer.StartedAsync()).CreateDatabaseAsync("liveness_friends");
+        var database = await (await MariaDbServer.StartedAsync()).CreateDatabaseAsync("liveness_friends");
         await using var redis = await RedisServer.StartNewAsync();
         await using var doomed = await ReplicaProcess.StartAsync(database, redis.ConnectionString, LongPresence);
         await using var survivor = await ReplicaProcess.StartAsync(database, redis.ConnectionString, LongPresence);

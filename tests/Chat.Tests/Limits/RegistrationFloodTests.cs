@@ -31,7 +31,7 @@ public sealed class RegistrationFloodTests(ITestOutputHelper output)
     [Fact]
     public async Task A_REG_flood_from_one_address_is_refused_after_its_burst_while_a_pair_chats_undisturbed()
     {
-        var database = await (await PostgresServer.StartedAsync()).CreateDatabaseAsync("reg_flood");
+        var database = await (await MariaDbServer.StartedAsync()).CreateDatabaseAsync("reg_flood");
         await using var replica = await ReplicaProcess.StartAsync(database, redis: null, new Dictionary<string, string>
         {
             ["Chat:RegistrationsPerAddress"] = Burst.ToString(CultureInfo.InvariantCulture),
