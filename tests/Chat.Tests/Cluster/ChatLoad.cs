@@ -89,11 +89,15 @@ public sealed class ChatLoad : IAsyncDisposable
             }
         }
 
+        // One user at a time, each logged in before the next connects: through a least_conn balancer each pair's two
+        // users then land on different replicas, so every pair's chat crosses the bus.
         foreach (var pair in load._pairs)
         {
             load._loops.Add(load.ReceiveLoopAsync(pair));
+            await Wait.UntilAsync(() => pair.ReceiverIn, TimeSpan.FromSeconds(30), $"receiver {pair.Receiver.Id} logged in");
             pair.Sending = load.SendLoopAsync(pair);
             load._loops.Add(pair.Sending);
+            await Wait.UntilAsync(() => pair.AcceptedCount > 0, TimeSpan.FromSeconds(30), $"sender {pair.Sender.Id}'s first message accepted");
         }
 
         return load;
@@ -289,6 +293,7 @@ public sealed class ChatLoad : IAsyncDisposable
                 frame => pair.Receive(frame, live: true),
                 login =>
                 {
+                    pair.ReceiverIn = true;
                     foreach (var message in login["offlinemsg"]?.AsArray() ?? [])
                     {
                         pair.Receive(message!.AsObject(), live: false);
@@ -326,6 +331,9 @@ public sealed class ChatLoad : IAsyncDisposable
         public User Receiver { get; } = receiver;
 
         public Task Sending { get; set; } = Task.CompletedTask;
+
+        /// <summary>The receiver has logged in at least once.</summary>
+        public bool ReceiverIn { get; set; }
 
         public int Unanswered { get; set; }
 

@@ -30,11 +30,13 @@ public sealed class RedisClusterServer
     private readonly string _root;
     private readonly ChildProcess?[] _processes = new ChildProcess?[Nodes];
     private readonly Lock _gate = new();
+    private readonly int[] _busPorts;
 
-    private RedisClusterServer(string root, int[] ports)
+    private RedisClusterServer(string root, int[] ports, int[] busPorts)
     {
         _root = root;
         Ports = ports;
+        _busPorts = busPorts;
     }
 
     /// <summary>The nodes' ports on 127.0.0.1, by node index.</summary>
@@ -163,7 +165,8 @@ public sealed class RedisClusterServer
         var root = Path.Combine(tempRoot, "chat-tests-redis-cluster-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
         OrphanReaper.Register("rm -rf " + OrphanReaper.Quote(root));
-        var cluster = new RedisClusterServer(root, [.. Enumerable.Range(0, Nodes).Select(_ => FreePort.Next())]);
+        // The bus port is chosen too: Redis' default (port + 10000) may fall in the ephemeral range, already in use.
+        var cluster = new RedisClusterServer(root, [.. Enumerable.Range(0, Nodes).Select(_ => FreePort.Next())], [.. Enumerable.Range(0, Nodes).Select(_ => FreePort.Next())]);
         for (var node = 0; node < Nodes; node++)
         {
             Directory.CreateDirectory(cluster.NodeDirectory(node));
@@ -187,6 +190,7 @@ public sealed class RedisClusterServer
     private string[] Arguments(int node) =>
     [
         "--port", Ports[node].ToString(CultureInfo.InvariantCulture),
+        "--cluster-port", _busPorts[node].ToString(CultureInfo.InvariantCulture),
         "--bind", "127.0.0.1",
         "--cluster-enabled", "yes",
         "--cluster-config-file", "nodes.conf",
