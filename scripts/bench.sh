@@ -32,6 +32,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # The lowest PBKDF2 cost the server accepts: registering and logging in thousands of bench users is setup,
 # not what is measured. It applies only to replicas this script starts.
 export Chat__PasswordIterations="${Chat__PasswordIterations:-10000}"
+# Every bench user registers and logs in from 127.0.0.1: lift the per-address budgets meant for real clients.
+export Chat__RegistrationsPerAddress="${Chat__RegistrationsPerAddress:-1000000}"
+export Chat__PasswordLoginsPerAddress="${Chat__PasswordLoginsPerAddress:-1000000}"
 # The idle run holds more connections than a replica's default cap.
 export Chat__MaxConnections="${Chat__MaxConnections:-100000}"
 # The bench's own sockets complete on the event thread too (fewer thread hops; it shares the cores).

@@ -174,8 +174,8 @@ public sealed partial class ChatClient
         var delay = options.FirstConnectDelay;
         for (var attempt = 0; attempt < options.ConnectAttempts; attempt++)
         {
-            await Task.Delay(delay);
-            delay = Longer(delay);
+            await Task.Delay(Backoff.Jittered(delay));
+            delay = Backoff.Longer(delay, options.MaxConnectDelay);
             if (await TryConnectAsync() is not { } connection)
             {
                 continue;
@@ -199,13 +199,19 @@ public sealed partial class ChatClient
             }
 
             _ = ReceiveLoopAsync(connection);
-            var reply = await AnswerAsync(Submit(login.Login(resume), resend: false, ack => Resumed(connection, ack)));
+            var request = login.Login(resume);
+            var reply = await AnswerAsync(Submit(request, resend: false, ack => Resumed(connection, login, ack)));
             if (reply is { Succeeded: true })
             {
                 return true;
             }
 
-            if (reply is { Errno: ErrorCode.Invalid })
+            if (reply is { Errno: ErrorCode.Invalid } && request.Token is not null)
+            {
+                // Expired or revoked (LOGINOUT all elsewhere): the password, at the next attempt.
+                login.Token = null;
+            }
+            else if (reply is { Errno: ErrorCode.Invalid })
             {
                 printer.Line(Format.Error(reply));
                 return false;
@@ -242,8 +248,8 @@ public sealed partial class ChatClient
         {
             if (attempt > 0)
             {
-                await Task.Delay(delay);
-                delay = Longer(delay);
+                await Task.Delay(Backoff.Jittered(delay));
+                delay = Backoff.Longer(delay, options.MaxConnectDelay);
             }
 
             if (await TryConnectAsync() is { } connection)
@@ -261,8 +267,6 @@ public sealed partial class ChatClient
         printer.Line($"error: cannot connect to {options.Host}:{options.Port}");
         return false;
     }
-
-    private TimeSpan Longer(TimeSpan delay) => TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.MaxConnectDelay.Ticks));
 
     private async Task<ServerConnection?> TryConnectAsync()
     {

@@ -210,6 +210,7 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
             return;
         }
 
+        credentials.Token = ack.Token;
         lock (_gate)
         {
             _login = credentials;
@@ -222,13 +223,14 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
     }
 
     /// <summary>The LOGIN_ACK after a reconnect: what was missed, then the requests that never got their answer.</summary>
-    private void Resumed(ServerConnection connection, Answer answer)
+    private void Resumed(ServerConnection connection, Credentials credentials, Answer answer)
     {
         if (answer is not LoginAckMessage { Succeeded: true } ack)
         {
             return;
         }
 
+        credentials.Token = ack.Token ?? credentials.Token;
         PrintOffline(ack);
         printer.Line("reconnected");
         lock (_gate)
@@ -307,9 +309,23 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
         return line;
     }
 
-    private sealed record Credentials(int Id, string Password)
+    /// <summary>Who this client logs in as: the password typed, and the session token a v2 LOGIN_ACK gave, used first.</summary>
+    private sealed class Credentials(int id, string password)
     {
-        /// <summary>LOGIN with <c>"v":2</c>, and with <c>resume</c> when the client has seen messages before.</summary>
-        public LoginRequest Login(IReadOnlyList<ResumePoint> resume) => new(Id, Password, Version: 2, resume.Count == 0 ? null : resume);
+        private string? _token;
+
+        public int Id { get; } = id;
+
+        /// <summary>Reconnects log in with this (no password check on the server) until it is refused.</summary>
+        public string? Token
+        {
+            get => Volatile.Read(ref _token);
+            set => Volatile.Write(ref _token, value);
+        }
+
+        /// <summary>LOGIN with <c>"v":2</c>, the token if there is one, and <c>resume</c> when the client has seen messages before.</summary>
+        public LoginRequest Login(IReadOnlyList<ResumePoint> resume) => Token is { } token
+            ? new(Id, null, Version: 2, resume.Count == 0 ? null : resume) { Token = token }
+            : new(Id, password, Version: 2, resume.Count == 0 ? null : resume);
     }
 }

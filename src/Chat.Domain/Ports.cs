@@ -51,3 +51,18 @@ public interface ICursorWriter
     /// <summary>Writes everything advanced so far.</summary>
     Task FlushAsync(CancellationToken ct);
 }
+
+/// <summary>
+/// Session tokens, kept only as their SHA-256 (<see cref="SessionToken.Hash"/>): a stolen table logs nobody in.
+/// One instance per request scope.
+/// </summary>
+public interface ISessionTokenStore
+{
+    Task AddAsync(int userId, string tokenHash, DateTimeOffset expiresAt, CancellationToken ct);
+
+    /// <summary>The user whose token has this hash, if it has not expired by <paramref name="now"/> nor been revoked.</summary>
+    Task<int?> FindUserAsync(string tokenHash, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>Revokes every token of the user.</summary>
+    Task RevokeAllAsync(int userId, CancellationToken ct);
+}

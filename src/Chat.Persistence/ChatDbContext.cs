@@ -23,6 +23,8 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
 
     public DbSet<CursorEntity> Cursors => Set<CursorEntity>();
 
+    public DbSet<SessionTokenEntity> SessionTokens => Set<SessionTokenEntity>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfiguration(new UserConfiguration());
@@ -32,5 +34,6 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         modelBuilder.ApplyConfiguration(new ConversationConfiguration());
         modelBuilder.ApplyConfiguration(new MessageConfiguration());
         modelBuilder.ApplyConfiguration(new CursorConfiguration());
+        modelBuilder.ApplyConfiguration(new SessionTokenConfiguration());
     }
 }

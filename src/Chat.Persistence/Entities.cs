@@ -84,3 +84,14 @@ public sealed class CursorEntity
     /// <summary>Messages up to this seq are not the user's to read (a group's history from before they joined).</summary>
     public long FromSeq { get; set; }
 }
+
+/// <summary>A session token, by its SHA-256 (hex); the token itself is never stored.</summary>
+public sealed class SessionTokenEntity
+{
+    public required string TokenHash { get; set; }
+
+    public int UserId { get; set; }
+
+    /// <summary>UTC. A <see cref="DateTime"/>, not an offset: SQLite compares only those in queries.</summary>
+    public DateTime ExpiresAt { get; set; }
+}

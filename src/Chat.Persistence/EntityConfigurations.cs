@@ -104,3 +104,17 @@ internal sealed class CursorConfiguration : IEntityTypeConfiguration<CursorEntit
         e.Property(c => c.FromSeq).HasColumnName("from_seq").HasDefaultValue(0L);
     }
 }
+
+internal sealed class SessionTokenConfiguration : IEntityTypeConfiguration<SessionTokenEntity>
+{
+    public void Configure(EntityTypeBuilder<SessionTokenEntity> e)
+    {
+        e.ToTable("session_tokens");
+        e.HasKey(t => t.TokenHash).HasName("pk_session_tokens");
+        e.Property(t => t.TokenHash).HasColumnName("token_hash").HasMaxLength(64);
+        e.Property(t => t.UserId).HasColumnName("user_id");
+        e.Property(t => t.ExpiresAt).HasColumnName("expires_at");
+        e.HasIndex(t => t.UserId).HasDatabaseName("ix_session_tokens_user_id");
+        e.HasOne<UserEntity>().WithMany().HasForeignKey(t => t.UserId).HasConstraintName("fk_session_tokens_user_id");
+    }
+}

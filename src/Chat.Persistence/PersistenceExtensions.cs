@@ -53,6 +53,7 @@ public static class PersistenceExtensions
         }
 
         services.AddScoped<IChatStore, ChatStore>();
+        services.AddScoped<ISessionTokenStore, SessionTokenStore>();
 
         // Hosted services start in registration order (and stop in reverse): schema first, then the writers.
         services.AddHostedService<DatabaseMigrator>();

@@ -17,6 +17,8 @@ public static class Field
     public static readonly JsonEncodedText Id = JsonEncodedText.Encode("id");
     public static readonly JsonEncodedText Name = JsonEncodedText.Encode("name");
     public static readonly JsonEncodedText Password = JsonEncodedText.Encode("password");
+    public static readonly JsonEncodedText Token = JsonEncodedText.Encode("token");
+    public static readonly JsonEncodedText All = JsonEncodedText.Encode("all");
     public static readonly JsonEncodedText ToId = JsonEncodedText.Encode("toid");
     public static readonly JsonEncodedText Msg = JsonEncodedText.Encode("msg");
     public static readonly JsonEncodedText Time = JsonEncodedText.Encode("time");

@@ -42,6 +42,7 @@ public sealed record ConversationEntry(int? Peer, int? GroupId, long Seq);
 /// <summary>A successful LOGIN_ACK.</summary>
 /// <param name="Offline">Chat frames (as <see cref="ServerFrames.Chat"/> builds them) the user missed.</param>
 /// <param name="More">More messages were waiting than this LOGIN_ACK carries.</param>
+/// <param name="Token">The session token for the next LOGIN (v2 only).</param>
 public sealed record LoginAck(
     int Id,
     string Name,
@@ -49,7 +50,8 @@ public sealed record LoginAck(
     IReadOnlyList<GroupEntry> Groups,
     IReadOnlyList<ReadOnlyMemory<byte>> Offline,
     IReadOnlyList<ConversationEntry> Conversations,
-    bool More);
+    bool More,
+    string? Token = null);
 
 /// <summary>A chat message (ONE_CHAT 6 or GROUP_CHAT 10) as its recipients get it.</summary>
 /// <param name="TargetId">The recipient (one-to-one) or the group.</param>

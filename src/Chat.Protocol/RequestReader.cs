@@ -80,6 +80,8 @@ public static class RequestReader
         else if (reader.ValueTextEquals(Field.Id.EncodedUtf8Bytes)) f.Id = ReadInt(ref reader, "id", ref f.Problem);
         else if (reader.ValueTextEquals(Field.Name.EncodedUtf8Bytes)) f.Name = ReadString(ref reader, "name", ref f.Problem);
         else if (reader.ValueTextEquals(Field.Password.EncodedUtf8Bytes)) f.Password = ReadString(ref reader, "password", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.Token.EncodedUtf8Bytes)) f.Token = ReadString(ref reader, "token", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.All.EncodedUtf8Bytes)) f.All = ReadBool(ref reader, "all", ref f.Problem);
         else if (reader.ValueTextEquals(Field.ToId.EncodedUtf8Bytes)) f.ToId = ReadInt(ref reader, "toid", ref f.Problem);
         else if (reader.ValueTextEquals(Field.Msg.EncodedUtf8Bytes)) f.Msg = ReadString(ref reader, "msg", ref f.Problem);
         else if (reader.ValueTextEquals(Field.Time.EncodedUtf8Bytes)) f.Time = ReadString(ref reader, "time", ref f.Problem);
@@ -108,6 +110,19 @@ public static class RequestReader
         reader.Skip();
         problem ??= $"field '{field}' must be an integer";
         return null;
+    }
+
+    private static bool ReadBool(ref Utf8JsonReader reader, string field, ref string? problem)
+    {
+        reader.Read();
+        if (reader.TokenType is JsonTokenType.True or JsonTokenType.False)
+        {
+            return reader.GetBoolean();
+        }
+
+        reader.Skip();
+        problem ??= $"field '{field}' must be true or false";
+        return false;
     }
 
     private static string? ReadString(ref Utf8JsonReader reader, string field, ref string? problem)
@@ -248,6 +263,8 @@ public static class RequestReader
         public int? Id;
         public string? Name;
         public string? Password;
+        public string? Token;
+        public bool All;
         public int? ToId;
         public string? Msg;
         public string? Time;
@@ -262,9 +279,9 @@ public static class RequestReader
         /// <summary>The typed request of this msgid, or what it lacks.</summary>
         public readonly Request Bind() => (MsgId)MsgId!.Value switch
         {
-            Protocol.MsgId.Login when Id is { } id && Password is { } password => new LoginRequest(id, password, V, Resume),
-            Protocol.MsgId.Login => new InvalidRequest(Protocol.MsgId.Login, ErrorCode.Invalid, "LOGIN needs id and password"),
-            Protocol.MsgId.LoginOut => new LogoutRequest(),
+            Protocol.MsgId.Login when Id is { } id && (Password is not null || Token is not null) => new LoginRequest(id, Password, V, Resume) { Token = Password is null ? Token : null },
+            Protocol.MsgId.Login => new InvalidRequest(Protocol.MsgId.Login, ErrorCode.Invalid, "LOGIN needs id and password (or token)"),
+            Protocol.MsgId.LoginOut => new LogoutRequest { All = All },
             Protocol.MsgId.Reg => new RegisterRequest(Name, Password),
             Protocol.MsgId.OneChat when ToId is { } to && Msg is { } msg => new OneChatRequest(to, msg, Time),
             Protocol.MsgId.OneChat => new InvalidRequest(Protocol.MsgId.OneChat, ErrorCode.BadRequest, "ONE_CHAT needs toid and msg"),

@@ -31,7 +31,8 @@ public static class RequestWriter
         {
             case LoginRequest login:
                 w.WriteNumber(Field.Id, login.Id);
-                w.WriteString(Field.Password, login.Password);
+                WriteOptional(w, Field.Password, login.Password);
+                WriteOptional(w, Field.Token, login.Token);
                 if (login.Version != 0) w.WriteNumber(Field.V, login.Version);
                 if (login.Resume is { } resume) WriteResume(w, resume);
                 break;
@@ -54,6 +55,9 @@ public static class RequestWriter
                 break;
             case JoinGroupRequest join:
                 w.WriteNumber(Field.GroupId, join.GroupId);
+                break;
+            case LogoutRequest { All: true }:
+                w.WriteBoolean(Field.All, true);
                 break;
             case LogoutRequest or PingRequest:
                 break;

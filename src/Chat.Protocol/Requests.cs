@@ -13,15 +13,23 @@ public abstract record Request
     public abstract MsgId MsgId { get; }
 }
 
-/// <param name="Version">2 asks for LOGIN_ACK's lists as objects and for <c>convs</c>.</param>
+/// <summary>LOGIN with a password, or with <see cref="Token"/> (a session token from an earlier v2 LOGIN_ACK) instead.</summary>
+/// <param name="Password">Null when the login is by <see cref="Token"/>.</param>
+/// <param name="Version">2 asks for LOGIN_ACK's lists as objects, for <c>convs</c> and for a session token.</param>
 /// <param name="Resume">The last seq the client saw per conversation: it gets everything after them.</param>
-public sealed record LoginRequest(int Id, string Password, int Version = 0, IReadOnlyList<ResumePoint>? Resume = null) : Request
+public sealed record LoginRequest(int Id, string? Password, int Version = 0, IReadOnlyList<ResumePoint>? Resume = null) : Request
 {
+    /// <summary>A session token: checked instead of <see cref="Password"/> when there is no password.</summary>
+    public string? Token { get; init; }
+
     public override MsgId MsgId => MsgId.Login;
 }
 
 public sealed record LogoutRequest : Request
 {
+    /// <summary>Also revokes every session token of the user, on every device.</summary>
+    public bool All { get; init; }
+
     public override MsgId MsgId => MsgId.LoginOut;
 }
 

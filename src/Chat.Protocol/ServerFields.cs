@@ -29,6 +29,7 @@ public enum ServerField
     OfflineMsg,
     Convs,
     More,
+    Token,
 }
 
 /// <summary>
@@ -100,5 +101,6 @@ public static class ServerFields
         : reader.ValueTextEquals(Field.OfflineMsg.EncodedUtf8Bytes) ? ServerField.OfflineMsg
         : reader.ValueTextEquals(Field.Convs.EncodedUtf8Bytes) ? ServerField.Convs
         : reader.ValueTextEquals(Field.More.EncodedUtf8Bytes) ? ServerField.More
+        : reader.ValueTextEquals(Field.Token.EncodedUtf8Bytes) ? ServerField.Token
         : null;
 }

@@ -58,6 +58,7 @@ public static class ServerFrameReader
                 case ServerField.Groups: f.Groups = ReadList(ref reader, static e => e.ToGroup()); break;
                 case ServerField.OfflineMsg: f.Offline = ReadList(ref reader, static e => e.ToChat()); break;
                 case ServerField.Convs: f.Convs = ReadList(ref reader, static e => e.ToConversation()); break;
+                case ServerField.Token: f.Token = Text(ref reader); break;
                 case ServerField.More: f.More = reader.TokenType == JsonTokenType.True; break;
                 default: reader.Skip(); break;
             }
@@ -129,7 +130,7 @@ public static class ServerFrameReader
     {
         public int? MsgId, Errno, Req, Id, ToId, GroupId, Peer;
         public long? Seq, Ts;
-        public string? Name, Msg, Time, ErrMsg, GroupName, GroupDesc;
+        public string? Name, Msg, Time, ErrMsg, GroupName, GroupDesc, Token;
         public bool Online, More;
         public bool? Creator;
         public Cid? Cid;
@@ -147,7 +148,7 @@ public static class ServerFrameReader
             Protocol.MsgId.RegAck => new RegAckMessage(Code, ErrMsg, Id, Cid),
             Protocol.MsgId.Pong => new PongMessage(Cid),
             Protocol.MsgId.LoginAck => new LoginAckMessage(
-                Code, ErrMsg, Cid, Id ?? 0, Name ?? "", Friends ?? [], Groups ?? [], Offline ?? [], Convs ?? [], More),
+                Code, ErrMsg, Cid, Id ?? 0, Name ?? "", Friends ?? [], Groups ?? [], Offline ?? [], Convs ?? [], More, Token),
             Protocol.MsgId.OneChat or Protocol.MsgId.GroupChat => ToChat(),
             var other => new OtherMessage(other),
         };

@@ -119,6 +119,10 @@ public static class ServerFrames
         if (objects)
         {
             WriteConversations(w, ack);
+            if (ack.Token is { } token)
+            {
+                w.WriteString(Field.Token, token);
+            }
         }
     });
 

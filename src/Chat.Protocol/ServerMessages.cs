@@ -28,6 +28,7 @@ public sealed record PongMessage(Cid? Cid) : Answer(MsgId.Pong, Cid, ErrorCode.N
 /// <param name="Offline">The messages the user missed, oldest first.</param>
 /// <param name="Conversations">v2: each conversation's newest seq.</param>
 /// <param name="More">v2: more messages were waiting than <paramref name="Offline"/> carries.</param>
+/// <param name="Token">v2: the session token for the next LOGIN.</param>
 public sealed record LoginAckMessage(
     ErrorCode Errno,
     string? ErrMsg,
@@ -38,7 +39,8 @@ public sealed record LoginAckMessage(
     IReadOnlyList<GroupEntry> Groups,
     IReadOnlyList<ChatReceived> Offline,
     IReadOnlyList<ConversationEntry> Conversations,
-    bool More) : Answer(MsgId.LoginAck, Cid, Errno, ErrMsg);
+    bool More,
+    string? Token = null) : Answer(MsgId.LoginAck, Cid, Errno, ErrMsg);
 
 /// <summary>
 /// A chat message (ONE_CHAT 6 or GROUP_CHAT 10) as a recipient gets it. <see cref="ChatPush.Seq"/> and

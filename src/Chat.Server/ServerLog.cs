@@ -49,4 +49,7 @@ public static partial class ServerLog
 
     [LoggerMessage(52, LogLevel.Warning, "Closed a connection from trusted proxy {Remote}: no valid PROXY protocol header")]
     public static partial void BadProxyHeader(ILogger logger, string? remote);
+
+    [LoggerMessage(23, LogLevel.Warning, "Password workers run at the normal CPU priority (setpriority failed: {Error})")]
+    public static partial void PasswordPriorityUnchanged(ILogger logger, int error);
 }

@@ -16,11 +16,11 @@ public sealed class PingHandler : RequestHandler<PingRequest>
     protected override ValueTask<Reply> HandleAsync(PingRequest request, RequestContext context, CancellationToken ct) => ValueTask.FromResult(Pong);
 }
 
-public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccount> hasher, LoginThrottle throttle) : RequestHandler<RegisterRequest>
+public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccount> hasher, LoginThrottle throttle, PasswordWork passwords) : RequestHandler<RegisterRequest>
 {
     protected override async ValueTask<Reply> HandleAsync(RegisterRequest request, RequestContext context, CancellationToken ct)
     {
-        if (throttle.Refuse(context.Connection) is { } refused)
+        if (await throttle.RefuseAsync(context.Connection, LoginAttempt.Register, ct) is { } refused)
         {
             return Reply.Fail(ErrorCode.TooManyAttempts, refused);
         }
@@ -30,9 +30,13 @@ public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccoun
             return Reply.Fail(ErrorCode.Invalid, problem);
         }
 
-        // PBKDF2 takes milliseconds of CPU: off the socket's thread (Kestrel runs handlers inline, see AddChatServer).
-        var hash = await Task.Run(() => hasher.HashPassword(new UserAccount(0, request.Name!, ""), request.Password!), ct);
-        if (await store.RegisterAsync(request.Name!, hash, ct) is not { } id)
+        var hashed = await passwords.RunForAsync(context.Connection, () => hasher.HashPassword(new UserAccount(0, request.Name!, ""), request.Password!));
+        if (hashed.Refusal is { } busy)
+        {
+            return busy;
+        }
+
+        if (await store.RegisterAsync(request.Name!, hashed.Value!, ct) is not { } id)
         {
             throttle.Failed(context.Connection);
             return Reply.Fail(ErrorCode.Invalid, "name is taken");
@@ -43,16 +47,21 @@ public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccoun
 }
 
 /// <summary>
-/// LOGIN: checks the password, claims the user cluster-wide, subscribes to what the user will receive, then reads
-/// what they missed, so a message stored at any moment of the login arrives either live or in LOGIN_ACK.
+/// LOGIN: checks the password (on a <see cref="PasswordWork"/> thread) or the session token (a hash and an indexed
+/// read), claims the user cluster-wide, subscribes to what the user will receive, then reads what they missed, so a
+/// message stored at any moment of the login arrives either live or in LOGIN_ACK. A v2 LOGIN_ACK carries a session
+/// token: the one the login used, or a new one after a password.
 /// </summary>
 public sealed class LoginHandler(
     LoginThrottle throttle,
     IChatStore store,
+    ISessionTokenStore tokens,
     IPasswordHasher<UserAccount> hasher,
+    PasswordWork passwords,
     LoginLifecycle logins,
     ChatHub hub,
     ChatMetrics metrics,
+    TimeProvider time,
     IOptions<LoginOptions> options,
     IOptions<ConnectionOptions> connection) : RequestHandler<LoginRequest>
 {
@@ -66,17 +75,25 @@ public sealed class LoginHandler(
             return Reply.Fail(ErrorCode.AlreadyOnline, "this connection is logged in already: send LOGINOUT first");
         }
 
-        if (throttle.Refuse(context.Connection) is { } refused)
+        var byToken = request.Password is null;
+        if (await throttle.RefuseAsync(context.Connection, byToken ? LoginAttempt.Token : LoginAttempt.Password, ct) is { } refused)
         {
+            metrics.Login(LoginOutcome.Throttled);
             return Reply.Fail(ErrorCode.TooManyAttempts, refused);
         }
 
-        var account = await store.FindUserAsync(request.Id, ct);
-        if (account is null || await Task.Run(() => hasher.VerifyHashedPassword(account, account.PasswordHash, request.Password), ct) == PasswordVerificationResult.Failed)
+        var (account, busy) = byToken ? (await ByTokenAsync(request.Id, request.Token!, ct), null) : await ByPasswordAsync(request, context, ct);
+        if (busy is not null)
+        {
+            metrics.Login(LoginOutcome.Busy);
+            return busy;
+        }
+
+        if (account is null)
         {
             metrics.Login(LoginOutcome.Invalid);
             throttle.Failed(context.Connection);
-            return Reply.Fail(ErrorCode.Invalid, "id or password is invalid");
+            return Reply.Fail(ErrorCode.Invalid, byToken ? "id or token is invalid" : "id or password is invalid");
         }
 
         if (await logins.BeginAsync(context, account) is not { } user)
@@ -87,7 +104,8 @@ public sealed class LoginHandler(
 
         try
         {
-            await AnswerAsync(user, request, ct);
+            var token = request.Version < 2 ? null : byToken ? request.Token : await IssueTokenAsync(user.Id, ct);
+            await AnswerAsync(user, request, token, ct);
             metrics.Login(LoginOutcome.Ok);
             return Sent;
         }
@@ -98,7 +116,48 @@ public sealed class LoginHandler(
         }
     }
 
-    private async Task AnswerAsync(UserSession user, LoginRequest request, CancellationToken ct)
+    /// <summary>The account, when <paramref name="token"/> is a live token of user <paramref name="id"/>.</summary>
+    private async Task<UserAccount?> ByTokenAsync(int id, string token, CancellationToken ct)
+    {
+        if (token.Length > SessionToken.MaxLength || await tokens.FindUserAsync(SessionToken.Hash(token), time.GetUtcNow(), ct) != id)
+        {
+            return null;
+        }
+
+        return await store.FindUserAsync(id, ct);
+    }
+
+    /// <summary>
+    /// The account, when the password is right; or why the password could not be checked. It is checked even when the
+    /// account turns out to be online: answering "online" (errno 2) first would tell anyone who knows an id whether that
+    /// user is online, which only friends may see. (Token logins make that refusal cheap.)
+    /// </summary>
+    private async Task<(UserAccount? Account, Reply? Busy)> ByPasswordAsync(LoginRequest request, RequestContext context, CancellationToken ct)
+    {
+        if (passwords.Full)
+        {
+            // Before the database too: in a storm, a refusal must cost next to nothing.
+            return (null, PasswordWorkExtensions.Busy);
+        }
+
+        if (await store.FindUserAsync(request.Id, ct) is not { } account)
+        {
+            return (null, null);
+        }
+
+        var check = await passwords.RunForAsync(
+            context.Connection, () => hasher.VerifyHashedPassword(account, account.PasswordHash, request.Password!) != PasswordVerificationResult.Failed);
+        return (check.Value ? account : null, check.Refusal);
+    }
+
+    private async Task<string> IssueTokenAsync(int userId, CancellationToken ct)
+    {
+        var token = SessionToken.New();
+        await tokens.AddAsync(userId, SessionToken.Hash(token), time.GetUtcNow() + options.Value.TokenLifetime, ct);
+        return token;
+    }
+
+    private async Task AnswerAsync(UserSession user, LoginRequest request, string? token, CancellationToken ct)
     {
         var friends = await store.FriendsAsync(user.Id, ct);
         var groups = await store.GroupsAsync(user.Id, ct);
@@ -142,7 +201,8 @@ public sealed class LoginHandler(
             [.. inbox.Conversations.Select(c => ConversationId.IsGroup(c.ConversationId)
                 ? new ConversationEntry(null, (int)c.ConversationId, c.LastSeq)
                 : new ConversationEntry(ConversationId.Peer(c.ConversationId, user.Id), null, c.LastSeq))],
-            More: inbox.Pending.Count >= limit || inAck.Count < offline.Count);
+            More: inbox.Pending.Count >= limit || inAck.Count < offline.Count,
+            Token: token);
         var frame = ServerFrames.LoginOk(ack, objects: request.Version >= 2, request.Cid);
         _ = user.CompleteLoginAsync(frame, [.. inAck.Select(d => (d.ConversationId, d.Seq))], offline[inAck.Count..], window);
     }
@@ -160,11 +220,46 @@ public sealed class LoginHandler(
     }
 }
 
-public sealed class LogoutHandler(LoginLifecycle logins) : RequestHandler<LogoutRequest>
+/// <summary>LOGINOUT: ends the login; with <c>"all":true</c> it first revokes every session token of the user.</summary>
+public sealed class LogoutHandler(LoginLifecycle logins, ISessionTokenStore tokens) : RequestHandler<LogoutRequest>
 {
     protected override async ValueTask<Reply> HandleAsync(LogoutRequest request, RequestContext context, CancellationToken ct)
     {
+        if (request.All && context.User is { } user)
+        {
+            await tokens.RevokeAllAsync(user.Id, ct);
+        }
+
         await logins.EndAsync(context);
         return Reply.Ok;
+    }
+}
+
+/// <summary>Password work for one connection's request, answered as the request is when it cannot run.</summary>
+public static class PasswordWorkExtensions
+{
+    public static readonly Reply Busy = Reply.Fail(ErrorCode.Unavailable, "the server is busy with logins: retry in a moment");
+
+    private static readonly Reply Gone = Reply.Fail(ErrorCode.Unavailable, "the connection closed before the password was checked");
+
+    /// <summary>
+    /// <paramref name="work"/> on a password worker: its value, or the refusal to answer with — errno 10 when the queue
+    /// is full, or when the client left before a worker reached it (nobody reads that answer).
+    /// </summary>
+    public static async Task<(T? Value, Reply? Refusal)> RunForAsync<T>(this PasswordWork passwords, ChatConnection connection, Func<T> work)
+    {
+        if (passwords.TryRun(work, () => connection.ClientGone) is not { } running)
+        {
+            return (default, Busy);
+        }
+
+        try
+        {
+            return (await running, null);
+        }
+        catch (OperationCanceledException)
+        {
+            return (default, Gone);
+        }
     }
 }

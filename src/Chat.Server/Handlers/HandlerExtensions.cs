@@ -18,7 +18,7 @@ public static class HandlerExtensions
         services.AddKeyedSingleton<IRequestHandler, PingHandler>(MsgId.Ping);
         services.AddKeyedScoped<IRequestHandler, RegisterHandler>(MsgId.Reg);
         services.AddKeyedScoped<IRequestHandler, LoginHandler>(MsgId.Login);
-        services.AddKeyedSingleton<IRequestHandler, LogoutHandler>(MsgId.LoginOut);
+        services.AddKeyedScoped<IRequestHandler, LogoutHandler>(MsgId.LoginOut);
         services.AddKeyedSingleton<IRequestHandler, OneChatHandler>(MsgId.OneChat);
         services.AddKeyedScoped<IRequestHandler, AddFriendHandler>(MsgId.AddFriend);
         services.AddKeyedScoped<IRequestHandler, CreateGroupHandler>(MsgId.CreateGroup);

@@ -49,7 +49,7 @@ public static class ChatServerExtensions
     /// <summary>
     /// The chat port (PROXY, then TLS, then the chat) and the HTTP port, from the validated <see cref="ChatServerOptions"/>.
     /// Frames are handled on the thread that read them instead of hopping to the thread pool: ~15% more throughput
-    /// here (BENCHMARKS.md). Safe only because no handler blocks: the one CPU-heavy step, PBKDF2, is sent elsewhere.
+    /// here (BENCHMARKS.md). Safe only because no handler blocks: the one CPU-heavy step, PBKDF2, runs on PasswordWork's own low-priority threads.
     /// DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 (environment only) does the same one level down; the Dockerfile
     /// and scripts/cluster.sh set it.
     /// </summary>

@@ -25,4 +25,7 @@ public static partial class HubLog
 
     [LoggerMessage(107, LogLevel.Information, "Redis connection restored")]
     public static partial void ConnectionRestored(ILogger logger);
+
+    [LoggerMessage(108, LogLevel.Warning, "Keeping this replica's liveness key failed; its users' claims are void until it is back")]
+    public static partial void LivenessFailed(ILogger logger, Exception exception);
 }

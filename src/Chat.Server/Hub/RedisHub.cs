@@ -8,7 +8,8 @@ namespace Chat.Server.Hub;
 
 /// <summary>
 /// A replica among others, joined by Redis. Presence: <see cref="RedisPresence"/> claims, refreshed here for the
-/// local users every third of the TTL. Bus: <c>chat:user:{id}</c> is subscribed while the user is here,
+/// local users every third of the TTL, and this replica's liveness key, refreshed every third of its (short) TTL and
+/// deleted on a clean stop. Bus: <c>chat:user:{id}</c> is subscribed while the user is here,
 /// <c>chat:group:{id}</c> while a member is. The subscriber only hands frames to bounded per-connection queues: it
 /// never waits on a client. StackExchange.Redis resubscribes everything by itself when the connection comes back. On a
 /// Redis Cluster the channels are sharded: each lives on the master of its slot, so the bus grows with the masters.
@@ -28,6 +29,7 @@ public sealed class RedisHub(
     private readonly Guid _origin = Guid.NewGuid();
     private readonly CancellationTokenSource _stopping = new();
     private Task _refresh = Task.CompletedTask;
+    private Task _liveness = Task.CompletedTask;
 
     public override int Subscriptions => UserCount + GroupCount;
 
@@ -40,16 +42,26 @@ public sealed class RedisHub(
 
     public override Task<IReadOnlySet<int>> OnlineAsync(IReadOnlyCollection<int> userIds) => presence.OnlineAsync(userIds);
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
+        await KeepAliveAsync(); // before the first login: a claim of a replica not yet alive would be void
+        _liveness = KeepAliveLoopAsync(_stopping.Token);
         _refresh = RefreshPresenceAsync(_stopping.Token);
-        return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync();
-        await _refresh.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.WhenAll(_refresh, _liveness).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        try
+        {
+            // The drain (stopped before this service) released each user; whatever it could not is void now.
+            await presence.EndLivenessAsync().WaitAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            HubLog.LivenessFailed(log, ex);
+        }
     }
 
     public void Dispose() => _stopping.Dispose();
@@ -146,6 +158,28 @@ public sealed class RedisHub(
                 metrics.PresenceRefreshed(ok: false);
                 HubLog.RefreshFailed(log, ex);
             }
+        }
+    }
+
+    /// <summary>Keeps this replica's liveness key, a third of its TTL apart.</summary>
+    private async Task KeepAliveLoopAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(presenceOptions.Value.LivenessTtl / 3);
+        while (await NextTickAsync(timer, ct))
+        {
+            await KeepAliveAsync();
+        }
+    }
+
+    private async Task KeepAliveAsync()
+    {
+        try
+        {
+            await presence.KeepAliveAsync();
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            HubLog.LivenessFailed(log, ex);
         }
     }
 

@@ -2,12 +2,19 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Chat.Server.Sessions;
 
-/// <summary>Logins and registrations: password hashing, what LOGIN_ACK carries, attempt limits (section <c>Chat</c>).</summary>
+/// <summary>Logins and registrations: password hashing, session tokens, what LOGIN_ACK carries, attempt limits (section <c>Chat</c>, or <c>Chat:Login</c>).</summary>
 public sealed class LoginOptions
 {
+    /// <summary>Read after <c>Chat</c>, so <c>Chat:Login:TokenLifetime</c> and <c>Chat:TokenLifetime</c> both work (the former wins).</summary>
+    public const string Section = "Chat:Login";
+
     /// <summary>At most this many offline messages come in one LOGIN_ACK; the rest at the next login.</summary>
     [Range(1, 1_000_000)]
     public int MaxOfflineMessages { get; set; } = 10_000;
+
+    /// <summary>How long a session token (in a v2 LOGIN_ACK) logs its user in (<c>Chat:Login:TokenLifetime</c>).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>PBKDF2 iterations for new password hashes.</summary>
     [Range(10_000, 10_000_000)]
@@ -24,6 +31,37 @@ public sealed class LoginOptions
     /// <summary>An address gets one attempt back per this interval, up to <see cref="LoginAttemptsPerAddress"/>.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan LoginAttemptRefill { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>REGs (successful or not) one client address may make in a burst before it gets errno 11.</summary>
+    [Range(1, 1_000_000)]
+    public int RegistrationsPerAddress { get; set; } = 5;
+
+    /// <summary>An address gets one registration back per this interval, up to <see cref="RegistrationsPerAddress"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan RegistrationRefill { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>LOGINs with a password (right or wrong) one client address may make in a burst before it gets errno 11.</summary>
+    [Range(1, 1_000_000)]
+    public int PasswordLoginsPerAddress { get; set; } = 20;
+
+    /// <summary>An address gets one password login back per this interval, up to <see cref="PasswordLoginsPerAddress"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan PasswordLoginRefill { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A LOGIN or REG refused by an address budget is answered (errno 11) after this; the connection waits meanwhile.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan ThrottledReplyDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Threads that hash and check passwords (REG and password LOGIN), at a lower CPU priority than the rest; 0: half
+    /// the cores, at least one. The rest of the cores stay with the chat.
+    /// </summary>
+    [Range(0, 256)]
+    public int PasswordWorkers { get; set; }
+
+    /// <summary>Password checks waiting for a worker at most; beyond it a LOGIN or REG gets errno 10 at once.</summary>
+    [Range(1, 100_000)]
+    public int PasswordQueue { get; set; } = 32;
 
     /// <summary>Addresses whose attempts are tracked at once; beyond it, new addresses go untracked until entries expire.</summary>
     [Range(1, 10_000_000)]

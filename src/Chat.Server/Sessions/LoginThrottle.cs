@@ -1,45 +1,71 @@
-using System.Net;
 using Chat.Server.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Sessions;
 
-/// <summary>
-/// Brute-force limits on LOGIN and REG: a count of failed attempts per connection, and a token bucket of failed
-/// attempts per client address (one back every <see cref="LoginOptions.LoginAttemptRefill"/>). Only failures
-/// spend: a correct password never counts against anyone, and one address's failures never touch another's.
-/// </summary>
-public sealed class LoginThrottle(IOptions<LoginOptions> options, TimeProvider time, ILogger<LoginThrottle> log)
+/// <summary>What a LOGIN or REG is about to cost, for <see cref="LoginThrottle.Refuse"/>.</summary>
+public enum LoginAttempt
 {
-    private readonly Lock _gate = new();
+    /// <summary>REG: a password hash and an account, every time.</summary>
+    Register,
 
-    // Per address, the moment its bucket is full again: each failure pushes it one refill interval later.
-    private readonly Dictionary<IPAddress, DateTimeOffset> _fullAt = [];
+    /// <summary>LOGIN with a password: a password check, every time.</summary>
+    Password,
 
-    public int TrackedAddresses
+    /// <summary>LOGIN with a session token: cheap, so only its failures count.</summary>
+    Token,
+}
+
+/// <summary>
+/// Limits on unauthenticated work, per connection and per client address (token buckets, <see cref="AddressBuckets"/>):
+/// failed LOGINs and REGs (a burst of <see cref="LoginOptions.LoginAttemptsPerAddress"/>); every REG, successful or
+/// not (<see cref="LoginOptions.RegistrationsPerAddress"/>); every password check
+/// (<see cref="LoginOptions.PasswordLoginsPerAddress"/>). A refusal is errno 11, answered before any password work.
+/// One address's attempts never touch another's.
+/// </summary>
+public sealed class LoginThrottle
+{
+    private readonly IOptions<LoginOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<LoginThrottle> _log;
+    private readonly AddressBuckets _failures;
+    private readonly AddressBuckets _registrations;
+    private readonly AddressBuckets _passwords;
+
+    public LoginThrottle(IOptions<LoginOptions> options, TimeProvider time, ILogger<LoginThrottle> log)
     {
-        get
-        {
-            lock (_gate)
-            {
-                return _fullAt.Count;
-            }
-        }
+        _options = options;
+        _time = time;
+        _log = log;
+        var o = options.Value;
+        _failures = new AddressBuckets(o.LoginAttemptsPerAddress, o.LoginAttemptRefill, o.MaxTrackedAddresses, time);
+        _registrations = new AddressBuckets(o.RegistrationsPerAddress, o.RegistrationRefill, o.MaxTrackedAddresses, time);
+        _passwords = new AddressBuckets(o.PasswordLoginsPerAddress, o.PasswordLoginRefill, o.MaxTrackedAddresses, time);
     }
 
+    /// <summary>Addresses held back by any of the limits (entries, so one address may count more than once).</summary>
+    public int TrackedAddresses => _failures.Tracked + _registrations.Tracked + _passwords.Tracked;
+
     /// <summary>
-    /// Null when the attempt may go ahead; otherwise why not (errno 11), checked before any password work. A
-    /// refusal that closes the connection has already asked the session to close after its answer.
+    /// Null when the attempt may go ahead (and has been counted, for those counted whatever their outcome); otherwise
+    /// why not (errno 11), checked before any password work. A refusal that closes the connection has already asked
+    /// the session to close after its answer.
     /// </summary>
-    public string? Refuse(ChatConnection connection)
+    public string? Refuse(ChatConnection connection, LoginAttempt attempt)
     {
-        if (Check(connection) is not { } refusal)
+        if (Check(connection, attempt) is not { } refusal)
         {
             return null;
         }
 
-        ServerLog.LoginThrottled(log, connection.ConnectionId, connection.RemoteAddress?.ToString(), refusal.Message);
+        if (!connection.ThrottleReported)
+        {
+            // Once per connection: a client hammering on refusals must not turn each one into a log line.
+            connection.ThrottleReported = true;
+            ServerLog.LoginThrottled(_log, connection.ConnectionId, connection.RemoteAddress?.ToString(), refusal.Message);
+        }
+
         if (refusal.Close)
         {
             connection.CloseAfterReplies();
@@ -48,9 +74,39 @@ public sealed class LoginThrottle(IOptions<LoginOptions> options, TimeProvider t
         return refusal.Message;
     }
 
-    private Refusal? Check(ChatConnection connection)
+    /// <summary>
+    /// <see cref="Refuse"/>, with a refusal answered only after <see cref="LoginOptions.ThrottledReplyDelay"/>: the
+    /// connection is not read meanwhile, so a client hammering on refusals is slowed to one a delay, and a flood of them
+    /// costs the replica next to nothing.
+    /// </summary>
+    public async ValueTask<string?> RefuseAsync(ChatConnection connection, LoginAttempt attempt, CancellationToken ct)
     {
-        var settings = options.Value;
+        if (Refuse(connection, attempt) is not { } refusal)
+        {
+            return null;
+        }
+
+        if (!connection.Closing)
+        {
+            await Task.Delay(_options.Value.ThrottledReplyDelay, _time, ct);
+        }
+
+        return refusal;
+    }
+
+    /// <summary>Counts a failed attempt against the connection and its address.</summary>
+    public void Failed(ChatConnection connection)
+    {
+        connection.FailedLogins++;
+        if (connection.RemoteAddress is { } address)
+        {
+            _failures.Spend(address);
+        }
+    }
+
+    private Refusal? Check(ChatConnection connection, LoginAttempt attempt)
+    {
+        var settings = _options.Value;
         if (connection.FailedLogins >= settings.LoginFailuresPerConnection)
         {
             return new Refusal($"too many failed attempts on this connection ({settings.LoginFailuresPerConnection}): reconnect and retry later", Close: true);
@@ -61,64 +117,26 @@ public sealed class LoginThrottle(IOptions<LoginOptions> options, TimeProvider t
             return null;
         }
 
-        lock (_gate)
+        if (_failures.Wait(address) is var failing && failing > TimeSpan.Zero)
         {
-            var now = time.GetUtcNow();
-            if (!_fullAt.TryGetValue(address, out var fullAt) || fullAt <= now)
-            {
-                _fullAt.Remove(address);
-                return null;
-            }
-
-            var wait = fullAt - now - (settings.LoginAttemptsPerAddress - 1) * settings.LoginAttemptRefill;
-            return wait > TimeSpan.Zero
-                ? new Refusal($"too many failed attempts from your address: retry in {Math.Ceiling(wait.TotalSeconds):0} s", Close: false)
-                : null;
+            return Held("too many failed attempts from your address", failing);
         }
+
+        var bucket = attempt switch
+        {
+            LoginAttempt.Register => _registrations,
+            LoginAttempt.Password => _passwords,
+            _ => null,
+        };
+        if (bucket is not null && !bucket.TrySpend(address, out var wait))
+        {
+            return Held(attempt == LoginAttempt.Register ? "too many registrations from your address" : "too many logins from your address", wait);
+        }
+
+        return null;
     }
 
-    /// <summary>Counts a failed attempt against the connection and its address.</summary>
-    public void Failed(ChatConnection connection)
-    {
-        connection.FailedLogins++;
-        if (connection.RemoteAddress is not { } address)
-        {
-            return;
-        }
-
-        var settings = options.Value;
-        var now = time.GetUtcNow();
-        lock (_gate)
-        {
-            if (!_fullAt.TryGetValue(address, out var fullAt))
-            {
-                if (_fullAt.Count >= settings.MaxTrackedAddresses)
-                {
-                    DropFull(now);
-                }
-
-                if (_fullAt.Count >= settings.MaxTrackedAddresses)
-                {
-                    // Every tracked address is still being held back: the new one goes untracked rather than
-                    // evicting one that is.
-                    return;
-                }
-            }
-
-            _fullAt[address] = (fullAt > now ? fullAt : now) + settings.LoginAttemptRefill;
-        }
-    }
-
-    private void DropFull(DateTimeOffset now)
-    {
-        foreach (var (address, fullAt) in _fullAt)
-        {
-            if (fullAt <= now)
-            {
-                _fullAt.Remove(address);
-            }
-        }
-    }
+    private static Refusal Held(string what, TimeSpan wait) => new($"{what}: retry in {Math.Ceiling(wait.TotalSeconds):0} s", Close: false);
 
     private sealed record Refusal(string Message, bool Close);
 }

@@ -6,14 +6,15 @@ namespace Chat.Server.Sessions;
 
 public static class SessionExtensions
 {
-    /// <summary>What logging in needs: its options, the password hasher they tune, and the attempt limits.</summary>
+    /// <summary>What logging in needs: its options, the password hasher they tune, the workers that run it, and the attempt limits.</summary>
     public static IServiceCollection AddChatSessions(this IServiceCollection services)
     {
-        services.AddChatOptions<LoginOptions>();
+        services.AddChatOptions<LoginOptions>().BindConfiguration(LoginOptions.Section);
         services.AddSingleton<IPasswordHasher<UserAccount>, PasswordHasher<UserAccount>>();
         services.AddOptions<PasswordHasherOptions>()
             .Configure<IOptions<LoginOptions>>((hasher, login) => hasher.IterationCount = login.Value.PasswordIterations);
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<PasswordWork>();
         return services;
     }
 }

@@ -16,7 +16,7 @@ public sealed class ChatMetrics
     private const int CachedCodes = 32;
     private static readonly object[] Codes = [.. Enumerable.Range(0, CachedCodes).Select(i => (object)i)];
     private static readonly object Other = "other";
-    private static readonly object[] LoginTags = ["ok", "invalid", "already_online"];
+    private static readonly object[] LoginTags = ["ok", "invalid", "already_online", "throttled", "busy"];
     private static readonly object RefreshOk = "ok";
     private static readonly object RefreshFailed = "failed";
 
@@ -106,4 +106,10 @@ public enum LoginOutcome
     Ok,
     Invalid,
     AlreadyOnline,
+
+    /// <summary>Refused by a per-connection or per-address limit (errno 11).</summary>
+    Throttled,
+
+    /// <summary>The password workers' queue was full, or the client left before its check (errno 10).</summary>
+    Busy,
 }

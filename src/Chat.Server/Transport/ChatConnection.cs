@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.Net;
+using System.Net.Sockets;
 using System.Threading.Channels;
 using Chat.Server.Telemetry;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace Chat.Server.Transport;
 
@@ -50,8 +52,41 @@ public sealed class ChatConnection
     /// <summary>Failed LOGIN and REG attempts on this connection (touched only by its read loop).</summary>
     public int FailedLogins { get; set; }
 
+    /// <summary>A refusal of this connection's logins has been logged (touched only by its read loop).</summary>
+    public bool ThrottleReported { get; set; }
+
     /// <summary>Set by a handler that wants the connection closed once the replies queued so far are written.</summary>
     public bool Closing { get; private set; }
+
+    /// <summary>
+    /// The client has closed the connection (or reset it), even though the read loop, busy with a request, has not read
+    /// that far: the socket reads as at its end. Work for such a client is work nobody waits for. A client that only
+    /// half-closed after its last request counts as gone too.
+    /// </summary>
+    public bool ClientGone
+    {
+        get
+        {
+            if (_connection.ConnectionClosed.IsCancellationRequested)
+            {
+                return true;
+            }
+
+            if (_connection.Features.Get<IConnectionSocketFeature>()?.Socket is not { } socket)
+            {
+                return false;
+            }
+
+            try
+            {
+                return socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0;
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                return true;
+            }
+        }
+    }
 
     /// <summary>Bytes waiting to be written now.</summary>
     public long QueuedBytes => Interlocked.Read(ref _queuedBytes);

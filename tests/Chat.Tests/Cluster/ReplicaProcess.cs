@@ -42,6 +42,9 @@ public sealed class ReplicaProcess : IAsyncDisposable
             ["Chat:Port"] = chatPort.ToString(CultureInfo.InvariantCulture),
             ["Chat:HttpPort"] = httpPort.ToString(CultureInfo.InvariantCulture),
             ["Chat:PasswordIterations"] = "10000",
+            // Every test user registers and logs in from 127.0.0.1: the per-address budgets are for real clients.
+            ["Chat:RegistrationsPerAddress"] = "1000000",
+            ["Chat:PasswordLoginsPerAddress"] = "1000000",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in database?.Settings ?? new Dictionary<string, string?>())

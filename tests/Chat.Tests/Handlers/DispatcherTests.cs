@@ -41,6 +41,7 @@ public sealed class DispatcherTests : IAsyncDisposable
             .AddLogging()
             .AddSingleton(TimeProvider.System)
             .AddSingleton<IChatStore>(_store)
+            .AddSingleton<ISessionTokenStore>(new FakeTokens())
             .AddSingleton<IMessageWriter>(_writer)
             .AddSingleton<ICursorWriter>(new NoCursors());
         services.AddChatOptions<ChatServerOptions>();
@@ -109,7 +110,7 @@ public sealed class DispatcherTests : IAsyncDisposable
 
         await client.SendRawAsync("""{"msgid":1,"id":7,"cid":"l"}""");
 
-        Assert.Equal("""{"msgid":2,"errno":1,"errmsg":"LOGIN needs id and password","cid":"l"}""", await client.ReadAsync());
+        Assert.Equal("""{"msgid":2,"errno":1,"errmsg":"LOGIN needs id and password (or token)","cid":"l"}""", await client.ReadAsync());
     }
 
     public async ValueTask DisposeAsync() => await _services.DisposeAsync();

@@ -90,3 +90,37 @@ public sealed class NoCursors : ICursorWriter
 
     public Task FlushAsync(CancellationToken ct) => Task.CompletedTask;
 }
+
+/// <summary>Session tokens in memory, by hash, as the real store keeps them.</summary>
+public sealed class FakeTokens : ISessionTokenStore
+{
+    private readonly Dictionary<string, (int UserId, DateTimeOffset ExpiresAt)> _tokens = [];
+    private readonly Lock _gate = new();
+
+    public Task AddAsync(int userId, string tokenHash, DateTimeOffset expiresAt, CancellationToken ct)
+    {
+        lock (_gate) _tokens[tokenHash] = (userId, expiresAt);
+        return Task.CompletedTask;
+    }
+
+    public Task<int?> FindUserAsync(string tokenHash, DateTimeOffset now, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_tokens.TryGetValue(tokenHash, out var t) && t.ExpiresAt > now ? t.UserId : (int?)null);
+        }
+    }
+
+    public Task RevokeAllAsync(int userId, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            foreach (var hash in _tokens.Where(t => t.Value.UserId == userId).Select(t => t.Key).ToList())
+            {
+                _tokens.Remove(hash);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+}

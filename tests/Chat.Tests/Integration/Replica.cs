@@ -46,6 +46,9 @@ public sealed class Replica : IAsyncDisposable
             ["Chat:Port"] = "0",
             ["Chat:HttpPort"] = "0",
             ["Chat:PasswordIterations"] = "10000",
+            // Every test user registers and logs in from 127.0.0.1: the per-address budgets are for real clients.
+            ["Chat:RegistrationsPerAddress"] = "1000000",
+            ["Chat:PasswordLoginsPerAddress"] = "1000000",
         });
         if (settings is not null)
         {

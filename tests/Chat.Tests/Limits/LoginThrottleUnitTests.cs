@@ -40,20 +40,20 @@ public sealed class LoginThrottleUnitTests
         var attacker = From("10.0.0.1");
         for (var i = 0; i < 3; i++)
         {
-            Assert.Null(throttle.Refuse(attacker));
+            Assert.Null(throttle.Refuse(attacker, LoginAttempt.Token));
             throttle.Failed(attacker);
         }
 
-        Assert.Equal("too many failed attempts from your address: retry in 10 s", throttle.Refuse(attacker));
-        Assert.Null(throttle.Refuse(From("10.0.0.2")));
+        Assert.Equal("too many failed attempts from your address: retry in 10 s", throttle.Refuse(attacker, LoginAttempt.Token));
+        Assert.Null(throttle.Refuse(From("10.0.0.2"), LoginAttempt.Token));
 
         _clock.Advance(TimeSpan.FromSeconds(10));
-        Assert.Null(throttle.Refuse(attacker));
+        Assert.Null(throttle.Refuse(attacker, LoginAttempt.Token));
         throttle.Failed(attacker);
-        Assert.NotNull(throttle.Refuse(attacker));
+        Assert.NotNull(throttle.Refuse(attacker, LoginAttempt.Token));
 
         _clock.Advance(TimeSpan.FromSeconds(30));
-        Assert.Null(throttle.Refuse(attacker));
+        Assert.Null(throttle.Refuse(attacker, LoginAttempt.Token));
         Assert.Equal(0, throttle.TrackedAddresses);
     }
 
@@ -62,7 +62,7 @@ public sealed class LoginThrottleUnitTests
     {
         var throttle = Throttle(perAddress: 1);
         throttle.Failed(From("10.0.0.7"));
-        Assert.NotNull(throttle.Refuse(From("::ffff:10.0.0.7")));
+        Assert.NotNull(throttle.Refuse(From("::ffff:10.0.0.7"), LoginAttempt.Token));
     }
 
     [Fact]
@@ -74,12 +74,12 @@ public sealed class LoginThrottleUnitTests
         throttle.Failed(From("10.0.0.3"));
 
         Assert.Equal(2, throttle.TrackedAddresses);
-        Assert.Null(throttle.Refuse(From("10.0.0.3")));
+        Assert.Null(throttle.Refuse(From("10.0.0.3"), LoginAttempt.Token));
 
         _clock.Advance(TimeSpan.FromSeconds(11));
         throttle.Failed(From("10.0.0.3"));
         Assert.Equal(1, throttle.TrackedAddresses);
-        Assert.NotNull(throttle.Refuse(From("10.0.0.3")));
+        Assert.NotNull(throttle.Refuse(From("10.0.0.3"), LoginAttempt.Token));
     }
 
     [Fact]
@@ -89,11 +89,52 @@ public sealed class LoginThrottleUnitTests
             Options.Create(new LoginOptions { LoginFailuresPerConnection = 2 }), _clock, NullLogger<LoginThrottle>.Instance);
         var session = From("10.0.0.9");
         throttle.Failed(session);
-        Assert.Null(throttle.Refuse(session));
+        Assert.Null(throttle.Refuse(session, LoginAttempt.Token));
         throttle.Failed(session);
 
-        Assert.StartsWith("too many failed attempts on this connection", throttle.Refuse(session));
+        Assert.StartsWith("too many failed attempts on this connection", throttle.Refuse(session, LoginAttempt.Token));
         Assert.True(session.Closing);
+    }
+
+    [Fact]
+    public void Every_registration_spends_successful_or_not_and_password_logins_have_their_own_bucket()
+    {
+        var throttle = new LoginThrottle(
+            Options.Create(new LoginOptions
+            {
+                RegistrationsPerAddress = 2,
+                RegistrationRefill = TimeSpan.FromSeconds(30),
+                PasswordLoginsPerAddress = 3,
+                PasswordLoginRefill = TimeSpan.FromSeconds(1),
+            }),
+            _clock,
+            NullLogger<LoginThrottle>.Instance);
+        var flooder = From("10.0.0.4");
+        Assert.Null(throttle.Refuse(flooder, LoginAttempt.Register));
+        Assert.Null(throttle.Refuse(flooder, LoginAttempt.Register));
+        Assert.Equal("too many registrations from your address: retry in 30 s", throttle.Refuse(flooder, LoginAttempt.Register));
+        Assert.False(flooder.Closing);
+
+        // Logins are another budget; token logins spend only when they fail.
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Null(throttle.Refuse(flooder, LoginAttempt.Password));
+        }
+
+        Assert.Equal("too many logins from your address: retry in 1 s", throttle.Refuse(flooder, LoginAttempt.Password));
+        Assert.Null(throttle.Refuse(flooder, LoginAttempt.Token));
+
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Null(throttle.Refuse(flooder, LoginAttempt.Register));
+        Assert.NotNull(throttle.Refuse(flooder, LoginAttempt.Register));
+        Assert.Null(throttle.Refuse(From("10.0.0.5"), LoginAttempt.Register));
+    }
+
+    private sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input => input;
+
+        public PipeWriter Output => output;
     }
 
     private sealed class ManualClock : TimeProvider

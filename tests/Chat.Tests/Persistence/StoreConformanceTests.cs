@@ -38,6 +38,39 @@ public sealed class StoreConformanceTests
 
     [Theory]
     [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task Session_tokens_are_found_by_hash_until_they_expire_or_are_revoked(string provider)
+    {
+        await using var store = await StoreHost.StartAsync(provider, "tokens");
+        var alice = await store.RegisterAsync("alice");
+        var bob = await store.RegisterAsync("bob");
+        var now = DateTimeOffset.UtcNow;
+        var live = SessionToken.Hash(SessionToken.New());
+        var other = SessionToken.Hash(SessionToken.New());
+        var expired = SessionToken.Hash(SessionToken.New());
+        var bobs = SessionToken.Hash(SessionToken.New());
+        await store.WithTokensAsync(async t =>
+        {
+            await t.AddAsync(alice, live, now.AddDays(30), None);
+            await t.AddAsync(alice, other, now.AddDays(30), None);
+            await t.AddAsync(alice, expired, now.AddSeconds(-1), None);
+            await t.AddAsync(bob, bobs, now.AddDays(30), None);
+            return 0;
+        });
+
+        Assert.Equal(alice, await store.WithTokensAsync(t => t.FindUserAsync(live, now, None)));
+        Assert.Equal(alice, await store.WithTokensAsync(t => t.FindUserAsync(other, now, None)));
+        Assert.Null(await store.WithTokensAsync(t => t.FindUserAsync(expired, now, None)));
+        Assert.Null(await store.WithTokensAsync(t => t.FindUserAsync(live.ToUpperInvariant(), now, None)));
+        Assert.Null(await store.WithTokensAsync(t => t.FindUserAsync(live, now.AddDays(31), None)));
+
+        await store.WithTokensAsync(async t => { await t.RevokeAllAsync(alice, None); return 0; });
+        Assert.Null(await store.WithTokensAsync(t => t.FindUserAsync(live, now, None)));
+        Assert.Null(await store.WithTokensAsync(t => t.FindUserAsync(other, now, None)));
+        Assert.Equal(bob, await store.WithTokensAsync(t => t.FindUserAsync(bobs, now, None)));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
     public async Task Accounts_names_are_unique_exactly_as_typed(string provider)
     {
         await using var store = await StoreHost.StartAsync(provider, "accounts");

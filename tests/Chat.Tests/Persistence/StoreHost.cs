@@ -40,6 +40,12 @@ public sealed class StoreHost : IAsyncDisposable
         return await action(scope.ServiceProvider.GetRequiredService<IChatStore>());
     }
 
+    public async Task<T> WithTokensAsync<T>(Func<ISessionTokenStore, Task<T>> action)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await action(scope.ServiceProvider.GetRequiredService<ISessionTokenStore>());
+    }
+
     public async Task<int> RegisterAsync(string name) =>
         (await WithStoreAsync(store => store.RegisterAsync(name, "hash", CancellationToken.None)))!.Value;
 

@@ -48,7 +48,7 @@ public sealed class RequestReaderTests
     }
 
     [Theory]
-    [InlineData("""{"msgid":1,"id":7}""", MsgId.Login, ErrorCode.Invalid, "LOGIN needs id and password")]
+    [InlineData("""{"msgid":1,"id":7}""", MsgId.Login, ErrorCode.Invalid, "LOGIN needs id and password (or token)")]
     [InlineData("""{"msgid":6,"toid":7}""", MsgId.OneChat, ErrorCode.BadRequest, "ONE_CHAT needs toid and msg")]
     [InlineData("""{"msgid":10,"msg":"x"}""", MsgId.GroupChat, ErrorCode.BadRequest, "GROUP_CHAT needs groupid and msg")]
     [InlineData("""{"msgid":7}""", MsgId.AddFriend, ErrorCode.BadRequest, "field 'friendid' is required")]

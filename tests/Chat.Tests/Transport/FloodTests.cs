@@ -98,7 +98,7 @@ public sealed class FloodTests(ITestOutputHelper output)
     }
 
     /// <summary>Alice sends <paramref name="count"/> messages to Bob one at a time: each one's time until Bob has it (µs).</summary>
-    private static async Task<Latencies> ProbeAsync(TestClient alice, TestClient bob, string text, int count)
+    internal static async Task<Latencies> ProbeAsync(TestClient alice, TestClient bob, string text, int count)
     {
         var latencies = new Latencies();
         for (var i = 0; i < count; i++)
