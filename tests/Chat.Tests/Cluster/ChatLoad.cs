@@ -42,6 +42,7 @@ public sealed class ChatLoad : IAsyncDisposable
 {
     private static readonly TimeSpan AckTimeout = TimeSpan.FromSeconds(10);
     private readonly int _port;
+    private readonly int _receiverPort;
     private readonly TimeSpan _interval;
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _abandonSending = new();
@@ -50,9 +51,10 @@ public sealed class ChatLoad : IAsyncDisposable
     private readonly List<Task> _loops = [];
     private int _sent, _refused, _reconnects;
 
-    private ChatLoad(int port, TimeSpan interval)
+    private ChatLoad(int port, int receiverPort, TimeSpan interval)
     {
         _port = port;
+        _receiverPort = receiverPort;
         _interval = interval;
     }
 
@@ -75,10 +77,11 @@ public sealed class ChatLoad : IAsyncDisposable
     public string? LastRefusal { get; private set; }
 
     /// <summary>Registers 2 × <paramref name="pairs"/> users through <paramref name="port"/> and starts them chatting,
-    /// each sender pausing <paramref name="interval"/> between messages.</summary>
-    public static async Task<ChatLoad> StartAsync(int port, int pairs, TimeSpan interval)
+    /// each sender pausing <paramref name="interval"/> between messages. Recipients connect to
+    /// <paramref name="receiverPort"/> when given (e.g. another replica than the senders'), else to the same port.</summary>
+    public static async Task<ChatLoad> StartAsync(int port, int pairs, TimeSpan interval, int? receiverPort = null)
     {
-        var load = new ChatLoad(port, interval);
+        var load = new ChatLoad(port, receiverPort ?? port, interval);
         await using (var setup = await TestClient.ConnectAsync(port))
         {
             for (var i = 0; i < pairs; i++)
@@ -196,12 +199,12 @@ public sealed class ChatLoad : IAsyncDisposable
 
     /// <summary>Logs in, retrying (the account may still look online on a dead replica, the store may be down) until
     /// the run is abandoned.</summary>
-    private async Task<LoadLink?> LoginAsync(User user, Func<IReadOnlyList<ResumePoint>> resume, Action<JsonObject> onFrame, Action<JsonObject>? onLogin, CancellationToken ct)
+    private static async Task<LoadLink?> LoginAsync(int port, User user, Func<IReadOnlyList<ResumePoint>> resume, Action<JsonObject> onFrame, Action<JsonObject>? onLogin, CancellationToken ct)
     {
         var delay = TimeSpan.FromMilliseconds(50);
         while (!ct.IsCancellationRequested)
         {
-            var (link, login, _) = await LoadLink.LoginAsync(_port, user.Id, user.Password, resume(), onFrame);
+            var (link, login, _) = await LoadLink.LoginAsync(port, user.Id, user.Password, resume(), onFrame);
             if (link is not null)
             {
                 onLogin?.Invoke(login!);
@@ -241,7 +244,7 @@ public sealed class ChatLoad : IAsyncDisposable
                     if (link is null)
                     {
                         if (number > 1) Interlocked.Increment(ref _reconnects);
-                        link = await LoginAsync(pair.Sender, () => [], _ => { }, null, _abandonSending.Token);
+                        link = await LoginAsync(_port, pair.Sender, () => [], _ => { }, null, _abandonSending.Token);
                         if (link is null)
                         {
                             pair.Unanswered++;
@@ -288,6 +291,7 @@ public sealed class ChatLoad : IAsyncDisposable
             if (!first) Interlocked.Increment(ref _reconnects);
             first = false;
             var link = await LoginAsync(
+                _receiverPort,
                 pair.Receiver,
                 () => pair.ResumePoint is { } seq ? [new ResumePoint(pair.Sender.Id, null, seq)] : [],
                 frame => pair.Receive(frame, live: true),

@@ -24,7 +24,9 @@ public sealed class LoadRig : IAsyncDisposable
     public int[] HttpPorts => [A.HttpPort, B.HttpPort];
 
     /// <param name="redis">ConnectionStrings:Redis: one Redis or a Redis Cluster.</param>
-    public static async Task<LoadRig> StartAsync(TestDatabase database, string redis)
+    /// <param name="acrossReplicas">Senders on A and recipients on B, so every message crosses the bus; else every
+    /// connection through nginx.</param>
+    public static async Task<LoadRig> StartAsync(TestDatabase database, string redis, bool acrossReplicas = false)
     {
         var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = redis, ["Chat:PresenceTtl"] = "00:00:03" };
         var started = new List<IAsyncDisposable>();
@@ -36,7 +38,8 @@ public sealed class LoadRig : IAsyncDisposable
             started.Add(b);
             var nginx = await NginxServer.StartNewAsync([a.ChatPort, b.ChatPort]);
             started.Add(nginx);
-            return new LoadRig(a, b, nginx, await StartLoadAsync(nginx.Port));
+            var load = acrossReplicas ? await StartLoadAsync(a.ChatPort, b.ChatPort) : await StartLoadAsync(nginx.Port);
+            return new LoadRig(a, b, nginx, load);
         }
         catch
         {
@@ -45,10 +48,11 @@ public sealed class LoadRig : IAsyncDisposable
         }
     }
 
-    /// <summary>Pairs chatting through <paramref name="port"/>, already past the first <see cref="Before"/> messages.</summary>
-    public static async Task<ChatLoad> StartLoadAsync(int port)
+    /// <summary>Pairs chatting through <paramref name="port"/> (recipients through <paramref name="receiverPort"/> if
+    /// given), already past the first <see cref="Before"/> messages.</summary>
+    public static async Task<ChatLoad> StartLoadAsync(int port, int? receiverPort = null)
     {
-        var load = await ChatLoad.StartAsync(port, Pairs, Pace);
+        var load = await ChatLoad.StartAsync(port, Pairs, Pace, receiverPort);
         await load.WaitForAcceptedAsync(Before, Deadline);
         return load;
     }

@@ -30,17 +30,19 @@ public sealed class RedisClusterServer
     private readonly string _root;
     private readonly ChildProcess?[] _processes = new ChildProcess?[Nodes];
     private readonly Lock _gate = new();
-    private readonly int[] _busPorts;
 
-    private RedisClusterServer(string root, int[] ports, int[] busPorts)
+    private RedisClusterServer(string root)
     {
         _root = root;
-        Ports = ports;
-        _busPorts = busPorts;
+        Ports = [.. Enumerable.Range(0, Nodes).Select(_ => FreePort.Next())];
+        // The cluster bus port of each node, named rather than left at port + 10000, which may be taken.
+        BusPorts = [.. Enumerable.Range(0, Nodes).Select(_ => FreePort.Next())];
     }
 
     /// <summary>The nodes' ports on 127.0.0.1, by node index.</summary>
     public IReadOnlyList<int> Ports { get; }
+
+    private IReadOnlyList<int> BusPorts { get; }
 
     /// <summary>StackExchange.Redis-style seed list naming every node.</summary>
     public string ConnectionString => string.Join(',', Ports.Select(p => "127.0.0.1:" + p.ToString(CultureInfo.InvariantCulture)));
@@ -117,6 +119,31 @@ public sealed class RedisClusterServer
         throw new InvalidOperationException($"no live master serves slot {slot} ({keyOrChannel})");
     }
 
+    /// <summary>
+    /// Moves the slot of <paramref name="keyOrChannel"/>, with its keys, from its master to <paramref name="toNode"/> (a
+    /// master), the way <c>redis-cli --cluster reshard</c> moves each slot: IMPORTING/MIGRATING, MIGRATE, SETSLOT NODE.
+    /// </summary>
+    public async Task MoveSlotAsync(string keyOrChannel, int toNode)
+    {
+        var fromNode = await MasterOfAsync(keyOrChannel);
+        var slot = (await CliAsync(fromNode, "CLUSTER", "KEYSLOT", keyOrChannel)).Trim();
+        var from = (await CliAsync(fromNode, "CLUSTER", "MYID")).Trim();
+        var to = (await CliAsync(toNode, "CLUSTER", "MYID")).Trim();
+        await CliAsync(toNode, "CLUSTER", "SETSLOT", slot, "IMPORTING", from);
+        await CliAsync(fromNode, "CLUSTER", "SETSLOT", slot, "MIGRATING", to);
+        while ((await CliAsync(fromNode, "CLUSTER", "GETKEYSINSLOT", slot, "100")).Split('\n', StringSplitOptions.RemoveEmptyEntries) is { Length: > 0 } keys)
+        {
+            await CliAsync(fromNode, ["MIGRATE", "127.0.0.1", Ports[toNode].ToString(CultureInfo.InvariantCulture), "", "0", "5000", "REPLACE", "KEYS", .. keys]);
+        }
+
+        // The new owner first, then the old one, then the rest (as redis-cli does): never a moment when the old owner
+        // redirects to a node that does not know yet that it owns the slot.
+        foreach (var node in new[] { toNode, fromNode }.Concat(Enumerable.Range(0, Nodes).Where(n => n != toNode && n != fromNode && IsRunning(n))))
+        {
+            await CliAsync(node, "CLUSTER", "SETSLOT", slot, "NODE", to);
+        }
+    }
+
     /// <summary>The nodes that are masters now, by index (as the running nodes see it).</summary>
     public async Task<int[]> MastersAsync()
     {
@@ -165,8 +192,7 @@ public sealed class RedisClusterServer
         var root = Path.Combine(tempRoot, "chat-tests-redis-cluster-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
         OrphanReaper.Register("rm -rf " + OrphanReaper.Quote(root));
-        // The bus port is chosen too: Redis' default (port + 10000) may fall in the ephemeral range, already in use.
-        var cluster = new RedisClusterServer(root, [.. Enumerable.Range(0, Nodes).Select(_ => FreePort.Next())], [.. Enumerable.Range(0, Nodes).Select(_ => FreePort.Next())]);
+        var cluster = new RedisClusterServer(root);
         for (var node = 0; node < Nodes; node++)
         {
             Directory.CreateDirectory(cluster.NodeDirectory(node));
@@ -190,10 +216,10 @@ public sealed class RedisClusterServer
     private string[] Arguments(int node) =>
     [
         "--port", Ports[node].ToString(CultureInfo.InvariantCulture),
-        "--cluster-port", _busPorts[node].ToString(CultureInfo.InvariantCulture),
         "--bind", "127.0.0.1",
         "--cluster-enabled", "yes",
         "--cluster-config-file", "nodes.conf",
+        "--cluster-port", BusPorts[node].ToString(CultureInfo.InvariantCulture),
         "--cluster-node-timeout", "1000",
         // A replica takes over however long it was cut off from its master; the slots of a live master keep working
         // while another master's slots fail over.
