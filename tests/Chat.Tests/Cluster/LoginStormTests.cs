@@ -48,7 +48,7 @@ public sealed class LoginStormTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         using var stormOver = new CancellationTokenSource();
         var probing = ProbeAsync(alice, bob, stormOver.Token);
-        var refusals = new ConcurrentDictionary<int, int>();
+        var refusals = new ConcurrentDictionary<string, int>();
         var returning = sessions.Select(s => ReturnAsync(s, nginx.Port, tokens, clock, refusals)).ToList();
 
         // One message to each of them while they are away (or already back): each must reach its user.
@@ -68,7 +68,7 @@ public sealed class LoginStormTests(ITestOutputHelper output)
         var probe = await probing;
 
         var times = back.Select(b => b.TotalMilliseconds).Order().ToList();
-        var refused = string.Join(", ", refusals.OrderBy(r => r.Key).Select(r => $"errno {r.Key} × {r.Value}"));
+        var refused = string.Join(", ", refusals.OrderBy(r => r.Key).Select(r => $"{r.Key} × {r.Value}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{(tokens ? "tokens" : "passwords")}: {Users} users back, the last {allBack.TotalSeconds:0.0} s after the kill (median {times[Users / 2] / 1000:0.0} s, p99 {times[Users * 99 / 100] / 1000:0.0} s); refusals meanwhile: {refused}; probe pair on the survivor ({probe.Count} messages): {probe.Summary()}; load average {File.ReadAllText("/proc/loadavg").Trim()}"));
 
@@ -120,7 +120,7 @@ public sealed class LoginStormTests(ITestOutputHelper output)
     }
 
     /// <summary>One user: sees the connection die, comes back through nginx, and gets the message sent meanwhile.</summary>
-    private static async Task<TimeSpan> ReturnAsync(Session session, int port, bool tokens, Stopwatch clock, ConcurrentDictionary<int, int> refusals)
+    private static async Task<TimeSpan> ReturnAsync(Session session, int port, bool tokens, Stopwatch clock, ConcurrentDictionary<string, int> refusals)
     {
         Assert.Null(await session.Old.ReceiveOrCloseAsync(TimeSpan.FromSeconds(30)));
         await session.Old.DisposeAsync();
@@ -146,11 +146,11 @@ public sealed class LoginStormTests(ITestOutputHelper output)
                     return back;
                 }
 
-                refusals.AddOrUpdate(errno, 1, (_, n) => n + 1);
+                refusals.AddOrUpdate($"errno {errno}", 1, (_, n) => n + 1);
             }
             catch (Exception ex) when (ex is IOException or SocketException or TimeoutException or InvalidOperationException)
             {
-                refusals.AddOrUpdate(-1, 1, (_, n) => n + 1); // a connection that failed: counted as errno -1
+                refusals.AddOrUpdate(ex.GetType().Name + ": " + ex.Message, 1, (_, n) => n + 1);
             }
 
             if (client is not null)
