@@ -58,6 +58,7 @@ public sealed class LoginHandler(
     ISessionTokenStore tokens,
     IPasswordHasher<UserAccount> hasher,
     PasswordWork passwords,
+    LoginGate gate,
     LoginLifecycle logins,
     ChatHub hub,
     ChatMetrics metrics,
@@ -94,6 +95,13 @@ public sealed class LoginHandler(
             metrics.Login(LoginOutcome.Invalid);
             throttle.Failed(context.Connection);
             return Reply.Fail(ErrorCode.Invalid, byToken ? "id or token is invalid" : "id or password is invalid");
+        }
+
+        using var slot = await gate.EnterAsync(ct);
+        if (slot is null)
+        {
+            metrics.Login(LoginOutcome.Busy);
+            return PasswordWorkExtensions.Busy;
         }
 
         if (await logins.BeginAsync(context, account) is not { } user)

@@ -55,7 +55,13 @@ public static class ChatServerExtensions
     /// </summary>
     private static void ConfigureChatKestrel(this IWebHostBuilder host)
     {
-        host.UseSockets(o => o.UnsafePreferInlineScheduling = true);
+        host.UseSockets(o =>
+        {
+            o.UnsafePreferInlineScheduling = true;
+            // A dead replica's users all reconnect within a second: 512 (Kestrel's default) pending connects overflow,
+            // and the balancer gives up on the rest (the kernel caps this at net.core.somaxconn).
+            o.Backlog = 4096;
+        });
         host.ConfigureKestrel(kestrel =>
         {
             var services = kestrel.ApplicationServices;

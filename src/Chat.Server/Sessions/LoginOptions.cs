@@ -63,6 +63,14 @@ public sealed class LoginOptions
     [Range(1, 100_000)]
     public int PasswordQueue { get; set; } = 32;
 
+    /// <summary>Logins being set up at once (after their credentials are checked): the claim and the database reads of LOGIN_ACK.</summary>
+    [Range(1, 10_000)]
+    public int MaxConcurrentLogins { get; set; } = 2;
+
+    /// <summary>Logins waiting for one of <see cref="MaxConcurrentLogins"/> at most; beyond it a LOGIN gets errno 10 at once.</summary>
+    [Range(0, 1_000_000)]
+    public int LoginQueue { get; set; } = 1000;
+
     /// <summary>Addresses whose attempts are tracked at once; beyond it, new addresses go untracked until entries expire.</summary>
     [Range(1, 10_000_000)]
     public int MaxTrackedAddresses { get; set; } = 100_000;

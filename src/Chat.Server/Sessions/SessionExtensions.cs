@@ -15,6 +15,7 @@ public static class SessionExtensions
             .Configure<IOptions<LoginOptions>>((hasher, login) => hasher.IterationCount = login.Value.PasswordIterations);
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<PasswordWork>();
+        services.AddSingleton<LoginGate>();
         return services;
     }
 }

@@ -12,8 +12,8 @@ namespace Chat.Tests.Telemetry;
 
 /// <summary>
 /// Everything a replica logs at Trace level, scopes and exceptions included, for a session that registers, fails and
-/// succeeds a login, chats one-to-one and in a group: no password, hash or message text appears, and the lines of a
-/// logged-in connection carry its connection, replica and user.
+/// succeeds a login (by password and by session token), chats one-to-one and in a group: no password, token, hash or
+/// message text appears, and the lines of a logged-in connection carry its connection, replica and user.
 /// </summary>
 public sealed class LogPrivacyTests(ReplicaFixture fixture) : IClassFixture<ReplicaFixture>
 {
@@ -43,6 +43,12 @@ public sealed class LogPrivacyTests(ReplicaFixture fixture) : IClassFixture<Repl
         var aliceId = await alice.RegisterAsync(TestClient.Unique("alice"), password);
         Assert.Equal(1, (int)(await alice.LoginAsync(aliceId, wrongPassword))["errno"]!);
         Assert.Equal(0, (int)(await alice.LoginAsync(aliceId, password))["errno"]!);
+        await alice.RequestAsync(new Chat.Protocol.LogoutRequest { Cid = Chat.Protocol.Cid.From("o1") });
+        var token = (string)(await alice.LoginAsync(aliceId, password, v: 2))["token"]!;
+        await alice.RequestAsync(new Chat.Protocol.LogoutRequest { Cid = Chat.Protocol.Cid.From("o2") });
+        var wrongToken = Chat.Domain.SessionToken.New();
+        Assert.Equal(1, (int)(await alice.RequestAsync(new Chat.Protocol.LoginRequest(aliceId, null, 2) { Token = wrongToken }))["errno"]!);
+        Assert.Equal(0, (int)(await alice.RequestAsync(new Chat.Protocol.LoginRequest(aliceId, null, 2) { Token = token }))["errno"]!);
         await using var bob = await TestClient.LoggedInAsync(replica.ChatPort, TestClient.Unique("bob"));
         await alice.SendAsync(new { msgid = 6, toid = bob.Id, msg = text, cid = "m1" });
         await alice.ReceiveAsync(11);
@@ -63,7 +69,7 @@ public sealed class LogPrivacyTests(ReplicaFixture fixture) : IClassFixture<Repl
 
         var entries = capture.Entries.ToArray();
         Assert.True(entries.Length > 50, $"only {entries.Length} log entries at Trace level");
-        foreach (var secret in new[] { password, wrongPassword, hash, text, groupText })
+        foreach (var secret in new[] { password, wrongPassword, hash, text, groupText, token, SessionToken.Hash(token), wrongToken, SessionToken.Hash(wrongToken) })
         {
             Assert.DoesNotContain(entries, e => e.Text.Contains(secret, StringComparison.Ordinal));
         }
