@@ -9,8 +9,10 @@ namespace Chat.Tests.Limits;
 
 /// <summary>
 /// Password checks run on one worker here, each made slow (400,000 PBKDF2 iterations): a login whose client left is
-/// never hashed, and a login beyond the queue is refused at once instead of waiting.
+/// never hashed, and a login beyond the queue is refused at once instead of waiting. Alone: the worker runs at a lower
+/// priority than everything else, so beside the parallel tests one check takes what CPU they leave.
 /// </summary>
+[Collection(AloneCollection.Name)]
 public sealed class PasswordWorkTests
 {
     private static async Task<Replica> StartAsync(string name, int queue)
