@@ -13,14 +13,8 @@ public sealed class ClientResumeTests
     public async Task Repeated_seqs_are_dropped_and_a_reconnect_resumes_from_the_last_seen_seq_and_resends_with_the_same_cid()
     {
         await using var server = new ScriptedServer();
-        await using var client = ClientProcess.Start(server.Port);
-        await server.AcceptAsync();
-        await client.ExpectAsync("choice:");
-        await client.SendAsync("1");
-        await client.SendAsync("7");
-        await client.SendAsync("secret");
-
-        var login = Assert.IsType<LoginRequest>(await server.ReceiveAsync());
+        var (started, login) = await server.StartLoggingInAsync(7, "secret");
+        await using var client = started;
         Assert.Equal((7, "secret", 2), (login.Id, login.Password, login.Version));
         Assert.Null(login.Resume);
         await server.SendAsync(LoginOk(login.Cid, M1));

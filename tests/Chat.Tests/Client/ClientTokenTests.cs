@@ -9,14 +9,8 @@ public sealed class ClientTokenTests
     public async Task A_reconnect_logs_in_with_the_token_and_with_the_password_once_the_token_is_refused()
     {
         await using var server = new ScriptedServer();
-        await using var client = ClientProcess.Start(server.Port);
-        await server.AcceptAsync();
-        await client.ExpectAsync("choice:");
-        await client.SendAsync("1");
-        await client.SendAsync("7");
-        await client.SendAsync("secret");
-
-        var login = Assert.IsType<LoginRequest>(await server.ReceiveAsync());
+        var (started, login) = await server.StartLoggingInAsync(7, "secret");
+        await using var client = started;
         Assert.Equal((7, "secret", (string?)null), (login.Id, login.Password, login.Token));
         await server.SendAsync(LoginOk(login.Cid, "token-1"));
         await client.ExpectAsync("current login user => id:7 name:me");

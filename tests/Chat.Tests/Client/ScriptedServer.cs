@@ -57,4 +57,19 @@ public sealed class ScriptedServer : IAsyncDisposable
         _listener.Stop();
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>
+    /// Starts the console client against this server, logs in as <paramref name="id"/> from its menu and returns the
+    /// client with the LOGIN it sent (the test answers it).
+    /// </summary>
+    public async Task<(ClientProcess Client, LoginRequest Login)> StartLoggingInAsync(int id, string password)
+    {
+        var client = ClientProcess.Start(Port);
+        await AcceptAsync();
+        await client.ExpectAsync("choice:");
+        await client.SendAsync("1");
+        await client.SendAsync(id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await client.SendAsync(password);
+        return (client, Assert.IsType<LoginRequest>(await ReceiveAsync()));
+    }
 }
