@@ -9,9 +9,10 @@ public sealed class LoginLifecycle(ChatHub hub, ICursorWriter cursors, ILogger<L
 {
     /// <summary>Claims the user cluster-wide and makes this connection reachable as them.</summary>
     /// <returns>Null when the user is already online.</returns>
-    public async Task<UserSession?> BeginAsync(RequestContext context, UserAccount account)
+    /// <param name="modern">The login asked for the v2 protocol.</param>
+    public async Task<UserSession?> BeginAsync(RequestContext context, UserAccount account, bool modern)
     {
-        var user = new UserSession(account.Id, account.Name, context.Connection, cursors);
+        var user = new UserSession(account.Id, account.Name, context.Connection, cursors, modern);
         if (!await hub.ConnectAsync(user))
         {
             return null;

@@ -3,11 +3,26 @@ using Chat.Protocol;
 
 namespace Chat.Server.Sessions;
 
-/// <summary>A stored chat message on its way to recipients: the frame is built once and shared by all of them.</summary>
+/// <summary>
+/// A frame on its way to recipients, built once and shared by all of them: a stored chat message (seq 1 and up),
+/// or a push (seq 0: READ_NOTICE, TYPING, PRESENCE…) that is never stored, never moves a cursor, and reaches v2
+/// sessions only. Both travel the same routes: <c>ChatHub.Route</c>, the bus, <c>UserSession.Deliver</c>.
+/// </summary>
 /// <param name="TargetId">The recipient (one-to-one) or the group.</param>
 public sealed record Delivery(long ConversationId, long Seq, int SenderId, int TargetId, ReadOnlyMemory<byte> Frame)
 {
     public bool IsGroup => Domain.ConversationId.IsGroup(ConversationId);
+
+    /// <summary>Live only: not stored, so not counted, deduplicated or sent to seed-protocol sessions.</summary>
+    public bool IsPush => Seq == 0;
+
+    /// <summary>A push from <paramref name="senderId"/> to one user's v2 sessions.</summary>
+    public static Delivery PushToUser(int senderId, int userId, ReadOnlyMemory<byte> frame) =>
+        new(Domain.ConversationId.Direct(senderId, userId), 0, senderId, userId, frame);
+
+    /// <summary>A push from <paramref name="senderId"/> to the v2 sessions of a group's other members.</summary>
+    public static Delivery PushToGroup(int senderId, int groupId, ReadOnlyMemory<byte> frame) =>
+        new(Domain.ConversationId.Group(groupId), 0, senderId, groupId, frame);
 
     /// <summary>A stored message with its frame, as every recipient gets it.</summary>
     public static Delivery Of(StoredMessage stored)

@@ -8,7 +8,8 @@ namespace Chat.Server.Sessions;
 /// conversation what has been queued (to drop duplicates) and what has been written (to move cursors).
 /// Live deliveries that arrive while the login is still being answered are parked and released after LOGIN_ACK.
 /// </summary>
-public sealed class UserSession(int id, string name, ChatConnection connection, ICursorWriter cursors) : IDeliveryReceipt
+/// <param name="modern">The login said <c>"v":2</c>: the session may be sent frame types the seed does not know (pushes).</param>
+public sealed class UserSession(int id, string name, ChatConnection connection, ICursorWriter cursors, bool modern = false) : IDeliveryReceipt
 {
     private readonly Dictionary<long, (SeqWatermark Queued, SeqWatermark Written)> _marks = [];
     private readonly HashSet<int> _groups = [];
@@ -20,6 +21,9 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
     public string Name { get; } = name;
 
     public ChatConnection Connection { get; } = connection;
+
+    /// <summary>A v2 login: pushes (<see cref="Delivery.IsPush"/>) reach it; a seed client never gets one.</summary>
+    public bool Modern { get; } = modern;
 
     /// <summary>The last chat send of this login: sends complete in order, and logout waits for them.</summary>
     public Task LastSend { get; set; } = Task.CompletedTask;
@@ -58,12 +62,12 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
     /// <summary>At login the client said it holds this conversation up to <paramref name="seq"/>: the cursor may move there.</summary>
     public void Seen(long conversationId, long seq) => cursors.Advance(Id, conversationId, seq);
 
-    /// <summary>Queues a stored message for this user, unless it is a duplicate or the login has ended.</summary>
+    /// <summary>Queues a stored message for this user, unless it is a duplicate or the login has ended; a push only to a v2 login.</summary>
     public void Deliver(Delivery delivery)
     {
         lock (Gate)
         {
-            if (_ended)
+            if (_ended || (delivery.IsPush && !Modern))
             {
                 return;
             }
@@ -134,7 +138,11 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
 
     private void Queue(Delivery delivery)
     {
-        if (TryQueue(delivery.ConversationId, delivery.Seq))
+        if (delivery.IsPush)
+        {
+            Connection.Send(delivery.Frame);
+        }
+        else if (TryQueue(delivery.ConversationId, delivery.Seq))
         {
             Connection.Send(delivery.Frame, this, new Delivered(delivery.ConversationId, delivery.Seq));
         }

@@ -17,11 +17,11 @@ public sealed class UserSessionTests : IAsyncDisposable
     private readonly RecordingCursors _cursors = new();
     private DefaultConnectionContext Connection => _pipes.Context;
 
-    private UserSession Start(int queueBytes = 1024 * 1024)
+    private UserSession Start(int queueBytes = 1024 * 1024, bool modern = false)
     {
         var connection = new ChatConnection(Connection, new ConnectionOptions { OutboundQueueBytes = queueBytes });
         connection.StartWriter();
-        return new UserSession(1, "alice", connection, _cursors);
+        return new UserSession(1, "alice", connection, _cursors, modern);
     }
 
     private static Delivery Message(long conversation, long seq) =>
@@ -69,6 +69,26 @@ public sealed class UserSessionTests : IAsyncDisposable
 
         Assert.Equal("{\"ack\":1}|{\"seq\":2}|{\"seq\":3}|{\"seq\":4}", await ReadLinesAsync(4));
         await Wait.UntilAsync(() => _cursors.Last(1, -5) == 4, TimeSpan.FromSeconds(10), "cursor moves to 4 once written");
+    }
+
+    [Theory]
+    [InlineData(true, "{\"ack\":1}|{\"push\":1}|{\"seq\":1}|{\"push\":2}|{\"push\":2}|{\"seq\":2}")]
+    [InlineData(false, "{\"ack\":1}|{\"seq\":1}|{\"seq\":2}")]
+    public async Task Pushes_reach_v2_logins_only_and_never_move_a_cursor(bool modern, string expected)
+    {
+        var user = Start(modern: modern);
+        Delivery Push(int n) => Delivery.PushToUser(2, 1, Encoding.UTF8.GetBytes($"{{\"push\":{n}}}\n"));
+        user.Deliver(Push(1)); // parked while the login is answered, like a chat message
+        await user.CompleteLoginAsync(Encoding.UTF8.GetBytes("{\"ack\":1}\n"), [], [], long.MaxValue);
+
+        user.Deliver(Message(-5, 1));
+        user.Deliver(Push(2));
+        user.Deliver(Push(2)); // a push carries no seq: nothing to take it for a repeat by
+        user.Deliver(Message(-5, 2));
+
+        Assert.Equal(expected, await ReadLinesAsync(expected.Split('|').Length));
+        await Wait.UntilAsync(() => _cursors.Last(1, -5) == 2, TimeSpan.FromSeconds(10), "the chat messages' cursor moves");
+        Assert.Null(_cursors.Last(1, ConversationId.Direct(2, 1)));
     }
 
     [Fact]
