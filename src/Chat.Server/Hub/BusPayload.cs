@@ -15,14 +15,16 @@ public readonly record struct BusEnvelope(Guid Origin, long PublishedAtTicks, Ac
 /// <para>Version 1 header (41 bytes): version, origin replica (16), conversation (8), seq (8), sender (4), target (4).</para>
 /// <para>Version 2 and later: version, header length (2), the same fields, publish time (UTC ticks, 8), and the
 /// W3C trace context of the publishing span: trace id (16), span id (8), trace flags (1); all zero without one.
+/// Version 3 appends the session the delivery skips (8; 0 for none).
 /// A reader takes the fields it knows and starts the frame at the header length, so later versions may append
-/// fields without breaking it. Both versions are read.</para>
+/// fields without breaking it. All three versions are read.</para>
 /// </summary>
 public static class BusPayload
 {
-    private const byte Version = 2;
+    private const byte Version = 3;
     private const int V1HeaderLength = 1 + 16 + 8 + 8 + 4 + 4;
-    private const int HeaderLength = 1 + 2 + 16 + 8 + 8 + 4 + 4 + 8 + 16 + 8 + 1;
+    private const int V2HeaderLength = 1 + 2 + 16 + 8 + 8 + 4 + 4 + 8 + 16 + 8 + 1;
+    private const int HeaderLength = V2HeaderLength + 8;
 
     public static byte[] Encode(Delivery delivery, in BusEnvelope envelope)
     {
@@ -42,6 +44,8 @@ public static class BusPayload
             envelope.Trace.SpanId.CopyTo(span[67..75]);
             span[75] = (byte)envelope.Trace.TraceFlags;
         }
+
+        BinaryPrimitives.WriteInt64LittleEndian(span[76..], delivery.ExceptSession);
 
         delivery.Frame.Span.CopyTo(span[HeaderLength..]);
         return payload;
@@ -63,13 +67,13 @@ public static class BusPayload
         }
 
         var span = payload.AsSpan();
-        if (payload[0] < Version || payload.Length < 3)
+        if (payload[0] < 2 || payload.Length < 3)
         {
             return false;
         }
 
         var headerLength = BinaryPrimitives.ReadUInt16LittleEndian(span[1..]);
-        if (headerLength < HeaderLength || payload.Length <= headerLength)
+        if (headerLength < V2HeaderLength || payload.Length <= headerLength)
         {
             return false;
         }
@@ -91,7 +95,10 @@ public static class BusPayload
             BinaryPrimitives.ReadInt64LittleEndian(span[27..]),
             BinaryPrimitives.ReadInt32LittleEndian(span[35..]),
             BinaryPrimitives.ReadInt32LittleEndian(span[39..]),
-            payload.AsMemory(headerLength));
+            payload.AsMemory(headerLength))
+        {
+            ExceptSession = headerLength >= HeaderLength ? BinaryPrimitives.ReadInt64LittleEndian(span[76..]) : 0,
+        };
         return true;
     }
 

@@ -13,6 +13,9 @@ public sealed record Delivery(long ConversationId, long Seq, int SenderId, int T
 {
     public bool IsGroup => Domain.ConversationId.IsGroup(ConversationId);
 
+    /// <summary>The one session (<see cref="UserSession.SessionId"/>) this does not go to, wherever it is: the one it came from. 0: none.</summary>
+    public long ExceptSession { get; init; }
+
     /// <summary>Live only: not stored, so not counted, deduplicated or sent to seed-protocol sessions.</summary>
     public bool IsPush => Seq == 0;
 

@@ -22,6 +22,9 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
 
     public ChatConnection Connection { get; } = connection;
 
+    /// <summary>This login among all of the user's, cluster-wide (random, never 0): a delivery may skip it (<see cref="Delivery.ExceptSession"/>).</summary>
+    public long SessionId { get; } = Random.Shared.NextInt64(1, long.MaxValue);
+
     /// <summary>A v2 login: pushes (<see cref="Delivery.IsPush"/>) reach it; a seed client never gets one.</summary>
     public bool Modern { get; } = modern;
 
@@ -62,12 +65,15 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
     /// <summary>At login the client said it holds this conversation up to <paramref name="seq"/>: the cursor may move there.</summary>
     public void Seen(long conversationId, long seq) => cursors.Advance(Id, conversationId, seq);
 
-    /// <summary>Queues a stored message for this user, unless it is a duplicate or the login has ended; a push only to a v2 login.</summary>
+    /// <summary>
+    /// Queues a stored message for this user, unless it is a duplicate, meant to skip this session, or the login has
+    /// ended; a push only to a v2 login.
+    /// </summary>
     public void Deliver(Delivery delivery)
     {
         lock (Gate)
         {
-            if (_ended || (delivery.IsPush && !Modern))
+            if (_ended || delivery.ExceptSession == SessionId || (delivery.IsPush && !Modern))
             {
                 return;
             }

@@ -92,6 +92,18 @@ public sealed class UserSessionTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_delivery_skipping_this_session_is_not_written()
+    {
+        var user = Start(modern: true);
+        await user.CompleteLoginAsync(Encoding.UTF8.GetBytes("{\"ack\":1}\n"), [], [], long.MaxValue);
+
+        user.Deliver(Message(-5, 1) with { ExceptSession = user.SessionId });
+        user.Deliver(Message(-5, 2) with { ExceptSession = user.SessionId + 1 });
+
+        Assert.Equal("{\"ack\":1}|{\"seq\":2}", await ReadLinesAsync(2));
+    }
+
+    [Fact]
     public async Task A_repeated_message_is_written_once()
     {
         var user = Start();

@@ -16,11 +16,11 @@ public sealed class BusPayloadTests
     {
         var trace = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
         var origin = Guid.NewGuid();
-        var payload = BusPayload.Encode(new Delivery(-5, 7, 1, 2, Frame), new BusEnvelope(origin, 638_000_000_000_000_000, trace));
+        var payload = BusPayload.Encode(new Delivery(-5, 7, 1, 2, Frame) { ExceptSession = 42 }, new BusEnvelope(origin, 638_000_000_000_000_000, trace));
 
         Assert.True(BusPayload.TryDecode(payload, out var delivery, out var envelope));
 
-        Assert.Equal((-5L, 7L, 1, 2), (delivery.ConversationId, delivery.Seq, delivery.SenderId, delivery.TargetId));
+        Assert.Equal((-5L, 7L, 1, 2, 42L), (delivery.ConversationId, delivery.Seq, delivery.SenderId, delivery.TargetId, delivery.ExceptSession));
         Assert.Equal(Frame, delivery.Frame.ToArray());
         Assert.Equal(origin, envelope.Origin);
         Assert.Equal(638_000_000_000_000_000, envelope.PublishedAtTicks);
@@ -58,13 +58,28 @@ public sealed class BusPayloadTests
     }
 
     [Fact]
+    public void A_version_2_payload_from_a_replica_not_yet_upgraded_skips_no_session()
+    {
+        var current = BusPayload.Encode(new Delivery(3, 2, 1, 3, Frame) { ExceptSession = 42 }, new BusEnvelope(Guid.NewGuid(), 5, default));
+        var headerLength = BinaryPrimitives.ReadUInt16LittleEndian(current.AsSpan(1));
+        var v2 = current.AsSpan(0, headerLength - 8).ToArray().Concat(Frame).ToArray();
+        v2[0] = 2;
+        BinaryPrimitives.WriteUInt16LittleEndian(v2.AsSpan(1), (ushort)(headerLength - 8));
+
+        Assert.True(BusPayload.TryDecode(v2, out var delivery, out var envelope));
+
+        Assert.Equal((2L, 0L, 5L), (delivery.Seq, delivery.ExceptSession, envelope.PublishedAtTicks));
+        Assert.Equal(Frame, delivery.Frame.ToArray());
+    }
+
+    [Fact]
     public void A_later_version_with_a_longer_header_is_read_up_to_its_frame()
     {
         var current = BusPayload.Encode(new Delivery(3, 2, 1, 3, Frame), new BusEnvelope(Guid.NewGuid(), 5, default));
         var headerLength = BinaryPrimitives.ReadUInt16LittleEndian(current.AsSpan(1));
         var later = new byte[current.Length + 10];
         current.AsSpan(0, headerLength).CopyTo(later);
-        later[0] = 3;
+        later[0] = 4;
         BinaryPrimitives.WriteUInt16LittleEndian(later.AsSpan(1), (ushort)(headerLength + 10));
         Frame.CopyTo(later, headerLength + 10);
 
