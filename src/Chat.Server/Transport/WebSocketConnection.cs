@@ -32,14 +32,14 @@ public sealed class WebSocketConnection : ConnectionContext
     private readonly Pipe _input;
     private readonly Pipe _output = new(new PipeOptions(useSynchronizationContext: false));
     private readonly CancellationTokenSource _closed = new();
-    private readonly CancellationToken _stopping;
+    private readonly ConnectionRegistry _registry;
     private readonly int _maxFrameBytes;
     private Ending? _ending;
 
-    public WebSocketConnection(WebSocket socket, ConnectionInfo peer, ConnectionOptions options, CancellationToken stopping)
+    public WebSocketConnection(WebSocket socket, ConnectionInfo peer, ConnectionOptions options, ConnectionRegistry registry)
     {
         _socket = socket;
-        _stopping = stopping;
+        _registry = registry;
         _maxFrameBytes = options.MaxFrameBytes;
         // A frame is only consumed once complete: the pipe must take a whole frame over the limit (the read loop then
         // answers it) and resume while one partial frame is buffered, or the reader and the writer wait on each other.
@@ -80,7 +80,7 @@ public sealed class WebSocketConnection : ConnectionContext
     /// <summary>The client is cut off (its outgoing queue is full, or the drain timed out): reading and writing stop.</summary>
     public override void Abort(ConnectionAbortedException abortReason)
     {
-        End(_stopping.IsCancellationRequested ? ShuttingDown : new(WebSocketCloseStatus.PolicyViolation, "the client does not read", default));
+        End(_registry.Draining ? ShuttingDown : new(WebSocketCloseStatus.PolicyViolation, "the client does not read", default));
         _input.Reader.CancelPendingRead();
         _output.Writer.CancelPendingFlush();
     }
@@ -198,7 +198,7 @@ public sealed class WebSocketConnection : ConnectionContext
         try
         {
             await sending.WaitAsync(deadline.Token);
-            var ending = _ending ?? (_stopping.IsCancellationRequested ? ShuttingDown : Normal);
+            var ending = _ending ?? (_registry.Draining ? ShuttingDown : Normal);
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 if (!ending.Error.IsEmpty)
