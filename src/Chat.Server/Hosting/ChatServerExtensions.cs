@@ -82,10 +82,14 @@ public static class ChatServerExtensions
         });
     }
 
-    /// <summary>The chat's own HTTP side: <c>/stats</c> (figures); health and metrics come with <see cref="ServiceDefaults"/>.</summary>
+    /// <summary>
+    /// The chat's own HTTP side: <c>/stats</c> (figures) and <c>/ws</c> (chat over WebSocket); health and metrics come
+    /// with <see cref="ServiceDefaults"/>.
+    /// </summary>
     public static WebApplication MapChatEndpoints(this WebApplication app)
     {
         app.MapGet("/stats", (StatsReporter stats) => Results.Json(stats.Snapshot()));
+        app.MapChatWebSocket();
         return app;
     }
 }
