@@ -5,8 +5,11 @@ using Chat.Tests.Integration;
 
 namespace Chat.Tests.Cluster;
 
-/// <summary>TYPING and PRESENCE across two replicas through nginx; a seed-protocol session beside them gets neither.</summary>
-public sealed class LiveTests(ClusterFixture cluster) : IClassFixture<ClusterFixture>
+/// <summary>
+/// TYPING and PRESENCE across two replicas through nginx; a seed-protocol session beside them gets neither. Run on one
+/// Redis and on a Redis Cluster (sharded channels; the presence scripts per hash slot): the two classes below.
+/// </summary>
+public abstract class LiveTests(ClusterFixture cluster)
 {
     [Fact]
     public async Task Typing_reaches_the_peer_on_the_other_replica_at_most_once_a_second_and_never_a_seed_session()
@@ -134,6 +137,10 @@ public sealed class LiveTests(ClusterFixture cluster) : IClassFixture<ClusterFix
         await device.AssertNothingPendingAsync();
     }
 }
+
+public sealed class OneRedisLiveTests(ClusterFixture cluster) : LiveTests(cluster), IClassFixture<ClusterFixture>;
+
+public sealed class RedisClusterLiveTests(RedisClusterFixture cluster) : LiveTests(cluster), IClassFixture<RedisClusterFixture>;
 
 /// <summary>A replica dies with a user on it: friends on the survivor hear the user went offline, once the liveness TTL ran out.</summary>
 public sealed class PresenceKillTests
