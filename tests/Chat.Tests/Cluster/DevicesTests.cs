@@ -47,7 +47,16 @@ public static class Devices
         }
     }
 
-    /// <summary>Registers a user (logged in once and out again, so it exists) and returns its id.</summary>
+    /// <summary>A fresh user logged in through nginx on <paramref name="target"/>.</summary>
+    public static async Task<TestClient> LoggedInThroughNginxOnAsync(ClusterFixture cluster, Replica target, string prefix, int v)
+    {
+        var client = await ThroughNginxOnAsync(cluster, target);
+        var name = TestClient.Unique(prefix);
+        Assert.Equal(0, (int)(await client.LoginAsync(await client.RegisterAsync(name, "pw-" + name), "pw-" + name, v))["errno"]!);
+        return client;
+    }
+
+    /// <summary>Registers a user and returns its id.</summary>
     public static async Task<int> RegisterAsync(int port, string name)
     {
         await using var client = await TestClient.ConnectAsync(port);

@@ -14,12 +14,8 @@ public abstract class LiveTests(ClusterFixture cluster)
     [Fact]
     public async Task Typing_reaches_the_peer_on_the_other_replica_at_most_once_a_second_and_never_a_seed_session()
     {
-        await using var alice = await Devices.ThroughNginxOnAsync(cluster, cluster.A);
-        var aliceName = TestClient.Unique("alice");
-        Assert.Equal(0, (int)(await alice.LoginAsync(await alice.RegisterAsync(aliceName, "pw-" + aliceName), "pw-" + aliceName, v: 2))["errno"]!);
-        await using var bob = await Devices.ThroughNginxOnAsync(cluster, cluster.B);
-        var bobName = TestClient.Unique("bob");
-        Assert.Equal(0, (int)(await bob.LoginAsync(await bob.RegisterAsync(bobName, "pw-" + bobName), "pw-" + bobName, v: 2))["errno"]!);
+        await using var alice = await Devices.LoggedInThroughNginxOnAsync(cluster, cluster.A, "alice", v: 2);
+        await using var bob = await Devices.LoggedInThroughNginxOnAsync(cluster, cluster.B, "bob", v: 2);
         await using var carol = await TestClient.LoggedInAsync(cluster.B.ChatPort, TestClient.Unique("carol")); // seed protocol
 
         var clock = Stopwatch.StartNew();
@@ -30,7 +26,7 @@ public abstract class LiveTests(ClusterFixture cluster)
         }
 
         var typing = await bob.ReceiveAsync(19);
-        Assert.Equal((alice.Id, aliceName, alice.Id), ((int)typing["id"]!, (string)typing["name"]!, (int)typing["peer"]!));
+        Assert.Equal((alice.Id, alice.Name, alice.Id), ((int)typing["id"]!, (string)typing["name"]!, (int)typing["peer"]!));
         Assert.Null(typing["groupid"]);
         var relayed = 1;
         while (true)
@@ -81,9 +77,7 @@ public abstract class LiveTests(ClusterFixture cluster)
     [Fact]
     public async Task Group_typing_reaches_the_other_members_on_both_replicas_but_not_the_typist_or_a_seed_session()
     {
-        await using var alice = await Devices.ThroughNginxOnAsync(cluster, cluster.A);
-        var aliceName = TestClient.Unique("alice");
-        Assert.Equal(0, (int)(await alice.LoginAsync(await alice.RegisterAsync(aliceName, "pw-" + aliceName), "pw-" + aliceName, v: 2))["errno"]!);
+        await using var alice = await Devices.LoggedInThroughNginxOnAsync(cluster, cluster.A, "alice", v: 2);
         await using var bob = await TestClient.LoggedInAsync(cluster.B.ChatPort, TestClient.Unique("bob"), v: 2);
         await using var dan = await TestClient.LoggedInAsync(cluster.A.ChatPort, TestClient.Unique("dan"), v: 2);
         await using var carol = await TestClient.LoggedInAsync(cluster.B.ChatPort, TestClient.Unique("carol"));
@@ -99,7 +93,7 @@ public abstract class LiveTests(ClusterFixture cluster)
         foreach (var member in new[] { bob, dan })
         {
             var typing = await member.ReceiveAsync(19);
-            Assert.Equal((alice.Id, aliceName, groupId), ((int)typing["id"]!, (string)typing["name"]!, (int)typing["groupid"]!));
+            Assert.Equal((alice.Id, alice.Name, groupId), ((int)typing["id"]!, (string)typing["name"]!, (int)typing["groupid"]!));
             Assert.Null(typing["peer"]);
         }
 
