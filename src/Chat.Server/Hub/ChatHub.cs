@@ -57,14 +57,25 @@ public abstract class ChatHub(LoginPolicy devices)
             return false;
         }
 
-        Task subscribing;
-        lock (_users.Gate)
+        try
         {
-            // Under the gate: subscribe and unsubscribe of one user's channel stay in order on the bus.
-            subscribing = _users.Add(user.Id, user) ? SubscribeAsync(Topic.User(user.Id)) : Task.CompletedTask;
+            Task subscribing;
+            lock (_users.Gate)
+            {
+                // Under the gate: subscribe and unsubscribe of one user's channel stay in order on the bus.
+                subscribing = _users.Add(user.Id, user) ? SubscribeAsync(Topic.User(user.Id)) : Task.CompletedTask;
+            }
+
+            await subscribing;
+        }
+        catch
+        {
+            // Redis went away mid-login: nothing of this session may stay behind, claimed and refreshed for ever.
+            await DisconnectAsync(user, []);
+            await UnclaimAsync(user);
+            throw;
         }
 
-        await subscribing;
         if (claim == Claim.Replaced)
         {
             var replacing = Delivery.Replacing(user.Id, user.SessionId, ReplacedFrame);
