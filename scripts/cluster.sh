@@ -16,6 +16,9 @@
 #   CHAT_HTTP_PORT_2 (8082)  CHAT_MYSQL_PORT (3307)  CHAT_PG_PORT (5433)  CHAT_REDIS_PORT (6380)
 #   CHAT_REDIS_CLUSTER_PORT (6391: the cluster's six nodes take 6391-6396)
 # The databases and Redis get non-default ports so that a system-wide instance on 3306/5432/6379 does not clash.
+# Chat__* and ConnectionStrings__* variables in the caller's environment reach both replicas (as .NET settings), e.g.
+#   Chat__Login__Multiple=allow scripts/cluster.sh up   (several sessions per user; a running replica keeps its own)
+# except the ones this script sets itself: the store, Redis, the replica id, addresses and ports.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

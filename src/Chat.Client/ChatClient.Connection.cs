@@ -68,13 +68,34 @@ public sealed partial class ChatClient
             case ChatReceived chat:
                 PrintChat(chat.Push);
                 break;
+            case ErrorMessage { Errno: ErrorCode.Replaced } replaced:
+                Replaced(replaced);
+                break;
             case ErrorMessage error:
                 printer.Line(Format.Error(error));
                 break;
             case AckMessage or LoginAckMessage or RegAckMessage:
                 Answered((Answer)message);
                 break;
+            case TypingMessage typing:
+                printer.Line(Format.Typing(typing));
+                break;
+            case PresenceMessage presence:
+                printer.Line(Format.Presence(presence));
+                break;
         }
+    }
+
+    /// <summary>A newer login of the user took over (<c>Chat:Login:Multiple=replace</c>): no reconnecting, which would take it back.</summary>
+    private void Replaced(ErrorMessage error)
+    {
+        lock (_gate)
+        {
+            _login = null;
+        }
+
+        printer.Line(Format.Error(error));
+        _gaveUp.TrySetResult();
     }
 
     private void Answered(Answer answer)

@@ -180,6 +180,7 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
             Command.CreateGroup g => Submit(new CreateGroupRequest(g.Name, g.Description), resend: true,
                 ack => Done(ack, $"group {g.Name} created, groupid {(ack as AckMessage)?.GroupId}")),
             Command.AddGroup g => Submit(new JoinGroupRequest(g.GroupId), resend: true, ack => Done(ack, $"joined group {g.GroupId}")),
+            Command.Typing t => Submit(t.IsGroup ? new TypingRequest(null, t.Target) : new TypingRequest(t.Target, null), resend: false, Failed),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command, "not a request"),
         };
     }
@@ -200,6 +201,15 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
     private void Sent(Answer ack) => Done(ack, $"sent (seq {(ack as AckMessage)?.Seq})");
 
     private void Done(Answer ack, string success) => printer.Line(ack.Succeeded ? success : Format.Error(ack));
+
+    /// <summary>Says nothing unless the request failed (TYPING: a relayed or dropped one looks the same).</summary>
+    private void Failed(Answer ack)
+    {
+        if (!ack.Succeeded)
+        {
+            printer.Line(Format.Error(ack));
+        }
+    }
 
     /// <summary>The first LOGIN_ACK of a login: the user, friends, groups, then the offline messages.</summary>
     private void LoggedIn(Credentials credentials, Answer answer)

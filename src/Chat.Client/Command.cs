@@ -23,6 +23,9 @@ public abstract record Command
 
     public sealed record LoginOut : Command;
 
+    /// <summary>Tells a friend (or a group) that the user is typing.</summary>
+    public sealed record Typing(bool IsGroup, int Target) : Command;
+
     /// <summary>A line that is not a command: what to tell the user.</summary>
     public sealed record Invalid(string Reason) : Command;
 
@@ -36,6 +39,8 @@ public abstract record Command
         "addgroup : addgroup:groupid",
         "groupchat : groupchat:groupid:message",
         "loginout : loginout",
+        "typing : typing:friendid (tell a friend you are typing)",
+        "grouptyping : grouptyping:groupid (tell a group you are typing)",
     ];
 
     /// <summary>
@@ -62,6 +67,8 @@ public abstract record Command
             "addfriend" => Id(args, "addfriend:friendid", id => new AddFriend(id)),
             "addgroup" => Id(args, "addgroup:groupid", id => new AddGroup(id)),
             "creategroup" => Group(args),
+            "typing" => Id(args, "typing:friendid", id => new Typing(false, id)),
+            "grouptyping" => Id(args, "grouptyping:groupid", id => new Typing(true, id)),
             _ => new Invalid($"unknown command '{name}': type help"),
         };
     }

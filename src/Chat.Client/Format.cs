@@ -45,6 +45,17 @@ public static class Format
         yield return Rule;
     }
 
+    /// <summary><c>[id] name is typing…</c>, prefixed like a group message when it is in a group.</summary>
+    public static string Typing(TypingMessage typing)
+    {
+        var line = $"[{typing.Id}] {typing.Name} is typing...";
+        return typing.GroupId is { } group ? $"group message[{group}]: {line}" : line;
+    }
+
+    /// <summary><c>friend [id] is online</c> (or offline).</summary>
+    public static string Presence(PresenceMessage presence) =>
+        $"friend [{presence.Id}] is {(presence.Online ? Field.Online : Field.Offline).Value}";
+
     /// <summary>The local time as chat frames carry it.</summary>
     public static string Now(TimeProvider clock) =>
         clock.GetLocalNow().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);

@@ -18,4 +18,7 @@ public enum ErrorCode
     Conflict = 9,
     Unavailable = 10,
     TooManyAttempts = 11,
+
+    /// <summary>This session was replaced by a newer login of the same user (<c>Chat:Login:Multiple</c> = replace).</summary>
+    Replaced = 12,
 }

@@ -1,6 +1,6 @@
 namespace Chat.Protocol;
 
-/// <summary>Message types on the wire. 1–10 are the seed's values, unchanged; 11–14 are extensions.</summary>
+/// <summary>Message types on the wire. 1–10 are the seed's values, unchanged; 11–14 are extensions; 15–23 go beyond the seed (DESIGN.md).</summary>
 public enum MsgId
 {
     Login = 1,
@@ -17,4 +17,6 @@ public enum MsgId
     Error = 12,
     Ping = 13,
     Pong = 14,
+    Typing = 19,
+    Presence = 20,
 }

@@ -92,6 +92,7 @@ public static class RequestReader
         else if (reader.ValueTextEquals(Field.Cid.EncodedUtf8Bytes)) f.Cid = ReadCid(ref reader, ref f.Problem);
         else if (reader.ValueTextEquals(Field.V.EncodedUtf8Bytes)) f.V = ReadInt(ref reader, "v", ref f.Problem) ?? 0;
         else if (reader.ValueTextEquals(Field.Resume.EncodedUtf8Bytes)) f.Resume = ReadResume(ref reader, ref f.Problem);
+        else if (reader.ValueTextEquals(Field.Peer.EncodedUtf8Bytes)) f.Peer = ReadInt(ref reader, "peer", ref f.Problem);
         else
         {
             reader.Read();
@@ -275,6 +276,7 @@ public static class RequestReader
         public Cid? Cid;
         public int V;
         public List<ResumePoint>? Resume;
+        public int? Peer;
 
         /// <summary>The typed request of this msgid, or what it lacks.</summary>
         public readonly Request Bind() => (MsgId)MsgId!.Value switch
@@ -293,6 +295,8 @@ public static class RequestReader
             Protocol.MsgId.AddGroup when GroupId is { } group => new JoinGroupRequest(group),
             Protocol.MsgId.AddGroup => new InvalidRequest(Protocol.MsgId.AddGroup, ErrorCode.BadRequest, "field 'groupid' is required"),
             Protocol.MsgId.Ping => new PingRequest(),
+            Protocol.MsgId.Typing when (Peer is null) != (GroupId is null) => new TypingRequest(Peer, GroupId),
+            Protocol.MsgId.Typing => new InvalidRequest(Protocol.MsgId.Typing, ErrorCode.BadRequest, "TYPING needs peer or groupid (one of them)"),
             var other => new InvalidRequest(other, ErrorCode.UnknownMsgId, $"msgid {(int)other} is not a request"),
         };
     }

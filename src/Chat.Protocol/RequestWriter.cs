@@ -61,6 +61,10 @@ public static class RequestWriter
                 break;
             case LogoutRequest or PingRequest:
                 break;
+            case TypingRequest typing:
+                if (typing.Peer is { } typingPeer) w.WriteNumber(Field.Peer, typingPeer);
+                if (typing.GroupId is { } typingGroup) w.WriteNumber(Field.GroupId, typingGroup);
+                break;
             default:
                 throw new ArgumentException($"{request.GetType().Name} is not a frame a client sends", nameof(request));
         }

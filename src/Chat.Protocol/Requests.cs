@@ -71,6 +71,12 @@ public sealed record PingRequest : Request
     public override MsgId MsgId => MsgId.Ping;
 }
 
+/// <summary>TYPING: the user is typing in a conversation, named by exactly one of <paramref name="Peer"/> and <paramref name="GroupId"/>.</summary>
+public sealed record TypingRequest(int? Peer, int? GroupId) : Request
+{
+    public override MsgId MsgId => MsgId.Typing;
+}
+
 /// <summary>A well-formed frame of a known request type that lacks a field it needs: answered as that request's failure.</summary>
 public sealed record InvalidRequest(MsgId For, ErrorCode Code, string Problem) : Request
 {

@@ -150,6 +150,8 @@ public static class ServerFrameReader
             Protocol.MsgId.LoginAck => new LoginAckMessage(
                 Code, ErrMsg, Cid, Id ?? 0, Name ?? "", Friends ?? [], Groups ?? [], Offline ?? [], Convs ?? [], More, Token),
             Protocol.MsgId.OneChat or Protocol.MsgId.GroupChat => ToChat(),
+            Protocol.MsgId.Typing => new TypingMessage(Id ?? 0, Name ?? "", Peer, GroupId),
+            Protocol.MsgId.Presence => new PresenceMessage(Id ?? 0, Online),
             var other => new OtherMessage(other),
         };
 

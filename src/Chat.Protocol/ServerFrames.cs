@@ -166,6 +166,23 @@ public static class ServerFrames
         w.WriteNumber(Field.Ts, m.Ts);
     });
 
+    /// <summary>TYPING (19) relayed: to the peer (<c>peer</c> = the typist, so the recipient knows the conversation) or to a group's members.</summary>
+    public static byte[] Typing(int senderId, string senderName, bool isGroup, int targetId) => Build((senderId, senderName, isGroup, targetId), static (w, s) =>
+    {
+        w.WriteNumber(Field.MsgId, (int)MsgId.Typing);
+        w.WriteNumber(Field.Id, s.senderId);
+        w.WriteString(Field.Name, s.senderName);
+        w.WriteNumber(s.isGroup ? Field.GroupId : Field.Peer, s.isGroup ? s.targetId : s.senderId);
+    });
+
+    /// <summary>PRESENCE (20): user <paramref name="userId"/> is now online or offline, cluster-wide.</summary>
+    public static byte[] Presence(int userId, bool online) => Build((userId, online), static (w, s) =>
+    {
+        w.WriteNumber(Field.MsgId, (int)MsgId.Presence);
+        w.WriteNumber(Field.Id, s.userId);
+        w.WriteString(Field.State, s.online ? Field.Online : Field.Offline);
+    });
+
     private static byte[] RegAck(ErrorCode code, int? id, string? message, Cid? cid) => Build((code, id, message, cid), static (w, s) =>
     {
         w.WriteNumber(Field.MsgId, (int)MsgId.RegAck);

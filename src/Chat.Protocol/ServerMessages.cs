@@ -50,3 +50,9 @@ public sealed record ChatReceived(ChatPush Push) : ServerMessage(Push.IsGroup ? 
 
 /// <summary>A frame of a type this reader does not know: a client that does not know it either ignores it.</summary>
 public sealed record OtherMessage(MsgId MsgId) : ServerMessage(MsgId);
+
+/// <summary>TYPING (19) as relayed: <paramref name="Id"/> is typing to the recipient (<paramref name="Peer"/>, the typist's id) or in group <paramref name="GroupId"/>.</summary>
+public sealed record TypingMessage(int Id, string Name, int? Peer, int? GroupId) : ServerMessage(MsgId.Typing);
+
+/// <summary>PRESENCE (20): a friend's cluster-wide state changed.</summary>
+public sealed record PresenceMessage(int Id, bool Online) : ServerMessage(MsgId.Presence);

@@ -192,6 +192,7 @@ public sealed class LoginHandler(
             user.AddGroup(group.Id, starts.GetValueOrDefault(ConversationId.Group(group.Id)));
         }
 
+        hub.Watch(user, [.. friends.Select(f => f.Id)]);
         var people = friends.Select(f => f.Id).Concat(groups.SelectMany(g => g.Members.Select(m => m.Id))).ToHashSet();
         var online = await hub.OnlineAsync(people);
 

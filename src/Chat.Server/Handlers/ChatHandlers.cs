@@ -145,7 +145,7 @@ public sealed class MessageSender(
         var stored = result.Stored;
         user.Sent(stored.Message.ConversationId, stored.Seq);
         // A repeated cid is routed again: recipients that have it drop it by seq, one that missed it gets it now.
-        hub.Route(Delivery.Of(stored));
+        hub.Route(Delivery.Sent(stored, user.SessionId));
         return new MessageStored(stored.Seq, stored.Message.Ts);
     }
 }

@@ -24,6 +24,8 @@ public static class HandlerExtensions
         services.AddKeyedScoped<IRequestHandler, CreateGroupHandler>(MsgId.CreateGroup);
         services.AddKeyedScoped<IRequestHandler, JoinGroupHandler>(MsgId.AddGroup);
         services.AddKeyedSingleton<IRequestHandler, GroupChatHandler>(MsgId.GroupChat);
+        services.AddSingleton<TypingLimiter>();
+        services.AddKeyedSingleton<IRequestHandler, TypingHandler>(MsgId.Typing);
         return services;
     }
 }

@@ -52,7 +52,7 @@ public sealed class LoginLifecycle(ChatHub hub, ICursorWriter cursors, ILogger<L
         {
             user.End();
             context.User = null;
-            await hub.ReleaseAsync(user.Id);
+            await hub.ReleaseAsync(user);
         }
     }
 }

@@ -5,7 +5,7 @@ using Chat.Server.Sessions;
 
 namespace Chat.Server.Handlers;
 
-public sealed class AddFriendHandler(IChatStore store) : UserRequestHandler<AddFriendRequest>
+public sealed class AddFriendHandler(IChatStore store, ChatHub hub) : UserRequestHandler<AddFriendRequest>
 {
     protected override async ValueTask<Reply> HandleAsync(AddFriendRequest request, UserSession user, CancellationToken ct)
     {
@@ -14,9 +14,13 @@ public sealed class AddFriendHandler(IChatStore store) : UserRequestHandler<AddF
             return Reply.Fail(ErrorCode.BadRequest, "you cannot add yourself as a friend");
         }
 
-        return await store.AddFriendAsync(user.Id, request.FriendId, ct)
-            ? Reply.Ok
-            : Reply.Fail(ErrorCode.NotFound, $"no user {request.FriendId}");
+        if (!await store.AddFriendAsync(user.Id, request.FriendId, ct))
+        {
+            return Reply.Fail(ErrorCode.NotFound, $"no user {request.FriendId}");
+        }
+
+        hub.Watch(user, [request.FriendId]); // PRESENCE of the new friend from now on
+        return Reply.Ok;
     }
 }
 

@@ -1,19 +1,25 @@
 using System.Collections.Concurrent;
+using Chat.Protocol;
 using Chat.Server.Sessions;
 
 namespace Chat.Server.Hub;
 
 /// <summary>
-/// Who is where, for one topology: the users logged in on this replica and, per group, those of its members; the
-/// cluster-wide presence claim; and live delivery — recipients here get a stored message directly, the others through
-/// the bus. <see cref="LocalHub"/> is a single node; <see cref="RedisHub"/> a replica among others. Nothing else keeps
-/// this registry, so nothing else decides what is local. (SignalR's HubLifetimeManager has the same job.)
+/// Who is where, for one topology: the sessions logged in on this replica (a user may have several, per
+/// <see cref="LoginPolicy"/>), per group those of its members, per user the sessions whose friend list holds them;
+/// the cluster-wide presence claim and its changes (PRESENCE pushes); and live delivery — recipients here get a stored
+/// message or a push directly, the others through the bus. <see cref="LocalHub"/> is a single node; <see cref="RedisHub"/>
+/// a replica among others. Nothing else keeps this registry, so nothing else decides what is local. (SignalR's
+/// HubLifetimeManager has the same job.)
 /// </summary>
-public abstract class ChatHub
+public abstract class ChatHub(LoginPolicy devices)
 {
-    private readonly ConcurrentDictionary<int, UserSession> _users = new();
-    private readonly ConcurrentDictionary<int, UserSession[]> _groups = new();
-    private readonly Lock _groupsGate = new();
+    private static readonly byte[] ReplacedFrame = ServerFrames.Error(ErrorCode.Replaced, "you logged in elsewhere: this session was replaced", null);
+
+    private readonly SessionIndex _users = new();
+    private readonly SessionIndex _groups = new();
+    private readonly SessionIndex _watchers = new();
+    private readonly ConcurrentDictionary<UserSession, int[]> _watching = new();
 
     /// <summary>Users logged in here.</summary>
     public int UserCount => _users.Count;
@@ -24,83 +30,151 @@ public abstract class ChatHub
     /// <summary>Bus channels this replica listens to: one per local user, one per group with a local member.</summary>
     public virtual int Subscriptions => 0;
 
-    protected ICollection<int> LocalUserIds => _users.Keys;
+    /// <summary>What a second login of a user does.</summary>
+    public LoginPolicy Devices { get; } = devices;
 
-    /// <summary>The local session of a user, if the user is logged in here.</summary>
-    public UserSession? Find(int userId) => _users.GetValueOrDefault(userId);
+    /// <summary>A user's sessions may be on several replicas at once: a delivery to a user here goes on the bus too.</summary>
+    protected bool SessionsSpanReplicas => Devices == LoginPolicy.Allow;
 
-    /// <summary>Claims the user cluster-wide and makes the session reachable here.</summary>
-    /// <returns>False when the user is online already, here or elsewhere.</returns>
+    protected IEnumerable<UserSession> LocalSessions => _users.Values.SelectMany(sessions => sessions);
+
+    /// <summary>A local session of a user, if the user is logged in here.</summary>
+    public UserSession? Find(int userId) => _users.Get(userId) is [var first, ..] ? first : null;
+
+    /// <summary>The user's sessions on this replica.</summary>
+    public IReadOnlyList<UserSession> Sessions(int userId) => _users.Get(userId);
+
+    /// <summary>
+    /// Claims the user cluster-wide for this session (per <see cref="Devices"/>) and makes it reachable here; the
+    /// user's friends hear of it when it is the user's first session, and a replaced login's older sessions are told.
+    /// </summary>
+    /// <returns>False when the user is online already and the policy refuses a second login.</returns>
     public async Task<bool> ConnectAsync(UserSession user)
     {
-        if (!await TryClaimAsync(user.Id))
+        var claim = await ClaimAsync(user);
+        if (claim == Claim.Refused)
         {
             return false;
         }
 
-        if (_users.TryAdd(user.Id, user))
+        try
         {
-            await SubscribeAsync(Topic.User(user.Id));
-            return true;
+            Task subscribing;
+            lock (_users.Gate)
+            {
+                // Under the gate: subscribe and unsubscribe of one user's channel stay in order on the bus.
+                subscribing = _users.Add(user.Id, user) ? SubscribeAsync(Topic.User(user.Id)) : Task.CompletedTask;
+            }
+
+            await subscribing;
+        }
+        catch
+        {
+            // Redis went away mid-login: nothing of this session may stay behind, claimed and refreshed for ever.
+            await DisconnectAsync(user, []);
+            await UnclaimAsync(user);
+            throw;
         }
 
-        await ReleaseAsync(user.Id);
-        return false;
+        if (claim == Claim.Replaced)
+        {
+            var replacing = Delivery.Replacing(user.Id, user.SessionId, ReplacedFrame);
+            CloseReplaced(replacing);
+            Publish(replacing);
+        }
+        else if (claim == Claim.First)
+        {
+            AnnouncePresence(user.Id, online: true);
+        }
+
+        return true;
     }
 
-    /// <summary>Stops live delivery to the session: it leaves the registry and its channels. The claim stays until <see cref="ReleaseAsync"/>.</summary>
+    /// <summary>
+    /// Stops live delivery to the session: it leaves the registry, its groups and the presence of its friends, and
+    /// their channels. The claim stays until <see cref="ReleaseAsync"/>.
+    /// </summary>
     public async Task DisconnectAsync(UserSession user, IEnumerable<int> groups)
     {
         var pending = groups.Select(groupId => LeaveGroupAsync(groupId, user)).ToList();
-        if (_users.TryRemove(new KeyValuePair<int, UserSession>(user.Id, user)))
+        lock (_users.Gate)
         {
-            pending.Add(UnsubscribeAsync(Topic.User(user.Id)));
+            if (_users.Remove(user.Id, user))
+            {
+                pending.Add(UnsubscribeAsync(Topic.User(user.Id)));
+            }
+        }
+
+        if (_watching.TryRemove(user, out var friends))
+        {
+            foreach (var friend in friends)
+            {
+                _watchers.Remove(friend, user);
+            }
         }
 
         await Task.WhenAll(pending);
     }
 
-    /// <summary>Frees the user to log in anywhere (if the claim is still this replica's).</summary>
-    public abstract Task ReleaseAsync(int userId);
+    /// <summary>Ends the session's claim; when it was the user's last session anywhere, the user's friends hear the user is offline.</summary>
+    public async Task ReleaseAsync(UserSession user)
+    {
+        if (await UnclaimAsync(user))
+        {
+            AnnouncePresence(user.Id, online: false);
+        }
+    }
 
     /// <summary>Which of these users are online anywhere in the cluster.</summary>
     public abstract Task<IReadOnlySet<int>> OnlineAsync(IReadOnlyCollection<int> userIds);
 
-    public Task JoinGroupAsync(int groupId, UserSession user)
+    /// <summary>
+    /// The session hears (PRESENCE) when one of these users comes online or goes offline. Call before reading their
+    /// state, so no change falls between the read and the watch.
+    /// </summary>
+    public void Watch(UserSession user, IReadOnlyCollection<int> friendIds)
     {
-        lock (_groupsGate)
+        _watching.AddOrUpdate(user, _ => [.. friendIds], (_, known) => [.. known.Union(friendIds)]);
+        foreach (var friend in friendIds)
         {
-            var members = GroupMembers(groupId);
-            if (members.Contains(user))
-            {
-                return Task.CompletedTask;
-            }
-
-            _groups[groupId] = [.. members, user];
-            // Subscribing under the lock keeps subscribe/unsubscribe of one group in order on the bus.
-            return members.Length == 0 ? SubscribeAsync(Topic.Group(groupId)) : Task.CompletedTask;
+            _watchers.Add(friend, user);
         }
     }
 
-    /// <summary>A message this replica stored: local recipients at once, the others through the bus (once per message).</summary>
+    public Task JoinGroupAsync(int groupId, UserSession user)
+    {
+        lock (_groups.Gate)
+        {
+            // Subscribing under the lock keeps subscribe/unsubscribe of one group in order on the bus.
+            return _groups.Add(groupId, user) ? SubscribeAsync(Topic.Group(groupId)) : Task.CompletedTask;
+        }
+    }
+
+    /// <summary>
+    /// A message this replica stored, or a push: local recipients at once, the others through the bus (once per
+    /// message). With several sessions per user allowed, a stored message also reaches the sender's other sessions.
+    /// </summary>
     public void Route(Delivery delivery)
     {
         if (delivery.IsGroup)
         {
             DeliverToGroup(delivery);
             Publish(delivery);
+            return;
         }
-        else if (Find(delivery.TargetId) is { } recipient)
+
+        RouteToUser(delivery);
+        if (SessionsSpanReplicas && !delivery.IsPush && delivery.ExceptSession != 0 && delivery.SenderId != delivery.TargetId)
         {
-            recipient.Deliver(delivery);
-        }
-        else
-        {
-            Publish(delivery);
+            RouteToUser(delivery with { TargetId = delivery.SenderId });
         }
     }
 
-    protected abstract Task<bool> TryClaimAsync(int userId);
+    /// <summary>What the login of this session does to the user's other sessions, here and elsewhere.</summary>
+    protected abstract Task<Claim> ClaimAsync(UserSession user);
+
+    /// <returns>True when this was the user's last session in the cluster (the user is offline now).</returns>
+    protected abstract Task<bool> UnclaimAsync(UserSession user);
 
     protected abstract Task SubscribeAsync(Topic topic);
 
@@ -109,6 +183,28 @@ public abstract class ChatHub
     /// <summary>Hands a delivery to the other replicas. Never waits on them: what fails stays in the store.</summary>
     protected abstract void Publish(Delivery delivery);
 
+    /// <summary>Hands a presence change to the other replicas, whose sessions may watch the user.</summary>
+    protected virtual void PublishPresence(Delivery presence)
+    {
+    }
+
+    /// <summary>The user is online now, or offline: every session here that watches the user hears it; so do the other replicas.</summary>
+    protected void AnnouncePresence(int userId, bool online)
+    {
+        var push = Delivery.PushToUser(userId, userId, ServerFrames.Presence(userId, online));
+        DeliverPresence(push);
+        PublishPresence(push);
+    }
+
+    /// <summary>A presence change (a push whose sender is the user it is about) for the sessions here that watch its user.</summary>
+    protected void DeliverPresence(Delivery presence)
+    {
+        foreach (var watcher in _watchers.Get(presence.SenderId))
+        {
+            watcher.Deliver(presence);
+        }
+    }
+
     /// <summary>A message another replica stored and published.</summary>
     protected void DeliverFromBus(Delivery delivery)
     {
@@ -116,46 +212,85 @@ public abstract class ChatHub
         {
             DeliverToGroup(delivery);
         }
+        else if (delivery.IsReplacement)
+        {
+            CloseReplaced(delivery);
+        }
         else
         {
-            Find(delivery.TargetId)?.Deliver(delivery);
+            DeliverToUser(delivery);
         }
     }
 
-    private UserSession[] GroupMembers(int groupId) => _groups.GetValueOrDefault(groupId) ?? [];
+    private void RouteToUser(Delivery delivery)
+    {
+        if (!DeliverToUser(delivery) || SessionsSpanReplicas)
+        {
+            Publish(delivery);
+        }
+    }
 
+    /// <returns>False when the user has no session here.</returns>
+    private bool DeliverToUser(Delivery delivery)
+    {
+        var sessions = _users.Get(delivery.TargetId);
+        foreach (var session in sessions)
+        {
+            session.Deliver(delivery);
+        }
+
+        return sessions.Length > 0;
+    }
+
+    /// <summary>To every other member's sessions; a stored message to the sender's other sessions too, a push not.</summary>
     private void DeliverToGroup(Delivery delivery)
     {
-        foreach (var member in GroupMembers(delivery.TargetId))
+        foreach (var member in _groups.Get(delivery.TargetId))
         {
-            if (member.Id != delivery.SenderId)
+            if (member.Id != delivery.SenderId || (!delivery.IsPush && member.SessionId != delivery.ExceptSession))
             {
                 member.Deliver(delivery);
             }
         }
     }
 
-    private Task LeaveGroupAsync(int groupId, UserSession user)
+    /// <summary>The user's sessions here, but the newer one, get ERROR errno 12 (seed ones too: it is a seed frame type) and close.</summary>
+    private void CloseReplaced(Delivery replacing)
     {
-        lock (_groupsGate)
+        foreach (var session in _users.Get(replacing.TargetId))
         {
-            var members = GroupMembers(groupId);
-            var left = Array.FindAll(members, s => s != user);
-            if (left.Length == members.Length)
+            if (session.SessionId != replacing.ExceptSession)
             {
-                return Task.CompletedTask;
+                session.End();
+                session.Connection.Send(replacing.Frame);
+                session.Connection.CloseFromOutside();
             }
-
-            if (left.Length > 0)
-            {
-                _groups[groupId] = left;
-                return Task.CompletedTask;
-            }
-
-            _groups.TryRemove(groupId, out _);
-            return UnsubscribeAsync(Topic.Group(groupId));
         }
     }
+
+    private Task LeaveGroupAsync(int groupId, UserSession user)
+    {
+        lock (_groups.Gate)
+        {
+            return _groups.Remove(groupId, user) ? UnsubscribeAsync(Topic.Group(groupId)) : Task.CompletedTask;
+        }
+    }
+}
+
+/// <summary>What a login's claim on its user came to, cluster-wide.</summary>
+public enum Claim
+{
+    /// <summary>The user is online and the policy rejects a second login.</summary>
+    Refused,
+
+    /// <summary>The user's first session in the cluster: the user comes online.</summary>
+    First,
+
+    /// <summary>One more session of a user online already.</summary>
+    Another,
+
+    /// <summary>The user was online: the older sessions are to be closed.</summary>
+    Replaced,
 }
 
 /// <summary>What a replica subscribes to: a user's deliveries, or a group's.</summary>

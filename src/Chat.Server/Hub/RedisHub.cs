@@ -24,7 +24,8 @@ public sealed class RedisHub(
     TimeProvider time,
     IOptions<ChatServerOptions> options,
     IOptions<PresenceOptions> presenceOptions,
-    ILogger<RedisHub> log) : ChatHub, IHostedService, IDisposable
+    IOptions<LoginOptions> logins,
+    ILogger<RedisHub> log) : ChatHub(logins.Value.Multiple), IHostedService, IDisposable
 {
     private readonly Guid _origin = Guid.NewGuid();
     private readonly CancellationTokenSource _stopping = new();
@@ -38,13 +39,15 @@ public sealed class RedisHub(
     /// <summary><c>chat:user:{id}</c> or <c>chat:group:{id}</c>; a sharded channel on a Redis Cluster.</summary>
     public RedisChannel Channel(Topic topic) => topology.Channel(topic.IsGroup ? "chat:group:" + topic.Id : "chat:user:" + topic.Id);
 
-    public override Task ReleaseAsync(int userId) => presence.ReleaseAsync(userId);
-
     public override Task<IReadOnlySet<int>> OnlineAsync(IReadOnlyCollection<int> userIds) => presence.OnlineAsync(userIds);
+
+    /// <summary><c>chat:presence</c>: every replica hears every presence change and tells the local sessions that watch the user.</summary>
+    private RedisChannel PresenceChannel => topology.Channel("chat:presence");
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await KeepAliveAsync(); // before the first login: a claim of a replica not yet alive would be void
+        await SubscribePresenceAsync();
         _liveness = KeepAliveLoopAsync(_stopping.Token);
         _refresh = RefreshPresenceAsync(_stopping.Token);
     }
@@ -66,7 +69,9 @@ public sealed class RedisHub(
 
     public void Dispose() => _stopping.Dispose();
 
-    protected override Task<bool> TryClaimAsync(int userId) => presence.TryClaimAsync(userId);
+    protected override Task<Claim> ClaimAsync(UserSession user) => presence.ClaimAsync(user.Id, user.SessionId, Devices);
+
+    protected override Task<bool> UnclaimAsync(UserSession user) => presence.ReleaseAsync(user.Id, user.SessionId, lastHere: Find(user.Id) is null);
 
     protected override Task SubscribeAsync(Topic topic) => Subscriber.SubscribeAsync(Channel(topic), OnMessage);
 
@@ -106,6 +111,48 @@ public sealed class RedisHub(
         }
     }
 
+    /// <summary>One publish per change, whoever watches the user: a replica finds its watchers itself.</summary>
+    protected override void PublishPresence(Delivery presence)
+    {
+        try
+        {
+            var envelope = new BusEnvelope(_origin, time.GetUtcNow().UtcTicks, default);
+            Subscriber.Publish(PresenceChannel, BusPayload.Encode(presence, envelope), CommandFlags.FireAndForget);
+        }
+        catch (RedisException ex)
+        {
+            HubLog.PublishFailed(log, ex, presence.ConversationId, presence.Seq);
+        }
+    }
+
+    private async Task SubscribePresenceAsync()
+    {
+        try
+        {
+            await Subscriber.SubscribeAsync(PresenceChannel, OnPresence);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // Redis is away at start: presence pushes stay off until a restart (the rest reconnects by itself).
+            HubLog.PresenceSubscribeFailed(log, ex);
+        }
+    }
+
+    private void OnPresence(RedisChannel channel, RedisValue value)
+    {
+        try
+        {
+            if (BusPayload.TryDecode((byte[]?)value ?? [], out var push, out var envelope) && envelope.Origin != _origin)
+            {
+                DeliverPresence(push);
+            }
+        }
+        catch (Exception ex)
+        {
+            HubLog.DeliveryFailed(log, ex, channel.ToString());
+        }
+    }
+
     private void OnMessage(RedisChannel channel, RedisValue value)
     {
         try
@@ -116,8 +163,9 @@ public sealed class RedisHub(
                 return;
             }
 
-            // A replica delivers its own group messages locally before publishing them.
-            if (delivery.IsGroup && envelope.Origin == _origin)
+            // A replica delivers its own group messages (and replacements, and everything when a user's sessions span
+            // replicas) locally before publishing them.
+            if (envelope.Origin == _origin && (delivery.IsGroup || delivery.IsReplacement || SessionsSpanReplicas))
             {
                 return;
             }
@@ -149,7 +197,7 @@ public sealed class RedisHub(
         {
             try
             {
-                await presence.RefreshAsync(LocalUserIds);
+                await presence.RefreshAsync(LocalSessions.Select(s => (s.Id, s.SessionId)));
                 metrics.PresenceRefreshed(ok: true);
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
@@ -168,6 +216,23 @@ public sealed class RedisHub(
         while (await NextTickAsync(timer, ct))
         {
             await KeepAliveAsync();
+            await ReapAsync();
+        }
+    }
+
+    /// <summary>The users of replicas that died went offline: their friends hear it (from whichever survivor swept).</summary>
+    private async Task ReapAsync()
+    {
+        try
+        {
+            foreach (var userId in await presence.ReapAsync())
+            {
+                AnnouncePresence(userId, online: false);
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            HubLog.LivenessFailed(log, ex);
         }
     }
 

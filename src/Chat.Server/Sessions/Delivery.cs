@@ -27,11 +27,24 @@ public sealed record Delivery(long ConversationId, long Seq, int SenderId, int T
     public static Delivery PushToGroup(int senderId, int groupId, ReadOnlyMemory<byte> frame) =>
         new(Domain.ConversationId.Group(groupId), 0, senderId, groupId, frame);
 
+    /// <summary>
+    /// Not a message: the user's sessions other than <see cref="ExceptSession"/> (the newer login) get
+    /// <see cref="Frame"/> (ERROR errno 12), seed-protocol ones too, and close. Conversation 0 is no conversation.
+    /// </summary>
+    public bool IsReplacement => ConversationId == 0;
+
     /// <summary>A stored message with its frame, as every recipient gets it.</summary>
-    public static Delivery Of(StoredMessage stored)
+    public static Delivery Of(StoredMessage stored) => Sent(stored, 0);
+
+    /// <summary>A message just stored, for its recipients and the sender's other sessions (not <paramref name="sendingSession"/>, which gets the ACK).</summary>
+    public static Delivery Sent(StoredMessage stored, long sendingSession)
     {
         var m = stored.Message;
         var frame = ServerFrames.Chat(new ChatPush(m.IsGroup, m.SenderId, m.SenderName, m.TargetId, m.Body, m.ClientTime, stored.Seq, m.Ts));
-        return new Delivery(m.ConversationId, stored.Seq, m.SenderId, m.TargetId, frame);
+        return new Delivery(m.ConversationId, stored.Seq, m.SenderId, m.TargetId, frame) { ExceptSession = sendingSession };
     }
+
+    /// <summary>Tells every session of <paramref name="userId"/> but <paramref name="newer"/>, on any replica, that it was replaced.</summary>
+    public static Delivery Replacing(int userId, long newer, ReadOnlyMemory<byte> frame) =>
+        new(0, 0, userId, userId, frame) { ExceptSession = newer };
 }

@@ -81,4 +81,19 @@ public sealed class LoginOptions
     /// </summary>
     [Range(1024, 64 * 1024 * 1024)]
     public int MaxLoginAckBytes { get; set; } = 256 * 1024;
+
+    /// <summary>
+    /// A user's sessions at once (<c>Chat:Login:Multiple</c>): <c>reject</c> a second login (errno 2, as the seed),
+    /// <c>allow</c> several (on any replicas: each gets every message and push), or let a new login <c>replace</c> the
+    /// older ones (they get ERROR errno 12, then close).
+    /// </summary>
+    public LoginPolicy Multiple { get; set; } = LoginPolicy.Reject;
+}
+
+/// <summary>What a login of a user who is online already does (<see cref="LoginOptions.Multiple"/>).</summary>
+public enum LoginPolicy
+{
+    Reject,
+    Allow,
+    Replace,
 }

@@ -93,6 +93,13 @@ public sealed class ChatConnection
 
     public void CloseAfterReplies() => Closing = true;
 
+    /// <summary>Closes the connection from outside its read loop (the session was replaced): frames queued so far are still written.</summary>
+    public void CloseFromOutside()
+    {
+        Closing = true;
+        _connection.Transport.Input.CancelPendingRead();
+    }
+
     /// <summary>Queues a frame; one the budget has no room for disconnects the client instead.</summary>
     public void Send(ReadOnlyMemory<byte> frame, IDeliveryReceipt? owner = null, Delivered delivered = default)
     {

@@ -28,11 +28,14 @@ public class ClusterFixture : IAsyncLifetime
     /// <summary>The engine the replicas share.</summary>
     protected virtual string Provider => "mysql";
 
+    /// <summary>The replicas' <c>Chat:Login:Multiple</c>.</summary>
+    protected virtual string Devices => "reject";
+
     public async Task InitializeAsync()
     {
         Database = await TestDatabase.CreateAsync(Provider, "cluster");
         RedisConnectionString = await StartRedisAsync();
-        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = RedisConnectionString, ["Chat:PresenceTtl"] = PresenceTtl.ToString() };
+        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = RedisConnectionString, ["Chat:PresenceTtl"] = PresenceTtl.ToString(), ["Chat:Login:Multiple"] = Devices };
         A = await Replica.StartAsync(Database, new Dictionary<string, string?>(settings) { ["Chat:ReplicaId"] = "replica-a-" + Environment.ProcessId });
         B = await Replica.StartAsync(Database, new Dictionary<string, string?>(settings) { ["Chat:ReplicaId"] = "replica-b-" + Environment.ProcessId });
         Nginx = await NginxServer.StartNewAsync([A.ChatPort, B.ChatPort], httpUpstreamPorts: [A.HttpPort, B.HttpPort]);
@@ -67,4 +70,16 @@ public sealed class PostgresClusterFixture : ClusterFixture
 public sealed class RedisClusterFixture : ClusterFixture
 {
     protected override async Task<string> StartRedisAsync() => (await RedisClusterServer.StartedAsync()).ConnectionString;
+}
+
+/// <summary>The cluster with <c>Chat:Login:Multiple=allow</c>: a user's sessions on both replicas at once.</summary>
+public sealed class AllowDevicesClusterFixture : ClusterFixture
+{
+    protected override string Devices => "allow";
+}
+
+/// <summary>The cluster with <c>Chat:Login:Multiple=replace</c>: a new login closes the older sessions, wherever they are.</summary>
+public sealed class ReplaceDevicesClusterFixture : ClusterFixture
+{
+    protected override string Devices => "replace";
 }

@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using Chat.Protocol;
+using Chat.Tests.Infrastructure;
+using Chat.Tests.Integration;
+
+namespace Chat.Tests.Cluster;
+
+/// <summary>
+/// TYPING and PRESENCE across two replicas through nginx; a seed-protocol session beside them gets neither. Run on one
+/// Redis and on a Redis Cluster (sharded channels; the presence scripts per hash slot): the two classes below.
+/// </summary>
+public abstract class LiveTests(ClusterFixture cluster)
+{
+    [Fact]
+    public async Task Typing_reaches_the_peer_on_the_other_replica_at_most_once_a_second_and_never_a_seed_session()
+    {
+        await using var alice = await Devices.LoggedInThroughNginxOnAsync(cluster, cluster.A, "alice", v: 2);
+        await using var bob = await Devices.LoggedInThroughNginxOnAsync(cluster, cluster.B, "bob", v: 2);
+        await using var carol = await TestClient.LoggedInAsync(cluster.B.ChatPort, TestClient.Unique("carol")); // seed protocol
+
+        var clock = Stopwatch.StartNew();
+        const int burst = 5;
+        for (var i = 0; i < burst; i++)
+        {
+            await Devices.AckedAsync(alice, new TypingRequest(bob.Id, null) { Cid = Cid.From($"t{i}") });
+        }
+
+        var typing = await bob.ReceiveAsync(19);
+        Assert.Equal((alice.Id, alice.Name, alice.Id), ((int)typing["id"]!, (string)typing["name"]!, (int)typing["peer"]!));
+        Assert.Null(typing["groupid"]);
+        var relayed = 1;
+        while (true)
+        {
+            await bob.SendAsync(new PingRequest { Cid = Cid.From("barrier") });
+            var frame = await bob.ReceiveAsync();
+            if ((int)frame["msgid"]! == 14)
+            {
+                break;
+            }
+
+            Assert.Equal(19, (int)frame["msgid"]!);
+            relayed++;
+        }
+
+        // The burst took clock.Elapsed: at most one a second passed, whatever the machine's load.
+        Assert.True(relayed <= 1 + (int)clock.Elapsed.TotalSeconds, $"{relayed} of {burst} relayed in {clock.Elapsed}");
+
+        // A second later the next one passes.
+        await Wait.UntilAsync(async () =>
+        {
+            await Devices.AckedAsync(alice, new TypingRequest(bob.Id, null) { Cid = Cid.From("again") });
+            await bob.SendAsync(new PingRequest { Cid = Cid.From("barrier") });
+            var frame = await bob.ReceiveAsync();
+            if ((int)frame["msgid"]! == 14)
+            {
+                return false;
+            }
+
+            Assert.Equal(19, (int)frame["msgid"]!);
+            await bob.ReceiveAsync(14);
+            return true;
+        }, TimeSpan.FromSeconds(15), "a typing after the interval is relayed");
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1), $"a second typing passed after {clock.Elapsed}");
+
+        // To a seed-protocol session: accepted, never delivered.
+        await Devices.AckedAsync(alice, new TypingRequest(carol.Id, null) { Cid = Cid.From("seed") });
+        await carol.AssertNothingPendingAsync();
+        await alice.AssertNothingPendingAsync();
+
+        // Bad input: a clear error, the connection goes on.
+        Assert.Equal(6, (int)(await alice.RequestAsync(new TypingRequest(int.MaxValue, null) { Cid = Cid.From("x") }))["errno"]!);
+        Assert.Equal(4, (int)(await alice.RequestAsync(new { msgid = 19, peer = bob.Id, groupid = 1, cid = "y" }))["errno"]!);
+        Assert.Equal(4, (int)(await alice.RequestAsync(new { msgid = 19, peer = "bob", cid = "z" }))["errno"]!);
+        Assert.Equal(7, (int)(await alice.RequestAsync(new TypingRequest(null, int.MaxValue) { Cid = Cid.From("w") }))["errno"]!);
+    }
+
+    [Fact]
+    public async Task Group_typing_reaches_the_other_members_on_both_replicas_but_not_the_typist_or_a_seed_session()
+    {
+        await using var alice = await Devices.LoggedInThroughNginxOnAsync(cluster, cluster.A, "alice", v: 2);
+        await using var bob = await TestClient.LoggedInAsync(cluster.B.ChatPort, TestClient.Unique("bob"), v: 2);
+        await using var dan = await TestClient.LoggedInAsync(cluster.A.ChatPort, TestClient.Unique("dan"), v: 2);
+        await using var carol = await TestClient.LoggedInAsync(cluster.B.ChatPort, TestClient.Unique("carol"));
+        var groupId = (int)(await Devices.AckedAsync(alice, new CreateGroupRequest(TestClient.Unique("g"), "") { Cid = Cid.From("g") }))["groupid"]!;
+        foreach (var member in new[] { bob, dan, carol })
+        {
+            await Devices.AckedAsync(member, new JoinGroupRequest(groupId) { Cid = Cid.From("j") });
+        }
+
+        await Devices.AckedAsync(alice, new TypingRequest(null, groupId) { Cid = Cid.From("t1") });
+        await Devices.AckedAsync(alice, new TypingRequest(null, groupId) { Cid = Cid.From("t2") });
+
+        foreach (var member in new[] { bob, dan })
+        {
+            var typing = await member.ReceiveAsync(19);
+            Assert.Equal((alice.Id, alice.Name, groupId), ((int)typing["id"]!, (string)typing["name"]!, (int)typing["groupid"]!));
+            Assert.Null(typing["peer"]);
+        }
+
+        foreach (var client in new[] { alice, carol })
+        {
+            await client.AssertNothingPendingAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Friends_on_both_replicas_hear_a_user_come_online_and_go_offline_and_a_seed_friend_hears_nothing()
+    {
+        var name = TestClient.Unique("una");
+        var una = await Devices.RegisterAsync(cluster.A.ChatPort, name);
+        await using var bob = await Devices.WatcherAsync(cluster.B.ChatPort, "bob", una, v: 2);
+        await using var dan = await Devices.WatcherAsync(cluster.A.ChatPort, "dan", una, v: 2);
+        await using var carol = await Devices.WatcherAsync(cluster.B.ChatPort, "carol", una, v: 0);
+        await using var stranger = await TestClient.LoggedInAsync(cluster.B.ChatPort, TestClient.Unique("eve"), v: 2);
+
+        await using var device = await Devices.ThroughNginxOnAsync(cluster, cluster.A);
+        Assert.Equal(0, (int)(await device.LoginAsync(una, "pw-" + name, v: 2))["errno"]!);
+        await Devices.ExpectPresenceAsync(bob, una, "online");
+        await Devices.ExpectPresenceAsync(dan, una, "online");
+
+        await Devices.AckedAsync(device, new LogoutRequest { Cid = Cid.From("out") });
+        await Devices.ExpectPresenceAsync(bob, una, "offline");
+        await Devices.ExpectPresenceAsync(dan, una, "offline");
+
+        // A friend added later hears of changes from then on.
+        await Devices.AckedAsync(stranger, new AddFriendRequest(una) { Cid = Cid.From("f") });
+        Assert.Equal(0, (int)(await device.LoginAsync(una, "pw-" + name, v: 2))["errno"]!);
+        await Devices.ExpectPresenceAsync(stranger, una, "online");
+
+        await carol.AssertNothingPendingAsync();
+        await device.AssertNothingPendingAsync();
+    }
+}
+
+public sealed class OneRedisLiveTests(ClusterFixture cluster) : LiveTests(cluster), IClassFixture<ClusterFixture>;
+
+public sealed class RedisClusterLiveTests(RedisClusterFixture cluster) : LiveTests(cluster), IClassFixture<RedisClusterFixture>;
+
+/// <summary>A replica dies with a user on it: friends on the survivor hear the user went offline, once the liveness TTL ran out.</summary>
+public sealed class PresenceKillTests
+{
+    [Fact]
+    public async Task A_killed_replicas_user_goes_offline_for_friends_on_the_survivor_within_seconds()
+    {
+        var database = await (await MariaDbServer.StartedAsync()).CreateDatabaseAsync("presence_kill");
+        await using var redis = await RedisServer.StartNewAsync();
+        var settings = new Dictionary<string, string> { ["Chat:PresenceTtl"] = "00:05:00" }; // only liveness can tell
+        await using var doomed = await ReplicaProcess.StartAsync(database, redis.ConnectionString, settings);
+        await using var survivor = await ReplicaProcess.StartAsync(database, redis.ConnectionString, settings);
+        await using var nginx = await NginxServer.StartNewAsync([doomed.ChatPort, survivor.ChatPort]);
+
+        var name = TestClient.Unique("una");
+        var una = await Devices.RegisterAsync(survivor.ChatPort, name);
+        await using var bob = await Devices.WatcherAsync(survivor.ChatPort, "bob", una, v: 2);
+        await using var carol = await Devices.WatcherAsync(survivor.ChatPort, "carol", una, v: 0);
+        await using var device = await TestClient.ConnectAsync(doomed.ChatPort);
+        Assert.Equal(0, (int)(await device.LoginAsync(una, "pw-" + name, v: 2))["errno"]!);
+        await Devices.ExpectPresenceAsync(bob, una, "online");
+
+        doomed.KillHard();
+        var killedAt = Stopwatch.StartNew();
+        Assert.Null(await device.ReceiveOrCloseAsync());
+
+        await Devices.ExpectPresenceAsync(bob, una, "offline");
+        Assert.True(killedAt.Elapsed < TimeSpan.FromSeconds(10), $"offline after {killedAt.Elapsed} with a 3 s liveness TTL");
+        await carol.AssertNothingPendingAsync();
+
+        // Back through nginx (on the survivor now): online again.
+        await Wait.UntilAsync(async () =>
+        {
+            var again = await TestClient.ConnectAsync(nginx.Port);
+            if ((int)(await again.LoginAsync(una, "pw-" + name, v: 2))["errno"]! == 0)
+            {
+                return true;
+            }
+
+            await again.DisposeAsync();
+            return false;
+        }, TimeSpan.FromSeconds(15), "una logs in again");
+        await Devices.ExpectPresenceAsync(bob, una, "online");
+    }
+}
