@@ -18,4 +18,5 @@ public enum ErrorCode
     Conflict = 9,
     Unavailable = 10,
     TooManyAttempts = 11,
+    NotAllowed = 13,
 }

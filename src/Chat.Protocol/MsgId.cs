@@ -1,6 +1,6 @@
 namespace Chat.Protocol;
 
-/// <summary>Message types on the wire. 1–10 are the seed's values, unchanged; 11–14 are extensions.</summary>
+/// <summary>Message types on the wire. 1–10 are the seed's values, unchanged; 11 and up are extensions.</summary>
 public enum MsgId
 {
     Login = 1,
@@ -17,4 +17,11 @@ public enum MsgId
     Error = 12,
     Ping = 13,
     Pong = 14,
+    History = 15,
+    HistoryAck = 16,
+    Read = 17,
+    ReadNotice = 18,
+    LeaveGroup = 21,
+    RemoveMember = 22,
+    RemoveFriend = 23,
 }
