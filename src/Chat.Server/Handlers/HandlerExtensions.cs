@@ -24,6 +24,11 @@ public static class HandlerExtensions
         services.AddKeyedScoped<IRequestHandler, CreateGroupHandler>(MsgId.CreateGroup);
         services.AddKeyedScoped<IRequestHandler, JoinGroupHandler>(MsgId.AddGroup);
         services.AddKeyedSingleton<IRequestHandler, GroupChatHandler>(MsgId.GroupChat);
+        services.AddKeyedScoped<IRequestHandler, HistoryHandler>(MsgId.History);
+        services.AddKeyedScoped<IRequestHandler, ReadHandler>(MsgId.Read);
+        services.AddKeyedScoped<IRequestHandler, LeaveGroupHandler>(MsgId.LeaveGroup);
+        services.AddKeyedScoped<IRequestHandler, RemoveMemberHandler>(MsgId.RemoveMember);
+        services.AddKeyedScoped<IRequestHandler, RemoveFriendHandler>(MsgId.RemoveFriend);
         return services;
     }
 }

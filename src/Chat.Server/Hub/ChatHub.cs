@@ -92,7 +92,7 @@ public abstract class ChatHub
         }
         else if (Find(delivery.TargetId) is { } recipient)
         {
-            recipient.Deliver(delivery);
+            Hand(recipient, delivery);
         }
         else
         {
@@ -116,10 +116,34 @@ public abstract class ChatHub
         {
             DeliverToGroup(delivery);
         }
-        else
+        else if (Find(delivery.TargetId) is { } recipient)
         {
-            Find(delivery.TargetId)?.Deliver(delivery);
+            Hand(recipient, delivery);
         }
+    }
+
+    /// <summary>
+    /// The user is out of the group (LEAVE_GROUP, REMOVE_MEMBER): their sessions here stop receiving it and may no
+    /// longer send to it, at once. Sessions elsewhere learn it from the <see cref="Delivery.GroupLeft"/> push.
+    /// </summary>
+    public Task RemoveFromGroupAsync(int userId, int groupId) =>
+        Find(userId) is { } session ? ForgetGroupAsync(session, groupId) : Task.CompletedTask;
+
+    /// <summary>A delivery to one user, handed to a session of theirs here: a push saying they left a group also ends that membership.</summary>
+    private void Hand(UserSession recipient, Delivery delivery)
+    {
+        if (delivery.GroupLeft is { } groupId)
+        {
+            _ = ForgetGroupAsync(recipient, groupId);
+        }
+
+        recipient.Deliver(delivery);
+    }
+
+    private Task ForgetGroupAsync(UserSession session, int groupId)
+    {
+        session.RemoveGroup(groupId);
+        return LeaveGroupAsync(groupId, session);
     }
 
     private UserSession[] GroupMembers(int groupId) => _groups.GetValueOrDefault(groupId) ?? [];
