@@ -202,22 +202,23 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeP
 
     public async Task<MessagePage?> HistoryAsync(int userId, long conversationId, long? before, int limit, CancellationToken ct)
     {
-        var from = await db.Cursors.AsNoTracking()
-            .Where(c => c.UserId == userId && c.ConversationId == conversationId)
-            .Select(c => (long?)c.FromSeq)
-            .FirstOrDefaultAsync(ct);
-        if (from is null)
-        {
-            // A direct conversation without a cursor has no message yet; a group without one is not the user's.
-            return ConversationId.IsGroup(conversationId) ? null : new MessagePage([], false);
-        }
-
+        // One query in the common case: the user's cursor (a primary-key lookup) bounds a backward range scan of the
+        // messages' primary key (conversation_id, seq), stopped after limit + 1 rows.
         var below = before ?? long.MaxValue;
-        var newest = await db.Messages.AsNoTracking()
-            .Where(m => m.ConversationId == conversationId && m.Seq > from && m.Seq < below)
-            .OrderByDescending(m => m.Seq)
+        var newest = await (from m in db.Messages.AsNoTracking()
+                            join c in db.Cursors.AsNoTracking() on m.ConversationId equals c.ConversationId
+                            where c.UserId == userId && m.ConversationId == conversationId && m.Seq > c.FromSeq && m.Seq < below
+                            orderby m.Seq descending
+                            select m)
             .Take(limit + 1)
             .ToListAsync(ct);
+        if (newest.Count == 0
+            && ConversationId.IsGroup(conversationId)
+            && !await db.Cursors.AnyAsync(c => c.UserId == userId && c.ConversationId == conversationId, ct))
+        {
+            return null; // not the user's group (a direct conversation without a cursor has no message yet)
+        }
+
         var more = newest.Count > limit;
         return new MessagePage([.. newest.Take(limit).Reverse().Select(ToStored)], more);
     }
