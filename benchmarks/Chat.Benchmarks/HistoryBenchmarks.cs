@@ -45,16 +45,7 @@ public class HistoryBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Chat:Store:Provider"] = Provider,
-            ["ConnectionStrings:Chat"] = WriterBenchmarks.CreateDatabase(Provider),
-        });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddChatPersistence();
-        _host = builder.Build();
-        _host.StartAsync().GetAwaiter().GetResult();
+        _host = WriterBenchmarks.StartStore(Provider);
         _scopes = _host.Services.GetRequiredService<IServiceScopeFactory>();
         _latencies = LatenciesByProvider.GetOrAdd(Provider, _ => []);
         SeedAsync().GetAwaiter().GetResult();
@@ -144,12 +135,7 @@ public class HistoryBenchmarks
     {
         public Config()
         {
-            AddJob(Job.Default
-                .WithToolchain(InProcessEmitToolchain.Instance)
-                .WithWarmupCount(1)
-                .WithIterationCount(5)
-                .WithInvocationCount(1)
-                .WithUnrollFactor(1));
+            AddJob(WriterBenchmarks.InProcessJob);
             AddColumn(new LatencyColumn(50, Recorded), new LatencyColumn(99, Recorded));
         }
     }

@@ -49,16 +49,7 @@ public class WriterBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Chat:Store:Provider"] = Provider,
-            ["ConnectionStrings:Chat"] = CreateDatabase(Provider),
-        });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddChatPersistence();
-        _host = builder.Build();
-        _host.StartAsync().GetAwaiter().GetResult();
+        _host = StartStore(Provider);
         _writer = _host.Services.GetRequiredService<IMessageWriter>();
         _latencies = LatenciesByCase.GetOrAdd(Key(Provider, Senders), _ => []);
     }
@@ -104,6 +95,30 @@ public class WriterBenchmarks
 
     private static string Key(string provider, int senders) => provider + "/" + senders.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>The persistence layer alone, as a replica registers it, on a fresh database of the engine: started.</summary>
+    internal static IHost StartStore(string provider)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Chat:Store:Provider"] = provider,
+            ["ConnectionStrings:Chat"] = CreateDatabase(provider),
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.AddChatPersistence();
+        var host = builder.Build();
+        host.StartAsync().GetAwaiter().GetResult();
+        return host;
+    }
+
+    /// <summary>In process (the latency columns read what the benchmark recorded), few iterations: each is seconds long.</summary>
+    internal static Job InProcessJob { get; } = Job.Default
+        .WithToolchain(InProcessEmitToolchain.Instance)
+        .WithWarmupCount(1)
+        .WithIterationCount(5)
+        .WithInvocationCount(1)
+        .WithUnrollFactor(1);
+
     /// <summary>A fresh database on the engine's benchmark server (a temp file for SQLite): its connection string.</summary>
     internal static string CreateDatabase(string provider)
     {
@@ -144,12 +159,7 @@ public class WriterBenchmarks
     {
         public Config()
         {
-            AddJob(Job.Default
-                .WithToolchain(InProcessEmitToolchain.Instance)
-                .WithWarmupCount(1)
-                .WithIterationCount(5)
-                .WithInvocationCount(1)
-                .WithUnrollFactor(1));
+            AddJob(InProcessJob);
             AddColumn(new RateColumn(), new LatencyColumn(50, Recorded), new LatencyColumn(99, Recorded));
         }
     }
