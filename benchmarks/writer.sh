@@ -4,6 +4,7 @@
 # synchronous_commit on, PostgreSQL's defaults) on free loopback ports in a temp directory, runs
 # benchmarks/Chat.Benchmarks' WriterBenchmarks against them and SQLite (WAL, synchronous=FULL), then stops both
 # servers (by pid) and deletes the directory.   benchmarks/writer.sh [extra BenchmarkDotNet arguments]
+# CHAT_BENCH_FILTER picks other benchmarks on the same servers (benchmarks/history.sh).
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -46,5 +47,5 @@ for _ in $(seq 100); do mariadb --no-defaults -h 127.0.0.1 -P "$my_port" -u root
 export CHAT_BENCH_MYSQL="Server=127.0.0.1;Port=$my_port;User ID=root"
 export CHAT_BENCH_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
 cd "$work"
-dotnet run -c Release --project "$repo_root/benchmarks/Chat.Benchmarks" -- --filter '*WriterBenchmarks*' \
+dotnet run -c Release --project "$repo_root/benchmarks/Chat.Benchmarks" -- --filter "${CHAT_BENCH_FILTER:-*WriterBenchmarks*}" \
     --artifacts "$repo_root/BenchmarkDotNet.Artifacts" "$@"

@@ -49,16 +49,7 @@ public class WriterBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Chat:Store:Provider"] = Provider,
-            ["ConnectionStrings:Chat"] = CreateDatabase(Provider),
-        });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddChatPersistence();
-        _host = builder.Build();
-        _host.StartAsync().GetAwaiter().GetResult();
+        _host = StartStore(Provider);
         _writer = _host.Services.GetRequiredService<IMessageWriter>();
         _latencies = LatenciesByCase.GetOrAdd(Key(Provider, Senders), _ => []);
     }
@@ -99,9 +90,37 @@ public class WriterBenchmarks
         }
     }
 
+    private static List<double>? Recorded(BenchmarkCase benchmarkCase) =>
+        LatenciesByCase.GetValueOrDefault(Key((string)benchmarkCase.Parameters["Provider"], (int)benchmarkCase.Parameters["Senders"]));
+
     private static string Key(string provider, int senders) => provider + "/" + senders.ToString(CultureInfo.InvariantCulture);
 
-    private static string CreateDatabase(string provider)
+    /// <summary>The persistence layer alone, as a replica registers it, on a fresh database of the engine: started.</summary>
+    internal static IHost StartStore(string provider)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Chat:Store:Provider"] = provider,
+            ["ConnectionStrings:Chat"] = CreateDatabase(provider),
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.AddChatPersistence();
+        var host = builder.Build();
+        host.StartAsync().GetAwaiter().GetResult();
+        return host;
+    }
+
+    /// <summary>In process (the latency columns read what the benchmark recorded), few iterations: each is seconds long.</summary>
+    internal static Job InProcessJob { get; } = Job.Default
+        .WithToolchain(InProcessEmitToolchain.Instance)
+        .WithWarmupCount(1)
+        .WithIterationCount(5)
+        .WithInvocationCount(1)
+        .WithUnrollFactor(1);
+
+    /// <summary>A fresh database on the engine's benchmark server (a temp file for SQLite): its connection string.</summary>
+    internal static string CreateDatabase(string provider)
     {
         var name = "bench_" + Guid.NewGuid().ToString("N")[..12];
         switch (provider)
@@ -140,13 +159,8 @@ public class WriterBenchmarks
     {
         public Config()
         {
-            AddJob(Job.Default
-                .WithToolchain(InProcessEmitToolchain.Instance)
-                .WithWarmupCount(1)
-                .WithIterationCount(5)
-                .WithInvocationCount(1)
-                .WithUnrollFactor(1));
-            AddColumn(new RateColumn(), new LatencyColumn(50), new LatencyColumn(99));
+            AddJob(InProcessJob);
+            AddColumn(new RateColumn(), new LatencyColumn(50, Recorded), new LatencyColumn(99, Recorded));
         }
     }
 
@@ -173,45 +187,6 @@ public class WriterBenchmarks
             summary[benchmarkCase]?.ResultStatistics is { } stats
                 ? (1e9 / stats.Mean).ToString("N0", CultureInfo.InvariantCulture)
                 : "-";
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);
-
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-
-        public bool IsAvailable(Summary summary) => true;
-    }
-
-    /// <summary>A percentile of single appends' latency, over the measured iterations.</summary>
-    private sealed class LatencyColumn(int percentile) : IColumn
-    {
-        public string Id => "p" + percentile.ToString(CultureInfo.InvariantCulture);
-
-        public string ColumnName => Id + " ms";
-
-        public bool AlwaysShow => true;
-
-        public ColumnCategory Category => ColumnCategory.Custom;
-
-        public int PriorityInCategory => percentile;
-
-        public bool IsNumeric => true;
-
-        public UnitType UnitType => UnitType.Dimensionless;
-
-        public string Legend => $"{percentile}th percentile of one append's latency, milliseconds";
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase)
-        {
-            var key = Key((string)benchmarkCase.Parameters["Provider"], (int)benchmarkCase.Parameters["Senders"]);
-            if (!LatenciesByCase.TryGetValue(key, out var latencies) || latencies.Count == 0)
-            {
-                return "-";
-            }
-
-            var sorted = latencies.Order().ToArray();
-            var index = (int)Math.Ceiling(percentile / 100.0 * sorted.Length) - 1;
-            return sorted[Math.Clamp(index, 0, sorted.Length - 1)].ToString("F2", CultureInfo.InvariantCulture);
-        }
 
         public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);
 

@@ -74,7 +74,7 @@ public sealed partial class ChatClient
             case ErrorMessage error:
                 printer.Line(Format.Error(error));
                 break;
-            case AckMessage or LoginAckMessage or RegAckMessage:
+            case AckMessage or LoginAckMessage or RegAckMessage or HistoryAckMessage:
                 Answered((Answer)message);
                 break;
             case TypingMessage typing:
@@ -82,6 +82,12 @@ public sealed partial class ChatClient
                 break;
             case PresenceMessage presence:
                 printer.Line(Format.Presence(presence));
+                break;
+            case ReadNoticeMessage notice:
+                printer.Line(Format.ReadNotice(notice, _login?.Id ?? 0));
+                break;
+            case MemberGoneMessage gone:
+                printer.Line(Format.MemberGone(gone));
                 break;
         }
     }

@@ -181,6 +181,13 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
                 ack => Done(ack, $"group {g.Name} created, groupid {(ack as AckMessage)?.GroupId}")),
             Command.AddGroup g => Submit(new JoinGroupRequest(g.GroupId), resend: true, ack => Done(ack, $"joined group {g.GroupId}")),
             Command.Typing t => Submit(t.IsGroup ? new TypingRequest(null, t.Target) : new TypingRequest(t.Target, null), resend: false, Failed),
+            Command.History h => Submit(new HistoryRequest(h.IsGroup ? null : h.TargetId, h.IsGroup ? h.TargetId : null, h.Before), resend: true, PrintHistory),
+            Command.Read r => Submit(new ReadRequest(r.IsGroup ? null : r.TargetId, r.IsGroup ? r.TargetId : null, r.Seq), resend: true,
+                ack => Done(ack, $"{(r.IsGroup ? "group" : "chat")} {r.TargetId} read up to seq {r.Seq}")),
+            Command.LeaveGroup g => Submit(new LeaveGroupRequest(g.GroupId), resend: true, ack => Done(ack, $"left group {g.GroupId}")),
+            Command.RemoveMember m => Submit(new RemoveMemberRequest(m.GroupId, m.UserId), resend: true,
+                ack => Done(ack, $"removed {m.UserId} from group {m.GroupId}")),
+            Command.RemoveFriend f => Submit(new RemoveFriendRequest(f.FriendId), resend: true, ack => Done(ack, $"friend {f.FriendId} removed")),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command, "not a request"),
         };
     }
@@ -211,6 +218,18 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
         }
     }
 
+    private void PrintHistory(Answer answer)
+    {
+        if (answer is HistoryAckMessage { Succeeded: true } page)
+        {
+            printer.Lines(Format.History(page));
+        }
+        else
+        {
+            printer.Line(Format.Error(answer));
+        }
+    }
+
     /// <summary>The first LOGIN_ACK of a login: the user, friends, groups, then the offline messages.</summary>
     private void LoggedIn(Credentials credentials, Answer answer)
     {
@@ -229,6 +248,7 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
         }
 
         printer.Lines(Format.LoginSummary(ack));
+        printer.Lines(Format.Unread(ack));
         PrintOffline(ack);
     }
 

@@ -25,6 +25,17 @@ public abstract record Command
 
     /// <summary>Tells a friend (or a group) that the user is typing.</summary>
     public sealed record Typing(bool IsGroup, int Target) : Command;
+    /// <summary>A page of a conversation (a friend's id or a group's): the messages before <paramref name="Before"/>, or the newest.</summary>
+    public sealed record History(bool IsGroup, int TargetId, long? Before) : Command;
+
+    /// <summary>Marks a conversation read up to <paramref name="Seq"/>.</summary>
+    public sealed record Read(bool IsGroup, int TargetId, long Seq) : Command;
+
+    public sealed record LeaveGroup(int GroupId) : Command;
+
+    public sealed record RemoveMember(int GroupId, int UserId) : Command;
+
+    public sealed record RemoveFriend(int FriendId) : Command;
 
     /// <summary>A line that is not a command: what to tell the user.</summary>
     public sealed record Invalid(string Reason) : Command;
@@ -41,6 +52,13 @@ public abstract record Command
         "loginout : loginout",
         "typing : typing:friendid (tell a friend you are typing)",
         "grouptyping : grouptyping:groupid (tell a group you are typing)",
+        "history : history:friendid[:beforeseq] (50 messages before that seq, or the newest)",
+        "grouphistory : grouphistory:groupid[:beforeseq]",
+        "read : read:friendid:seq (marks the chat read up to seq)",
+        "groupread : groupread:groupid:seq",
+        "leavegroup : leavegroup:groupid",
+        "removemember : removemember:groupid:userid (the group's creator only)",
+        "removefriend : removefriend:friendid",
     ];
 
     /// <summary>
@@ -69,6 +87,11 @@ public abstract record Command
             "creategroup" => Group(args),
             "typing" => Id(args, "typing:friendid", id => new Typing(false, id)),
             "grouptyping" => Id(args, "grouptyping:groupid", id => new Typing(true, id)),
+            "history" or "grouphistory" => Numbers(args, 1, $"{name}:{Target(name)}[:beforeseq]", n => new History(name == "grouphistory", (int)n[0], n.Length > 1 ? n[1] : null)),
+            "read" or "groupread" => Numbers(args, 2, $"{name}:{Target(name)}:seq", n => new Read(name == "groupread", (int)n[0], n[1])),
+            "leavegroup" => Id(args, "leavegroup:groupid", id => new LeaveGroup(id)),
+            "removemember" => Numbers(args, 2, "removemember:groupid:userid", n => new RemoveMember((int)n[0], (int)n[1]), twoIds: true),
+            "removefriend" => Id(args, "removefriend:friendid", id => new RemoveFriend(id)),
             _ => new Invalid($"unknown command '{name}': type help"),
         };
     }
@@ -91,6 +114,26 @@ public abstract record Command
         return string.IsNullOrWhiteSpace(name)
             ? new Invalid("usage: creategroup:groupname:groupdesc")
             : new CreateGroup(name, colon < 0 ? "" : args![(colon + 1)..]);
+    }
+
+    private static string Target(string command) => command.StartsWith("group", StringComparison.Ordinal) ? "groupid" : "friendid";
+
+    /// <summary>
+    /// An id and, after it, one more positive number: required when <paramref name="required"/> is 2, optional when 1.
+    /// With <paramref name="twoIds"/> the second is an id too (it must fit one), else a seq.
+    /// </summary>
+    private static Command Numbers(string? args, int required, string usage, Func<long[], Command> make, bool twoIds = false)
+    {
+        var parts = args?.Split(':') ?? [];
+        var numbers = new long[parts.Length];
+        var valid = parts.Length >= required && parts.Length <= 2;
+        for (var i = 0; valid && i < parts.Length; i++)
+        {
+            valid = long.TryParse(parts[i].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out numbers[i])
+                && numbers[i] > 0 && (numbers[i] <= int.MaxValue || (i == 1 && !twoIds));
+        }
+
+        return valid ? make(numbers) : new Invalid($"usage: {usage} (ids and seqs are positive numbers)");
     }
 
     private static bool TryId(string? text, out int id) =>

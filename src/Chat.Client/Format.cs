@@ -56,9 +56,54 @@ public static class Format
     public static string Presence(PresenceMessage presence) =>
         $"friend [{presence.Id}] is {(presence.Online ? Field.Online : Field.Offline).Value}";
 
+    /// <summary>The conversations with messages from others after the user's read mark (v2 LOGIN_ACK <c>convs</c>).</summary>
+    public static IEnumerable<string> Unread(LoginAckMessage ack)
+    {
+        var unread = ack.Conversations.Where(c => c.Unread > 0).ToList();
+        if (unread.Count == 0)
+        {
+            yield break;
+        }
+
+        yield return "----------------------unread--------------------------";
+        foreach (var c in unread)
+        {
+            yield return $"{Name(c.Peer, c.GroupId)}: {c.Unread} unread (read up to seq {c.Read} of {c.Seq})";
+        }
+
+        yield return Rule;
+    }
+
+    /// <summary>A HISTORY_ACK: its messages oldest first, then how to page further back.</summary>
+    public static IEnumerable<string> History(HistoryAckMessage page)
+    {
+        var command = page.GroupId is { } group ? $"grouphistory:{group}" : $"history:{page.Peer}";
+        yield return $"----------------------history of {Name(page.Peer, page.GroupId)}----------------------";
+        foreach (var message in page.Messages)
+        {
+            yield return $"{Chat(message.Push)} (seq {message.Push.Seq})";
+        }
+
+        yield return page.More && page.Messages.Count > 0
+            ? $"older messages: {command}:{page.Messages[0].Push.Seq}"
+            : "(the beginning of the conversation)";
+    }
+
+    /// <summary>READ_NOTICE: the other user read what you sent, or you read a conversation on another device.</summary>
+    public static string ReadNotice(ReadNoticeMessage notice, int me) => notice.Id == me
+        ? $"read on another device: {Name(notice.Peer, notice.GroupId)} up to seq {notice.Seq}"
+        : $"[{notice.Id}] read your messages up to seq {notice.Seq}";
+
+    /// <summary>REMOVE_MEMBER (22) or LEAVE_GROUP (21) pushed to the user it concerns.</summary>
+    public static string MemberGone(MemberGoneMessage gone) => gone.By is { } by
+        ? $"you were removed from group {gone.GroupId} by [{by}]"
+        : $"you left group {gone.GroupId} on another device";
+
     /// <summary>The local time as chat frames carry it.</summary>
     public static string Now(TimeProvider clock) =>
         clock.GetLocalNow().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+
+    private static string Name(int? peer, int? groupId) => groupId is { } group ? $"group {group}" : $"chat with [{peer}]";
 
     private static string State(UserEntry user) => (user.Online ? Field.Online : Field.Offline).Value;
 

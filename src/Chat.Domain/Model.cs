@@ -42,7 +42,9 @@ public sealed record AppendResult(StoredMessage Stored, bool Duplicate);
 /// <param name="Cursor">The user's delivered-cursor.</param>
 /// <param name="Start">Where this login starts counting: the cursor, or a later seq the client said it has seen.</param>
 /// <param name="LastSeq">The conversation's newest seq.</param>
-public sealed record ConversationState(long ConversationId, long Cursor, long Start, long LastSeq);
+/// <param name="Read">The user's read mark (never before the user joined).</param>
+/// <param name="Unread">Messages from others after <paramref name="Read"/>.</param>
+public sealed record ConversationState(long ConversationId, long Cursor, long Start, long LastSeq, long Read = 0, long Unread = 0);
 
 /// <summary>What a user has not yet received, read at login.</summary>
 /// <param name="Conversations">Every conversation the user takes part in.</param>
@@ -57,4 +59,23 @@ public enum JoinResult
     Joined,
     AlreadyMember,
     NoSuchGroup,
+}
+
+/// <summary>A page of a conversation's history, oldest first.</summary>
+/// <param name="More">Older messages the user may see exist before the first one.</param>
+public sealed record MessagePage(IReadOnlyList<StoredMessage> Messages, bool More);
+
+public enum RemoveResult
+{
+    Removed,
+    NoSuchGroup,
+
+    /// <summary>The remover is not a member.</summary>
+    NotMember,
+
+    /// <summary>The remover is not the creator, or tried to remove the creator (themselves).</summary>
+    NotAllowed,
+
+    /// <summary>The one to remove is not a member.</summary>
+    NoSuchMember,
 }

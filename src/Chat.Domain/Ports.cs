@@ -34,6 +34,37 @@ public interface IChatStore
     /// of the cursor, though never from before the user joined it; conversations the user is not in are ignored.
     /// </summary>
     Task<Inbox> LoadInboxAsync(int userId, IReadOnlyDictionary<long, long> resume, int limit, CancellationToken ct);
+
+    /// <summary>
+    /// The <paramref name="limit"/> newest messages of a conversation with seq below <paramref name="before"/> (null: up to
+    /// the newest), ascending; never from before the user joined a group. Null when the user is not in the group.
+    /// </summary>
+    Task<MessagePage?> HistoryAsync(int userId, long conversationId, long? before, int limit, CancellationToken ct);
+
+    /// <summary>The conversation's newest seq; 0 when it has none.</summary>
+    Task<long> NewestSeqAsync(long conversationId, CancellationToken ct);
+
+    /// <summary>
+    /// Takes the user out of the group: membership, cursor and read mark go. A leaving creator's role passes to the
+    /// longest-standing member. False when the user was not a member.
+    /// </summary>
+    Task<bool> LeaveGroupAsync(int userId, int groupId, CancellationToken ct);
+
+    /// <summary>The group's creator <paramref name="byUserId"/> takes <paramref name="userId"/> out of the group.</summary>
+    Task<RemoveResult> RemoveMemberAsync(int byUserId, int groupId, int userId, CancellationToken ct);
+
+    /// <returns>False when <paramref name="friendId"/> does not exist; removing one who is no friend is harmless.</returns>
+    Task<bool> RemoveFriendAsync(int userId, int friendId, CancellationToken ct);
+}
+
+/// <summary>Read marks, advanced in batches like delivered-cursors: no database write per READ.</summary>
+public interface IReadMarkWriter
+{
+    /// <summary>Moves the user's read mark forward to <paramref name="seq"/> (never back).</summary>
+    void Advance(int userId, long conversationId, long seq);
+
+    /// <summary>Writes everything advanced so far.</summary>
+    Task FlushAsync(CancellationToken ct);
 }
 
 /// <summary>The durable, batching message log: a message is stored before anyone hears of it.</summary>

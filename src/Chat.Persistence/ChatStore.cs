@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Chat.Persistence;
 
 /// <summary>The relational side through EF Core: one instance (and one <see cref="ChatDbContext"/>) per scope.</summary>
-public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider) : IChatStore
+public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeProvider time) : IChatStore
 {
     public async Task<int?> RegisterAsync(string name, string passwordHash, CancellationToken ct)
     {
@@ -70,7 +70,7 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider) : ICh
             return await RepeatedAsync(creatorId, name, clientId, ct);
         }
 
-        db.GroupMembers.Add(new GroupMemberEntity { GroupId = group.Id, UserId = creatorId, Role = GroupRole.Creator });
+        db.GroupMembers.Add(new GroupMemberEntity { GroupId = group.Id, UserId = creatorId, Role = GroupRole.Creator, JoinedAt = Now });
         db.Cursors.Add(new CursorEntity { UserId = creatorId, ConversationId = ConversationId.Group(group.Id), DeliveredSeq = 0 });
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
@@ -105,8 +105,10 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider) : ICh
             .Select(c => (long?)c.LastSeq)
             .FirstOrDefaultAsync(ct) ?? 0;
 
-        db.GroupMembers.Add(new GroupMemberEntity { GroupId = groupId, UserId = userId, Role = GroupRole.Normal });
-        db.Cursors.Add(new CursorEntity { UserId = userId, ConversationId = conversation, DeliveredSeq = lastSeq, FromSeq = lastSeq });
+        // The first member of a group everyone left takes the creator's role: a group always has someone in charge.
+        var role = await db.GroupMembers.AnyAsync(m => m.GroupId == groupId, ct) ? GroupRole.Normal : GroupRole.Creator;
+        db.GroupMembers.Add(new GroupMemberEntity { GroupId = groupId, UserId = userId, Role = role, JoinedAt = Now });
+        db.Cursors.Add(new CursorEntity { UserId = userId, ConversationId = conversation, DeliveredSeq = lastSeq, FromSeq = lastSeq, ReadSeq = lastSeq });
         return await TrySaveAsync(ct) ? (JoinResult.Joined, lastSeq) : (JoinResult.AlreadyMember, 0);
     }
 
@@ -141,24 +143,33 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider) : ICh
                           where c.UserId == userId
                           join v in db.Conversations.AsNoTracking() on c.ConversationId equals v.Id into vs
                           from v in vs.DefaultIfEmpty()
-                          select new { c.ConversationId, c.DeliveredSeq, c.FromSeq, LastSeq = (long?)v.LastSeq })
+                          select new { c.ConversationId, c.DeliveredSeq, c.FromSeq, c.ReadSeq, LastSeq = (long?)v.LastSeq })
             .ToListAsync(ct);
 
-        var conversations = new List<ConversationState>(rows.Count);
         var readFrom = new Dictionary<long, long>(rows.Count);
+        var unreadAfter = new Dictionary<long, long>(rows.Count);
+        var conversations = new List<ConversationState>(rows.Count);
         foreach (var row in rows)
         {
             var last = row.LastSeq ?? 0;
             var from = resume.TryGetValue(row.ConversationId, out var seen)
                 ? Math.Clamp(seen, row.FromSeq, Math.Max(row.FromSeq, last))
                 : row.DeliveredSeq;
-            conversations.Add(new ConversationState(row.ConversationId, row.DeliveredSeq, Math.Max(from, row.DeliveredSeq), last));
             if (from < last)
             {
                 readFrom[row.ConversationId] = from;
             }
+
+            var read = Math.Min(Math.Max(row.ReadSeq, row.FromSeq), last);
+            if (read < last)
+            {
+                unreadAfter[row.ConversationId] = read;
+            }
+
+            conversations.Add(new ConversationState(row.ConversationId, row.DeliveredSeq, Math.Max(from, row.DeliveredSeq), last, read));
         }
 
+        var unread = await UnreadAsync(userId, unreadAfter, ct);
         var pending = readFrom.Count == 0
             ? []
             : await provider.MessagesAfter(db, [.. readFrom.Keys], [.. readFrom.Values])
@@ -168,8 +179,128 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider) : ICh
                 .AsNoTracking()
                 .ToListAsync(ct);
 
-        return new Inbox(conversations, InSeqOrder(pending).Select(m => ToStored(m, userId)).ToList());
+        return new Inbox(
+            [.. conversations.Select(c => c with { Unread = unread.GetValueOrDefault(c.ConversationId) })],
+            InSeqOrder(pending).Select(ToStored).ToList());
     }
+
+    /// <summary>Per conversation, the messages from others after the user's read mark: one query for all of them.</summary>
+    private async Task<Dictionary<long, long>> UnreadAsync(int userId, Dictionary<long, long> readMarks, CancellationToken ct)
+    {
+        if (readMarks.Count == 0)
+        {
+            return [];
+        }
+
+        var counts = await provider.MessagesAfter(db, [.. readMarks.Keys], [.. readMarks.Values])
+            .Where(m => m.SenderId != userId)
+            .GroupBy(m => m.ConversationId)
+            .Select(g => new { g.Key, Count = g.LongCount() })
+            .ToListAsync(ct);
+        return counts.ToDictionary(c => c.Key, c => c.Count);
+    }
+
+    public async Task<MessagePage?> HistoryAsync(int userId, long conversationId, long? before, int limit, CancellationToken ct)
+    {
+        // One query in the common case: the user's cursor (a primary-key lookup) bounds a backward range scan of the
+        // messages' primary key (conversation_id, seq), stopped after limit + 1 rows.
+        var below = before ?? long.MaxValue;
+        var newest = await (from m in db.Messages.AsNoTracking()
+                            join c in db.Cursors.AsNoTracking() on m.ConversationId equals c.ConversationId
+                            where c.UserId == userId && m.ConversationId == conversationId && m.Seq > c.FromSeq && m.Seq < below
+                            orderby m.Seq descending
+                            select m)
+            .Take(limit + 1)
+            .ToListAsync(ct);
+        if (newest.Count == 0
+            && ConversationId.IsGroup(conversationId)
+            && !await db.Cursors.AnyAsync(c => c.UserId == userId && c.ConversationId == conversationId, ct))
+        {
+            return null; // not the user's group (a direct conversation without a cursor has no message yet)
+        }
+
+        var more = newest.Count > limit;
+        return new MessagePage([.. newest.Take(limit).Reverse().Select(ToStored)], more);
+    }
+
+    public async Task<long> NewestSeqAsync(long conversationId, CancellationToken ct) =>
+        await db.Conversations.AsNoTracking()
+            .Where(c => c.Id == conversationId)
+            .Select(c => (long?)c.LastSeq)
+            .FirstOrDefaultAsync(ct) ?? 0;
+
+    public async Task<bool> LeaveGroupAsync(int userId, int groupId, CancellationToken ct)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (await db.GroupMembers.FirstOrDefaultAsync(m => m.GroupId == groupId && m.UserId == userId, ct) is not { } member)
+        {
+            return false;
+        }
+
+        await TakeOutAsync(member, ct);
+        if (member.Role == GroupRole.Creator
+            && await db.GroupMembers.Where(m => m.GroupId == groupId).OrderBy(m => m.JoinedAt).ThenBy(m => m.UserId).FirstOrDefaultAsync(ct) is { } heir)
+        {
+            heir.Role = GroupRole.Creator;
+            await db.SaveChangesAsync(ct);
+        }
+
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    public async Task<RemoveResult> RemoveMemberAsync(int byUserId, int groupId, int userId, CancellationToken ct)
+    {
+        if (!await db.Groups.AnyAsync(g => g.Id == groupId, ct))
+        {
+            return RemoveResult.NoSuchGroup;
+        }
+
+        var roles = await db.GroupMembers
+            .Where(m => m.GroupId == groupId && (m.UserId == byUserId || m.UserId == userId))
+            .ToListAsync(ct);
+        var by = roles.Find(m => m.UserId == byUserId);
+        var member = roles.Find(m => m.UserId == userId);
+        if (by is null)
+        {
+            return RemoveResult.NotMember;
+        }
+
+        if (by.Role != GroupRole.Creator || userId == byUserId)
+        {
+            return RemoveResult.NotAllowed;
+        }
+
+        if (member is null)
+        {
+            return RemoveResult.NoSuchMember;
+        }
+
+        await TakeOutAsync(member, ct);
+        return RemoveResult.Removed;
+    }
+
+    public async Task<bool> RemoveFriendAsync(int userId, int friendId, CancellationToken ct)
+    {
+        if (!await db.Users.AnyAsync(u => u.Id == friendId, ct))
+        {
+            return false;
+        }
+
+        await db.Friends.Where(f => f.UserId == userId && f.FriendId == friendId).ExecuteDeleteAsync(ct);
+        return true;
+    }
+
+    /// <summary>Deletes a membership with its cursor (and so its read mark): the group is no longer the user's conversation.</summary>
+    private async Task TakeOutAsync(GroupMemberEntity member, CancellationToken ct)
+    {
+        var conversation = ConversationId.Group(member.GroupId);
+        db.GroupMembers.Remove(member);
+        await db.SaveChangesAsync(ct);
+        await db.Cursors.Where(c => c.UserId == member.UserId && c.ConversationId == conversation).ExecuteDeleteAsync(ct);
+    }
+
+    private long Now => time.GetUtcNow().UtcTicks;
 
     /// <summary>
     /// Oldest first across conversations, but within one conversation strictly by seq: two messages stamped at
@@ -182,12 +313,13 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider) : ICh
         return [.. messages.Select(m => bySeq[m.ConversationId].Dequeue())];
     }
 
-    private static StoredMessage ToStored(MessageEntity m, int recipientId) =>
+    /// <summary>The message as stored; a direct message's target is the participant who did not send it.</summary>
+    private static StoredMessage ToStored(MessageEntity m) =>
         new(new ChatMessage(
                 m.ConversationId,
                 m.SenderId,
                 m.SenderName,
-                ConversationId.IsGroup(m.ConversationId) ? (int)m.ConversationId : recipientId,
+                ConversationId.IsGroup(m.ConversationId) ? (int)m.ConversationId : ConversationId.Peer(m.ConversationId, m.SenderId),
                 m.Body,
                 m.ClientTime,
                 m.Ts,

@@ -7,17 +7,38 @@ using Microsoft.Extensions.Options;
 
 namespace Chat.Persistence;
 
+/// <summary>Delivered-cursors (<see cref="MarkWriter"/> on <c>cursors.delivered_seq</c>).</summary>
+public sealed class CursorWriter(DatabaseProvider provider, IOptions<StoreOptions> options, TimeProvider time, ILogger<CursorWriter> logger)
+    : MarkWriter(MarkColumn.Delivered, provider, options, time, logger), ICursorWriter;
+
+/// <summary>Read marks (<see cref="MarkWriter"/> on <c>cursors.read_seq</c>): no database write per READ.</summary>
+public sealed class ReadMarkWriter(DatabaseProvider provider, IOptions<StoreOptions> options, TimeProvider time, ILogger<ReadMarkWriter> logger)
+    : MarkWriter(MarkColumn.Read, provider, options, time, logger), IReadMarkWriter;
+
+/// <summary>A per-conversation seq column of <c>cursors</c> that writers only move forward.</summary>
+public sealed record MarkColumn
+{
+    public static readonly MarkColumn Delivered = new("delivered_seq");
+    public static readonly MarkColumn Read = new("read_seq");
+
+    private MarkColumn(string name) => Name = name;
+
+    /// <summary>The column, as spelled into SQL: one of the constants above, never input.</summary>
+    public string Name { get; }
+}
+
 /// <summary>
-/// Delivered-cursors: <see cref="Advance"/> only remembers the highest seq per (user, conversation); every
+/// Marks in <c>cursors</c>: <see cref="Advance"/> only remembers the highest seq per (user, conversation); every
 /// <see cref="StoreOptions.CursorFlushInterval"/>, on <see cref="FlushAsync"/> and at shutdown, one statement
-/// writes them all (the provider's statement). Cursors never move backwards. A failed write keeps its entries for
+/// writes them all (the provider's statement). Marks never move backwards. A failed write keeps its entries for
 /// the next flush.
 /// </summary>
-public sealed class CursorWriter(
+public abstract class MarkWriter(
+    MarkColumn column,
     DatabaseProvider provider,
     IOptions<StoreOptions> options,
     TimeProvider time,
-    ILogger<CursorWriter> logger) : BackgroundService, ICursorWriter
+    ILogger logger) : BackgroundService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
@@ -58,6 +79,7 @@ public sealed class CursorWriter(
     {
         _flushing.Dispose();
         base.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -141,7 +163,7 @@ public sealed class CursorWriter(
         }
 
         await using var connection = await provider.OpenConnectionAsync(ct);
-        await provider.WriteCursorsAsync(connection, _columns, ct);
+        await provider.WriteCursorsAsync(connection, column, _columns, ct);
     }
 }
 

@@ -42,6 +42,9 @@ public sealed class GroupMemberEntity
     public int UserId { get; set; }
 
     public GroupRole Role { get; set; }
+
+    /// <summary>When the user joined (UTC ticks): a leaving creator's role passes to the longest-standing member.</summary>
+    public long JoinedAt { get; set; }
 }
 
 /// <summary>The last sequence number handed out in a conversation (see <see cref="ConversationId"/>).</summary>
@@ -83,6 +86,9 @@ public sealed class CursorEntity
 
     /// <summary>Messages up to this seq are not the user's to read (a group's history from before they joined).</summary>
     public long FromSeq { get; set; }
+
+    /// <summary>How far the user has read the conversation (READ), moved in batches by <see cref="ReadMarkWriter"/>.</summary>
+    public long ReadSeq { get; set; }
 }
 
 /// <summary>A session token, by its SHA-256 (hex); the token itself is never stored.</summary>

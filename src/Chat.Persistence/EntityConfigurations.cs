@@ -57,6 +57,7 @@ internal sealed class GroupMemberConfiguration : IEntityTypeConfiguration<GroupM
         e.Property(m => m.GroupId).HasColumnName("group_id");
         e.Property(m => m.UserId).HasColumnName("user_id");
         e.Property(m => m.Role).HasColumnName("role").HasConversion<short>();
+        e.Property(m => m.JoinedAt).HasColumnName("joined_at").HasDefaultValue(0L);
         e.HasIndex(m => m.UserId).HasDatabaseName("ix_group_members_user_id");
         e.HasOne<GroupEntity>().WithMany().HasForeignKey(m => m.GroupId).HasConstraintName("fk_group_members_group_id");
         e.HasOne<UserEntity>().WithMany().HasForeignKey(m => m.UserId).HasConstraintName("fk_group_members_user_id");
@@ -102,6 +103,7 @@ internal sealed class CursorConfiguration : IEntityTypeConfiguration<CursorEntit
         e.Property(c => c.ConversationId).HasColumnName("conversation_id");
         e.Property(c => c.DeliveredSeq).HasColumnName("delivered_seq");
         e.Property(c => c.FromSeq).HasColumnName("from_seq").HasDefaultValue(0L);
+        e.Property(c => c.ReadSeq).HasColumnName("read_seq").HasDefaultValue(0L);
     }
 }
 

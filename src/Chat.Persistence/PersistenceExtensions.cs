@@ -63,6 +63,9 @@ public static class PersistenceExtensions
         services.AddSingleton<CursorWriter>();
         services.AddSingleton<ICursorWriter>(sp => sp.GetRequiredService<CursorWriter>());
         services.AddHostedService(sp => sp.GetRequiredService<CursorWriter>());
+        services.AddSingleton<ReadMarkWriter>();
+        services.AddSingleton<IReadMarkWriter>(sp => sp.GetRequiredService<ReadMarkWriter>());
+        services.AddHostedService(sp => sp.GetRequiredService<ReadMarkWriter>());
 
         return builder;
     }

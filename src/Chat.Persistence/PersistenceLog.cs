@@ -23,6 +23,6 @@ internal static partial class PersistenceLog
     public static partial void WriterStopped(this ILogger logger);
 
     [LoggerMessage(EventId = 2020, Level = LogLevel.Warning,
-        Message = "Writing {Count} delivered-cursors failed; they are kept for the next flush")]
+        Message = "Writing {Count} delivered-cursors or read marks failed; they are kept for the next flush")]
     public static partial void CursorFlushFailed(this ILogger logger, int count, Exception exception);
 }

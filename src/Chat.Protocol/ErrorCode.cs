@@ -21,4 +21,7 @@ public enum ErrorCode
 
     /// <summary>This session was replaced by a newer login of the same user (<c>Chat:Login:Multiple</c> = replace).</summary>
     Replaced = 12,
+
+    /// <summary>Not the user's to do (REMOVE_MEMBER by anyone but the group's creator).</summary>
+    NotAllowed = 13,
 }

@@ -39,6 +39,13 @@ public static class Field
     public static readonly JsonEncodedText OfflineMsg = JsonEncodedText.Encode("offlinemsg");
     public static readonly JsonEncodedText Convs = JsonEncodedText.Encode("convs");
     public static readonly JsonEncodedText More = JsonEncodedText.Encode("more");
+    public static readonly JsonEncodedText Before = JsonEncodedText.Encode("before");
+    public static readonly JsonEncodedText Limit = JsonEncodedText.Encode("limit");
+    public static readonly JsonEncodedText Messages = JsonEncodedText.Encode("messages");
+    public static readonly JsonEncodedText Read = JsonEncodedText.Encode("read");
+    public static readonly JsonEncodedText Unread = JsonEncodedText.Encode("unread");
+    public static readonly JsonEncodedText UserId = JsonEncodedText.Encode("userid");
+    public static readonly JsonEncodedText By = JsonEncodedText.Encode("by");
 
     /// <summary>Values of <see cref="State"/> and <see cref="Role"/>.</summary>
     public static readonly JsonEncodedText Online = JsonEncodedText.Encode("online");

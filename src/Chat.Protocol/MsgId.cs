@@ -17,6 +17,13 @@ public enum MsgId
     Error = 12,
     Ping = 13,
     Pong = 14,
+    History = 15,
+    HistoryAck = 16,
+    Read = 17,
+    ReadNotice = 18,
     Typing = 19,
     Presence = 20,
+    LeaveGroup = 21,
+    RemoveMember = 22,
+    RemoveFriend = 23,
 }

@@ -36,8 +36,11 @@ public sealed record UserEntry(int Id, string Name, bool Online, bool? Creator =
 
 public sealed record GroupEntry(int Id, string Name, string Description, IReadOnlyList<UserEntry> Users);
 
-/// <summary>Where a conversation stands (v2 LOGIN_ACK <c>convs</c>): the other user or the group, and its newest seq.</summary>
-public sealed record ConversationEntry(int? Peer, int? GroupId, long Seq);
+/// <summary>
+/// Where a conversation stands (v2 LOGIN_ACK <c>convs</c>): the other user or the group, its newest seq, the user's
+/// read mark and how many messages from others lie after it.
+/// </summary>
+public sealed record ConversationEntry(int? Peer, int? GroupId, long Seq, long Read = 0, long Unread = 0);
 
 /// <summary>A successful LOGIN_ACK.</summary>
 /// <param name="Offline">Chat frames (as <see cref="ServerFrames.Chat"/> builds them) the user missed.</param>
@@ -56,3 +59,8 @@ public sealed record LoginAck(
 /// <summary>A chat message (ONE_CHAT 6 or GROUP_CHAT 10) as its recipients get it.</summary>
 /// <param name="TargetId">The recipient (one-to-one) or the group.</param>
 public readonly record struct ChatPush(bool IsGroup, int SenderId, string SenderName, int TargetId, string Msg, string Time, long Seq, long Ts);
+
+/// <summary>HISTORY_ACK: a page of a conversation, oldest first.</summary>
+/// <param name="Messages">Chat frames as <see cref="ServerFrames.Chat"/> builds them.</param>
+/// <param name="More">Older messages the user may see exist before the first one.</param>
+public sealed record HistoryPage(int? Peer, int? GroupId, IReadOnlyList<ReadOnlyMemory<byte>> Messages, bool More) : Reply;

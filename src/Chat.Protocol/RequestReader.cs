@@ -93,6 +93,10 @@ public static class RequestReader
         else if (reader.ValueTextEquals(Field.V.EncodedUtf8Bytes)) f.V = ReadInt(ref reader, "v", ref f.Problem) ?? 0;
         else if (reader.ValueTextEquals(Field.Resume.EncodedUtf8Bytes)) f.Resume = ReadResume(ref reader, ref f.Problem);
         else if (reader.ValueTextEquals(Field.Peer.EncodedUtf8Bytes)) f.Peer = ReadInt(ref reader, "peer", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.Before.EncodedUtf8Bytes)) f.Before = ReadLong(ref reader, "before", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.Limit.EncodedUtf8Bytes)) f.Limit = ReadInt(ref reader, "limit", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.Seq.EncodedUtf8Bytes)) f.Seq = ReadLong(ref reader, "seq", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.UserId.EncodedUtf8Bytes)) f.UserId = ReadInt(ref reader, "userid", ref f.Problem);
         else
         {
             reader.Read();
@@ -102,8 +106,20 @@ public static class RequestReader
 
     private static int? ReadInt(ref Utf8JsonReader reader, string field, ref string? problem)
     {
+        var value = ReadLong(ref reader, field, ref problem);
+        if (value is null or (>= int.MinValue and <= int.MaxValue))
+        {
+            return (int?)value;
+        }
+
+        problem ??= $"field '{field}' must be an integer";
+        return null;
+    }
+
+    private static long? ReadLong(ref Utf8JsonReader reader, string field, ref string? problem)
+    {
         reader.Read();
-        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value))
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value))
         {
             return value;
         }
@@ -277,6 +293,10 @@ public static class RequestReader
         public int V;
         public List<ResumePoint>? Resume;
         public int? Peer;
+        public long? Before;
+        public int? Limit;
+        public long? Seq;
+        public int? UserId;
 
         /// <summary>The typed request of this msgid, or what it lacks.</summary>
         public readonly Request Bind() => (MsgId)MsgId!.Value switch
@@ -297,7 +317,31 @@ public static class RequestReader
             Protocol.MsgId.Ping => new PingRequest(),
             Protocol.MsgId.Typing when (Peer is null) != (GroupId is null) => new TypingRequest(Peer, GroupId),
             Protocol.MsgId.Typing => new InvalidRequest(Protocol.MsgId.Typing, ErrorCode.BadRequest, "TYPING needs peer or groupid (one of them)"),
+            Protocol.MsgId.History => BindHistory(),
+            Protocol.MsgId.Read when ConversationProblem("READ") is { } problem => new InvalidRequest(Protocol.MsgId.Read, ErrorCode.BadRequest, problem),
+            Protocol.MsgId.Read when Seq is not { } seq || seq < 0 => new InvalidRequest(Protocol.MsgId.Read, ErrorCode.BadRequest, "READ needs seq, 0 or more"),
+            Protocol.MsgId.Read => new ReadRequest(Peer, GroupId, Seq!.Value),
+            Protocol.MsgId.LeaveGroup when GroupId is { } group => new LeaveGroupRequest(group),
+            Protocol.MsgId.LeaveGroup => new InvalidRequest(Protocol.MsgId.LeaveGroup, ErrorCode.BadRequest, "field 'groupid' is required"),
+            Protocol.MsgId.RemoveMember when GroupId is { } group && UserId is { } user => new RemoveMemberRequest(group, user),
+            Protocol.MsgId.RemoveMember => new InvalidRequest(Protocol.MsgId.RemoveMember, ErrorCode.BadRequest, "REMOVE_MEMBER needs groupid and userid"),
+            Protocol.MsgId.RemoveFriend when FriendId is { } friend => new RemoveFriendRequest(friend),
+            Protocol.MsgId.RemoveFriend => new InvalidRequest(Protocol.MsgId.RemoveFriend, ErrorCode.BadRequest, "field 'friendid' is required"),
             var other => new InvalidRequest(other, ErrorCode.UnknownMsgId, $"msgid {(int)other} is not a request"),
         };
+
+        private readonly Request BindHistory()
+        {
+            var problem = ConversationProblem("HISTORY")
+                ?? (Limit is < 1 or > HistoryRequest.MaxLimit ? $"limit must be 1 to {HistoryRequest.MaxLimit}" : null)
+                ?? (Before is < 1 ? "before must be a seq, 1 or more" : null);
+            return problem is null
+                ? new HistoryRequest(Peer, GroupId, Before, Limit ?? HistoryRequest.DefaultLimit)
+                : new InvalidRequest(Protocol.MsgId.History, ErrorCode.BadRequest, problem);
+        }
+
+        /// <summary>A conversation is named by exactly one of peer and groupid.</summary>
+        private readonly string? ConversationProblem(string request) =>
+            (Peer is null) == (GroupId is null) ? $"{request} needs exactly one of peer and groupid" : null;
     }
 }

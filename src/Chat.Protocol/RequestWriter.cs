@@ -56,6 +56,25 @@ public static class RequestWriter
             case JoinGroupRequest join:
                 w.WriteNumber(Field.GroupId, join.GroupId);
                 break;
+            case HistoryRequest history:
+                WireJson.WriteConversation(w, history.Peer, history.GroupId);
+                if (history.Before is { } before) w.WriteNumber(Field.Before, before);
+                if (history.Limit != HistoryRequest.DefaultLimit) w.WriteNumber(Field.Limit, history.Limit);
+                break;
+            case ReadRequest read:
+                WireJson.WriteConversation(w, read.Peer, read.GroupId);
+                w.WriteNumber(Field.Seq, read.Seq);
+                break;
+            case LeaveGroupRequest leave:
+                w.WriteNumber(Field.GroupId, leave.GroupId);
+                break;
+            case RemoveMemberRequest remove:
+                w.WriteNumber(Field.GroupId, remove.GroupId);
+                w.WriteNumber(Field.UserId, remove.UserId);
+                break;
+            case RemoveFriendRequest friend:
+                w.WriteNumber(Field.FriendId, friend.FriendId);
+                break;
             case LogoutRequest { All: true }:
                 w.WriteBoolean(Field.All, true);
                 break;

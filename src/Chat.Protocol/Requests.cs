@@ -77,6 +77,39 @@ public sealed record TypingRequest(int? Peer, int? GroupId) : Request
     public override MsgId MsgId => MsgId.Typing;
 }
 
+/// <summary>HISTORY: the <paramref name="Limit"/> newest messages of a conversation (exactly one of <paramref name="Peer"/>
+/// and <paramref name="GroupId"/>) with seq below <paramref name="Before"/> (null: up to the newest).</summary>
+public sealed record HistoryRequest(int? Peer, int? GroupId, long? Before, int Limit = HistoryRequest.DefaultLimit) : Request
+{
+    public const int DefaultLimit = 50;
+    public const int MaxLimit = 200;
+
+    public override MsgId MsgId => MsgId.History;
+}
+
+/// <summary>READ: the user has read a conversation (exactly one of <paramref name="Peer"/> and <paramref name="GroupId"/>) up to <paramref name="Seq"/>.</summary>
+public sealed record ReadRequest(int? Peer, int? GroupId, long Seq) : Request
+{
+    public override MsgId MsgId => MsgId.Read;
+}
+
+public sealed record LeaveGroupRequest(int GroupId) : Request
+{
+    public override MsgId MsgId => MsgId.LeaveGroup;
+}
+
+/// <summary>REMOVE_MEMBER: the group's creator removes <paramref name="UserId"/> from it.</summary>
+public sealed record RemoveMemberRequest(int GroupId, int UserId) : Request
+{
+    public override MsgId MsgId => MsgId.RemoveMember;
+}
+
+/// <summary>REMOVE_FRIEND: removes one direction, as ADD_FRIEND adds one.</summary>
+public sealed record RemoveFriendRequest(int FriendId) : Request
+{
+    public override MsgId MsgId => MsgId.RemoveFriend;
+}
+
 /// <summary>A well-formed frame of a known request type that lacks a field it needs: answered as that request's failure.</summary>
 public sealed record InvalidRequest(MsgId For, ErrorCode Code, string Problem) : Request
 {

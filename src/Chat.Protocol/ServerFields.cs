@@ -30,6 +30,11 @@ public enum ServerField
     Convs,
     More,
     Token,
+    Messages,
+    Read,
+    Unread,
+    UserId,
+    By,
 }
 
 /// <summary>
@@ -102,5 +107,10 @@ public static class ServerFields
         : reader.ValueTextEquals(Field.Convs.EncodedUtf8Bytes) ? ServerField.Convs
         : reader.ValueTextEquals(Field.More.EncodedUtf8Bytes) ? ServerField.More
         : reader.ValueTextEquals(Field.Token.EncodedUtf8Bytes) ? ServerField.Token
+        : reader.ValueTextEquals(Field.Messages.EncodedUtf8Bytes) ? ServerField.Messages
+        : reader.ValueTextEquals(Field.Read.EncodedUtf8Bytes) ? ServerField.Read
+        : reader.ValueTextEquals(Field.Unread.EncodedUtf8Bytes) ? ServerField.Unread
+        : reader.ValueTextEquals(Field.UserId.EncodedUtf8Bytes) ? ServerField.UserId
+        : reader.ValueTextEquals(Field.By.EncodedUtf8Bytes) ? ServerField.By
         : null;
 }

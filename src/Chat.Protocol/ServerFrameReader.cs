@@ -60,6 +60,11 @@ public static class ServerFrameReader
                 case ServerField.Convs: f.Convs = ReadList(ref reader, static e => e.ToConversation()); break;
                 case ServerField.Token: f.Token = Text(ref reader); break;
                 case ServerField.More: f.More = reader.TokenType == JsonTokenType.True; break;
+                case ServerField.Messages: f.Messages = ReadList(ref reader, static e => e.ToChat()); break;
+                case ServerField.Read: f.Read = Long(ref reader); break;
+                case ServerField.Unread: f.Unread = Long(ref reader); break;
+                case ServerField.UserId: f.UserId = Int(ref reader); break;
+                case ServerField.By: f.By = Int(ref reader); break;
                 default: reader.Skip(); break;
             }
         }
@@ -138,6 +143,9 @@ public static class ServerFrameReader
         public List<GroupEntry>? Groups;
         public List<ChatReceived>? Offline;
         public List<ConversationEntry>? Convs;
+        public List<ChatReceived>? Messages;
+        public long? Read, Unread;
+        public int? UserId, By;
 
         private readonly ErrorCode Code => (ErrorCode)(Errno ?? 0);
 
@@ -152,6 +160,9 @@ public static class ServerFrameReader
             Protocol.MsgId.OneChat or Protocol.MsgId.GroupChat => ToChat(),
             Protocol.MsgId.Typing => new TypingMessage(Id ?? 0, Name ?? "", Peer, GroupId),
             Protocol.MsgId.Presence => new PresenceMessage(Id ?? 0, Online),
+            Protocol.MsgId.HistoryAck => new HistoryAckMessage(Code, ErrMsg, Cid, Peer, GroupId, Messages ?? [], More),
+            Protocol.MsgId.ReadNotice => new ReadNoticeMessage(Id ?? 0, Peer, GroupId, Seq ?? 0),
+            Protocol.MsgId.LeaveGroup or Protocol.MsgId.RemoveMember => new MemberGoneMessage((MsgId)MsgId!.Value, GroupId ?? 0, UserId ?? 0, By),
             var other => new OtherMessage(other),
         };
 
@@ -159,7 +170,7 @@ public static class ServerFrameReader
 
         public readonly GroupEntry ToGroup() => new(Id ?? 0, GroupName ?? "", GroupDesc ?? "", Users ?? []);
 
-        public readonly ConversationEntry ToConversation() => new(Peer, GroupId, Seq ?? 0);
+        public readonly ConversationEntry ToConversation() => new(Peer, GroupId, Seq ?? 0, Read ?? 0, Unread ?? 0);
 
         /// <summary>A chat frame; the seed's offline entries are the frames its senders sent, without seq or ts.</summary>
         public readonly ChatReceived ToChat()

@@ -24,14 +24,10 @@ public static class ServerFrames
             w.WriteNumber(Field.MsgId, (int)MsgId.Pong);
             cid?.WriteTo(w);
         }),
-        (MsgId.Login, Failed f) => Build((f, cid), static (w, s) =>
-        {
-            w.WriteNumber(Field.MsgId, (int)MsgId.LoginAck);
-            w.WriteNumber(Field.Errno, (int)s.f.Code);
-            w.WriteString(Field.ErrMsg, s.f.Message);
-            s.cid?.WriteTo(w);
-        }),
+        (MsgId.Login, Failed f) => Refused(MsgId.LoginAck, f, cid),
         (MsgId.Reg, Failed f) => RegAck(f.Code, null, f.Message, cid),
+        (MsgId.History, Failed f) => Refused(MsgId.HistoryAck, f, cid),
+        (_, HistoryPage page) => History(page, cid),
         (_, Registered r) => RegAck(ErrorCode.None, r.Id, null, cid),
         (_, Failed f) => cid is { } c ? Ack(c, f.Code, f.Message) : Error(f.Code, f.Message, (int)request),
         (_, MessageStored m) when cid is { } c => Build((c, m), static (w, s) =>
@@ -183,6 +179,53 @@ public static class ServerFrames
         w.WriteString(Field.State, s.online ? Field.Online : Field.Offline);
     });
 
+    /// <summary>HISTORY_ACK (16): a page of messages as objects, oldest first, and whether older ones exist.</summary>
+    public static byte[] History(HistoryPage page, Cid? cid) => Build((page, cid), static (w, s) =>
+    {
+        w.WriteNumber(Field.MsgId, (int)MsgId.HistoryAck);
+        w.WriteNumber(Field.Errno, 0);
+        s.cid?.WriteTo(w);
+        WireJson.WriteConversation(w, s.page.Peer, s.page.GroupId);
+        w.WriteStartArray(Field.Messages);
+        foreach (var frame in s.page.Messages)
+        {
+            w.WriteRawValue(frame.Span[..^1], skipInputValidation: true);
+        }
+
+        w.WriteEndArray();
+        w.WriteBoolean(Field.More, s.page.More);
+    });
+
+    /// <summary>READ_NOTICE (18): <paramref name="readerId"/> has read the conversation named by peer or groupid up to <paramref name="seq"/>.</summary>
+    public static byte[] ReadNotice(int readerId, int? peer, int? groupId, long seq) => Build((readerId, peer, groupId, seq), static (w, s) =>
+    {
+        w.WriteNumber(Field.MsgId, (int)MsgId.ReadNotice);
+        w.WriteNumber(Field.Id, s.readerId);
+        WireJson.WriteConversation(w, s.peer, s.groupId);
+        w.WriteNumber(Field.Seq, s.seq);
+    });
+
+    /// <summary>
+    /// <paramref name="userId"/> is out of group <paramref name="groupId"/>: removed by <paramref name="by"/> (REMOVE_MEMBER, 22),
+    /// or left it on another device (LEAVE_GROUP, 21; <paramref name="by"/> null).
+    /// </summary>
+    public static byte[] MemberGone(int groupId, int userId, int? by) => Build((groupId, userId, by), static (w, s) =>
+    {
+        w.WriteNumber(Field.MsgId, (int)(s.by is null ? MsgId.LeaveGroup : MsgId.RemoveMember));
+        w.WriteNumber(Field.GroupId, s.groupId);
+        w.WriteNumber(Field.UserId, s.userId);
+        if (s.by is { } by) w.WriteNumber(Field.By, by);
+    });
+
+    /// <summary>A failure answered by the request's own reply type (LOGIN_ACK, HISTORY_ACK): errno, errmsg and the cid.</summary>
+    private static byte[] Refused(MsgId answer, Failed f, Cid? cid) => Build((answer, f, cid), static (w, s) =>
+    {
+        w.WriteNumber(Field.MsgId, (int)s.answer);
+        w.WriteNumber(Field.Errno, (int)s.f.Code);
+        w.WriteString(Field.ErrMsg, s.f.Message);
+        s.cid?.WriteTo(w);
+    });
+
     private static byte[] RegAck(ErrorCode code, int? id, string? message, Cid? cid) => Build((code, id, message, cid), static (w, s) =>
     {
         w.WriteNumber(Field.MsgId, (int)MsgId.RegAck);
@@ -199,7 +242,7 @@ public static class ServerFrames
         w.WriteNumber(Field.Errno, (int)code);
     }
 
-    /// <summary>v2: each conversation's newest seq, so a client knows what it is missing; and whether offlinemsg was cut short.</summary>
+    /// <summary>v2: each conversation's newest seq, so a client knows what it is missing, the user's read mark and unread count; and whether offlinemsg was cut short.</summary>
     private static void WriteConversations(Utf8JsonWriter w, LoginAck ack)
     {
         if (ack.More) w.WriteBoolean(Field.More, true);
@@ -207,7 +250,12 @@ public static class ServerFrames
         w.WriteStartArray(Field.Convs);
         foreach (var c in ack.Conversations)
         {
-            WireJson.WriteConversationSeq(w, c.Peer, c.GroupId, c.Seq);
+            w.WriteStartObject();
+            WireJson.WriteConversation(w, c.Peer, c.GroupId);
+            w.WriteNumber(Field.Seq, c.Seq);
+            w.WriteNumber(Field.Read, c.Read);
+            w.WriteNumber(Field.Unread, c.Unread);
+            w.WriteEndObject();
         }
 
         w.WriteEndArray();

@@ -48,6 +48,20 @@ public sealed record LoginAckMessage(
 /// </summary>
 public sealed record ChatReceived(ChatPush Push) : ServerMessage(Push.IsGroup ? MsgId.GroupChat : MsgId.OneChat);
 
+/// <summary>HISTORY_ACK (16): a page of a conversation, oldest first; on failure only errno, errmsg and cid are set.</summary>
+/// <param name="More">Older messages the user may see exist before the first one.</param>
+public sealed record HistoryAckMessage(ErrorCode Errno, string? ErrMsg, Cid? Cid, int? Peer, int? GroupId, IReadOnlyList<ChatReceived> Messages, bool More)
+    : Answer(MsgId.HistoryAck, Cid, Errno, ErrMsg);
+
+/// <summary>READ_NOTICE (18): user <paramref name="Id"/> has read the conversation named by peer or groupid up to <paramref name="Seq"/>.</summary>
+public sealed record ReadNoticeMessage(int Id, int? Peer, int? GroupId, long Seq) : ServerMessage(MsgId.ReadNotice);
+
+/// <summary>
+/// A push: <paramref name="UserId"/> is out of the group — removed by <paramref name="By"/> (REMOVE_MEMBER, 22), or
+/// left it on another device (LEAVE_GROUP, 21).
+/// </summary>
+public sealed record MemberGoneMessage(MsgId MsgId, int GroupId, int UserId, int? By) : ServerMessage(MsgId);
+
 /// <summary>A frame of a type this reader does not know: a client that does not know it either ignores it.</summary>
 public sealed record OtherMessage(MsgId MsgId) : ServerMessage(MsgId);
 

@@ -18,9 +18,15 @@ internal static class WireJson
     public static void WriteConversationSeq(Utf8JsonWriter w, int? peer, int? groupId, long seq)
     {
         w.WriteStartObject();
-        if (groupId is { } group) w.WriteNumber(Field.GroupId, group);
-        else w.WriteNumber(Field.Peer, peer ?? 0);
+        WriteConversation(w, peer, groupId);
         w.WriteNumber(Field.Seq, seq);
         w.WriteEndObject();
+    }
+
+    /// <summary>A conversation's name: <c>groupid</c>, or else <c>peer</c>.</summary>
+    public static void WriteConversation(Utf8JsonWriter w, int? peer, int? groupId)
+    {
+        if (groupId is { } group) w.WriteNumber(Field.GroupId, group);
+        else w.WriteNumber(Field.Peer, peer ?? 0);
     }
 }

@@ -44,8 +44,8 @@ public abstract class DatabaseProvider : IAsyncDisposable
     /// <summary>The writer's statement: one instance per writer lane, used by that lane only.</summary>
     internal abstract IAppendStatement CreateAppendStatement();
 
-    /// <summary>Moves each listed cursor forward to its seq (never back); cursors that do not exist stay absent.</summary>
-    internal abstract Task WriteCursorsAsync(DbConnection connection, CursorColumns cursors, CancellationToken ct);
+    /// <summary>Moves <paramref name="column"/> of each listed cursor forward to its seq (never back); cursors that do not exist stay absent.</summary>
+    internal abstract Task WriteCursorsAsync(DbConnection connection, MarkColumn column, CursorColumns cursors, CancellationToken ct);
 
     /// <summary>
     /// Serialises migrations across replicas starting at once, on the connection the migrator then uses, so the

@@ -21,7 +21,7 @@ internal sealed class MySqlProvider(string connectionString, string serverVersio
         IgnoreExisting: "ON DUPLICATE KEY UPDATE user_id = user_id",
         UpdateCursorsFrom: """
             UPDATE cursors AS c JOIN ({0}) AS v ON c.user_id = v.user_id AND c.conversation_id = v.conversation_id
-            SET c.delivered_seq = v.seq WHERE c.delivered_seq < v.seq
+            SET c.{1} = v.seq WHERE c.{1} < v.seq
             """,
         // Parameters are spelled into the statement text by MySqlConnector: kept small enough that 256 messages of
         // 4,096 four-byte characters stay far below the server's max_allowed_packet (16 MiB by default).
@@ -60,8 +60,8 @@ internal sealed class MySqlProvider(string connectionString, string serverVersio
 
     internal override IAppendStatement CreateAppendStatement() => new RowsAppendStatement(Dialect);
 
-    internal override Task WriteCursorsAsync(DbConnection connection, CursorColumns cursors, CancellationToken ct) =>
-        RowsCursorStatement.WriteAsync(Dialect, connection, cursors, ct);
+    internal override Task WriteCursorsAsync(DbConnection connection, MarkColumn column, CursorColumns cursors, CancellationToken ct) =>
+        RowsCursorStatement.WriteAsync(Dialect, column, connection, cursors, ct);
 
     internal override async Task AcquireMigrationLockAsync(DbConnection connection, CancellationToken ct)
     {

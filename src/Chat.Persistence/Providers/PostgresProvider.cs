@@ -13,11 +13,11 @@ internal sealed class PostgresProvider(string connectionString, ILoggerFactory? 
     // Any constant will do, as long as nothing else in the database uses it for pg_advisory_lock.
     private const long MigrationLockKey = 0x43_68_61_74_4D_69_67; // "ChatMig"
 
-    private const string CursorSql = """
+    private static string CursorSql(MarkColumn column) => $"""
         UPDATE cursors AS c
-        SET delivered_seq = GREATEST(c.delivered_seq, v.seq)
+        SET {column.Name} = GREATEST(c.{column.Name}, v.seq)
         FROM unnest($1::int[], $2::bigint[], $3::bigint[]) AS v(user_id, conversation_id, seq)
-        WHERE c.user_id = v.user_id AND c.conversation_id = v.conversation_id AND c.delivered_seq < v.seq
+        WHERE c.user_id = v.user_id AND c.conversation_id = v.conversation_id AND c.{column.Name} < v.seq
         """;
 
     private readonly NpgsqlDataSource _dataSource = new NpgsqlDataSourceBuilder(connectionString).UseLoggerFactory(loggers).Build();
@@ -69,9 +69,9 @@ internal sealed class PostgresProvider(string connectionString, ILoggerFactory? 
 
     internal override IAppendStatement CreateAppendStatement() => new PostgresAppendStatement();
 
-    internal override async Task WriteCursorsAsync(DbConnection connection, CursorColumns cursors, CancellationToken ct)
+    internal override async Task WriteCursorsAsync(DbConnection connection, MarkColumn column, CursorColumns cursors, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand(CursorSql, (NpgsqlConnection)connection)
+        await using var command = new NpgsqlCommand(CursorSql(column), (NpgsqlConnection)connection)
         {
             Parameters =
             {

@@ -10,7 +10,7 @@ namespace Chat.Persistence;
 /// <param name="Isolation">Of the writer's transactions.</param>
 /// <param name="AddToLastSeq">After <c>INSERT INTO conversations (id, last_seq) VALUES ...</c>: adds the new row's last_seq to an existing one.</param>
 /// <param name="IgnoreExisting">After <c>INSERT INTO cursors ... VALUES ...</c>: leaves an existing cursor as it is.</param>
-/// <param name="UpdateCursorsFrom">Moves cursors forward from the derived table <c>{0}</c> (user_id, conversation_id, seq).</param>
+/// <param name="UpdateCursorsFrom">Moves column <c>{1}</c> of cursors forward from the derived table <c>{0}</c> (user_id, conversation_id, seq).</param>
 /// <param name="MaxParameters">Parameters one command may carry.</param>
 internal sealed record RowsDialect(
     IsolationLevel Isolation, string AddToLastSeq, string IgnoreExisting, string UpdateCursorsFrom, int MaxParameters);
@@ -214,10 +214,10 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
     private readonly record struct Allocation(int Count, long LastSeq, int Taken = 0);
 }
 
-/// <summary>Delivered-cursors moved forward in one transaction, a derived table of rows per statement.</summary>
+/// <summary>Delivered-cursors or read marks moved forward in one transaction, a derived table of rows per statement.</summary>
 internal static class RowsCursorStatement
 {
-    public static async Task WriteAsync(RowsDialect dialect, DbConnection connection, CursorColumns cursors, CancellationToken ct)
+    public static async Task WriteAsync(RowsDialect dialect, MarkColumn column, DbConnection connection, CursorColumns cursors, CancellationToken ct)
     {
         // 3 parameters a row; at most 250 rows per statement (SQLite allows 500 terms in a compound SELECT).
         var rowsPerStatement = Math.Min(250, dialect.MaxParameters / 3);
@@ -239,7 +239,7 @@ internal static class RowsCursorStatement
                     : $" UNION ALL SELECT {user}, {conversation}, {seq}");
             }
 
-            command.CommandText = string.Format(CultureInfo.InvariantCulture, dialect.UpdateCursorsFrom, values);
+            command.CommandText = string.Format(CultureInfo.InvariantCulture, dialect.UpdateCursorsFrom, values, column.Name);
             await command.ExecuteNonQueryAsync(ct);
         }
 

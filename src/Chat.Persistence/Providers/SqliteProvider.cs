@@ -23,8 +23,8 @@ internal sealed class SqliteProvider(string connectionString) : DatabaseProvider
         AddToLastSeq: "ON CONFLICT (id) DO UPDATE SET last_seq = last_seq + excluded.last_seq",
         IgnoreExisting: "ON CONFLICT DO NOTHING",
         UpdateCursorsFrom: """
-            UPDATE cursors SET delivered_seq = v.seq FROM ({0}) AS v
-            WHERE cursors.user_id = v.user_id AND cursors.conversation_id = v.conversation_id AND cursors.delivered_seq < v.seq
+            UPDATE cursors SET {1} = v.seq FROM ({0}) AS v
+            WHERE cursors.user_id = v.user_id AND cursors.conversation_id = v.conversation_id AND cursors.{1} < v.seq
             """,
         MaxParameters: 32_000); // SQLITE_MAX_VARIABLE_NUMBER is 32,766
 
@@ -59,8 +59,8 @@ internal sealed class SqliteProvider(string connectionString) : DatabaseProvider
 
     internal override IAppendStatement CreateAppendStatement() => new RowsAppendStatement(Dialect);
 
-    internal override Task WriteCursorsAsync(DbConnection connection, CursorColumns cursors, CancellationToken ct) =>
-        RowsCursorStatement.WriteAsync(Dialect, connection, cursors, ct);
+    internal override Task WriteCursorsAsync(DbConnection connection, MarkColumn column, CursorColumns cursors, CancellationToken ct) =>
+        RowsCursorStatement.WriteAsync(Dialect, column, connection, cursors, ct);
 
     /// <summary>Makes EF's connections as durable as the writers'.</summary>
     private sealed class DurableConnections : DbConnectionInterceptor

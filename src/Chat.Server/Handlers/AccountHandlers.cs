@@ -179,6 +179,7 @@ public sealed class LoginHandler(
         foreach (var conversation in inbox.Conversations)
         {
             user.Start(conversation.ConversationId, conversation.Start);
+            user.Reads.Set(conversation.ConversationId, conversation.Read);
             if (conversation.Start > conversation.Cursor)
             {
                 // The client has seen further than the cursor got (it moves after the fact): catch it up.
@@ -208,8 +209,8 @@ public sealed class LoginHandler(
             [.. groups.Select(g => new GroupEntry(g.Id, g.Name, g.Description, [.. g.Members.Select(m => new UserEntry(m.Id, m.Name, online.Contains(m.Id), m.Role == GroupRole.Creator))]))],
             [.. inAck.Select(d => d.Frame)],
             [.. inbox.Conversations.Select(c => ConversationId.IsGroup(c.ConversationId)
-                ? new ConversationEntry(null, (int)c.ConversationId, c.LastSeq)
-                : new ConversationEntry(ConversationId.Peer(c.ConversationId, user.Id), null, c.LastSeq))],
+                ? new ConversationEntry(null, (int)c.ConversationId, c.LastSeq, c.Read, c.Unread)
+                : new ConversationEntry(ConversationId.Peer(c.ConversationId, user.Id), null, c.LastSeq, c.Read, c.Unread))],
             More: inbox.Pending.Count >= limit || inAck.Count < offline.Count,
             Token: token);
         var frame = ServerFrames.LoginOk(ack, objects: request.Version >= 2, request.Cid);

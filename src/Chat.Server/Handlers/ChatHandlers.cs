@@ -42,7 +42,7 @@ public sealed class GroupChatHandler(MessageSender sender) : UserRequestHandler<
 
         if (!user.IsMember(request.GroupId))
         {
-            return ValueTask.FromResult(Reply.Fail(ErrorCode.NotMember, $"you are not a member of group {request.GroupId} (or it does not exist)"));
+            return ValueTask.FromResult(Conversation.NotMember(request.GroupId));
         }
 
         return ValueTask.FromResult<Reply>(new Pending(sender.SendAsync(user, request, ConversationId.Group(request.GroupId), request.GroupId, request.Msg, request.Time)));

@@ -26,6 +26,11 @@ public static class HandlerExtensions
         services.AddKeyedSingleton<IRequestHandler, GroupChatHandler>(MsgId.GroupChat);
         services.AddSingleton<TypingLimiter>();
         services.AddKeyedSingleton<IRequestHandler, TypingHandler>(MsgId.Typing);
+        services.AddKeyedScoped<IRequestHandler, HistoryHandler>(MsgId.History);
+        services.AddKeyedScoped<IRequestHandler, ReadHandler>(MsgId.Read);
+        services.AddKeyedScoped<IRequestHandler, LeaveGroupHandler>(MsgId.LeaveGroup);
+        services.AddKeyedScoped<IRequestHandler, RemoveMemberHandler>(MsgId.RemoveMember);
+        services.AddKeyedScoped<IRequestHandler, RemoveFriendHandler>(MsgId.RemoveFriend);
         return services;
     }
 }

@@ -5,7 +5,7 @@ using Chat.Server.Sessions;
 namespace Chat.Server.Handlers;
 
 /// <summary>Turns a connection into a user and back: the hub (presence and live delivery), then cursors, in that order.</summary>
-public sealed class LoginLifecycle(ChatHub hub, ICursorWriter cursors, ILogger<LoginLifecycle> log)
+public sealed class LoginLifecycle(ChatHub hub, ICursorWriter cursors, IReadMarkWriter reads, ILogger<LoginLifecycle> log)
 {
     /// <summary>Claims the user cluster-wide and makes this connection reachable as them.</summary>
     /// <returns>Null when the user is already online.</returns>
@@ -24,7 +24,7 @@ public sealed class LoginLifecycle(ChatHub hub, ICursorWriter cursors, ILogger<L
 
     /// <summary>
     /// Ends the login: waits for its sends, stops live delivery, lets queued frames reach the connection, writes
-    /// cursors, and only then frees the user to log in elsewhere.
+    /// cursors and read marks, and only then frees the user to log in elsewhere.
     /// </summary>
     public async Task EndAsync(RequestContext context)
     {
@@ -41,6 +41,7 @@ public sealed class LoginLifecycle(ChatHub hub, ICursorWriter cursors, ILogger<L
             context.User = null;
             await user.Connection.WhenWrittenAsync();
             await cursors.FlushAsync(CancellationToken.None);
+            await reads.FlushAsync(CancellationToken.None);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

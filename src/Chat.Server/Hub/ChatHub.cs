@@ -222,6 +222,13 @@ public abstract class ChatHub(LoginPolicy devices)
         }
     }
 
+    /// <summary>
+    /// The user is out of the group (LEAVE_GROUP, REMOVE_MEMBER): their sessions here stop receiving it and may no
+    /// longer send to it, at once. Sessions elsewhere learn it from the <see cref="Delivery.GroupLeft"/> push.
+    /// </summary>
+    public Task RemoveFromGroupAsync(int userId, int groupId) =>
+        Task.WhenAll(_users.Get(userId).Select(session => ForgetGroupAsync(session, groupId)));
+
     private void RouteToUser(Delivery delivery)
     {
         if (!DeliverToUser(delivery) || SessionsSpanReplicas)
@@ -230,12 +237,24 @@ public abstract class ChatHub(LoginPolicy devices)
         }
     }
 
+    private Task ForgetGroupAsync(UserSession session, int groupId)
+    {
+        session.RemoveGroup(groupId);
+        return LeaveGroupAsync(groupId, session);
+    }
+
+    /// <summary>To the user's sessions here: a push saying the user left a group also ends that membership in each.</summary>
     /// <returns>False when the user has no session here.</returns>
     private bool DeliverToUser(Delivery delivery)
     {
         var sessions = _users.Get(delivery.TargetId);
         foreach (var session in sessions)
         {
+            if (delivery.GroupLeft is { } groupId)
+            {
+                _ = ForgetGroupAsync(session, groupId);
+            }
+
             session.Deliver(delivery);
         }
 

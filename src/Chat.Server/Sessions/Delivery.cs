@@ -19,6 +19,16 @@ public sealed record Delivery(long ConversationId, long Seq, int SenderId, int T
     /// <summary>Live only: not stored, so not counted, deduplicated or sent to seed-protocol sessions.</summary>
     public bool IsPush => Seq == 0;
 
+    /// <summary>
+    /// The group this push says its recipient is out of (LEAVE_GROUP 21 or REMOVE_MEMBER 22, built by
+    /// <see cref="ServerFrames.MemberGone"/>): every session of the recipient stops receiving it, seed sessions too. Null otherwise.
+    /// </summary>
+    public int? GroupLeft =>
+        IsPush && ServerFrames.LeadingMsgId(Frame.Span) is (int)MsgId.LeaveGroup or (int)MsgId.RemoveMember
+            && ServerFrameReader.Read(Frame.Span[..^1]) is MemberGoneMessage gone
+            ? gone.GroupId
+            : null;
+
     /// <summary>A push from <paramref name="senderId"/> to one user's v2 sessions.</summary>
     public static Delivery PushToUser(int senderId, int userId, ReadOnlyMemory<byte> frame) =>
         new(Domain.ConversationId.Direct(senderId, userId), 0, senderId, userId, frame);

@@ -28,6 +28,9 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
     /// <summary>A v2 login: pushes (<see cref="Delivery.IsPush"/>) reach it; a seed client never gets one.</summary>
     public bool Modern { get; } = modern;
 
+    /// <summary>Read marks as this login knows them (READ).</summary>
+    public ReadMarks Reads { get; } = new();
+
     /// <summary>The last chat send of this login: sends complete in order, and logout waits for them.</summary>
     public Task LastSend { get; set; } = Task.CompletedTask;
 
@@ -51,6 +54,12 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
             _groups.Add(groupId);
             Start(ConversationId.Group(groupId), startSeq);
         }
+    }
+
+    /// <summary>The user is out of the group (LEAVE_GROUP, REMOVE_MEMBER): this login may no longer send to it.</summary>
+    public void RemoveGroup(int groupId)
+    {
+        lock (Gate) _groups.Remove(groupId);
     }
 
     /// <summary>Sets where a conversation stands at login (its delivered-cursor).</summary>

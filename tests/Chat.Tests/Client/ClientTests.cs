@@ -200,7 +200,7 @@ public sealed partial class ClientTests(ReplicaFixture fixture) : IClassFixture<
     }
 
     /// <summary>Registers a fresh user through the menu; the client is back at the menu afterwards.</summary>
-    private static async Task<(int Id, string Name)> RegisterAsync(ClientProcess client)
+    internal static async Task<(int Id, string Name)> RegisterAsync(ClientProcess client)
     {
         var name = TestClient.Unique("cli");
         await client.ExpectAsync("choice:");
@@ -214,7 +214,7 @@ public sealed partial class ClientTests(ReplicaFixture fixture) : IClassFixture<
     }
 
     /// <summary>Logs in through the menu (which must be showing) and waits for the end of the login summary.</summary>
-    private static async Task LogInAsync(ClientProcess client, int id, string name)
+    internal static async Task LogInAsync(ClientProcess client, int id, string name)
     {
         await client.SendAsync("1");
         await client.SendAsync(id.ToString(CultureInfo.InvariantCulture));

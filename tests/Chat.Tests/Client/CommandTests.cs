@@ -77,4 +77,30 @@ public sealed class CommandTests
         var invalid = Assert.IsType<Command.Invalid>(Command.Parse(line));
         Assert.StartsWith("unknown command", invalid.Reason, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void History_read_leave_and_remove_commands_name_their_conversation_and_numbers()
+    {
+        Assert.Equal(new Command.History(false, 7, null), Command.Parse("history:7"));
+        Assert.Equal(new Command.History(true, 3, 9_000_000_000), Command.Parse("grouphistory:3:9000000000"));
+        Assert.Equal(new Command.Read(false, 7, 12), Command.Parse("read:7:12"));
+        Assert.Equal(new Command.Read(true, 3, 40), Command.Parse("groupread: 3 : 40"));
+        Assert.Equal(new Command.LeaveGroup(3), Command.Parse("leavegroup:3"));
+        Assert.Equal(new Command.RemoveMember(3, 7), Command.Parse("removemember:3:7"));
+        Assert.Equal(new Command.RemoveFriend(7), Command.Parse("removefriend:7"));
+    }
+
+    [Theory]
+    [InlineData("history")]
+    [InlineData("history:0")]
+    [InlineData("history:7:0")]
+    [InlineData("history:7:1:2")]
+    [InlineData("read:7")]
+    [InlineData("groupread:3:x")]
+    [InlineData("leavegroup:")]
+    [InlineData("removemember:3")]
+    [InlineData("removemember:3:4294967296")]
+    [InlineData("removefriend:-1")]
+    public void New_commands_with_bad_or_missing_numbers_are_invalid_with_the_usage(string line) =>
+        Assert.StartsWith("usage: ", Assert.IsType<Command.Invalid>(Command.Parse(line)).Reason, StringComparison.Ordinal);
 }

@@ -62,4 +62,24 @@ public sealed class FormatTests
 
     private static LoginAckMessage LoginAck(string json) =>
         Assert.IsType<LoginAckMessage>(ServerFrameReader.Read(Encoding.UTF8.GetBytes(json)));
+
+    [Fact]
+    public void History_unread_read_notices_and_removals_print_as_lines()
+    {
+        var m = new ChatReceived(new ChatPush(false, 1, "alice", 2, "hi", "t", 7, 0));
+        var page = new HistoryAckMessage(ErrorCode.None, null, null, 1, null, [m], More: true);
+        var ack = new LoginAckMessage(ErrorCode.None, null, null, 2, "bob", [], [], [],
+            [new ConversationEntry(1, null, 9, 4, 3), new ConversationEntry(null, 5, 7, 7, 0), new ConversationEntry(null, 6, 2, 0, 2)], More: false);
+
+        Assert.Equal(["----------------------history of chat with [1]----------------------", "t [1] alice said: hi (seq 7)", "older messages: history:1:7"], Format.History(page));
+        Assert.Equal("(the beginning of the conversation)", Format.History(page with { More = false }).Last());
+        Assert.Equal(
+            ["----------------------unread--------------------------", "chat with [1]: 3 unread (read up to seq 4 of 9)", "group 6: 2 unread (read up to seq 0 of 2)", "======================================================"],
+            Format.Unread(ack));
+        Assert.Empty(Format.Unread(ack with { Conversations = [] }));
+        Assert.Equal("[1] read your messages up to seq 3", Format.ReadNotice(new ReadNoticeMessage(1, 1, null, 3), me: 2));
+        Assert.Equal("read on another device: group 5 up to seq 3", Format.ReadNotice(new ReadNoticeMessage(2, null, 5, 3), me: 2));
+        Assert.Equal("you were removed from group 5 by [1]", Format.MemberGone(new MemberGoneMessage(MsgId.RemoveMember, 5, 2, 1)));
+        Assert.Equal("you left group 5 on another device", Format.MemberGone(new MemberGoneMessage(MsgId.LeaveGroup, 5, 2, null)));
+    }
 }

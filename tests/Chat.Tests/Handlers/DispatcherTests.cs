@@ -43,7 +43,8 @@ public sealed class DispatcherTests : IAsyncDisposable
             .AddSingleton<IChatStore>(_store)
             .AddSingleton<ISessionTokenStore>(new FakeTokens())
             .AddSingleton<IMessageWriter>(_writer)
-            .AddSingleton<ICursorWriter>(new NoCursors());
+            .AddSingleton<ICursorWriter>(new NoCursors())
+            .AddSingleton<IReadMarkWriter>(new NoCursors());
         services.AddChatOptions<ChatServerOptions>();
         services.AddChatTelemetry().AddChatHub(redisConnectionString: null).AddChatTransport().AddChatSessions().AddChatHandlers();
         _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });

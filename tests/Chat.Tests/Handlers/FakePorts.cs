@@ -47,6 +47,18 @@ public sealed class FakeStore : IChatStore
 
     public Task<Inbox> LoadInboxAsync(int userId, IReadOnlyDictionary<long, long> resume, int limit, CancellationToken ct) =>
         Task.FromResult(new Inbox([], []));
+
+    public Task<MessagePage?> HistoryAsync(int userId, long conversationId, long? before, int limit, CancellationToken ct) =>
+        Task.FromResult<MessagePage?>(ConversationId.IsGroup(conversationId) ? null : new MessagePage([], false));
+
+    public Task<long> NewestSeqAsync(long conversationId, CancellationToken ct) => Task.FromResult(0L);
+
+    public Task<bool> LeaveGroupAsync(int userId, int groupId, CancellationToken ct) => Task.FromResult(false);
+
+    public Task<RemoveResult> RemoveMemberAsync(int byUserId, int groupId, int userId, CancellationToken ct) =>
+        Task.FromResult(RemoveResult.NoSuchGroup);
+
+    public Task<bool> RemoveFriendAsync(int userId, int friendId, CancellationToken ct) => UserExistsAsync(friendId, ct);
 }
 
 /// <summary>A message log whose appends complete only when the test says so, in order.</summary>
@@ -82,7 +94,7 @@ public sealed class HeldWriter : IMessageWriter
     }
 }
 
-public sealed class NoCursors : ICursorWriter
+public sealed class NoCursors : ICursorWriter, IReadMarkWriter
 {
     public void Advance(int userId, long conversationId, long seq)
     {

@@ -149,10 +149,10 @@ public sealed class StoreConformanceTests
         var group = (await store.WithStoreAsync(s => s.CreateGroupAsync(alice, "g", "d", null, None)))!.Value;
         var direct = ConversationId.Direct(alice, bob);
         var groupConversation = ConversationId.Group(group);
-        await AppendAsync(store, groupConversation, alice, "g1", "g2");
+        await store.AppendAsync(groupConversation, alice, "g1", "g2");
         await store.WithStoreAsync(s => s.JoinGroupAsync(bob, group, None));
-        await AppendAsync(store, direct, alice, "d1", "d2", "d3");
-        await AppendAsync(store, groupConversation, alice, "g3");
+        await store.AppendAsync(direct, alice, "d1", "d2", "d3");
+        await store.AppendAsync(groupConversation, alice, "g3");
 
         var all = await store.InboxAsync(bob);
         var limited = await store.InboxAsync(bob, limit: 2);
@@ -161,8 +161,8 @@ public sealed class StoreConformanceTests
         Assert.Equal(["d1", "d2", "d3", "g3"], Bodies(all));
         Assert.Equal(["d1", "d2"], Bodies(limited));
         Assert.Equal(["d3", "g3"], Bodies(resumed)); // the group from where bob joined (seq 2), not from 0
-        Assert.Equal(new ConversationState(groupConversation, 2, 2, 3), all.Conversations.Single(c => c.ConversationId == groupConversation));
-        Assert.Equal(new ConversationState(direct, 0, 0, 3), all.Conversations.Single(c => c.ConversationId == direct));
+        Assert.Equal(new ConversationState(groupConversation, 2, 2, 3, Read: 2, Unread: 1), all.Conversations.Single(c => c.ConversationId == groupConversation));
+        Assert.Equal(new ConversationState(direct, 0, 0, 3, Read: 0, Unread: 3), all.Conversations.Single(c => c.ConversationId == direct));
         Assert.All(all.Pending.Where(p => p.Message.ConversationId == direct), p => Assert.Equal(bob, p.Message.TargetId));
 
         store.Services.GetRequiredService<ICursorWriter>().Advance(bob, direct, 3);
@@ -211,14 +211,6 @@ public sealed class StoreConformanceTests
 
         await Assert.ThrowsAsync<ArgumentException>(async () => await store.Writer.AppendAsync(MessageWriterTests.Message(conversation, 1, "x", cid: "c1 "), None));
         Assert.Equal(0, await store.ScalarAsync("SELECT count(*) FROM messages"));
-    }
-
-    private static async Task AppendAsync(StoreHost store, long conversation, int sender, params string[] bodies)
-    {
-        foreach (var body in bodies)
-        {
-            await store.Writer.AppendAsync(MessageWriterTests.Message(conversation, sender, body), None);
-        }
     }
 
     private static string[] Bodies(Inbox inbox) => [.. inbox.Pending.Select(p => p.Message.Body)];

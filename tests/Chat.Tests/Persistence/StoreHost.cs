@@ -54,6 +54,15 @@ public sealed class StoreHost : IAsyncDisposable
 
     public IMessageWriter Writer => Services.GetRequiredService<IMessageWriter>();
 
+    /// <summary>Stores each body as a message of <paramref name="sender"/>, one after the other.</summary>
+    public async Task AppendAsync(long conversation, int sender, params string[] bodies)
+    {
+        foreach (var body in bodies)
+        {
+            await Writer.AppendAsync(MessageWriterTests.Message(conversation, sender, body), CancellationToken.None);
+        }
+    }
+
     public Task<long> ScalarAsync(string sql) => Database.ScalarAsync(sql);
 
     public async ValueTask DisposeAsync()

@@ -23,6 +23,13 @@ public sealed class RequestWriterTests
         new JoinGroupRequest(5) { Cid = Cid.From(0) },
         new PingRequest(),
         new PingRequest { Cid = Cid.From("barrier-1") },
+        new HistoryRequest(7, null, null),
+        new HistoryRequest(null, 5, 120, 200) { Cid = Cid.From("h") },
+        new ReadRequest(7, null, 0),
+        new ReadRequest(null, 5, long.MaxValue) { Cid = Cid.From(1) },
+        new LeaveGroupRequest(5) { Cid = Cid.From("l") },
+        new RemoveMemberRequest(5, 7),
+        new RemoveFriendRequest(9) { Cid = Cid.From("f") },
     ];
 
     private static Request RoundTrip(byte[] frame)

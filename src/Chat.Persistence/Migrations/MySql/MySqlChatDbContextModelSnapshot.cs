@@ -60,6 +60,12 @@ namespace Chat.Persistence.Migrations.MySql
                         .HasDefaultValue(0L)
                         .HasColumnName("from_seq");
 
+                    b.Property<long>("ReadSeq")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("read_seq");
+
                     b.HasKey("UserId", "ConversationId")
                         .HasName("pk_cursors");
 
@@ -134,6 +140,12 @@ namespace Chat.Persistence.Migrations.MySql
                     b.Property<int>("UserId")
                         .HasColumnType("int")
                         .HasColumnName("user_id");
+
+                    b.Property<long>("JoinedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("joined_at");
 
                     b.Property<short>("Role")
                         .HasColumnType("smallint")

@@ -58,6 +58,12 @@ namespace Chat.Persistence.Migrations.Postgres
                         .HasDefaultValue(0L)
                         .HasColumnName("from_seq");
 
+                    b.Property<long>("ReadSeq")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("read_seq");
+
                     b.HasKey("UserId", "ConversationId")
                         .HasName("pk_cursors");
 
@@ -132,6 +138,12 @@ namespace Chat.Persistence.Migrations.Postgres
                     b.Property<int>("UserId")
                         .HasColumnType("integer")
                         .HasColumnName("user_id");
+
+                    b.Property<long>("JoinedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("joined_at");
 
                     b.Property<short>("Role")
                         .HasColumnType("smallint")

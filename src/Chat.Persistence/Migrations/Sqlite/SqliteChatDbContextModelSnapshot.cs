@@ -53,6 +53,12 @@ namespace Chat.Persistence.Migrations.Sqlite
                         .HasDefaultValue(0L)
                         .HasColumnName("from_seq");
 
+                    b.Property<long>("ReadSeq")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("read_seq");
+
                     b.HasKey("UserId", "ConversationId")
                         .HasName("pk_cursors");
 
@@ -125,6 +131,12 @@ namespace Chat.Persistence.Migrations.Sqlite
                     b.Property<int>("UserId")
                         .HasColumnType("INTEGER")
                         .HasColumnName("user_id");
+
+                    b.Property<long>("JoinedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("joined_at");
 
                     b.Property<short>("Role")
                         .HasColumnType("INTEGER")

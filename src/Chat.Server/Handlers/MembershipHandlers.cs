@@ -1,0 +1,63 @@
+using Chat.Domain;
+using Chat.Protocol;
+using Chat.Server.Hub;
+using Chat.Server.Sessions;
+
+namespace Chat.Server.Handlers;
+
+/// <summary>
+/// LEAVE_GROUP: the user no longer receives, sends or reads the group. Their sessions on this replica stop at once;
+/// those on other replicas when the LEAVE_GROUP push reaches them (v2 ones also see it).
+/// </summary>
+public sealed class LeaveGroupHandler(IChatStore store, ChatHub hub) : UserRequestHandler<LeaveGroupRequest>
+{
+    protected override async ValueTask<Reply> HandleAsync(LeaveGroupRequest request, UserSession user, CancellationToken ct)
+    {
+        if (!await store.LeaveGroupAsync(user.Id, request.GroupId, ct))
+        {
+            return Conversation.NotMember(request.GroupId);
+        }
+
+        await hub.RemoveFromGroupAsync(user.Id, request.GroupId);
+        var gone = ServerFrames.MemberGone(request.GroupId, user.Id, by: null);
+        hub.Route(Delivery.PushToUser(user.Id, user.Id, gone) with { ExceptSession = user.SessionId });
+        return Reply.Ok;
+    }
+}
+
+/// <summary>
+/// REMOVE_MEMBER: the group's creator takes a member out. The removed user's v2 sessions get
+/// <c>{msgid:22, groupid, userid, by}</c>, and all of their sessions stop receiving the group, on whatever replica.
+/// </summary>
+public sealed class RemoveMemberHandler(IChatStore store, ChatHub hub) : UserRequestHandler<RemoveMemberRequest>
+{
+    protected override async ValueTask<Reply> HandleAsync(RemoveMemberRequest request, UserSession user, CancellationToken ct)
+    {
+        var (group, member) = (request.GroupId, request.UserId);
+        switch (await store.RemoveMemberAsync(user.Id, group, member, ct))
+        {
+            case RemoveResult.NoSuchGroup:
+                return Reply.Fail(ErrorCode.NotFound, $"no group {group}");
+            case RemoveResult.NotMember:
+                return Conversation.NotMember(group);
+            case RemoveResult.NotAllowed:
+                return Reply.Fail(ErrorCode.NotAllowed, member == user.Id
+                    ? "the creator cannot be removed: LEAVE_GROUP passes the role on"
+                    : $"only the creator of group {group} may remove members");
+            case RemoveResult.NoSuchMember:
+                return Reply.Fail(ErrorCode.NotMember, $"user {member} is not a member of group {group}");
+        }
+
+        await hub.RemoveFromGroupAsync(member, group);
+        hub.Route(Delivery.PushToUser(user.Id, member, ServerFrames.MemberGone(group, member, user.Id)));
+        return Reply.Ok;
+    }
+}
+
+public sealed class RemoveFriendHandler(IChatStore store) : UserRequestHandler<RemoveFriendRequest>
+{
+    protected override async ValueTask<Reply> HandleAsync(RemoveFriendRequest request, UserSession user, CancellationToken ct) =>
+        await store.RemoveFriendAsync(user.Id, request.FriendId, ct)
+            ? Reply.Ok
+            : Reply.Fail(ErrorCode.NotFound, $"no user {request.FriendId}");
+}
