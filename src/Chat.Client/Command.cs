@@ -24,7 +24,7 @@ public abstract record Command
     public sealed record LoginOut : Command;
 
     /// <summary>Tells a friend (or a group) that the user is typing.</summary>
-    public sealed record Typing(bool IsGroup, int Target) : Command;
+    public sealed record Typing(bool IsGroup, int TargetId) : Command;
     /// <summary>A page of a conversation (a friend's id or a group's): the messages before <paramref name="Before"/>, or the newest.</summary>
     public sealed record History(bool IsGroup, int TargetId, long? Before) : Command;
 
