@@ -43,7 +43,7 @@ public sealed record AppendResult(StoredMessage Stored, bool Duplicate);
 /// <param name="Start">Where this login starts counting: the cursor, or a later seq the client said it has seen.</param>
 /// <param name="LastSeq">The conversation's newest seq.</param>
 /// <param name="Read">The user's read mark (never before the user joined).</param>
-/// <param name="Unread">Messages from others after <paramref name="Read"/>.</param>
+/// <param name="Unread">Messages from others after <paramref name="Read"/>, among the conversation's newest 1,000.</param>
 public sealed record ConversationState(long ConversationId, long Cursor, long Start, long LastSeq, long Read = 0, long Unread = 0);
 
 /// <summary>What a user has not yet received, read at login.</summary>

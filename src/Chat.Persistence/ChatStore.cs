@@ -163,7 +163,7 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeP
             var read = Math.Min(Math.Max(row.ReadSeq, row.FromSeq), last);
             if (read < last)
             {
-                unreadAfter[row.ConversationId] = read;
+                unreadAfter[row.ConversationId] = Math.Max(read, last - MaxUnreadCounted);
             }
 
             conversations.Add(new ConversationState(row.ConversationId, row.DeliveredSeq, Math.Max(from, row.DeliveredSeq), last, read));
@@ -183,6 +183,12 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeP
             [.. conversations.Select(c => c with { Unread = unread.GetValueOrDefault(c.ConversationId) })],
             InSeqOrder(pending).Select(ToStored).ToList());
     }
+
+    /// <summary>
+    /// Unread messages are counted among a conversation's newest this many only, so a login costs the same however far
+    /// behind the read mark is (a seed client never sends READ): beyond it a badge says "999+" anyway.
+    /// </summary>
+    public const int MaxUnreadCounted = 1000;
 
     /// <summary>Per conversation, the messages from others after the user's read mark: one query for all of them.</summary>
     private async Task<Dictionary<long, long>> UnreadAsync(int userId, Dictionary<long, long> readMarks, CancellationToken ct)
