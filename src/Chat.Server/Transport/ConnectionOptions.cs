@@ -24,6 +24,13 @@ public sealed class ConnectionOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// WebSocket keep-alive on <c>/ws</c>: the replica pings this often, and drops a client whose PONG has not come
+    /// within as long again. It also keeps a balancer from taking an idle WebSocket for a dead one.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan WebSocketKeepAlive { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Chat connections one replica serves at once; one more gets ERROR (errno 10) and is closed.</summary>
     [Range(1, 10_000_000)]
     public int MaxConnections { get; set; } = 10_000;

@@ -13,14 +13,7 @@ namespace Chat.Server.Transport;
 public sealed class ProxyHeaderReader(IEnumerable<string> trustedProxies, ILogger<ProxyHeaderReader> log)
 {
     private static readonly TimeSpan HeaderTimeout = TimeSpan.FromSeconds(5);
-    private readonly IPNetwork[] _trusted =
-        [.. trustedProxies.Select(p => TryParseNetwork(p) ?? throw new FormatException($"Chat:TrustedProxies: '{p}' is not an IP address or network"))];
-
-    /// <summary>"10.0.0.0/8", "::1/128", or a single address ("127.0.0.1").</summary>
-    private static IPNetwork? TryParseNetwork(string text) =>
-        IPNetwork.TryParse(text, out var network) ? network
-        : IPAddress.TryParse(text, out var address) ? new IPNetwork(address, address.GetAddressBytes().Length * 8)
-        : null;
+    private readonly IPNetwork[] _trusted = TrustedProxies.Parse(trustedProxies);
 
     public ConnectionDelegate Wrap(ConnectionDelegate next) => async connection =>
     {

@@ -7,6 +7,8 @@ public static class TransportExtensions
     {
         services.AddChatOptions<ConnectionOptions>();
         services.AddSingleton<ConnectionRegistry>();
+        // One handler for both ports: the chat port's connections and /ws.
+        services.AddSingleton<ChatConnectionHandler>();
         services.AddSingleton<ConnectionDrain>();
         services.AddHostedService(sp => sp.GetRequiredService<ConnectionDrain>());
         return services;

@@ -3,10 +3,12 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Chat.Bench;
 using Chat.Protocol;
 
 namespace Chat.Tests.Integration;
@@ -22,15 +24,15 @@ public sealed class TestClient : IAsyncDisposable
     // Raw UTF-8 on the wire, as the seed client (nlohmann::json) sends it.
     private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private readonly TcpClient _tcp;
+    private readonly IDisposable _connection;
     private readonly Stream _stream;
     private readonly PipeReader _reader;
     private int _barrier;
 
-    private TestClient(TcpClient tcp, Stream? stream = null)
+    private TestClient(IDisposable connection, Stream stream)
     {
-        _tcp = tcp;
-        _stream = stream ?? tcp.GetStream();
+        _connection = connection;
+        _stream = stream;
         _reader = PipeReader.Create(_stream);
     }
 
@@ -50,8 +52,22 @@ public sealed class TestClient : IAsyncDisposable
 
         await tcp.ConnectAsync("127.0.0.1", port);
         tcp.NoDelay = true;
-        return new TestClient(tcp);
+        return new TestClient(tcp, tcp.GetStream());
     }
+
+    /// <summary>
+    /// Connects to <c>/ws</c> on an HTTP port (a replica's, or nginx's http server): the same client over a WebSocket,
+    /// each frame one text message (<see cref="WebSocketFrameStream"/>).
+    /// </summary>
+    public static async Task<TestClient> ConnectWebSocketAsync(int httpPort, IPAddress? from = null, int? receiveBuffer = null)
+    {
+        using var deadline = new CancellationTokenSource(Deadline);
+        var stream = await WebSocketFrameStream.ConnectAsync(new Uri($"ws://127.0.0.1:{httpPort}/ws"), from, receiveBuffer, deadline.Token);
+        return new TestClient(stream, stream);
+    }
+
+    /// <summary>The WebSocket of a client made by <see cref="ConnectWebSocketAsync"/> (its close status once closed); null over TCP.</summary>
+    public WebSocket? WebSocket => (_stream as WebSocketFrameStream)?.Socket;
 
     /// <summary>
     /// Sends <paramref name="bytes"/> on a fresh raw socket (then half-closes it when <paramref name="halfClose"/>) and
@@ -100,9 +116,11 @@ public sealed class TestClient : IAsyncDisposable
     }
 
     /// <summary>Registers a fresh user (unique name) on a new connection and logs it in.</summary>
-    public static async Task<TestClient> LoggedInAsync(int port, string name, int v = 0)
+    public static async Task<TestClient> LoggedInAsync(int port, string name, int v = 0) => await RegisterAndLogInAsync(await ConnectAsync(port), name, v);
+
+    /// <summary>Registers a fresh user (unique name) on <paramref name="client"/> and logs it in there.</summary>
+    public static async Task<TestClient> RegisterAndLogInAsync(TestClient client, string name, int v = 0)
     {
-        var client = await ConnectAsync(port);
         var id = await client.RegisterAsync(name, "pw-" + name);
         var ack = await client.LoginAsync(id, "pw-" + name, v);
         Assert.Equal(0, (int)ack[Field.Errno.Value]!);
@@ -154,7 +172,7 @@ public sealed class TestClient : IAsyncDisposable
         {
             throw new TimeoutException($"no frame within {timeout ?? Deadline}");
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or WebSocketException)
         {
             return null;
         }
@@ -214,6 +232,6 @@ public sealed class TestClient : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _reader.CompleteAsync();
-        _tcp.Dispose();
+        _connection.Dispose();
     }
 }
