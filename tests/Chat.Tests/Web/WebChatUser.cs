@@ -8,15 +8,11 @@ namespace Chat.Tests.Web;
 /// <summary>
 /// One person using the web client in a browser page: every step is what they would do (fill a labelled field,
 /// press a button) and every check is what they would see, waited for with a deadline (Playwright's expectations
-/// poll the DOM until <see cref="Deadline"/>), never a sleep.
+/// poll the DOM until <see cref="Deadline"/>, set as their default by <see cref="WebClusterFixture"/>), never a sleep.
 /// </summary>
 public sealed partial class WebChatUser(IPage page, Uri site)
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
-
-    private static readonly LocatorAssertionsToBeVisibleOptions Visible = new() { Timeout = (float)Deadline.TotalMilliseconds };
-    private static readonly LocatorAssertionsToHaveTextOptions Text = new() { Timeout = (float)Deadline.TotalMilliseconds };
-    private static readonly LocatorAssertionsToContainTextOptions Contains = new() { Timeout = (float)Deadline.TotalMilliseconds };
 
     public IPage Page { get; } = page;
 
@@ -52,8 +48,8 @@ public sealed partial class WebChatUser(IPage page, Uri site)
     /// <summary>Waits until the app shows this user signed in (their name and id in the sidebar).</summary>
     public async Task ExpectSignedInAsync(string name)
     {
-        await Expect(Page.Locator("#me-name")).ToHaveTextAsync(name, Text);
-        await Expect(Page.Locator("#link")).ToHaveAttributeAsync("data-state", "open", new() { Timeout = (float)Deadline.TotalMilliseconds });
+        await Expect(Page.Locator("#me-name")).ToHaveTextAsync(name);
+        await Expect(Page.Locator("#link")).ToHaveAttributeAsync("data-state", "open");
         Name = name;
         Id = int.Parse(IdPattern().Match(await Page.Locator("#me-id").InnerTextAsync()).Groups[1].Value, CultureInfo.InvariantCulture);
     }
@@ -63,7 +59,7 @@ public sealed partial class WebChatUser(IPage page, Uri site)
         await Page.GetByRole(AriaRole.Tab, new() { Name = "Friends" }).ClickAsync();
         await Page.GetByLabel("Friend's user id").FillAsync(id.ToString(CultureInfo.InvariantCulture));
         await Page.GetByRole(AriaRole.Button, new() { Name = "Add friend" }).ClickAsync();
-        await Expect(Friend(id)).ToBeVisibleAsync(Visible);
+        await Expect(Friend(id)).ToBeVisibleAsync();
     }
 
     /// <summary>A friend's row in the Friends list.</summary>
@@ -77,7 +73,7 @@ public sealed partial class WebChatUser(IPage page, Uri site)
     {
         await Page.GetByRole(AriaRole.Tab, new() { Name = "Friends" }).ClickAsync();
         await Friend(id).ClickAsync();
-        await Expect(Page.Locator("#conv-title")).ToHaveTextAsync(new Regex(".+"), Text);
+        await Expect(Page.Locator("#conv-title")).ToHaveTextAsync(new Regex(".+"));
     }
 
     /// <summary>Opens a conversation from the Chats list, as someone who sees its row there would.</summary>
@@ -94,26 +90,26 @@ public sealed partial class WebChatUser(IPage page, Uri site)
         await input.FillAsync(text);
         await input.PressAsync("Enter");
         var mine = Page.Locator("#message-list > li.mine", new() { HasText = text });
-        await Expect(mine.Locator(".receipt")).Not.ToHaveTextAsync(new Regex("Sending"), new() { Timeout = (float)Deadline.TotalMilliseconds });
-        await Expect(mine).ToHaveAttributeAsync("data-seq", new Regex("^[0-9]+$"), new() { Timeout = (float)Deadline.TotalMilliseconds });
+        await Expect(mine.Locator(".receipt")).Not.ToHaveTextAsync(new Regex("Sending"));
+        await Expect(mine).ToHaveAttributeAsync("data-seq", new Regex("^[0-9]+$"));
     }
 
     /// <summary>Waits until the open conversation shows a message containing <paramref name="text"/>.</summary>
     public Task ExpectMessageAsync(string text) =>
-        Expect(Page.Locator("#message-list > li", new() { HasText = text })).ToBeVisibleAsync(Visible);
+        Expect(Page.Locator("#message-list > li", new() { HasText = text })).ToBeVisibleAsync();
 
     public Task ExpectUnreadAsync(string key, int count) =>
-        Expect(Conversation(key).Locator(".badge")).ToHaveTextAsync(count.ToString(CultureInfo.InvariantCulture), Text);
+        Expect(Conversation(key).Locator(".badge")).ToHaveTextAsync(count.ToString(CultureInfo.InvariantCulture));
 
     public Task ExpectNoUnreadAsync(string key) =>
-        Expect(Conversation(key).Locator(".badge")).ToHaveCountAsync(0, new() { Timeout = (float)Deadline.TotalMilliseconds });
+        Expect(Conversation(key).Locator(".badge")).ToHaveCountAsync(0);
 
     public Task ExpectTypingAsync(string name) =>
-        Expect(Page.Locator("#typing")).ToContainTextAsync($"{name} is typing", Contains);
+        Expect(Page.Locator("#typing")).ToContainTextAsync($"{name} is typing");
 
     /// <summary>Waits until the last message this user sent in the open conversation shows <paramref name="status"/> ("Sent", "Read").</summary>
     public Task ExpectReceiptAsync(string text, string status) =>
-        Expect(Page.Locator("#message-list > li.mine", new() { HasText = text }).Locator(".receipt")).ToContainTextAsync(status, Contains);
+        Expect(Page.Locator("#message-list > li.mine", new() { HasText = text }).Locator(".receipt")).ToContainTextAsync(status);
 
     [GeneratedRegex("#([0-9]+)")]
     private static partial Regex IdPattern();
