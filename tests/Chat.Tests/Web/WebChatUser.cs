@@ -62,6 +62,27 @@ public sealed partial class WebChatUser(IPage page, Uri site)
         await Expect(Friend(id)).ToBeVisibleAsync();
     }
 
+    /// <summary>Creates a group from the Groups tab; returns its id, which the page announces.</summary>
+    public async Task<int> CreateGroupAsync(string name)
+    {
+        await Page.GetByRole(AriaRole.Tab, new() { Name = "Groups" }).ClickAsync();
+        await Page.GetByLabel("New group name").FillAsync(name);
+        await Page.GetByLabel("New group description").FillAsync("Where " + name + " meets");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Create group" }).ClickAsync();
+        var row = Page.Locator("#groups [data-group]", new() { HasText = name });
+        await Expect(row).ToBeVisibleAsync();
+        return int.Parse(await row.GetAttributeAsync("data-group") ?? "", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Joins group <paramref name="id"/> from the Groups tab; the page then opens its conversation.</summary>
+    public async Task JoinGroupAsync(int id)
+    {
+        await Page.GetByRole(AriaRole.Tab, new() { Name = "Groups" }).ClickAsync();
+        await Page.GetByLabel("Group id to join").FillAsync(id.ToString(CultureInfo.InvariantCulture));
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Join group" }).ClickAsync();
+        await Expect(Page.Locator($"#groups [data-group='{id}']")).ToBeVisibleAsync();
+    }
+
     /// <summary>A friend's row in the Friends list.</summary>
     public ILocator Friend(int id) => Page.Locator($"#friends [data-user='{id}']");
 

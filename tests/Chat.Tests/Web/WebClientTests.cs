@@ -72,6 +72,89 @@ public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<We
         await web.ExpectMessageAsync("hello browser");
     }
 
+    [Fact]
+    public async Task Groups_are_created_joined_chatted_in_and_left()
+    {
+        var (alice, bob) = await FriendsAsync();
+        var name = TestClient.Unique("team");
+        var groupId = await alice.CreateGroupAsync(name);
+        await bob.JoinGroupAsync(groupId);
+        await Expect(bob.Page.Locator("#conv-title")).ToHaveTextAsync(name);
+        await bob.Page.GetByRole(AriaRole.Button, new() { Name = "Members", Exact = true }).ClickAsync();
+        await Expect(bob.Page.Locator("#member-list")).ToContainTextAsync(alice.Name);
+        await Expect(bob.Page.Locator("#member-list")).ToContainTextAsync("creator");
+
+        await bob.SendAsync("hello team");
+        await alice.ExpectMessageAsync("hello team");
+        await Expect(alice.Messages.Filter(new() { HasText = "hello team" }).Locator(".sender")).ToHaveTextAsync(bob.Name);
+
+        await bob.Page.GetByRole(AriaRole.Button, new() { Name = "Leave group" }).ClickAsync();
+        await bob.Page.GetByRole(AriaRole.Button, new() { Name = "Confirm leave" }).ClickAsync();
+        await Expect(bob.Page.Locator($"#groups [data-group='{groupId}']")).ToHaveCountAsync(0);
+        await alice.SendAsync("bob has gone");
+        await bob.Page.ReloadAsync();
+        await bob.ExpectSignedInAsync(bob.Name);
+        await Expect(bob.Conversation($"g{groupId}")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task Scrolling_up_loads_older_messages_page_by_page()
+    {
+        await using var seed = await TestClient.LoggedInAsync(cluster.ChatPort, TestClient.Unique("old"));
+        var web = await RegisteredAsync("reader");
+        for (var i = 1; i <= 120; i++)
+        {
+            await seed.SendAsync(new { msgid = 6, toid = web.Id, msg = $"old {i:000}" });
+        }
+
+        await web.ExpectUnreadAsync($"u{seed.Id}", 120);
+        await web.Page.ReloadAsync(); // the page forgets them: from now on they come from the server's history
+        await web.ExpectSignedInAsync(web.Name);
+        await web.OpenChatAsync($"u{seed.Id}");
+        await Expect(web.Messages).ToHaveCountAsync(50);
+        await Expect(web.Messages.Last).ToContainTextAsync("old 120");
+
+        await web.Page.Locator("#messages").EvaluateAsync("box => box.scrollTop = 0");
+        await Expect(web.Messages).ToHaveCountAsync(100);
+        await Expect(web.Messages.First).ToContainTextAsync("old 021");
+        await web.Page.Locator("#messages").EvaluateAsync("box => box.scrollTop = 0");
+        await Expect(web.Messages).ToHaveCountAsync(120);
+        await Expect(web.Messages.First).ToContainTextAsync("old 001");
+        await Expect(web.Page.Locator("#history-state")).ToHaveTextAsync("This is the beginning of the conversation.");
+    }
+
+    [Fact]
+    public async Task Unread_badges_read_receipts_typing_and_presence()
+    {
+        var (alice, bob) = await FriendsAsync();
+        await alice.OpenChatWithFriendAsync(bob.Id);
+        foreach (var text in new[] { "one", "two", "three" })
+        {
+            await alice.SendAsync(text);
+        }
+
+        await bob.ExpectUnreadAsync($"u{alice.Id}", 3);
+        await bob.Page.ReloadAsync(); // the page forgets its count: now it comes from the server (LOGIN_ACK convs)
+        await bob.ExpectSignedInAsync(bob.Name);
+        await bob.ExpectUnreadAsync($"u{alice.Id}", 3);
+        await alice.ExpectReceiptAsync("three", "Sent");
+
+        await bob.OpenChatAsync($"u{alice.Id}");
+        await bob.ExpectNoUnreadAsync($"u{alice.Id}");
+        await alice.ExpectReceiptAsync("three", "Read");
+
+        await alice.Page.GetByLabel("Message", new() { Exact = true }).PressSequentiallyAsync("still typ");
+        await bob.ExpectTypingAsync(alice.Name);
+
+        await bob.Page.GotoAsync("about:blank");
+        await Expect(alice.Friend(bob.Id).Locator(".presence")).ToHaveAttributeAsync("data-state", "offline");
+        await bob.OpenSiteAsync();
+        await bob.ExpectSignedInAsync(bob.Name);
+        await Expect(alice.Friend(bob.Id).Locator(".presence")).ToHaveAttributeAsync("data-state", "online");
+        await Expect(bob.Conversation($"u{alice.Id}")).ToBeVisibleAsync();
+        await bob.ExpectNoUnreadAsync($"u{alice.Id}"); // the read mark is the server's, not the page's
+    }
+
     private async Task<WebChatUser> RegisteredAsync(string prefix, Uri? site = null)
     {
         var user = await cluster.NewUserAsync(site);
