@@ -10,8 +10,9 @@
 #   scripts/cluster.sh down [--purge]  stop what `up` started; --purge also deletes data and logs
 #
 # Everything (data, logs, pid files, the published server, the generated nginx config) lives in .cluster/
-# at the repository root. Ports, all on 127.0.0.1, can be moved with environment variables:
-#   CHAT_NGINX_PORT (8000)  CHAT_PORT_1 (6000)  CHAT_HTTP_PORT_1 (8081)  CHAT_PORT_2 (6002)
+# at the repository root. nginx serves chat over TCP on 8000 and the web client with chat over WebSocket (/ws) on
+# 8080, as in docker-compose.yml. Ports, all on 127.0.0.1, can be moved with environment variables:
+#   CHAT_NGINX_PORT (8000)  CHAT_NGINX_HTTP_PORT (8080)  CHAT_PORT_1 (6000)  CHAT_HTTP_PORT_1 (8081)  CHAT_PORT_2 (6002)
 #   CHAT_HTTP_PORT_2 (8082)  CHAT_MYSQL_PORT (3307)  CHAT_PG_PORT (5433)  CHAT_REDIS_PORT (6380)
 #   CHAT_REDIS_CLUSTER_PORT (6391: the cluster's six nodes take 6391-6396)
 # The databases and Redis get non-default ports so that a system-wide instance on 3306/5432/6379 does not clash.
@@ -21,6 +22,7 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 state="$repo_root/.cluster"
 
 nginx_port="${CHAT_NGINX_PORT:-8000}"
+nginx_http_port="${CHAT_NGINX_HTTP_PORT:-8080}"
 chat_port_1="${CHAT_PORT_1:-6000}"
 http_port_1="${CHAT_HTTP_PORT_1:-8081}"
 chat_port_2="${CHAT_PORT_2:-6002}"
@@ -445,9 +447,12 @@ start_replica() {
 nginx_pidfile="$state/nginx.pid"
 nginx_conf="$state/nginx.conf"
 
-# The container config (nginx.conf) is the one source of the stream settings; only its addresses, paths and
-# Debian's dynamic stream module differ here.
+# The container config (nginx.conf) is the one source of the stream and http settings; only its addresses, paths
+# and Debian's dynamic stream module differ here. The http side's temporary files go to .cluster/ too: Debian's
+# nginx would otherwise want /var/lib/nginx, which only root may write.
 generate_nginx_conf() {
+    local temp="$state/nginx-temp"
+    mkdir -p "$temp"
     {
         if stream_module; then echo "load_module /usr/lib/nginx/modules/ngx_stream_module.so;"; fi
         sed -e "s|^error_log .*;|error_log $state/nginx-error.log notice;|" \
@@ -455,13 +460,18 @@ generate_nginx_conf() {
             -e "s|access_log /dev/stdout|access_log $state/nginx-access.log|" \
             -e "s|server chat1:6000|server 127.0.0.1:$chat_port_1|" \
             -e "s|server chat2:6000|server 127.0.0.1:$chat_port_2|" \
+            -e "s|server chat1:8080|server 127.0.0.1:$http_port_1|" \
+            -e "s|server chat2:8080|server 127.0.0.1:$http_port_2|" \
             -e "s|listen 8000;|listen 127.0.0.1:$nginx_port;|" \
+            -e "s|listen 8080;|listen 127.0.0.1:$nginx_http_port;|" \
+            -e "s|^http {|http {\n    client_body_temp_path $temp/body;\n    proxy_temp_path $temp/proxy;\n    fastcgi_temp_path $temp/fastcgi;\n    uwsgi_temp_path $temp/uwsgi;\n    scgi_temp_path $temp/scgi;|" \
             "$repo_root/nginx.conf"
     } > "$nginx_conf.tmp"
     # A changed nginx.conf must fail loudly here rather than leave container addresses in the local config.
     local expected
     for expected in "server 127.0.0.1:$chat_port_1 " "server 127.0.0.1:$chat_port_2 " \
-        "listen 127.0.0.1:$nginx_port;" "pid $nginx_pidfile;" "error_log $state/nginx-error.log"; do
+        "server 127.0.0.1:$http_port_1 " "server 127.0.0.1:$http_port_2 " "proxy_temp_path $temp/proxy;" \
+        "listen 127.0.0.1:$nginx_port;" "listen 127.0.0.1:$nginx_http_port;" "pid $nginx_pidfile;" "error_log $state/nginx-error.log"; do
         grep -qF -- "$expected" "$nginx_conf.tmp" \
             || die "could not derive $nginx_conf from nginx.conf (no '$expected'): update generate_nginx_conf"
     done
@@ -482,10 +492,11 @@ start_nginx() {
         return 0
     fi
     port_open "$nginx_port" && die "port $nginx_port is taken by another process: set CHAT_NGINX_PORT"
+    port_open "$nginx_http_port" && die "port $nginx_http_port is taken by another process: set CHAT_NGINX_HTTP_PORT"
     generate_nginx_conf
     nginx_cmd -t -q || die "invalid $nginx_conf"
     nginx_cmd
-    note "nginx: started (pid $(live_pid "$nginx_pidfile" nginx)) on 127.0.0.1:$nginx_port"
+    note "nginx: started (pid $(live_pid "$nginx_pidfile" nginx)) on 127.0.0.1:$nginx_port (chat), :$nginx_http_port (http, /ws)"
 }
 
 # ---------------------------------------------------------------------------------------------------------
@@ -508,10 +519,10 @@ wait_ready() {
         proxy=closed
         # Probing nginx before the replicas listen would make it count failures against them (max_fails) and
         # refuse the first real clients for fail_timeout.
-        if [[ "$s1" == 200 && "$s2" == 200 ]] && port_open "$nginx_port"; then proxy=open; fi
+        if [[ "$s1" == 200 && "$s2" == 200 ]] && port_open "$nginx_port" && port_open "$nginx_http_port"; then proxy=open; fi
         [[ "$s1" == 200 && "$s2" == 200 && "$proxy" == open ]] && return 0
         if ((SECONDS >= deadline)); then
-            die "not ready after ${ready_timeout}s: chat1 /readyz $s1, chat2 /readyz $s2, nginx :$nginx_port $proxy" \
+            die "not ready after ${ready_timeout}s: chat1 /readyz $s1, chat2 /readyz $s2, nginx :$nginx_port :$nginx_http_port $proxy" \
                 "(logs in $state)"
         fi
         sleep 0.5
@@ -536,6 +547,7 @@ cmd_up() {
     echo
     echo "Chat cluster is up on $db: nginx 127.0.0.1:$nginx_port -> chat1 :$chat_port_1, chat2 :$chat_port_2"
     echo "  connect:  nc 127.0.0.1 $nginx_port        (then e.g. {\"msgid\":13} + Enter -> {\"msgid\":14})"
+    echo "  web:      http://127.0.0.1:$nginx_http_port/  (chat over WebSocket: ws://127.0.0.1:$nginx_http_port/ws)"
     if [[ -d "$repo_root/src/Chat.Client" ]]; then
         echo "  client:   dotnet run --project src/Chat.Client -- 127.0.0.1 $nginx_port"
     fi
@@ -588,7 +600,7 @@ cmd_status() {
     done
     row chat1 "$state/chat1.pid" Chat.Server.dll "127.0.0.1:$chat_port_1 http :$http_port_1"
     row chat2 "$state/chat2.pid" Chat.Server.dll "127.0.0.1:$chat_port_2 http :$http_port_2"
-    row nginx "$nginx_pidfile" nginx "127.0.0.1:$nginx_port"
+    row nginx "$nginx_pidfile" nginx "127.0.0.1:$nginx_port http :$nginx_http_port"
     local r n port
     for n in 1 2; do
         port="http_port_$n"

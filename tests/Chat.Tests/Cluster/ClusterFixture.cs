@@ -4,8 +4,8 @@ using Chat.Tests.Integration;
 namespace Chat.Tests.Cluster;
 
 /// <summary>
-/// Two replicas sharing one MariaDB database (the card's MySQL) and one Redis, with a real nginx in front of both,
-/// as in production. Each test class gets its own. <see cref="PostgresClusterFixture"/> is the same on PostgreSQL,
+/// Two replicas sharing one MariaDB database (the card's MySQL) and one Redis, with a real nginx in front of both
+/// (its stream server on <c>Nginx.Port</c>, its http server with <c>/ws</c> on <c>Nginx.HttpPort</c>), as in production. Each test class gets its own. <see cref="PostgresClusterFixture"/> is the same on PostgreSQL,
 /// <see cref="RedisClusterFixture"/> on a Redis Cluster.
 /// </summary>
 public class ClusterFixture : IAsyncLifetime
@@ -35,7 +35,7 @@ public class ClusterFixture : IAsyncLifetime
         var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = RedisConnectionString, ["Chat:PresenceTtl"] = PresenceTtl.ToString() };
         A = await Replica.StartAsync(Database, new Dictionary<string, string?>(settings) { ["Chat:ReplicaId"] = "replica-a-" + Environment.ProcessId });
         B = await Replica.StartAsync(Database, new Dictionary<string, string?>(settings) { ["Chat:ReplicaId"] = "replica-b-" + Environment.ProcessId });
-        Nginx = await NginxServer.StartNewAsync([A.ChatPort, B.ChatPort]);
+        Nginx = await NginxServer.StartNewAsync([A.ChatPort, B.ChatPort], httpUpstreamPorts: [A.HttpPort, B.HttpPort]);
     }
 
     public async Task DisposeAsync()

@@ -7,7 +7,9 @@ namespace Chat.Tests.Infrastructure;
 /// <summary>
 /// A throwaway nginx in stream (TCP) mode that balances connections over upstream loopback ports, configured
 /// as production's nginx.conf: <c>least_conn</c>, <c>max_fails=1 fail_timeout=2s</c>, 1 s connect timeout.
-/// Its config, pid file and error log live in a temp prefix directory that is deleted on dispose.
+/// Given the replicas' HTTP ports too, it also runs production's <c>http</c> server on <see cref="HttpPort"/>:
+/// <c>/</c> and <c>/ws</c> (WebSocket upgrade, X-Forwarded-For) proxied to them, <c>least_conn</c>.
+/// Its config, pid file, temporary files and error log live in a temp prefix directory that is deleted on dispose.
 /// </summary>
 /// <example><code>
 /// await using var nginx = await NginxServer.StartNewAsync([replicaA.Port, replicaB.Port]);
@@ -31,22 +33,29 @@ public sealed partial class NginxServer : IAsyncDisposable
     private bool _portConfirmed;
     private bool _disposed;
     private readonly bool _proxyProtocol;
+    private readonly int[] _httpUpstreamPorts;
 
     /// <summary>Writes the config for <paramref name="upstreamPorts"/> (127.0.0.1:port each) and picks a port;
     /// nothing runs until <see cref="StartAsync"/>. With <paramref name="proxyProtocol"/>, nginx tells the upstream
-    /// who the client is with a PROXY protocol line (<c>proxy_protocol on</c>).</summary>
-    public NginxServer(IEnumerable<int> upstreamPorts, bool proxyProtocol = false)
+    /// who the client is with a PROXY protocol line (<c>proxy_protocol on</c>). With <paramref name="httpUpstreamPorts"/>
+    /// (the replicas' HTTP ports), the http server runs too, on <see cref="HttpPort"/>.</summary>
+    public NginxServer(IEnumerable<int> upstreamPorts, bool proxyProtocol = false, IEnumerable<int>? httpUpstreamPorts = null)
     {
         UpstreamPorts = Validate(upstreamPorts);
         _proxyProtocol = proxyProtocol;
+        _httpUpstreamPorts = httpUpstreamPorts is null ? [] : Validate(httpUpstreamPorts);
         _binary = Executable.Require("nginx", "apt-get install nginx-light libnginx-mod-stream", "/usr/sbin");
         _prefix = Directory.CreateTempSubdirectory("chat-tests-nginx-");
         _deletePrefixAtExit = OrphanReaper.Register("rm -rf " + OrphanReaper.Quote(_prefix.FullName));
         Port = FreePort.Next();
+        HttpPort = _httpUpstreamPorts.Length > 0 ? FreePort.Next() : 0;
     }
 
     /// <summary>The port clients connect to (127.0.0.1).</summary>
     public int Port { get; private set; }
+
+    /// <summary>The http server's port (127.0.0.1): <c>/</c> and <c>/ws</c>; 0 without HTTP upstreams.</summary>
+    public int HttpPort { get; private set; }
 
     /// <summary>The upstream ports of the current configuration.</summary>
     public IReadOnlyList<int> UpstreamPorts { get; private set; }
@@ -63,9 +72,9 @@ public sealed partial class NginxServer : IAsyncDisposable
     public bool IsRunning => _master is { HasExited: false };
 
     /// <summary>Creates and starts an nginx in front of <paramref name="upstreamPorts"/>.</summary>
-    public static async Task<NginxServer> StartNewAsync(IEnumerable<int> upstreamPorts, bool proxyProtocol = false)
+    public static async Task<NginxServer> StartNewAsync(IEnumerable<int> upstreamPorts, bool proxyProtocol = false, IEnumerable<int>? httpUpstreamPorts = null)
     {
-        var server = new NginxServer(upstreamPorts, proxyProtocol);
+        var server = new NginxServer(upstreamPorts, proxyProtocol, httpUpstreamPorts);
         try
         {
             await server.StartAsync();
@@ -107,6 +116,7 @@ public sealed partial class NginxServer : IAsyncDisposable
                 {
                     master.Dispose();
                     Port = FreePort.Next();
+                    HttpPort = HttpPort == 0 ? 0 : FreePort.Next();
                 }
                 catch
                 {
@@ -284,7 +294,68 @@ public sealed partial class NginxServer : IAsyncDisposable
             }
 
             """);
+        if (_httpUpstreamPorts.Length > 0)
+        {
+            AppendHttp(config);
+        }
+
         File.WriteAllText(ConfigPath, config.ToString());
+    }
+
+    /// <summary>The http server of production's nginx.conf, its temporary files in the prefix (Debian's default is /var/lib/nginx).</summary>
+    private void AppendHttp(StringBuilder config)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var temp = Directory.CreateDirectory(Path.Combine(_prefix.FullName, "temp")).FullName;
+        config.Append(c, $$"""
+            http {
+                client_body_temp_path {{temp}}/body;
+                proxy_temp_path {{temp}}/proxy;
+                fastcgi_temp_path {{temp}}/fastcgi;
+                uwsgi_temp_path {{temp}}/uwsgi;
+                scgi_temp_path {{temp}}/scgi;
+                access_log off;
+
+                upstream chat_http {
+                    least_conn;
+
+            """);
+        foreach (var port in _httpUpstreamPorts)
+        {
+            config.Append(c, $"        server 127.0.0.1:{port} max_fails=1 fail_timeout=2s;\n");
+        }
+
+        config.Append(c, $$"""
+                }
+
+                map $http_upgrade $connection_upgrade {
+                    default upgrade;
+                    ''      close;
+                }
+
+                server {
+                    listen 127.0.0.1:{{HttpPort}};
+                    proxy_http_version 1.1;
+                    proxy_connect_timeout 1s;
+                    proxy_set_header Host $host;
+                    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+
+                    location = /ws {
+                        proxy_pass http://chat_http;
+                        proxy_set_header Upgrade $http_upgrade;
+                        proxy_set_header Connection $connection_upgrade;
+                        proxy_read_timeout 10m;
+                        proxy_send_timeout 10m;
+                        proxy_buffering off;
+                    }
+
+                    location / {
+                        proxy_pass http://chat_http;
+                    }
+                }
+            }
+
+            """);
     }
 
     private long LogLength()
@@ -326,7 +397,8 @@ public sealed partial class NginxServer : IAsyncDisposable
             () =>
             {
                 ThrowIfExited(master);
-                return LoopbackTcp.IsListening(Port) && ReadLog(logStart).Contains(WorkerStarted, StringComparison.Ordinal);
+                return LoopbackTcp.IsListening(Port) && (HttpPort == 0 || LoopbackTcp.IsListening(HttpPort))
+                    && ReadLog(logStart).Contains(WorkerStarted, StringComparison.Ordinal);
             },
             StartTimeout,
             $"nginx (pid {master.Id}) to listen on 127.0.0.1:{Port} and start its worker (see {ErrorLogPath})");
@@ -361,6 +433,6 @@ public sealed partial class NginxServer : IAsyncDisposable
         }
 
         master.Dispose();
-        await Wait.UntilAsync(() => !LoopbackTcp.IsListening(Port), StopTimeout, $"nginx on port {Port} to stop listening");
+        await Wait.UntilAsync(() => !LoopbackTcp.IsListening(Port) && (HttpPort == 0 || !LoopbackTcp.IsListening(HttpPort)), StopTimeout, $"nginx on port {Port} to stop listening");
     }
 }

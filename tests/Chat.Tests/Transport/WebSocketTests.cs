@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using Chat.Protocol;
+using Chat.Tests.Infrastructure;
 using Chat.Tests.Integration;
 
 namespace Chat.Tests.Transport;
@@ -82,5 +83,87 @@ public sealed class WebSocketTests(ReplicaFixture fixture) : IClassFixture<Repli
         using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{Replica.HttpPort}/ws"));
 
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_message_over_the_frame_limit_gets_an_error_frame_then_close_1009_and_others_are_served()
+    {
+        await using var web = await TestClient.ConnectWebSocketAsync(Replica.HttpPort);
+        await using var other = await TestClient.ConnectWebSocketAsync(Replica.HttpPort);
+        var huge = Encoding.UTF8.GetBytes($$"""{"msgid":13,"cid":"{{new string('x', 64 * 1024)}}"}""");
+
+        await web.WebSocket!.SendAsync(huge, WebSocketMessageType.Text, endOfMessage: true, default);
+        var error = await web.ReceiveAsync();
+
+        Assert.Equal(((int)MsgId.Error, (int)ErrorCode.FrameTooLarge), ((int)error["msgid"]!, (int)error["errno"]!));
+        Assert.Null(await web.ReceiveOrCloseAsync());
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, web.WebSocket.CloseStatus);
+        await other.AssertNothingPendingAsync();
+    }
+
+    [Fact]
+    public async Task A_binary_message_gets_an_error_frame_then_close_1003_after_the_frames_before_it()
+    {
+        await using var web = await TestClient.ConnectWebSocketAsync(Replica.HttpPort);
+        var socket = web.WebSocket!;
+
+        await web.SendAsync(new { msgid = 13, cid = "before" });
+        await socket.SendAsync("""{"msgid":13}"""u8.ToArray(), WebSocketMessageType.Binary, endOfMessage: true, default);
+        var pong = await web.ReceiveAsync((int)MsgId.Pong);
+        var error = await web.ReceiveAsync();
+
+        Assert.Equal("before", (string?)pong["cid"]);
+        Assert.Equal(((int)MsgId.Error, (int)ErrorCode.BadRequest), ((int)error["msgid"]!, (int)error["errno"]!));
+        Assert.Null(await web.ReceiveOrCloseAsync());
+        Assert.Equal(WebSocketCloseStatus.InvalidMessageType, socket.CloseStatus);
+    }
+
+    [Fact]
+    public async Task A_text_message_that_is_not_UTF8_is_closed_with_1007_and_others_are_served()
+    {
+        await using var web = await TestClient.ConnectWebSocketAsync(Replica.HttpPort);
+        await using var other = await TestClient.ConnectWebSocketAsync(Replica.HttpPort);
+        var socket = web.WebSocket!;
+
+        await socket.SendAsync(new byte[] { (byte)'{', (byte)'"', 0xC3, 0x28, (byte)'"', (byte)'}' }, WebSocketMessageType.Text, endOfMessage: true, default);
+
+        // The WebSocket layer fails the connection itself (RFC 6455 8.1): there is no chance to write an ERROR first.
+        Assert.Null(await web.ReceiveOrCloseAsync());
+        Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, socket.CloseStatus);
+        await other.AssertNothingPendingAsync();
+    }
+
+    [Fact]
+    public async Task Malformed_JSON_in_a_message_gets_the_same_error_frame_as_on_TCP_and_the_connection_stays()
+    {
+        await using var web = await TestClient.ConnectWebSocketAsync(Replica.HttpPort);
+        await using var tcp = await TestClient.ConnectAsync(Replica.ChatPort);
+
+        await web.SendRawAsync("{\"msgid\":6,\"msg\n"u8.ToArray());
+        await tcp.SendRawAsync("{\"msgid\":6,\"msg\n"u8.ToArray());
+        var overWebSocket = await web.ReceiveAsync();
+        var overTcp = await tcp.ReceiveAsync();
+
+        Assert.Equal(overTcp.ToJsonString(), overWebSocket.ToJsonString());
+        await web.AssertNothingPendingAsync();
+    }
+
+    [Fact]
+    public async Task The_client_closing_ends_the_session_and_the_user_can_log_in_again()
+    {
+        var name = TestClient.Unique("web");
+        var web = await TestClient.RegisterAndLogInAsync(await TestClient.ConnectWebSocketAsync(Replica.HttpPort), name);
+        var socket = web.WebSocket!;
+
+        using (var deadline = new CancellationTokenSource(TestClient.Deadline))
+        {
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", deadline.Token);
+        }
+
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, socket.CloseStatus);
+        await web.DisposeAsync();
+        // The seed's rule (Chat:Login:Multiple = reject): a second login is refused while the first session lives.
+        await using var again = await TestClient.ConnectWebSocketAsync(Replica.HttpPort);
+        await Wait.UntilAsync(async () => (int)(await again.LoginAsync(web.Id, "pw-" + name))["errno"]! == 0, TestClient.Deadline, "the user can log in again");
     }
 }
