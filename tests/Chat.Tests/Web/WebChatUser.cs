@@ -10,11 +10,39 @@ namespace Chat.Tests.Web;
 /// press a button) and every check is what they would see, waited for with a deadline (Playwright's expectations
 /// poll the DOM until <see cref="Deadline"/>, set as their default by <see cref="WebClusterFixture"/>), never a sleep.
 /// </summary>
-public sealed partial class WebChatUser(IPage page, Uri site)
+public sealed partial class WebChatUser
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
 
-    public IPage Page { get; } = page;
+    private readonly Uri _site;
+    private readonly List<string> _scriptErrors = [];
+
+    public WebChatUser(IPage page, Uri site)
+    {
+        Page = page;
+        _site = site;
+        page.PageError += (_, error) =>
+        {
+            lock (_scriptErrors)
+            {
+                _scriptErrors.Add(error);
+            }
+        };
+    }
+
+    public IPage Page { get; }
+
+    /// <summary>Uncaught script errors the page had: a working client has none.</summary>
+    public IReadOnlyList<string> ScriptErrors
+    {
+        get
+        {
+            lock (_scriptErrors)
+            {
+                return [.. _scriptErrors];
+            }
+        }
+    }
 
     public int Id { get; private set; }
 
@@ -43,7 +71,7 @@ public sealed partial class WebChatUser(IPage page, Uri site)
         await form.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
     }
 
-    public Task OpenSiteAsync() => Page.GotoAsync(site.ToString());
+    public Task OpenSiteAsync() => Page.GotoAsync(_site.ToString());
 
     /// <summary>Waits until the app shows this user signed in (their name and id in the sidebar).</summary>
     public async Task ExpectSignedInAsync(string name)

@@ -9,12 +9,16 @@ namespace Chat.Tests.Web;
 /// The web client in a real browser (Debian's chromium, headless) against the real cluster: two replicas behind nginx.
 /// Users act through the page as people would; what is asserted is what the page shows.
 /// </summary>
-public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<WebClusterFixture>
+public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<WebClusterFixture>, IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => cluster.CloseUsersAsync();
+
     [Fact]
     public async Task Two_browser_users_chat_through_nginx_across_replicas()
     {
-        var (alice, bob) = await FriendsAsync();
+        var (alice, bob) = await FriendsAsync("Alice Martin", "Bob Chen");
         Assert.NotSame(cluster.ReplicaOf(alice.Id), cluster.ReplicaOf(bob.Id));
 
         await alice.OpenChatWithFriendAsync(bob.Id);
@@ -24,11 +28,14 @@ public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<We
         await bob.ExpectMessageAsync("Hello Bob, from the browser");
         await bob.ExpectNoUnreadAsync($"u{alice.Id}");
 
-        await bob.SendAsync("Hi Alice! <b>not bold</b>");
-        await alice.ExpectMessageAsync("Hi Alice! <b>not bold</b>");
+        await bob.SendAsync("Hi Alice! Is <b>this</b> bold?");
+        await alice.ExpectMessageAsync("Hi Alice! Is <b>this</b> bold?");
         Assert.Equal(0, await alice.Page.Locator("#message-list b").CountAsync()); // text stays text
         await Expect(alice.Friend(bob.Id).Locator(".presence")).ToHaveAttributeAsync("data-state", "online");
+        await alice.SendAsync("No: what you type is shown as text.\nLunch at noon?");
+        await bob.ExpectMessageAsync("Lunch at noon?");
 
+        await alice.Page.GetByRole(AriaRole.Tab, new() { Name = "Chats" }).ClickAsync();
         await ScreenshotAsync(alice);
     }
 
@@ -58,7 +65,7 @@ public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<We
     public async Task A_seed_protocol_tcp_user_talks_with_a_browser_user()
     {
         await using var seed = await TestClient.LoggedInAsync(cluster.ChatPort, TestClient.Unique("seed"));
-        var web = await RegisteredAsync("web");
+        var web = await RegisteredAsync(TestClient.Unique("web"));
         await web.AddFriendAsync(seed.Id);
         await web.OpenChatWithFriendAsync(seed.Id);
 
@@ -101,7 +108,7 @@ public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<We
     public async Task Scrolling_up_loads_older_messages_page_by_page()
     {
         await using var seed = await TestClient.LoggedInAsync(cluster.ChatPort, TestClient.Unique("old"));
-        var web = await RegisteredAsync("reader");
+        var web = await RegisteredAsync(TestClient.Unique("reader"));
         for (var i = 1; i <= 120; i++)
         {
             await seed.SendAsync(new { msgid = 6, toid = web.Id, msg = $"old {i:000}" });
@@ -155,19 +162,18 @@ public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<We
         await bob.ExpectNoUnreadAsync($"u{alice.Id}"); // the read mark is the server's, not the page's
     }
 
-    private async Task<WebChatUser> RegisteredAsync(string prefix, Uri? site = null)
+    private async Task<WebChatUser> RegisteredAsync(string name)
     {
-        var user = await cluster.NewUserAsync(site);
-        var name = TestClient.Unique(prefix);
+        var user = await cluster.NewUserAsync();
         await user.RegisterAsync(name, "pw-" + name);
         return user;
     }
 
-    /// <summary>Two fresh browser users who have added each other.</summary>
-    private async Task<(WebChatUser Alice, WebChatUser Bob)> FriendsAsync()
+    /// <summary>Two fresh browser users who have added each other (their names unique unless given).</summary>
+    private async Task<(WebChatUser Alice, WebChatUser Bob)> FriendsAsync(string? aliceName = null, string? bobName = null)
     {
-        var alice = await RegisteredAsync("alice");
-        var bob = await RegisteredAsync("bob", new Uri($"http://127.0.0.1:{cluster.B.HttpPort}/"));
+        var alice = await RegisteredAsync(aliceName ?? TestClient.Unique("alice"));
+        var bob = await RegisteredAsync(bobName ?? TestClient.Unique("bob"));
         await alice.AddFriendAsync(bob.Id);
         await bob.AddFriendAsync(alice.Id);
         return (alice, bob);
@@ -178,6 +184,7 @@ public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<We
     {
         if (Environment.GetEnvironmentVariable("CHAT_SCREENSHOT") is { Length: > 0 } path)
         {
+            await user.Page.Locator(".toast").EvaluateAllAsync("toasts => toasts.forEach(t => t.remove())"); // transient notes
             await user.Page.ScreenshotAsync(new PageScreenshotOptions { Path = path });
         }
     }

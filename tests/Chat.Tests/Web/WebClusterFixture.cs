@@ -14,7 +14,7 @@ namespace Chat.Tests.Web;
 public sealed class WebClusterFixture : IAsyncLifetime
 {
     private readonly ClusterFixture _cluster = new();
-    private readonly List<IBrowserContext> _contexts = [];
+    private readonly List<WebChatUser> _users = [];
 
     public HeadlessChromium Chromium { get; private set; } = null!;
 
@@ -34,15 +34,36 @@ public sealed class WebClusterFixture : IAsyncLifetime
         Assertions.SetDefaultExpectTimeout((float)WebChatUser.Deadline.TotalMilliseconds);
         await _cluster.InitializeAsync();
         Chromium = await HeadlessChromium.LaunchAsync();
-        Site = new Uri($"http://127.0.0.1:{A.HttpPort}/");
+        Site = new Uri($"http://127.0.0.1:{_cluster.Nginx.HttpPort}/");
     }
 
     /// <summary>A person with a browser of their own (own localStorage), on the site.</summary>
-    public async Task<WebChatUser> NewUserAsync(Uri? site = null, int width = 1200, int height = 760)
+    public async Task<WebChatUser> NewUserAsync(int width = 1200, int height = 760)
     {
-        var page = await Chromium.NewPageAsync(width, height);
-        _contexts.Add(page.Context);
-        return new WebChatUser(page, site ?? Site);
+        var user = new WebChatUser(await Chromium.NewPageAsync(width, height), Site);
+        _users.Add(user);
+        return user;
+    }
+
+    /// <summary>
+    /// Closes every user's browser and waits until no replica holds a session: the next test starts with nginx's
+    /// <c>least_conn</c> counting no connection, so its first two users land on different replicas. A page that had an
+    /// uncaught script error fails the test here.
+    /// </summary>
+    public async Task CloseUsersAsync()
+    {
+        var errors = _users.SelectMany(u => u.ScriptErrors).ToList();
+        foreach (var user in _users)
+        {
+            await user.Page.Context.CloseAsync();
+        }
+
+        _users.Clear();
+        Assert.True(errors.Count == 0, "script errors in the page:\n" + string.Join("\n", errors));
+        await Wait.UntilAsync(
+            () => A.Services.GetRequiredService<ChatHub>().UserCount + B.Services.GetRequiredService<ChatHub>().UserCount == 0,
+            WebChatUser.Deadline,
+            "every browser user's session to end");
     }
 
     /// <summary>The replica that holds <paramref name="userId"/>'s session, or null while none does.</summary>
@@ -51,11 +72,6 @@ public sealed class WebClusterFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var context in _contexts)
-        {
-            await context.CloseAsync();
-        }
-
         if (Chromium is not null)
         {
             await Chromium.DisposeAsync();
