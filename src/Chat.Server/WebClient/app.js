@@ -791,6 +791,7 @@ function wire() {
     const text = input.value.trim();
     if (!conv || !text) return;
     input.value = "";
+    input.style.height = "auto";
     sendMessage(conv, text);
   });
   input.addEventListener("keydown", event => {
@@ -800,6 +801,8 @@ function wire() {
     }
   });
   input.addEventListener("input", () => {
+    input.style.height = "auto";
+    input.style.height = `${input.scrollHeight + 2}px`; // grows with the text, up to the CSS max-height
     const conv = state.convs.get(state.openKey);
     if (conv && input.value.trim()) sendTyping(conv);
   });

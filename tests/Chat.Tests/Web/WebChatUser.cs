@@ -21,6 +21,7 @@ public sealed partial class WebChatUser
     {
         Page = page;
         _site = site;
+        page.SetDefaultTimeout((float)Deadline.TotalMilliseconds); // actions (click, fill) wait for their element as long
         page.PageError += (_, error) =>
         {
             lock (_scriptErrors)
@@ -97,8 +98,8 @@ public sealed partial class WebChatUser
         await Page.GetByLabel("New group name").FillAsync(name);
         await Page.GetByLabel("New group description").FillAsync("Where " + name + " meets");
         await Page.GetByRole(AriaRole.Button, new() { Name = "Create group" }).ClickAsync();
+        await Expect(Page.Locator("#conv-title")).ToHaveTextAsync(name); // the page opens the new group
         var row = Page.Locator("#groups [data-group]", new() { HasText = name });
-        await Expect(row).ToBeVisibleAsync();
         return int.Parse(await row.GetAttributeAsync("data-group") ?? "", CultureInfo.InvariantCulture);
     }
 
@@ -108,7 +109,8 @@ public sealed partial class WebChatUser
         await Page.GetByRole(AriaRole.Tab, new() { Name = "Groups" }).ClickAsync();
         await Page.GetByLabel("Group id to join").FillAsync(id.ToString(CultureInfo.InvariantCulture));
         await Page.GetByRole(AriaRole.Button, new() { Name = "Join group" }).ClickAsync();
-        await Expect(Page.Locator($"#groups [data-group='{id}']")).ToBeVisibleAsync();
+        await Expect(Page.Locator($"#groups [data-group='{id}']")).ToHaveCountAsync(1);
+        await Expect(Page.Locator("#conv-title")).Not.ToHaveTextAsync($"Group {id}"); // its name, once the page knows it
     }
 
     /// <summary>A friend's row in the Friends list.</summary>

@@ -184,7 +184,7 @@ public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<We
     {
         if (Environment.GetEnvironmentVariable("CHAT_SCREENSHOT") is { Length: > 0 } path)
         {
-            await user.Page.Locator(".toast").EvaluateAllAsync("toasts => toasts.forEach(t => t.remove())"); // transient notes
+            await user.Page.EvaluateAsync("() => document.querySelectorAll('.toast').forEach(t => t.remove())"); // transient notes
             await user.Page.ScreenshotAsync(new PageScreenshotOptions { Path = path });
         }
     }
