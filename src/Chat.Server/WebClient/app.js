@@ -109,8 +109,9 @@ link.onstate = (what, delay) => {
     return;
   }
   if (what === "waiting") {
+    const seconds = Math.max(1, Math.round(delay / 1000));
+    showStatus(state.loggedIn || state.me ? `Connection lost. Reconnecting in ${seconds} s…` : `Can't reach the server. Trying again in ${seconds} s…`);
     state.loggedIn = false;
-    showStatus(`Connection lost. Reconnecting in ${Math.max(1, Math.round(delay / 1000))} s…`);
   }
 };
 

@@ -11,6 +11,13 @@ namespace Chat.Tests.Web;
 /// </summary>
 public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<WebClusterFixture>, IAsyncLifetime
 {
+    /// <summary>
+    /// Why three tests do not run yet: they need issue 14's server side (HISTORY, READ, LEAVE_GROUP and convs' unread
+    /// from branch features-store; TYPING and PRESENCE from features-live), which was not on main when they were
+    /// written. They passed against those branches merged into this one; delete this and the Skips once both are on main.
+    /// </summary>
+    private const string NeedsIssue14 = "needs issue 14 (features-store, features-live) on main";
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public Task DisposeAsync() => cluster.CloseUsersAsync();
@@ -79,7 +86,7 @@ public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<We
         await web.ExpectMessageAsync("hello browser");
     }
 
-    [Fact]
+    [Fact(Skip = NeedsIssue14)]
     public async Task Groups_are_created_joined_chatted_in_and_left()
     {
         var (alice, bob) = await FriendsAsync();
@@ -104,7 +111,7 @@ public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<We
         await Expect(bob.Conversation($"g{groupId}")).ToHaveCountAsync(0);
     }
 
-    [Fact]
+    [Fact(Skip = NeedsIssue14)]
     public async Task Scrolling_up_loads_older_messages_page_by_page()
     {
         await using var seed = await TestClient.LoggedInAsync(cluster.ChatPort, TestClient.Unique("old"));
@@ -130,7 +137,7 @@ public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<We
         await Expect(web.Page.Locator("#history-state")).ToHaveTextAsync("This is the beginning of the conversation.");
     }
 
-    [Fact]
+    [Fact(Skip = NeedsIssue14)]
     public async Task Unread_badges_read_receipts_typing_and_presence()
     {
         var (alice, bob) = await FriendsAsync();
