@@ -6,7 +6,7 @@
 #   scripts/bench.sh              human-readable results
 #   BENCH_JSON=1 scripts/bench.sh one JSON object per workload on stdout (progress stays on stderr)
 #
-# Ports are cluster.sh's (CHAT_NGINX_PORT, CHAT_PORT_1, CHAT_PORT_2, CHAT_HTTP_PORT_1, CHAT_HTTP_PORT_2,
+# Ports are cluster.sh's (CHAT_NGINX_PORT, CHAT_NGINX_HTTP_PORT, CHAT_PORT_1, CHAT_PORT_2, CHAT_HTTP_PORT_1, CHAT_HTTP_PORT_2,
 # CHAT_MYSQL_PORT, CHAT_PG_PORT, CHAT_REDIS_PORT) plus BENCH_ECHO_PORT (7000) for the raw TCP echo server.
 # BENCH_DB (mysql) is the cluster's database when this script starts it: mysql (MariaDB) or postgres.
 # BENCH_SECONDS (10) and BENCH_WARMUP (2) set each run's measured window and warm-up;
@@ -21,6 +21,9 @@ cluster="$repo_root/scripts/cluster.sh"
 nginx_port="${CHAT_NGINX_PORT:-8000}"
 chat_port_1="${CHAT_PORT_1:-6000}"
 chat_port_2="${CHAT_PORT_2:-6002}"
+nginx_http_port="${CHAT_NGINX_HTTP_PORT:-8080}"
+http_port_1="${CHAT_HTTP_PORT_1:-8081}"
+http_port_2="${CHAT_HTTP_PORT_2:-8082}"
 redis_port="${CHAT_REDIS_PORT:-6380}"
 echo_port="${BENCH_ECHO_PORT:-7000}"
 seconds="${BENCH_SECONDS:-10}"
@@ -45,6 +48,8 @@ ulimit -n "$(ulimit -Hn)"
 
 both="127.0.0.1:$chat_port_1,127.0.0.1:$chat_port_2"
 nginx="127.0.0.1:$nginx_port"
+both_http="127.0.0.1:$http_port_1,127.0.0.1:$http_port_2"
+nginx_http="127.0.0.1:$nginx_http_port"
 json=()
 [[ -n "${BENCH_JSON:-}" ]] && json=(--json)
 
@@ -108,6 +113,11 @@ bench rate --endpoints "$both" --pairs 50 --rate 10000
 
 section "through nginx: pingpong"
 bench pingpong --endpoints "$nginx" --pairs 50
+
+section "WebSocket (/ws) against TCP, the same workload back to back: cross-replica, then through nginx"
+bench pingpong --endpoints "$both" --pairs 50
+bench pingpong --ws --endpoints "$both_http" --pairs 50
+bench pingpong --ws --endpoints "$nginx_http" --pairs 50
 
 section "group G=10 (10 groups, every member sends)"
 bench group --endpoints "$both" --groups 10 --members 10

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Net;
 using System.Net.Sockets;
+using System.Net.WebSockets;
 using System.Text.Json;
 using Chat.Protocol;
 
@@ -14,13 +15,14 @@ public interface IFrameHandler
 }
 
 /// <summary>
-/// One client connection speaking the chat protocol: a reused receive buffer, frames written by
+/// One client connection speaking the chat protocol, over TCP or a WebSocket (<see cref="WebSocketFrameStream"/>: the
+/// same bytes, one text message per frame): a reused receive buffer, frames written by
 /// <see cref="RequestWriter"/> into a reused send buffer, one read loop. Before <see cref="RunAsync"/> it is driven request by request
 /// (register, login, groups); sends never throw: a failed send marks the connection <see cref="Broken"/>.
 /// </summary>
 public sealed class BenchConnection : IAsyncDisposable
 {
-    private readonly Socket _socket;
+    private readonly Stream _stream;
     private readonly SemaphoreSlim _sendGate = new(1, 1);
     private readonly ArrayBufferWriter<byte> _out = new(256);
     private byte[] _text = [];
@@ -29,9 +31,9 @@ public sealed class BenchConnection : IAsyncDisposable
     private int _end;
     private int _setupCid;
 
-    private BenchConnection(Socket socket, int index)
+    private BenchConnection(Stream stream, int index)
     {
-        _socket = socket;
+        _stream = stream;
         Index = index;
     }
 
@@ -49,14 +51,20 @@ public sealed class BenchConnection : IAsyncDisposable
     /// <summary>Workload counter per connection (idle: PONGs seen).</summary>
     public int Marks { get; set; }
 
-    public static async Task<BenchConnection> ConnectAsync(IPEndPoint endpoint, IPAddress? source, int index, CancellationToken ct)
+    /// <param name="webSocket">Connect to <c>ws://endpoint/ws</c> (a replica's or nginx's HTTP port) instead of raw TCP.</param>
+    public static async Task<BenchConnection> ConnectAsync(IPEndPoint endpoint, IPAddress? source, int index, bool webSocket, CancellationToken ct)
     {
+        if (webSocket)
+        {
+            return new BenchConnection(await WebSocketFrameStream.ConnectAsync(new Uri($"ws://{endpoint}/ws"), source, receiveBuffer: null, ct), index);
+        }
+
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
             if (source is not null) socket.Bind(new IPEndPoint(source, 0));
             await socket.ConnectAsync(endpoint, ct);
-            return new BenchConnection(socket, index);
+            return new BenchConnection(new NetworkStream(socket, ownsSocket: true), index);
         }
         catch
         {
@@ -100,7 +108,7 @@ public sealed class BenchConnection : IAsyncDisposable
             }
             while (await FillAsync(CancellationToken.None));
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or JsonException)
+        catch (Exception e) when (e is IOException or SocketException or WebSocketException or ObjectDisposedException or JsonException)
         {
         }
         finally
@@ -143,8 +151,7 @@ public sealed class BenchConnection : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         Broken = true;
-        _socket.Dispose();
-        return ValueTask.CompletedTask;
+        return _stream.DisposeAsync();
     }
 
     private void BuildChat(bool group, int target, long messageId, int size)
@@ -173,13 +180,9 @@ public sealed class BenchConnection : IAsyncDisposable
     {
         try
         {
-            var pending = _out.WrittenMemory;
-            while (!pending.IsEmpty)
-            {
-                pending = pending[await _socket.SendAsync(pending, SocketFlags.None)..];
-            }
+            await _stream.WriteAsync(_out.WrittenMemory);
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or SocketException or WebSocketException or ObjectDisposedException)
         {
             Broken = true;
         }
@@ -240,7 +243,7 @@ public sealed class BenchConnection : IAsyncDisposable
             (_in, _end, _start) = (buffer, _end - _start, 0);
         }
 
-        var read = await _socket.ReceiveAsync(_in.AsMemory(_end), SocketFlags.None, ct);
+        var read = await _stream.ReadAsync(_in.AsMemory(_end), ct);
         _end += read;
         return read > 0;
     }

@@ -16,6 +16,9 @@ public sealed record LoadOptions
 
     public bool Json { get; init; }
 
+    /// <summary>Speak WebSocket to <c>/ws</c> on the endpoints (HTTP ports) instead of raw TCP.</summary>
+    public bool WebSocket { get; init; }
+
     /// <summary>Progress lines on stderr once a second.</summary>
     public bool Progress { get; init; } = true;
 
@@ -35,6 +38,7 @@ public sealed record LoadOptions
         Warmup = TimeSpan.FromSeconds(args.Real("warmup", 2)),
         Drain = TimeSpan.FromSeconds(args.Real("drain", 5)),
         Json = args.Flag("json"),
+        WebSocket = args.Flag("ws"),
         Progress = !args.Flag("quiet"),
         Size = args.Number("size", 32),
         SourceAddresses = args.Number("source-addresses", 0),

@@ -41,7 +41,7 @@ public sealed class LoadRun(string workload, LoadOptions options) : IAsyncDispos
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.SetupParallelism, CancellationToken = ct };
         await Parallel.ForEachAsync(Enumerable.Range(0, count), parallel, async (i, token) =>
         {
-            var connection = await BenchConnection.ConnectAsync(endpointOf(i), options.SourceFor(i, count), i, token);
+            var connection = await BenchConnection.ConnectAsync(endpointOf(i), options.SourceFor(i, count), i, options.WebSocket, token);
             connections[i] = connection;
             var name = $"bench-{_tag}-{i}";
             var id = await connection.RegisterAsync(name, "bench-password", token);

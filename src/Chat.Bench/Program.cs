@@ -33,7 +33,7 @@ public static class BenchProgram
                 _ => Usage(),
             };
         }
-        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or IOException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or IOException or System.Net.Sockets.SocketException or System.Net.WebSockets.WebSocketException)
         {
             Console.Error.WriteLine($"Chat.Bench: {e.Message}");
             return 1;
@@ -67,11 +67,13 @@ public static class BenchProgram
 
             (The batching message writer alone: benchmarks/Chat.Benchmarks, BenchmarkDotNet.)
 
-            Load against running servers over TCP (each registers fresh users, logs them in with "v":2 and spreads
+            Load against running servers over TCP or WebSocket (each registers fresh users, logs them in with "v":2 and spreads
             connections round-robin over the endpoints). Common options:
               --endpoints 127.0.0.1:6000,127.0.0.1:6002  (or one nginx address)   --seconds 10  --warmup 2
               --drain 5 (wait for stragglers)  --size 32 (message text bytes)  --json  --quiet (no progress)
               --source-addresses N (bind to 127.0.0.2.. ; automatic above 20,000 connections)
+              --ws  WebSocket instead of TCP: the endpoints are HTTP ports (replicas' or nginx's), each
+                    connection ws://endpoint/ws, one text message per frame
 
               pingpong      --pairs 1 [--same-endpoint]      closed loop, one message in flight per connection
               rate          --rate 1000 --pairs 10           open loop, latency from the scheduled send time

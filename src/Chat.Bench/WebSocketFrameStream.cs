@@ -7,7 +7,8 @@ namespace Chat.Bench;
 /// <summary>
 /// A client's WebSocket (<c>/ws</c>) as the chat's byte stream, so that code written for TCP speaks it unchanged:
 /// each <c>'\n'</c> written ends a text message (bytes after the last one start the next), and each text message
-/// received reads as its bytes followed by <c>'\n'</c>. Reading returns 0 once the server has closed.
+/// received reads as its bytes followed by <c>'\n'</c>. Reading returns 0 once the server has closed (the close is
+/// answered).
 /// </summary>
 public sealed class WebSocketFrameStream(WebSocket socket) : Stream
 {
@@ -82,6 +83,12 @@ public sealed class WebSocketFrameStream(WebSocket socket) : Stream
             var received = await socket.ReceiveAsync(buffer, cancellationToken);
             if (received.MessageType == WebSocketMessageType.Close)
             {
+                // Answer the close, as browsers do, so the server need not wait for it.
+                if (socket.State == WebSocketState.CloseReceived)
+                {
+                    await socket.CloseOutputAsync(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, null, cancellationToken);
+                }
+
                 return 0;
             }
 

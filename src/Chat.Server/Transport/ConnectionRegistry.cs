@@ -28,6 +28,15 @@ public sealed class ConnectionRegistry(ChatMetrics metrics)
         }
     }
 
+    /// <summary>The replica is shutting down: connections are being told to finish, new ones turned away.</summary>
+    public bool Draining
+    {
+        get
+        {
+            lock (_open) return _draining;
+        }
+    }
+
     /// <summary>Completes once the replica drains and the last connection has gone.</summary>
     public Task Emptied => _empty.Task;
 

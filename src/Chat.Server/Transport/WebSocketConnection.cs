@@ -30,21 +30,21 @@ public sealed class WebSocketConnection : ConnectionContext
 
     private readonly WebSocket _socket;
     private readonly Pipe _input;
-    private readonly Pipe _output = new(new PipeOptions(useSynchronizationContext: false));
+    private readonly Pipe _output = new(InlineOptions());
     private readonly CancellationTokenSource _closed = new();
-    private readonly CancellationToken _stopping;
+    private readonly ConnectionRegistry _registry;
     private readonly int _maxFrameBytes;
     private Ending? _ending;
 
-    public WebSocketConnection(WebSocket socket, ConnectionInfo peer, ConnectionOptions options, CancellationToken stopping)
+    public WebSocketConnection(WebSocket socket, ConnectionInfo peer, ConnectionOptions options, ConnectionRegistry registry)
     {
         _socket = socket;
-        _stopping = stopping;
+        _registry = registry;
         _maxFrameBytes = options.MaxFrameBytes;
         // A frame is only consumed once complete: the pipe must take a whole frame over the limit (the read loop then
         // answers it) and resume while one partial frame is buffered, or the reader and the writer wait on each other.
         var resume = _maxFrameBytes + 2 * ReceiveChunk;
-        _input = new Pipe(new PipeOptions(pauseWriterThreshold: 2 * resume, resumeWriterThreshold: resume, useSynchronizationContext: false));
+        _input = new Pipe(InlineOptions(pauseWriterThreshold: 2 * resume, resumeWriterThreshold: resume));
         Transport = new DuplexPipe(_input.Reader, _output.Writer);
         ConnectionId = peer.Id;
         RemoteEndPoint = peer.RemoteIpAddress is { } remote ? new IPEndPoint(remote, peer.RemotePort) : null;
@@ -80,7 +80,7 @@ public sealed class WebSocketConnection : ConnectionContext
     /// <summary>The client is cut off (its outgoing queue is full, or the drain timed out): reading and writing stop.</summary>
     public override void Abort(ConnectionAbortedException abortReason)
     {
-        End(_stopping.IsCancellationRequested ? ShuttingDown : new(WebSocketCloseStatus.PolicyViolation, "the client does not read", default));
+        End(_registry.Draining ? ShuttingDown : new(WebSocketCloseStatus.PolicyViolation, "the client does not read", default));
         _input.Reader.CancelPendingRead();
         _output.Writer.CancelPendingFlush();
     }
@@ -198,7 +198,7 @@ public sealed class WebSocketConnection : ConnectionContext
         try
         {
             await sending.WaitAsync(deadline.Token);
-            var ending = _ending ?? (_stopping.IsCancellationRequested ? ShuttingDown : Normal);
+            var ending = _ending ?? (_registry.Draining ? ShuttingDown : Normal);
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 if (!ending.Error.IsEmpty)
@@ -220,6 +220,15 @@ public sealed class WebSocketConnection : ConnectionContext
             _socket.Abort();
         }
     }
+
+    /// <summary>
+    /// Each side of a pipe continues on the thread that woke it, as the chat port's sockets do (see
+    /// <c>ConfigureChatKestrel</c>): a frame goes from the WebSocket to its handler, and from the writer to the WebSocket,
+    /// without a hop through the thread pool. Safe for the same reason: nothing on either side blocks.
+    /// </summary>
+    private static PipeOptions InlineOptions(long pauseWriterThreshold = -1, long resumeWriterThreshold = -1) =>
+        new(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline,
+            pauseWriterThreshold: pauseWriterThreshold, resumeWriterThreshold: resumeWriterThreshold, useSynchronizationContext: false);
 
     /// <summary>The first reason to end wins.</summary>
     private void End(Ending ending) => Interlocked.CompareExchange(ref _ending, ending, null);

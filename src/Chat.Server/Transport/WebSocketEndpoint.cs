@@ -36,7 +36,7 @@ public static class WebSocketEndpoint
         return app;
     }
 
-    private static async Task AcceptAsync(HttpContext http, ChatConnectionHandler handler, IOptions<ConnectionOptions> options, IHostApplicationLifetime lifetime)
+    private static async Task AcceptAsync(HttpContext http, ChatConnectionHandler handler, IOptions<ConnectionOptions> options, ConnectionRegistry registry)
     {
         if (!http.WebSockets.IsWebSocketRequest)
         {
@@ -46,7 +46,7 @@ public static class WebSocketEndpoint
         }
 
         using var socket = await http.WebSockets.AcceptWebSocketAsync();
-        await using var connection = new WebSocketConnection(socket, http.Connection, options.Value, lifetime.ApplicationStopping);
+        await using var connection = new WebSocketConnection(socket, http.Connection, options.Value, registry);
         await connection.RunAsync(handler);
     }
 }

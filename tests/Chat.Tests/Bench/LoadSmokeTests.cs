@@ -26,6 +26,17 @@ public sealed class LoadSmokeTests(ReplicaFixture fixture) : IClassFixture<Repli
     }
 
     [Fact]
+    public async Task Pingpong_over_WebSocket_delivers_and_loses_nothing()
+    {
+        var options = Options with { Endpoints = [new IPEndPoint(IPAddress.Loopback, fixture.Replica.HttpPort)], WebSocket = true };
+
+        var result = await PingPongWorkload.RunAsync(options, pairs: 2, sameEndpoint: false);
+
+        AssertClean(result, connections: 4);
+        Assert.Equal(result.Sent, result.Delivered);
+    }
+
+    [Fact]
     public async Task Group_delivers_to_every_other_member_and_loses_nothing()
     {
         var result = await GroupWorkload.RunAsync(Options, groups: 2, members: 4, senders: 2);

@@ -342,6 +342,8 @@ public sealed partial class NginxServer : IAsyncDisposable
 
                     location = /ws {
                         proxy_pass http://chat_http;
+                        proxy_set_header Host $host;
+                        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
                         proxy_set_header Upgrade $http_upgrade;
                         proxy_set_header Connection $connection_upgrade;
                         proxy_read_timeout 10m;

@@ -166,4 +166,18 @@ public sealed class WebSocketTests(ReplicaFixture fixture) : IClassFixture<Repli
         await using var again = await TestClient.ConnectWebSocketAsync(Replica.HttpPort);
         await Wait.UntilAsync(async () => (int)(await again.LoginAsync(web.Id, "pw-" + name))["errno"]! == 0, TestClient.Deadline, "the user can log in again");
     }
+
+    [Fact]
+    public async Task PING_and_PONG_work_at_both_levels_WebSocket_control_frames_and_msgid_13()
+    {
+        await using var raw = await RawWebSocket.ConnectAsync(Replica.HttpPort);
+
+        await raw.SendAsync(RawWebSocket.Ping, "are you there"u8.ToArray());
+        var pong = await raw.ReceiveAsync(RawWebSocket.Pong);
+        await raw.SendAsync(RawWebSocket.Text, """{"msgid":13,"cid":"p"}"""u8.ToArray());
+        var chatPong = await raw.ReceiveAsync(RawWebSocket.Text);
+
+        Assert.Equal("are you there", Encoding.UTF8.GetString(pong));
+        Assert.Equal("""{"msgid":14,"cid":"p"}""", Encoding.UTF8.GetString(chatPong));
+    }
 }
