@@ -3,7 +3,7 @@
 #
 #   scripts/test.sh [extra dotnet test arguments, e.g. --filter FullyQualifiedName~Framing]
 #
-# Integration tests start their own throwaway MariaDB, PostgreSQL, Redis and nginx (own temp dirs, own
+# Integration tests start their own throwaway MariaDB, PostgreSQL, Redis, nginx and headless chromium (own temp dirs, own
 # loopback ports; SQLite needs nothing), so this script only makes sure the binaries are installed. When something is missing it installs it
 # with apt-get as root, or, when not root, prints the apt-get line to run and exits 1. Services that the
 # Debian packages would start on their default ports are kept from starting; the tests never use them.
@@ -55,6 +55,8 @@ have_postgres || missing+=(postgresql)
 command -v redis-server > /dev/null || missing+=(redis-server)
 command -v nginx > /dev/null || missing+=(nginx-light)
 have_nginx_stream || missing+=(libnginx-mod-stream)
+# The browser tests drive Debian's chromium headless (Playwright's driver comes with its NuGet package; no browser is downloaded).
+command -v chromium > /dev/null || missing+=(chromium)
 if [[ -f docker-compose.yml ]] && ! command -v docker-compose > /dev/null; then
     missing+=(docker-compose)
 fi
@@ -88,6 +90,7 @@ if ((${#missing[@]} > 0)); then
     have_postgres || still_missing+=(postgresql)
     command -v redis-server > /dev/null || still_missing+=(redis-server)
     have_nginx_stream || still_missing+=(nginx-light libnginx-mod-stream)
+    command -v chromium > /dev/null || still_missing+=(chromium)
     if ((${#still_missing[@]} > 0)); then
         echo "Still missing after apt-get install: ${still_missing[*]}" >&2
         exit 1

@@ -83,11 +83,12 @@ public static class ChatServerExtensions
     }
 
     /// <summary>
-    /// The chat's own HTTP side: <c>/stats</c> (figures) and <c>/ws</c> (chat over WebSocket); health and metrics come
-    /// with <see cref="ServiceDefaults"/>.
+    /// The chat's own HTTP side: <c>/stats</c> (figures), <c>/ws</c> (chat over WebSocket) and the web client at
+    /// <c>/</c>; health and metrics come with <see cref="ServiceDefaults"/>.
     /// </summary>
     public static WebApplication MapChatEndpoints(this WebApplication app)
     {
+        app.UseWebClient();
         app.MapGet("/stats", (StatsReporter stats) => Results.Json(stats.Snapshot()));
         app.MapChatWebSocket();
         return app;
