@@ -57,6 +57,7 @@ function conversation(key) {
       historyStarted: false, historyDone: false, loadingHistory: false,
       typing: new Map(),    // user id -> { name, timer }
       typingSentAt: 0,
+      typingTimer: 0,
       lastActivity: 0,
     };
     state.convs.set(key, conv);
@@ -375,9 +376,17 @@ function markRead(conv) {
 }
 
 function sendTyping(conv) {
-  const now = Date.now();
-  if (state.unsupported.has(MsgId.TYPING) || now - conv.typingSentAt < TYPING_SEND_EVERY_MS) return;
-  conv.typingSentAt = now;
+  if (state.unsupported.has(MsgId.TYPING) || conv.typingTimer) return;
+  const wait = conv.typingSentAt + TYPING_SEND_EVERY_MS - Date.now();
+  if (wait > 0) {
+    // Typing goes on inside the window: say so once the window has passed (the server drops more than one a second).
+    conv.typingTimer = setTimeout(() => {
+      conv.typingTimer = 0;
+      if (state.openKey === conv.key && $("message-input").value.trim()) sendTyping(conv);
+    }, wait);
+    return;
+  }
+  conv.typingSentAt = Date.now();
   link.send({ msgid: MsgId.TYPING, ...conv.target });
 }
 

@@ -11,13 +11,6 @@ namespace Chat.Tests.Web;
 /// </summary>
 public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<WebClusterFixture>, IAsyncLifetime
 {
-    /// <summary>
-    /// Why three tests do not run yet: they need issue 14's server side (HISTORY, READ, LEAVE_GROUP and convs' unread
-    /// from branch features-store; TYPING and PRESENCE from features-live), which was not on main when they were
-    /// written. They passed against those branches merged into this one; delete this and the Skips once both are on main.
-    /// </summary>
-    private const string NeedsIssue14 = "needs issue 14 (features-store, features-live) on main";
-
     public Task InitializeAsync() => Task.CompletedTask;
 
     public Task DisposeAsync() => cluster.CloseUsersAsync();
@@ -86,7 +79,7 @@ public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<We
         await web.ExpectMessageAsync("hello browser");
     }
 
-    [Fact(Skip = NeedsIssue14)]
+    [Fact]
     public async Task Groups_are_created_joined_chatted_in_and_left()
     {
         var (alice, bob) = await FriendsAsync();
@@ -111,7 +104,7 @@ public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<We
         await Expect(bob.Conversation($"g{groupId}")).ToHaveCountAsync(0);
     }
 
-    [Fact(Skip = NeedsIssue14)]
+    [Fact]
     public async Task Scrolling_up_loads_older_messages_page_by_page()
     {
         await using var seed = await TestClient.LoggedInAsync(cluster.ChatPort, TestClient.Unique("old"));
@@ -137,7 +130,9 @@ public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<We
         await Expect(web.Page.Locator("#history-state")).ToHaveTextAsync("This is the beginning of the conversation.");
     }
 
-    [Fact(Skip = NeedsIssue14)]
+    // Passed against branch features-live merged into this one; on main after issue 14 merged, bob never shows
+    // "… is typing" (the steps before it pass). Not yet known whether the page or the server; see the lead's note.
+    [Fact(Skip = "typing indicator not shown on main after the issue-14 merge: under investigation")]
     public async Task Unread_badges_read_receipts_typing_and_presence()
     {
         var (alice, bob) = await FriendsAsync();
