@@ -21,6 +21,8 @@ public static class BenchProgram
             {
                 ["pingpong", .. var rest] => await Report(BenchArgs.Parse(rest), (a, o) =>
                     PingPongWorkload.RunAsync(o, a.Number("pairs", 1), a.Flag("same-endpoint"), Cancel.Token)),
+                ["seed-pingpong", .. var rest] => await Report(BenchArgs.Parse(rest), (a, o) =>
+                    SeedPingPongWorkload.RunAsync(o, a.Number("pairs", 1), a.Flag("same-endpoint"), Cancel.Token)),
                 ["rate", .. var rest] => await Report(BenchArgs.Parse(rest), (a, o) =>
                     RateWorkload.RunAsync(o, a.Number("pairs", 10), a.Real("rate", 1000), Cancel.Token)),
                 ["group", .. var rest] => await Report(BenchArgs.Parse(rest), (a, o) =>
@@ -33,7 +35,7 @@ public static class BenchProgram
                 _ => Usage(),
             };
         }
-        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or IOException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or IOException or TimeoutException or System.Net.Sockets.SocketException)
         {
             Console.Error.WriteLine($"Chat.Bench: {e.Message}");
             return 1;
@@ -73,7 +75,12 @@ public static class BenchProgram
               --drain 5 (wait for stragglers)  --size 32 (message text bytes)  --json  --quiet (no progress)
               --source-addresses N (bind to 127.0.0.2.. ; automatic above 20,000 connections)
 
+              --cpu-ports 3307,6380 --cpu-pids PID,PID  also measure these processes' CPU (the endpoints' own always)
+              --setup-timeout 120 (seconds for registering and logging in)
+
               pingpong      --pairs 1 [--same-endpoint]      closed loop, one message in flight per connection
+              seed-pingpong --pairs 1 [--same-endpoint]      the seed's protocol and workload: NUL-terminated frames,
+                                                             no cid, LOGIN without v, one message in flight per pair
               rate          --rate 1000 --pairs 10           open loop, latency from the scheduled send time
               group         --groups 1 --members 10 [--senders K]
                                                              each sender sends when its previous message was ACKed
