@@ -143,6 +143,7 @@ public sealed class LoadRun(string workload, LoadOptions options) : IAsyncDispos
         }
 
         var cpuShares = cpu.Stop(Volatile.Read(ref _windowDeliveries));
+        if (ServerCpu.LoadAverage() is { } load) parameters["loadAverage"] = load;
         Volatile.Write(ref _sending, false);
         var drainEnd = Stopwatch.GetTimestamp() + Ticks(options.Drain);
         while (!Ledger.Settled && Stopwatch.GetTimestamp() < drainEnd)

@@ -59,6 +59,19 @@ public sealed class ServerCpu
         })];
     }
 
+    /// <summary>The machine's load average over the last minute (null where /proc/loadavg is not).</summary>
+    public static double? LoadAverage()
+    {
+        try
+        {
+            return double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     private static long Ticks(int pid)
     {
         try
