@@ -18,8 +18,7 @@ internal sealed class MySqlProvider(string connectionString, string serverVersio
     private static readonly RowsDialect Dialect = new(
         IsolationLevel.ReadCommitted,
         AddToLastSeq: "ON DUPLICATE KEY UPDATE last_seq = last_seq + VALUES(last_seq)",
-        // Qualified: in INSERT ... SELECT the selected rows have a user_id too.
-        IgnoreExisting: "ON DUPLICATE KEY UPDATE cursors.user_id = cursors.user_id",
+        IgnoreExisting: "ON DUPLICATE KEY UPDATE user_id = user_id",
         UpdateCursorsFrom: """
             UPDATE cursors AS c JOIN ({0}) AS v ON c.user_id = v.user_id AND c.conversation_id = v.conversation_id
             SET c.delivered_seq = v.seq WHERE c.delivered_seq < v.seq
@@ -27,7 +26,7 @@ internal sealed class MySqlProvider(string connectionString, string serverVersio
         // Parameters are spelled into the statement text by MySqlConnector: kept small enough that 256 messages of
         // 4,096 four-byte characters stay far below the server's max_allowed_packet (16 MiB by default).
         MaxParameters: 2_048,
-        // MySqlConnector sends a multi-statement command as one packet: a small batch is one round trip.
+        // MySqlConnector sends a multi-statement command as one packet: BEGIN and COMMIT ride on the batch's commands.
         BeginInText: "SET TRANSACTION ISOLATION LEVEL READ COMMITTED;\nSTART TRANSACTION");
 
     private readonly MySqlDataSource _dataSource = new(connectionString);

@@ -13,9 +13,9 @@ namespace Chat.Persistence;
 /// <param name="UpdateCursorsFrom">Moves cursors forward from the derived table <c>{0}</c> (user_id, conversation_id, seq).</param>
 /// <param name="MaxParameters">Parameters one command may carry.</param>
 /// <param name="BeginInText">
-/// Where the engine takes a transaction inside a multi-statement command (MySQL): the text that opens it. A batch
-/// that fits one command is then written in one round trip (<see cref="RowsAppendStatement"/>); null: a transaction
-/// object and one command per step.
+/// Where a multi-statement command may open and commit a transaction (MySQL): the text that opens it. The transaction
+/// then opens in the batch's first command and commits in its last, two round trips fewer than a transaction object's
+/// BEGIN and COMMIT; null: a transaction object.
 /// </param>
 internal sealed record RowsDialect(
     IsolationLevel Isolation, string AddToLastSeq, string IgnoreExisting, string UpdateCursorsFrom, int MaxParameters, string? BeginInText = null);
@@ -26,9 +26,6 @@ internal sealed record RowsDialect(
 /// (rows touched in id order, so that concurrent writers do not deadlock) and read back, the message rows
 /// inserted with last_seq - n + k for the k-th of n, new direct conversations' cursors created at 0 for both
 /// participants. The same steps as PostgreSQL's single statement, with the numbering done here.
-/// Where the dialect allows it (<see cref="RowsDialect.BeginInText"/>) a batch that fits one command goes as one:
-/// the transaction, the steps and COMMIT in one round trip, each message's seq computed by the server from the
-/// conversation row it has just locked (and the same seq computed here from the last_seq read back).
 /// </summary>
 internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatement
 {
@@ -43,28 +40,12 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
     {
         if (dialect.BeginInText is { } begin)
         {
-            // Repeated cids are looked up before the transaction: read committed would see no more inside it, and a
-            // cid stored meanwhile by another writer fails the insert on its unique index (retried, then found).
-            await AnswerRepeatsAsync(connection, null, batch, ct);
-            if (_fresh.Count == 0)
-            {
-                return;
-            }
-
-            CountConversations(batch);
-            if (OneCommandParameters(batch) <= dialect.MaxParameters)
-            {
-                await WriteInOneCommandAsync(connection, batch, begin, ct);
-                return;
-            }
+            await ExecuteInTextAsync(connection, batch, begin, ct);
+            return;
         }
 
         await using var transaction = await connection.BeginTransactionAsync(dialect.Isolation, ct);
-        if (dialect.BeginInText is null)
-        {
-            await AnswerRepeatsAsync(connection, transaction, batch, ct);
-        }
-
+        await AnswerRepeatsAsync(connection, transaction, batch, ct);
         if (_fresh.Count > 0)
         {
             await AllocateAsync(connection, transaction, batch, ct);
@@ -72,6 +53,46 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
         }
 
         await transaction.CommitAsync(ct);
+    }
+
+    /// <summary>
+    /// The same steps, the transaction opened by the first command's text and committed by the last one's. Repeated
+    /// cids are looked up before it: read committed would see no more inside it, and a cid stored meanwhile by
+    /// another writer fails the insert on its unique index (retried by the writer, then found). Every result is read,
+    /// so a failed COMMIT throws; after a failure the transaction is rolled back before the connection is used again.
+    /// </summary>
+    private async Task ExecuteInTextAsync(DbConnection connection, AppendBatch batch, string begin, CancellationToken ct)
+    {
+        await AnswerRepeatsAsync(connection, null, batch, ct);
+        if (_fresh.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await AllocateAsync(connection, null, batch, ct, begin + ";\n");
+            await InsertAsync(connection, null, batch, ct, ";\nCOMMIT");
+        }
+        catch
+        {
+            await RollBackAsync(connection);
+            throw;
+        }
+    }
+
+    private static async Task RollBackAsync(DbConnection connection)
+    {
+        try
+        {
+            await using var rollback = connection.CreateCommand();
+            rollback.CommandText = "ROLLBACK";
+            await rollback.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is DbException or InvalidOperationException)
+        {
+            // The connection is broken: the server rolls the transaction back as it drops it.
+        }
     }
 
     public void Dispose()
@@ -125,14 +146,22 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
         }
     }
 
-    /// <summary>Advances each conversation's last_seq by its number of fresh messages and reads the result back.</summary>
-    private async Task AllocateAsync(DbConnection connection, DbTransaction transaction, AppendBatch batch, CancellationToken ct)
+    /// <summary>Advances each conversation's last_seq by its number of fresh messages and reads the result back;
+    /// <paramref name="begin"/> opens the first command.</summary>
+    private async Task AllocateAsync(DbConnection connection, DbTransaction? transaction, AppendBatch batch, CancellationToken ct, string begin = "")
     {
-        CountConversations(batch);
+        _conversations.Clear();
+        foreach (var p in _fresh)
+        {
+            var conversation = batch.Conversations[p];
+            _conversations[conversation] = _conversations.TryGetValue(conversation, out var a) ? a with { Count = a.Count + 1 } : new Allocation(1, 0);
+        }
+
         foreach (var chunk in _conversations.Keys.Chunk(dialect.MaxParameters / 2))
         {
             await using var command = Command(connection, transaction);
-            _sql.Append("INSERT INTO conversations (id, last_seq) VALUES ");
+            _sql.Append(begin).Append("INSERT INTO conversations (id, last_seq) VALUES ");
+            begin = "";
             for (var i = 0; i < chunk.Length; i++)
             {
                 _sql.Append(i == 0 ? "(" : ", (").Append(Parameter(command, chunk[i])).Append(", ")
@@ -159,10 +188,12 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
         }
     }
 
-    /// <summary>Inserts the fresh messages, numbered; creates the cursors of direct conversations that just began.</summary>
-    private async Task InsertAsync(DbConnection connection, DbTransaction transaction, AppendBatch batch, CancellationToken ct)
+    /// <summary>Inserts the fresh messages, numbered; creates the cursors of direct conversations that just began;
+    /// <paramref name="commit"/> ends the last command.</summary>
+    private async Task InsertAsync(DbConnection connection, DbTransaction? transaction, AppendBatch batch, CancellationToken ct, string commit = "")
     {
-        foreach (var chunk in _fresh.Chunk(dialect.MaxParameters / MessageColumns))
+        var chunks = _fresh.Chunk(dialect.MaxParameters / MessageColumns).ToList();
+        foreach (var chunk in chunks)
         {
             await using var command = Command(connection, transaction);
             _sql.Append("INSERT INTO messages (conversation_id, seq, sender_id, sender_name, body, client_time, ts, client_id) VALUES ");
@@ -210,145 +241,8 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
                 _sql.Append(' ').Append(dialect.IgnoreExisting);
             }
 
-            command.CommandText = _sql.ToString();
+            command.CommandText = _sql.Append(chunk == chunks[^1] ? commit : "").ToString();
             await command.ExecuteNonQueryAsync(ct);
-        }
-    }
-
-    /// <summary>Each conversation's number of fresh messages (<see cref="Allocation.Count"/>).</summary>
-    private void CountConversations(AppendBatch batch)
-    {
-        _conversations.Clear();
-        foreach (var p in _fresh)
-        {
-            var conversation = batch.Conversations[p];
-            _conversations[conversation] = _conversations.TryGetValue(conversation, out var a) ? a with { Count = a.Count + 1 } : new Allocation(1, 0);
-        }
-    }
-
-    /// <summary>What <see cref="WriteInOneCommandAsync"/> would send: two per conversation, one per message column.</summary>
-    private int OneCommandParameters(AppendBatch batch) => (2 * _conversations.Count) + (MessageColumns * _fresh.Count);
-
-    /// <summary>
-    /// The whole batch in one command: open the transaction, advance each conversation's last_seq, insert the messages
-    /// numbered by the server from it (the k-th of n fresh messages of a conversation gets last_seq - n + k), create the
-    /// cursors of direct conversations that begin here (last_seq = n: their first messages), read last_seq back, commit.
-    /// Every result is read, so a failed COMMIT throws; after any failure the transaction is rolled back before the
-    /// connection is used again.
-    /// </summary>
-    private async Task WriteInOneCommandAsync(DbConnection connection, AppendBatch batch, string begin, CancellationToken ct)
-    {
-        await using var command = Command(connection, null);
-        _sql.Append(begin).Append(";\nINSERT INTO conversations (id, last_seq) VALUES ");
-        var names = new Dictionary<long, (string Id, string Count)>(_conversations.Count);
-        foreach (var (conversation, allocation) in _conversations)
-        {
-            var id = Parameter(command, conversation);
-            var count = Parameter(command, (long)allocation.Count);
-            names[conversation] = (id, count);
-            _sql.Append(names.Count == 1 ? "(" : ", (").Append(id).Append(", ").Append(count).Append(')');
-        }
-
-        _sql.Append(' ').Append(dialect.AddToLastSeq)
-            .Append(";\nINSERT INTO messages (conversation_id, seq, sender_id, sender_name, body, client_time, ts, client_id) VALUES ");
-        var taken = new Dictionary<long, int>(_conversations.Count);
-        for (var i = 0; i < _fresh.Count; i++)
-        {
-            var p = _fresh[i];
-            var conversation = batch.Conversations[p];
-            var (id, count) = names[conversation];
-            var k = taken[conversation] = taken.GetValueOrDefault(conversation) + 1;
-            _sql.Append(i == 0 ? "(" : ", (").Append(id)
-                .Append(", (SELECT last_seq FROM conversations WHERE id = ").Append(id).Append(") - ").Append(count).Append(" + ")
-                .Append(k.ToString(CultureInfo.InvariantCulture)).Append(", ")
-                .Append(Parameter(command, batch.Senders[p])).Append(", ")
-                .Append(Parameter(command, batch.SenderNames[p])).Append(", ")
-                .Append(Parameter(command, batch.Bodies[p])).Append(", ")
-                .Append(Parameter(command, batch.ClientTimes[p])).Append(", ")
-                .Append(Parameter(command, batch.Timestamps[p])).Append(", ")
-                .Append(Parameter(command, batch.ClientIds[p])).Append(')');
-        }
-
-        AppendCursorsOfStartedConversations(names);
-        _sql.Append(";\nSELECT id, last_seq FROM conversations WHERE id IN (")
-            .AppendJoin(", ", names.Values.Select(n => n.Id)).Append(");\nCOMMIT");
-        command.CommandText = _sql.ToString();
-        try
-        {
-            await using (var reader = await command.ExecuteReaderAsync(ct))
-            {
-                do
-                {
-                    while (await reader.ReadAsync(ct))
-                    {
-                        var id = reader.GetInt64(0);
-                        _conversations[id] = _conversations[id] with { LastSeq = reader.GetInt64(1) };
-                    }
-                }
-                while (await reader.NextResultAsync(ct));
-            }
-        }
-        catch
-        {
-            await RollBackAsync(connection);
-            throw;
-        }
-
-        foreach (var p in _fresh)
-        {
-            var conversation = batch.Conversations[p];
-            var allocation = _conversations[conversation];
-            batch.Stored(p, allocation.LastSeq - allocation.Count + allocation.Taken + 1);
-            _conversations[conversation] = allocation with { Taken = allocation.Taken + 1 };
-        }
-    }
-
-    /// <summary>Both participants' cursors, at 0, for each direct conversation of the batch whose first messages these are.</summary>
-    private void AppendCursorsOfStartedConversations(Dictionary<long, (string Id, string Count)> names)
-    {
-        var first = true;
-        foreach (var (conversation, (id, count)) in names)
-        {
-            if (ConversationId.IsGroup(conversation))
-            {
-                continue;
-            }
-
-            var one = ConversationId.Peer(conversation, -1); // no user is -1: the lower participant
-            foreach (var user in (ReadOnlySpan<int>)[one, ConversationId.Peer(conversation, one)])
-            {
-                _sql.Append(first
-                        ? ";\nINSERT INTO cursors (user_id, conversation_id, delivered_seq) SELECT v.user_id, v.conversation_id, 0 FROM (SELECT "
-                        : " UNION ALL SELECT ")
-                    .Append(user.ToString(CultureInfo.InvariantCulture)).Append(first ? " AS user_id, " : ", ")
-                    .Append(id).Append(first ? " AS conversation_id, " : ", ")
-                    .Append(count).Append(first ? " AS n" : "");
-                first = false;
-            }
-        }
-
-        if (!first)
-        {
-            _sql.Append(") AS v JOIN conversations AS c ON c.id = v.conversation_id AND c.last_seq = v.n ")
-                .Append(dialect.IgnoreExisting);
-        }
-    }
-
-    private static async Task RollBackAsync(DbConnection connection)
-    {
-        try
-        {
-            await using var rollback = connection.CreateCommand();
-            rollback.CommandText = "ROLLBACK";
-            await rollback.ExecuteNonQueryAsync(CancellationToken.None);
-        }
-        catch (DbException)
-        {
-            // The connection is broken: the server rolls the transaction back as it drops it.
-        }
-        catch (InvalidOperationException)
-        {
-            // Likewise (the connection is no longer open).
         }
     }
 
