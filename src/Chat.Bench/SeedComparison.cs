@@ -13,11 +13,12 @@ public static class SeedComparison
     public static void Write(IEnumerable<string> jsonLines, TextWriter output)
     {
         var runs = jsonLines.Where(l => l.TrimStart().StartsWith('{')).Select(Run.Parse).ToList();
+        var order = runs.Select(r => r.Workload).Distinct().ToList(); // workloads in the order they ran
         var reference = runs.Where(r => r.Label == "seed" && r.Pairs == 50 && r.Endpoints == 1)
             .ToDictionary(r => r.Round, r => r.Rate);
         output.WriteLine("| round | system | workload | msg/s | × seed same-server 50 pairs | p50 | p99 | lost | server CPU µs/msg | parts (µs/msg) | load |");
         output.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
-        foreach (var r in runs.OrderBy(r => r.Round).ThenBy(r => r.Workload, StringComparer.Ordinal).ThenBy(r => r.Label, StringComparer.Ordinal))
+        foreach (var r in runs.OrderBy(r => r.Round).ThenBy(r => order.IndexOf(r.Workload)).ThenBy(r => r.Label, StringComparer.Ordinal))
         {
             output.WriteLine(Invariant($"| {r.Round} | {r.Label} | {r.Workload} | {r.Rate:N0} | {Ratio(r.Rate, reference.GetValueOrDefault(r.Round))} | {Ms(r.P50)} | {Ms(r.P99)} | {r.Lost:N0} | {Micros(r.Cpu)} | {r.Parts} | {r.Load:F1} |"));
         }
@@ -29,7 +30,7 @@ public static class SeedComparison
         output.WriteLine("| system | workload | msg/s | × seed same-server 50 pairs | p50 | p99 | lost (all rounds) | server CPU µs/msg |");
         output.WriteLine("|---|---|---|---|---|---|---|---|");
         var seedRate = Median(runs.Where(r => r.Label == "seed" && r.Pairs == 50 && r.Endpoints == 1).Select(r => r.Rate));
-        foreach (var g in runs.GroupBy(r => (r.Workload, r.Label)).OrderBy(g => g.Key.Workload, StringComparer.Ordinal).ThenBy(g => g.Key.Label, StringComparer.Ordinal))
+        foreach (var g in runs.GroupBy(r => (r.Workload, r.Label)).OrderBy(g => order.IndexOf(g.Key.Workload)).ThenBy(g => g.Key.Label, StringComparer.Ordinal))
         {
             var rate = Median(g.Select(r => r.Rate));
             output.WriteLine(Invariant($"| {g.Key.Label} | {g.Key.Workload} | {rate:N0} | {Ratio(rate, seedRate)} | {Ms(Median(g.Select(r => r.P50)))} | {Ms(Median(g.Select(r => r.P99)))} | {g.Sum(r => r.Lost):N0} | {Micros(Median(g.Select(r => r.Cpu)))} |"));

@@ -53,7 +53,7 @@ public sealed class SeedFramesTests
         var rows = table.ToString().Split('\n').Where(l => l.StartsWith("| 1 |", StringComparison.Ordinal)).ToArray();
         Assert.Equal(3, rows.Length);
         Assert.Contains("| chat | same server, 50 pairs | 25,000 | 1.25× | 2.00 ms | 8.00 ms | 0 | 90 |", rows[0], StringComparison.Ordinal);
-        Assert.Contains("| seed | across servers, 50 pairs | 0 | 0.00× | – | – | 50 | – |", rows[1], StringComparison.Ordinal);
-        Assert.Contains("| seed | same server, 50 pairs | 20,000 | 1.00× |", rows[2], StringComparison.Ordinal);
+        Assert.Contains("| seed | same server, 50 pairs | 20,000 | 1.00× |", rows[1], StringComparison.Ordinal);
+        Assert.Contains("| seed | across servers, 50 pairs | 0 | 0.00× | – | – | 50 | – |", rows[2], StringComparison.Ordinal);
     }
 }
