@@ -23,7 +23,7 @@ public static class SeedComparison
             output.WriteLine(Invariant($"| {r.Round} | {r.Label} | {r.Workload} | {r.Rate:N0} | {Ratio(r.Rate, reference.GetValueOrDefault(r.Round))} | {Ms(r.P50)} | {Ms(r.P99)} | {r.Lost:N0} | {Micros(r.Cpu)} | {r.Parts} | {r.Load:F1} |"));
         }
 
-        if (reference.Count < 2) return;
+        if (runs.Select(r => r.Round).Distinct().Count() < 2) return;
         output.WriteLine();
         output.WriteLine("Median over rounds:");
         output.WriteLine();
