@@ -63,7 +63,7 @@ public static class SeedComparison
             using var json = JsonDocument.Parse(line);
             var root = json.RootElement;
             var parts = root.TryGetProperty("serverCpu", out var cpu)
-                ? string.Join(", ", cpu.EnumerateArray().Select(p => Invariant($"{p.GetProperty("process").GetString()} {Number(p, "usPerMsg"):F0}")))
+                ? string.Join(", ", cpu.EnumerateArray().Select(p => $"{p.GetProperty("process").GetString()} {Micros(Number(p, "usPerMsg"))}"))
                 : "";
             return new Run(
                 root.TryGetProperty("label", out var label) ? label.GetString() ?? "?" : "?",
