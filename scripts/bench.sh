@@ -12,6 +12,21 @@
 # BENCH_SECONDS (10) and BENCH_WARMUP (2) set each run's measured window and warm-up;
 # BENCH_IDLE_CONNECTIONS (5000) the idle workload's size; BENCH_REDIS=cluster runs it all on a Redis Cluster
 # (cluster.sh up --redis cluster). A cluster that was already up is left running.
+#
+#   scripts/bench.sh seed         Chat side by side with the seed (issue 13): the seed's own workload
+#                                 (Chat.Bench seed-pingpong: its protocol, one message in flight per pair) against
+#                                 the seed peer and against this checkout's cluster (MariaDB), interleaved:
+#                                 same server 50 pairs, across servers 50 pairs, same server 1 pair. Prints one
+#                                 table (rates as ratios to the seed's same-server 50-pair rate of the same round,
+#                                 latency, lost, server CPU-µs per delivered message with its parts).
+#     BENCH_ROUNDS (3)            rounds; each runs every workload on every system, one after the other
+#     BENCH_WORKLOADS ("same50 cross50 same1") which workloads, in that order
+#     BENCH_BASELINE=DIR          also an earlier checkout of this repository (A/B, e.g. a `git worktree` of main),
+#                                 labelled "base", its cluster on this one's ports + BENCH_BASELINE_OFFSET (100)
+#     BENCH_SEEDPEER (../shared/seedpeer/seedpeer.sh beside the repository) starts the seed (3306, 6379, 7000,
+#                                 7002); without it only Chat runs. Each run is bounded: a hung or broken system
+#                                 costs its window and drain, its lost messages are counted.
+#     BENCH_RESULTS (.cluster/bench-seed.jsonl) keeps every run's JSON line; the table is printed from it.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -58,6 +73,106 @@ bench() { dotnet "$repo_root/src/Chat.Bench/bin/Release/net10.0/Chat.Bench.dll" 
 
 echo "bench: building Chat.Bench"
 dotnet build "$repo_root/src/Chat.Bench" -c Release > /dev/null
+
+if [[ "${1:-}" == seed ]]; then
+    seedpeer="${BENCH_SEEDPEER:-$repo_root/../shared/seedpeer/seedpeer.sh}"
+    baseline="${BENCH_BASELINE:-}"
+    offset="${BENCH_BASELINE_OFFSET:-100}"
+    rounds="${BENCH_ROUNDS:-3}"
+    results="${BENCH_RESULTS:-$state/bench-seed.jsonl}"
+    mysql_port="${CHAT_MYSQL_PORT:-3307}"
+    mkdir -p "$(dirname "$results")"
+    : > "$results"
+    # A run may not outlast its window, drain and setup by much: a stuck system is cut off, not waited for.
+    limit=$((warmup + seconds + 5 + 120 + 30))
+    started=()
+    # cluster_at DIR OFFSET up|down: that checkout's cluster.sh on this one's ports + OFFSET, MariaDB, one Redis.
+    cluster_at() {
+        CHAT_PORT_1=$((chat_port_1 + $2)) CHAT_PORT_2=$((chat_port_2 + $2)) \
+        CHAT_HTTP_PORT_1=$((${CHAT_HTTP_PORT_1:-8081} + $2)) CHAT_HTTP_PORT_2=$((${CHAT_HTTP_PORT_2:-8082} + $2)) \
+        CHAT_NGINX_PORT=$((nginx_port + $2)) CHAT_MYSQL_PORT=$((mysql_port + $2)) CHAT_REDIS_PORT=$((redis_port + $2)) \
+        CHAT_PG_PORT=$((${CHAT_PG_PORT:-5433} + $2)) CHAT_REDIS_CLUSTER_PORT=$((${CHAT_REDIS_CLUSTER_PORT:-6391} + $2)) \
+            "$1/scripts/cluster.sh" "${@:3}"
+    }
+    stop_all() {
+        local s
+        for s in "${started[@]}"; do
+            case "$s" in
+                seed) "$seedpeer" down > /dev/null || true ;;
+                chat) cluster_at "$repo_root" 0 down || true ;;
+                base) cluster_at "$baseline" "$offset" down || true ;;
+            esac
+        done
+    }
+    trap stop_all EXIT
+    systems=()
+    if [[ -x "$seedpeer" ]]; then
+        [[ "$("$seedpeer" status)" == *"up    chat-7000"* ]] || started+=(seed)
+        "$seedpeer" up
+        systems+=(seed)
+    else
+        echo "bench: no seed peer at $seedpeer (BENCH_SEEDPEER): Chat only" >&2
+    fi
+    [[ "$(cluster_at "$repo_root" 0 status 2> /dev/null)" =~ chat1\ +running ]] || started+=(chat)
+    cluster_at "$repo_root" 0 up --db mysql
+    systems+=(chat)
+    if [[ -n "$baseline" ]]; then
+        [[ "$(cluster_at "$baseline" "$offset" status 2> /dev/null)" =~ chat1\ +running ]] || started+=(base)
+        cluster_at "$baseline" "$offset" up --db mysql
+        systems+=(base)
+    fi
+
+    # seed_run SYSTEM ROUND ARGS...: one seed-pingpong on that system, its JSON line appended to the results.
+    seed_run() {
+        local system="$1" round="$2" endpoints ports off
+        shift 2
+        case "$system" in
+            seed)
+                endpoints="127.0.0.1:7000,127.0.0.1:7002" ports="3306,6379" ;;
+            *)
+                off=0
+                [[ "$system" == base ]] && off="$offset"
+                endpoints="127.0.0.1:$((chat_port_1 + off)),127.0.0.1:$((chat_port_2 + off))"
+                ports="$((mysql_port + off)),$((redis_port + off))" ;;
+        esac
+        echo "bench: round $round, $system: seed-pingpong $*   (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+        timeout --kill-after=10 "$limit" dotnet "$repo_root/src/Chat.Bench/bin/Release/net10.0/Chat.Bench.dll" seed-pingpong \
+            --endpoints "$endpoints" --cpu-ports "$ports" --seconds "$seconds" --warmup "$warmup" --quiet --json \
+            --label "$system" --round "$round" "$@" >> "$results" \
+            || echo "bench: round $round, $system: seed-pingpong $* failed or was cut off (exit $?)" >&2
+        if [[ "$system" == seed && "$*" != *same-endpoint* ]]; then
+            # Across servers the seed's threads share one Redis connection unlocked: after such a run it may
+            # no longer answer even REG, so it is restarted before anything else runs on it.
+            "$seedpeer" down > /dev/null && "$seedpeer" up > /dev/null
+        fi
+    }
+
+    section "machine"
+    echo "$(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+    echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+    # A replica's first minute is spent compiling (tiered JIT): each Chat system is warmed by an unmeasured run.
+    for system in "${systems[@]}"; do
+        [[ "$system" == seed ]] || seed_run "$system" 0 --pairs 50 --seconds 15
+    done
+    : > "$results"
+    for round in $(seq "$rounds"); do
+        for workload in ${BENCH_WORKLOADS:-same50 cross50 same1}; do
+            case "$workload" in
+                same50) options=(--same-endpoint --pairs 50) ;;
+                cross50) options=(--pairs 50) ;;
+                same1) options=(--same-endpoint --pairs 1) ;;
+                *) echo "bench: unknown workload $workload (same50, cross50, same1)" >&2; exit 2 ;;
+            esac
+            for system in "${systems[@]}"; do
+                seed_run "$system" "$round" "${options[@]}"
+            done
+        done
+    done
+    section "seed vs Chat (seed-pingpong, ${seconds} s measured after ${warmup} s warm-up; $results)"
+    echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+    dotnet "$repo_root/src/Chat.Bench/bin/Release/net10.0/Chat.Bench.dll" compare "$results"
+    exit 0
+fi
 
 started_cluster=""
 status="$("$cluster" status 2> /dev/null || true)"

@@ -3,6 +3,7 @@ using System.Buffers.Text;
 using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Chat.Protocol;
 
@@ -19,28 +20,38 @@ public interface IFrameHandler
 /// same bytes, one text message per frame): a reused receive buffer, frames written by
 /// <see cref="RequestWriter"/> into a reused send buffer, one read loop. Before <see cref="RunAsync"/> it is driven request by request
 /// (register, login, groups); sends never throw: a failed send marks the connection <see cref="Broken"/>.
+/// With <see cref="Seed"/> it speaks as the seed's console client does (<see cref="SeedFrames"/>).
 /// </summary>
 public sealed class BenchConnection : IAsyncDisposable
 {
     private readonly Stream _stream;
     private readonly SemaphoreSlim _sendGate = new(1, 1);
     private readonly ArrayBufferWriter<byte> _out = new(256);
+    private Utf8JsonWriter? _seedWriter;
     private byte[] _text = [];
     private byte[] _in = new byte[4096];
     private int _start;
     private int _end;
     private int _setupCid;
+    private int _digits;
 
-    private BenchConnection(Stream stream, int index)
+    private BenchConnection(Stream stream, int index, bool seed)
     {
         _stream = stream;
         Index = index;
+        Seed = seed;
     }
 
     /// <summary>Position of this connection in its workload (the round-robin over endpoints uses it).</summary>
     public int Index { get; }
 
     public int UserId { get; private set; }
+
+    /// <summary>The name this connection registered (the seed's chat frames carry it).</summary>
+    public string Name { get; private set; } = "";
+
+    /// <summary>Speaks the seed's protocol: NUL-terminated frames, LOGIN without "v":2, chat without cid.</summary>
+    public bool Seed { get; }
 
     /// <summary>The user (pingpong, rate) or group (group) this connection sends to.</summary>
     public int Target { get; set; }
@@ -52,11 +63,11 @@ public sealed class BenchConnection : IAsyncDisposable
     public int Marks { get; set; }
 
     /// <param name="webSocket">Connect to <c>ws://endpoint/ws</c> (a replica's or nginx's HTTP port) instead of raw TCP.</param>
-    public static async Task<BenchConnection> ConnectAsync(IPEndPoint endpoint, IPAddress? source, int index, bool webSocket, CancellationToken ct)
+    public static async Task<BenchConnection> ConnectAsync(IPEndPoint endpoint, IPAddress? source, int index, bool webSocket, CancellationToken ct, bool seed = false)
     {
         if (webSocket)
         {
-            return new BenchConnection(await WebSocketFrameStream.ConnectAsync(new Uri($"ws://{endpoint}/ws"), source, receiveBuffer: null, ct), index);
+            return new BenchConnection(await WebSocketFrameStream.ConnectAsync(new Uri($"ws://{endpoint}/ws"), source, receiveBuffer: null, ct), index, seed);
         }
 
         var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -64,7 +75,7 @@ public sealed class BenchConnection : IAsyncDisposable
         {
             if (source is not null) socket.Bind(new IPEndPoint(source, 0));
             await socket.ConnectAsync(endpoint, ct);
-            return new BenchConnection(new NetworkStream(socket, ownsSocket: true), index);
+            return new BenchConnection(new NetworkStream(socket, ownsSocket: true), index, seed);
         }
         catch
         {
@@ -76,12 +87,13 @@ public sealed class BenchConnection : IAsyncDisposable
     public async Task<int> RegisterAsync(string name, string password, CancellationToken ct)
     {
         var ack = await RequestAsync(new RegisterRequest(name, password), MsgId.RegAck, ct);
+        Name = name;
         return ack.Id;
     }
 
     public async Task LoginAsync(int id, string password, CancellationToken ct)
     {
-        await RequestAsync(new LoginRequest(id, password, Version: 2), MsgId.LoginAck, ct);
+        await RequestAsync(new LoginRequest(id, password, Version: Seed ? 0 : 2), MsgId.LoginAck, ct);
         UserId = id;
     }
 
@@ -133,6 +145,22 @@ public sealed class BenchConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>ONE_CHAT as the seed client sends it (no cid); the text starts with <paramref name="messageId"/>.</summary>
+    public async ValueTask SendSeedChatAsync(int target, long messageId, int size, string time)
+    {
+        await _sendGate.WaitAsync();
+        try
+        {
+            _out.ResetWrittenCount();
+            SeedFrames.WriteChat(_seedWriter ??= new Utf8JsonWriter(_out, SeedFrames.WriterOptions), _out, UserId, Name, target, Text(messageId, size), time);
+            await SendBufferedAsync();
+        }
+        finally
+        {
+            _sendGate.Release();
+        }
+    }
+
     public async ValueTask SendPingAsync(long cid)
     {
         await _sendGate.WaitAsync();
@@ -151,27 +179,34 @@ public sealed class BenchConnection : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         Broken = true;
+        _seedWriter?.Dispose();
         return _stream.DisposeAsync();
     }
 
     private void BuildChat(bool group, int target, long messageId, int size)
     {
+        var text = Text(messageId, size);
+        _out.ResetWrittenCount();
+        RequestWriter.WriteChat(_out, group, target, text, cid: text[.._digits]);
+    }
+
+    /// <summary>The message text: <paramref name="messageId"/>, a space, then 'x' up to <paramref name="size"/> bytes
+    /// (valid until the next call).</summary>
+    private ReadOnlySpan<byte> Text(long messageId, int size)
+    {
         Span<byte> digits = stackalloc byte[20];
         Utf8Formatter.TryFormat(messageId, digits, out var length);
-        digits = digits[..length];
         var textLength = Math.Max(size, length);
-        if (_text.Length < textLength)
+        if (_text.Length < textLength + 1)
         {
-            _text = new byte[textLength];
-            _text.AsSpan().Fill((byte)'x');
+            _text = new byte[Math.Max(textLength, 21) + 1];
         }
 
-        digits.CopyTo(_text);
+        _text.AsSpan().Fill((byte)'x');
+        digits[..length].CopyTo(_text);
         if (textLength > length) _text[length] = (byte)' ';
-
-        _out.ResetWrittenCount();
-        RequestWriter.WriteChat(_out, group, target, _text.AsSpan(0, textLength), cid: digits);
-        _text.AsSpan(0, Math.Min(length + 1, textLength)).Fill((byte)'x');
+        _digits = length;
+        return _text.AsSpan(0, textLength);
     }
 
     private Cid SetupCid() => Cid.From($"setup-{++_setupCid}");
@@ -192,6 +227,12 @@ public sealed class BenchConnection : IAsyncDisposable
     {
         _out.ResetWrittenCount();
         RequestWriter.Write(request, _out);
+        if (Seed)
+        {
+            // The seed client ends its frames with NUL, not the newline RequestWriter writes.
+            MemoryMarshal.AsMemory(_out.WrittenMemory).Span[^1] = 0;
+        }
+
         await SendBufferedAsync();
         while (true)
         {
@@ -211,6 +252,14 @@ public sealed class BenchConnection : IAsyncDisposable
 
     private bool TryTakeFrame(out ServerFrame frame)
     {
+        if (Seed)
+        {
+            var found = SeedFrames.TryCut(_in.AsSpan(_start, _end - _start), out var offset, out var length);
+            frame = found ? ServerFrame.Parse(_in.AsSpan(_start + offset, length)) : default;
+            _start += found ? offset + length : 0;
+            return found;
+        }
+
         while (true)
         {
             var pending = _in.AsSpan(_start, _end - _start);

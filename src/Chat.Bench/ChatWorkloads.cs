@@ -58,6 +58,58 @@ public static class PingPongWorkload
 }
 
 /// <summary>
+/// seed-pingpong: the seed's own workload, as its console client would run it. P pairs of users, each logged in
+/// without "v":2, ping-pong ONE_CHAT in turn: the first of each pair sends, and each message is answered by its
+/// recipient when it arrives, so one message per pair is in flight. Frames end with NUL and carry no cid, so nothing
+/// is acknowledged: a message counts as accepted once written, and lost when it never arrives (its pair then stops).
+/// </summary>
+public static class SeedPingPongWorkload
+{
+    public static async Task<LoadResult> RunAsync(LoadOptions options, int pairs, bool sameEndpoint, CancellationToken ct = default)
+    {
+        options = options with { Seed = true };
+        await using var run = new LoadRun("seed-pingpong", options);
+        var connections = await run.ConnectUsersAsync(2 * pairs, i => sameEndpoint ? options.Endpoints[0] : options.EndpointFor(i), ct);
+        PingPongWorkload.Pair(connections);
+        var handler = new Handler(run, SeedFrames.Time(DateTime.Now));
+        run.Start(handler);
+        for (var i = 0; i < connections.Length; i += 2)
+        {
+            await handler.SendAsync(connections[i]);
+        }
+
+        return await run.MeasureAsync(new()
+        {
+            ["pairs"] = pairs,
+            ["size"] = options.Size,
+            ["endpoints"] = sameEndpoint ? 1 : options.Endpoints.Count,
+        }, ct);
+    }
+
+    private sealed class Handler(LoadRun run, string time) : IFrameHandler
+    {
+        public ValueTask SendAsync(BenchConnection connection)
+        {
+            var id = run.NewMessage(1);
+            run.Ledger.Ack(id, ok: true);
+            return connection.SendSeedChatAsync(connection.Target, id, run.Options.Size, time);
+        }
+
+        public ValueTask OnFrameAsync(BenchConnection connection, ServerFrame frame)
+        {
+            if (frame.MsgId != MsgId.OneChat)
+            {
+                run.OnReply(frame);
+                return default;
+            }
+
+            run.OnDelivered(frame.MessageId);
+            return run.Sending ? SendAsync(connection) : default;
+        }
+    }
+}
+
+/// <summary>
 /// rate: open loop, R messages/s in total over P pairs (each side sends to the other, in turn). Latency runs from
 /// the time a message was scheduled, not when it could be sent, so a stalled sender shows up in it.
 /// </summary>

@@ -31,6 +31,18 @@ public sealed record LoadOptions
     /// <summary>Registrations and logins in flight at once during setup.</summary>
     public int SetupParallelism { get; init; } = 16;
 
+    /// <summary>How long registering and logging in every user may take before the run gives up.</summary>
+    public TimeSpan SetupTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Ports whose listening processes' CPU is measured over the window, beside the endpoints' own.</summary>
+    public IReadOnlyList<int> CpuPorts { get; init; } = [];
+
+    /// <summary>Processes whose CPU is measured over the window, by pid.</summary>
+    public IReadOnlyList<int> CpuPids { get; init; } = [];
+
+    /// <summary>Speak the seed's protocol (<see cref="SeedFrames"/>).</summary>
+    public bool Seed { get; init; }
+
     public static LoadOptions From(BenchArgs args, string defaultEndpoints = "127.0.0.1:6000,127.0.0.1:6002") => new()
     {
         Endpoints = args.Endpoints("endpoints", defaultEndpoints),
@@ -43,6 +55,9 @@ public sealed record LoadOptions
         Size = args.Number("size", 32),
         SourceAddresses = args.Number("source-addresses", 0),
         SetupParallelism = args.Number("setup-parallelism", 16),
+        SetupTimeout = TimeSpan.FromSeconds(args.Real("setup-timeout", 120)),
+        CpuPorts = args.Numbers("cpu-ports"),
+        CpuPids = args.Numbers("cpu-pids"),
     };
 
     /// <summary>The endpoint of connection <paramref name="index"/>: round-robin.</summary>

@@ -38,16 +38,29 @@ public sealed class LoadRun(string workload, LoadOptions options) : IAsyncDispos
     {
         var started = Stopwatch.GetTimestamp();
         var connections = new BenchConnection[count];
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.SetupParallelism, CancellationToken = ct };
-        await Parallel.ForEachAsync(Enumerable.Range(0, count), parallel, async (i, token) =>
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(options.SetupTimeout);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.SetupParallelism, CancellationToken = timeout.Token };
+        try
         {
-            var connection = await BenchConnection.ConnectAsync(endpointOf(i), options.SourceFor(i, count), i, options.WebSocket, token);
-            connections[i] = connection;
-            var name = $"bench-{_tag}-{i}";
-            var id = await connection.RegisterAsync(name, "bench-password", token);
-            await connection.LoginAsync(id, "bench-password", token);
-        });
-        _connections.AddRange(connections);
+            await Parallel.ForEachAsync(Enumerable.Range(0, count), parallel, async (i, token) =>
+            {
+                var connection = await BenchConnection.ConnectAsync(endpointOf(i), options.SourceFor(i, count), i, options.WebSocket, token, options.Seed);
+                connections[i] = connection;
+                var name = $"bench-{_tag}-{i}";
+                var id = await connection.RegisterAsync(name, "bench-password", token);
+                await connection.LoginAsync(id, "bench-password", token);
+            });
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"{count} users were not registered and logged in within {options.SetupTimeout.TotalSeconds:F0} s");
+        }
+        finally
+        {
+            _connections.AddRange(connections.Where(c => c is not null));
+        }
+
         Note($"{count} users registered and logged in in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s");
         return connections;
     }
@@ -101,6 +114,7 @@ public sealed class LoadRun(string workload, LoadOptions options) : IAsyncDispos
     /// <summary>Warm-up, measured window (progress once a second), stop sending, drain, reconcile.</summary>
     public async Task<LoadResult> MeasureAsync(Dictionary<string, object> parameters, CancellationToken ct)
     {
+        var cpu = ServerCpu.Find(options.Endpoints.Select(e => e.Port).Concat(options.CpuPorts), options.CpuPids);
         var start = Stopwatch.GetTimestamp();
         var windowStart = start + Ticks(options.Warmup);
         var windowEnd = windowStart + Ticks(options.Duration);
@@ -108,15 +122,19 @@ public sealed class LoadRun(string workload, LoadOptions options) : IAsyncDispos
         Volatile.Write(ref _windowEnd, windowEnd);
 
         var lastDelivered = Ledger.Delivered;
+        var cpuStarted = false;
         for (var second = 1; ; second++)
         {
             var next = Math.Min(start + Ticks(TimeSpan.FromSeconds(second)), windowEnd);
             var phase = next <= windowStart ? "warmup" : "run";
-            long wait;
-            while ((wait = next - Stopwatch.GetTimestamp()) > 0)
+            if (phase == "run" && !cpuStarted)
             {
-                await Task.Delay(TimeSpan.FromTicks(Math.Max(wait * TimeSpan.TicksPerSecond / Stopwatch.Frequency, TimeSpan.TicksPerMillisecond)), ct);
+                cpuStarted = true;
+                await WaitUntilAsync(windowStart, ct);
+                cpu.Start();
             }
+
+            await WaitUntilAsync(next, ct);
 
             var delivered = Ledger.Delivered;
             Note($"{second,3} s {phase}: sent {Ledger.Sent}, acked {Ledger.Acked}, delivered {delivered} (+{delivered - lastDelivered}), errors {Volatile.Read(ref _errors)}, broken {Broken()}");
@@ -124,6 +142,8 @@ public sealed class LoadRun(string workload, LoadOptions options) : IAsyncDispos
             if (next == windowEnd) break;
         }
 
+        var cpuShares = cpu.Stop(Volatile.Read(ref _windowDeliveries));
+        if (ServerCpu.LoadAverage() is { } load) parameters["loadAverage"] = load;
         Volatile.Write(ref _sending, false);
         var drainEnd = Stopwatch.GetTimestamp() + Ticks(options.Drain);
         while (!Ledger.Settled && Stopwatch.GetTimestamp() < drainEnd)
@@ -150,7 +170,17 @@ public sealed class LoadRun(string workload, LoadOptions options) : IAsyncDispos
             Disconnected = Broken(),
             DeliveredPerSecond = Volatile.Read(ref _windowDeliveries) / options.Duration.TotalSeconds,
             Latency = Latency,
+            Cpu = cpuShares,
         };
+    }
+
+    private static async Task WaitUntilAsync(long timestamp, CancellationToken ct)
+    {
+        long wait;
+        while ((wait = timestamp - Stopwatch.GetTimestamp()) > 0)
+        {
+            await Task.Delay(TimeSpan.FromTicks(Math.Max(wait * TimeSpan.TicksPerSecond / Stopwatch.Frequency, TimeSpan.TicksPerMillisecond)), ct);
+        }
     }
 
     public void Note(string text)
@@ -211,6 +241,12 @@ public sealed class LoadResult
 
     public required Latencies Latency { get; init; }
 
+    /// <summary>The server processes' CPU over the measured window (empty when none was found).</summary>
+    public IReadOnlyList<CpuShare> Cpu { get; init; } = [];
+
+    /// <summary>Server CPU-µs per delivered message, all measured processes together.</summary>
+    public double CpuMicrosPerMessage => Cpu.Count == 0 ? double.NaN : Cpu.Sum(c => c.MicrosPerMessage);
+
     public void Write(TextWriter output, bool json)
     {
         if (json)
@@ -236,6 +272,11 @@ public sealed class LoadResult
         counts.Add($"errors {Errors}");
         counts.Add($"disconnected {Disconnected}");
         output.WriteLine("  " + string.Join(", ", counts));
+        if (Cpu.Count > 0)
+        {
+            var parts = string.Join(", ", Cpu.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Process.Label} {c.MicrosPerMessage:F1} ({c.Cores:P0} of a core)")));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  server CPU   {CpuMicrosPerMessage:F1} µs per delivered message: {parts}"));
+        }
     }
 
     private static void AddCount(List<string> counts, string name, long? value)
@@ -274,6 +315,23 @@ public sealed class LoadResult
             WriteCount(w, "unknown", Unknown);
             w.WriteNumber("errors", Errors);
             w.WriteNumber("disconnected", Disconnected);
+            if (Cpu.Count > 0)
+            {
+                WriteRounded(w, "serverCpuUsPerMsg", CpuMicrosPerMessage);
+                w.WriteStartArray("serverCpu");
+                foreach (var c in Cpu)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("process", c.Process.Label);
+                    w.WriteNumber("pid", c.Process.Pid);
+                    WriteRounded(w, "usPerMsg", c.MicrosPerMessage);
+                    w.WriteNumber("cores", Math.Round(c.Cores, 3));
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+            }
+
             w.WriteEndObject();
         }
 
@@ -284,6 +342,12 @@ public sealed class LoadResult
     {
         if (double.IsNaN(ms)) w.WriteNull(name);
         else w.WriteNumber(name, Math.Round(ms, 3));
+    }
+
+    private static void WriteRounded(System.Text.Json.Utf8JsonWriter w, string name, double value)
+    {
+        if (double.IsNaN(value)) w.WriteNull(name);
+        else w.WriteNumber(name, Math.Round(value, 1));
     }
 
     private static void WriteCount(System.Text.Json.Utf8JsonWriter w, string name, long? value)

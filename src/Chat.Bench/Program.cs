@@ -21,6 +21,8 @@ public static class BenchProgram
             {
                 ["pingpong", .. var rest] => await Report(BenchArgs.Parse(rest), (a, o) =>
                     PingPongWorkload.RunAsync(o, a.Number("pairs", 1), a.Flag("same-endpoint"), Cancel.Token)),
+                ["seed-pingpong", .. var rest] => await Report(BenchArgs.Parse(rest), (a, o) =>
+                    SeedPingPongWorkload.RunAsync(o, a.Number("pairs", 1), a.Flag("same-endpoint"), Cancel.Token)),
                 ["rate", .. var rest] => await Report(BenchArgs.Parse(rest), (a, o) =>
                     RateWorkload.RunAsync(o, a.Number("pairs", 10), a.Real("rate", 1000), Cancel.Token)),
                 ["group", .. var rest] => await Report(BenchArgs.Parse(rest), (a, o) =>
@@ -30,10 +32,11 @@ public static class BenchProgram
                 ["tcp-pingpong", .. var rest] => await Report(BenchArgs.Parse(rest), (a, o) =>
                     TcpReference.PingPongAsync(o with { Endpoints = a.Endpoints("endpoint", "127.0.0.1:7000") }, a.Number("pairs", 1), Cancel.Token)),
                 ["tcp-echo", .. var rest] => await Echo(BenchArgs.Parse(rest)),
+                ["compare", var file] => Compare(file),
                 _ => Usage(),
             };
         }
-        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or IOException or System.Net.Sockets.SocketException or System.Net.WebSockets.WebSocketException)
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or IOException or TimeoutException or System.Net.Sockets.SocketException or System.Net.WebSockets.WebSocketException)
         {
             Console.Error.WriteLine($"Chat.Bench: {e.Message}");
             return 1;
@@ -49,8 +52,21 @@ public static class BenchProgram
     {
         var options = LoadOptions.From(args);
         var result = await workload(args, options);
+        if (args.Text("label") is { } label) result.Parameters["label"] = label;
+        if (args.Text("round") is not null) result.Parameters["round"] = args.Number("round", 1);
         result.Write(Console.Out, options.Json);
         return 0;
+    }
+
+    private static int Compare(string file)
+    {
+        SeedComparison.Write(file == "-" ? ReadLines(Console.In) : File.ReadLines(file), Console.Out);
+        return 0;
+    }
+
+    private static IEnumerable<string> ReadLines(TextReader reader)
+    {
+        while (reader.ReadLine() is { } line) yield return line;
     }
 
     private static async Task<int> Echo(BenchArgs args)
@@ -75,12 +91,21 @@ public static class BenchProgram
               --ws  WebSocket instead of TCP: the endpoints are HTTP ports (replicas' or nginx's), each
                     connection ws://endpoint/ws, one text message per frame
 
+              --cpu-ports 3307,6380 --cpu-pids PID,PID  also measure these processes' CPU (the endpoints' own always)
+              --setup-timeout 120 (seconds for registering and logging in)
+              --label NAME --round N  tag the result (for compare)
+
               pingpong      --pairs 1 [--same-endpoint]      closed loop, one message in flight per connection
+              seed-pingpong --pairs 1 [--same-endpoint]      the seed's protocol and workload: NUL-terminated frames,
+                                                             no cid, LOGIN without v, one message in flight per pair
               rate          --rate 1000 --pairs 10           open loop, latency from the scheduled send time
               group         --groups 1 --members 10 [--senders K]
                                                              each sender sends when its previous message was ACKed
               idle          --connections 1000 [--ping-interval 20] [--server-pid PID[,PID]]
                                                              held-open connections; server RSS per connection
+
+              compare FILE  a markdown table of labelled seed-pingpong --json results (one per line; - for stdin),
+                            rates as ratios to the seed's same-server 50-pair rate of the same round
 
             Reference (raw loopback TCP, same sizes):
               tcp-echo      --port 7000 [--address 127.0.0.1]   echo server, runs until Ctrl-C / SIGTERM

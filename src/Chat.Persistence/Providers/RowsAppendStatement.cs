@@ -63,7 +63,8 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
 
         if (_positionByClientId.Count > 0)
         {
-            foreach (var chunk in _positionByClientId.Keys.Chunk(dialect.MaxParameters / 2))
+            // At most 200 (sender, cid) terms a statement: SQLite parses a chain of ORs as a tree at most 1,000 deep.
+            foreach (var chunk in _positionByClientId.Keys.Chunk(Math.Min(200, dialect.MaxParameters / 2)))
             {
                 await using var command = Command(connection, transaction);
                 _sql.Append("SELECT sender_id, client_id, conversation_id, seq, sender_name, body, client_time, ts FROM messages WHERE ");

@@ -54,10 +54,16 @@ public sealed class RemoveMemberHandler(IChatStore store, ChatHub hub) : UserReq
     }
 }
 
-public sealed class RemoveFriendHandler(IChatStore store) : UserRequestHandler<RemoveFriendRequest>
+public sealed class RemoveFriendHandler(IChatStore store, ChatHub hub) : UserRequestHandler<RemoveFriendRequest>
 {
-    protected override async ValueTask<Reply> HandleAsync(RemoveFriendRequest request, UserSession user, CancellationToken ct) =>
-        await store.RemoveFriendAsync(user.Id, request.FriendId, ct)
-            ? Reply.Ok
-            : Reply.Fail(ErrorCode.NotFound, $"no user {request.FriendId}");
+    protected override async ValueTask<Reply> HandleAsync(RemoveFriendRequest request, UserSession user, CancellationToken ct)
+    {
+        if (!await store.RemoveFriendAsync(user.Id, request.FriendId, ct))
+        {
+            return Reply.Fail(ErrorCode.NotFound, $"no user {request.FriendId}");
+        }
+
+        hub.Unwatch(user.Id, request.FriendId); // no PRESENCE of them from now on
+        return Reply.Ok;
+    }
 }

@@ -141,6 +141,16 @@ public abstract class ChatHub(LoginPolicy devices)
         }
     }
 
+    /// <summary>The user's sessions here no longer hear of <paramref name="friendId"/> (REMOVE_FRIEND).</summary>
+    public void Unwatch(int userId, int friendId)
+    {
+        foreach (var session in _users.Get(userId))
+        {
+            _watchers.Remove(friendId, session);
+            _watching.AddOrUpdate(session, _ => [], (_, known) => [.. known.Where(id => id != friendId)]);
+        }
+    }
+
     public Task JoinGroupAsync(int groupId, UserSession user)
     {
         lock (_groups.Gate)

@@ -37,6 +37,18 @@ public sealed class LoadSmokeTests(ReplicaFixture fixture) : IClassFixture<Repli
     }
 
     [Fact]
+    public async Task Seed_pingpong_speaks_the_seed_protocol_loses_nothing_and_measures_the_replica_cpu()
+    {
+        var result = await SeedPingPongWorkload.RunAsync(Options, pairs: 2, sameEndpoint: true);
+
+        AssertClean(result, connections: 4);
+        Assert.Equal(result.Sent, result.Delivered);
+        var replica = Assert.Single(result.Cpu); // found by the port it listens on
+        Assert.Equal(fixture.Replica.ChatPort, replica.Process.Port);
+        Assert.True(replica.MicrosPerMessage > 0, "the replica used no CPU for its messages");
+    }
+
+    [Fact]
     public async Task Group_delivers_to_every_other_member_and_loses_nothing()
     {
         var result = await GroupWorkload.RunAsync(Options, groups: 2, members: 4, senders: 2);

@@ -188,10 +188,11 @@ public sealed class HistoryAndMembershipClusterTests(ClusterFixture cluster) : I
         await bob.AssertNothingPendingAsync();
         await carol.AssertNothingPendingAsync();
 
-        await alice.RequestAsync(new { msgid = 3, cid = "out" });
-        var friends = (await alice.LoginAsync(alice.Id, "pw-" + alice.Name, v: 2))["friends"]!.AsArray().Select(f => (int)f!["id"]!);
+        // Bob first: he still has alice, so her going out and in would reach him as PRESENCE; she no longer hears of him.
         await bob.RequestAsync(new { msgid = 3, cid = "out" });
         var bobs = (await bob.LoginAsync(bob.Id, "pw-" + bob.Name, v: 2))["friends"]!.AsArray().Select(f => (int)f!["id"]!);
+        await alice.RequestAsync(new { msgid = 3, cid = "out" });
+        var friends = (await alice.LoginAsync(alice.Id, "pw-" + alice.Name, v: 2))["friends"]!.AsArray().Select(f => (int)f!["id"]!);
         Assert.Equal([carol.Id], friends);
         Assert.Equal([alice.Id], bobs);
     }

@@ -48,6 +48,30 @@ public sealed class MessageWriterTests
 
     [Theory]
     [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task Messages_queued_all_at_once_are_numbered_gap_free_and_new_direct_conversations_get_cursors(string provider)
+    {
+        // 1,200 appends queued before the writer takes any: batches far larger than one command's parameters (MySQL's
+        // one-round-trip path then falls back to a statement per step), and many new direct conversations.
+        await using var store = await StoreHost.StartAsync(provider, "writer_burst");
+        var writer = store.Services.GetRequiredService<IMessageWriter>();
+        var appends = Enumerable.Range(0, 1_200)
+            .Select(i => (Conversation: ConversationId.Direct(1_000 + (i % 300), 5_000 + (i % 300)), Sender: 1_000 + (i % 300), Cid: $"burst-{i}"))
+            .Select(m => (m.Conversation, Append: writer.AppendAsync(Message(m.Conversation, m.Sender, m.Cid, m.Cid), CancellationToken.None).AsTask()))
+            .ToList();
+        await Task.WhenAll(appends.Select(a => a.Append));
+
+        foreach (var conversation in appends.GroupBy(a => a.Conversation))
+        {
+            Assert.Equal([1L, 2, 3, 4], conversation.Select(a => a.Append.Result.Stored.Seq));
+            Assert.Equal(4, await store.ScalarAsync($"SELECT last_seq FROM conversations WHERE id = {conversation.Key}"));
+            Assert.Equal(2, await store.ScalarAsync($"SELECT COUNT(*) FROM cursors WHERE conversation_id = {conversation.Key} AND delivered_seq = 0"));
+        }
+
+        Assert.Equal(1_200, await store.ScalarAsync("SELECT COUNT(*) FROM messages"));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
     public async Task A_repeated_cid_is_stored_once_and_answered_with_the_stored_message(string provider)
     {
         await using var store = await StoreHost.StartAsync(provider, "writer_cid");
