@@ -3,7 +3,7 @@
 // reaches the page through textContent.
 import { Connection, MsgId, RequestError } from "./connection.js";
 
-const TYPING_SEND_EVERY_MS = 1000;   // the server drops more than one TYPING a second per conversation
+const TYPING_SEND_EVERY_MS = 1500;   // the server drops more than one TYPING a second per conversation: keep a margin over its clock
 const TYPING_SHOWN_MS = 4000;
 const HISTORY_PAGE = 50;
 const SESSION_KEY = "chat.session";

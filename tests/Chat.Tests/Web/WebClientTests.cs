@@ -130,9 +130,7 @@ public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<We
         await Expect(web.Page.Locator("#history-state")).ToHaveTextAsync("This is the beginning of the conversation.");
     }
 
-    // Passed against branch features-live merged into this one; on main after issue 14 merged, bob never shows
-    // "… is typing" (the steps before it pass). Not yet known whether the page or the server; see the lead's note.
-    [Fact(Skip = "typing indicator not shown on main after the issue-14 merge: under investigation")]
+    [Fact]
     public async Task Unread_badges_read_receipts_typing_and_presence()
     {
         var (alice, bob) = await FriendsAsync();
