@@ -90,7 +90,8 @@ if [[ "${1:-}" == seed ]]; then
     cluster_at() {
         CHAT_PORT_1=$((chat_port_1 + $2)) CHAT_PORT_2=$((chat_port_2 + $2)) \
         CHAT_HTTP_PORT_1=$((${CHAT_HTTP_PORT_1:-8081} + $2)) CHAT_HTTP_PORT_2=$((${CHAT_HTTP_PORT_2:-8082} + $2)) \
-        CHAT_NGINX_PORT=$((nginx_port + $2)) CHAT_MYSQL_PORT=$((mysql_port + $2)) CHAT_REDIS_PORT=$((redis_port + $2)) \
+        CHAT_NGINX_PORT=$((nginx_port + $2)) CHAT_NGINX_HTTP_PORT=$((nginx_http_port + $2)) \
+        CHAT_MYSQL_PORT=$((mysql_port + $2)) CHAT_REDIS_PORT=$((redis_port + $2)) \
         CHAT_PG_PORT=$((${CHAT_PG_PORT:-5433} + $2)) CHAT_REDIS_CLUSTER_PORT=$((${CHAT_REDIS_CLUSTER_PORT:-6391} + $2)) \
             "$1/scripts/cluster.sh" "${@:3}"
     }
