@@ -25,7 +25,9 @@ internal sealed class MySqlProvider(string connectionString, string serverVersio
             """,
         // Parameters are spelled into the statement text by MySqlConnector: kept small enough that 256 messages of
         // 4,096 four-byte characters stay far below the server's max_allowed_packet (16 MiB by default).
-        MaxParameters: 2_048);
+        MaxParameters: 2_048,
+        // MySqlConnector sends a multi-statement command as one packet: BEGIN and COMMIT ride on the batch's commands.
+        BeginInText: "SET TRANSACTION ISOLATION LEVEL READ COMMITTED;\nSTART TRANSACTION");
 
     private readonly MySqlDataSource _dataSource = new(connectionString);
     private readonly ServerVersion _serverVersion = ServerVersion.Parse(serverVersion);

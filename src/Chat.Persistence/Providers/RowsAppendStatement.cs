@@ -12,8 +12,13 @@ namespace Chat.Persistence;
 /// <param name="IgnoreExisting">After <c>INSERT INTO cursors ... VALUES ...</c>: leaves an existing cursor as it is.</param>
 /// <param name="UpdateCursorsFrom">Moves column <c>{1}</c> of cursors forward from the derived table <c>{0}</c> (user_id, conversation_id, seq).</param>
 /// <param name="MaxParameters">Parameters one command may carry.</param>
+/// <param name="BeginInText">
+/// Where a multi-statement command may open and commit a transaction (MySQL): the text that opens it. The transaction
+/// then opens in the batch's first command and commits in its last, two round trips fewer than a transaction object's
+/// BEGIN and COMMIT; null: a transaction object.
+/// </param>
 internal sealed record RowsDialect(
-    IsolationLevel Isolation, string AddToLastSeq, string IgnoreExisting, string UpdateCursorsFrom, int MaxParameters);
+    IsolationLevel Isolation, string AddToLastSeq, string IgnoreExisting, string UpdateCursorsFrom, int MaxParameters, string? BeginInText = null);
 
 /// <summary>
 /// The writer's statement where there are no arrays to send (MySQL, SQLite): one transaction of multi-row
@@ -33,6 +38,12 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
 
     public async Task ExecuteAsync(DbConnection connection, AppendBatch batch, CancellationToken ct)
     {
+        if (dialect.BeginInText is { } begin)
+        {
+            await ExecuteInTextAsync(connection, batch, begin, ct);
+            return;
+        }
+
         await using var transaction = await connection.BeginTransactionAsync(dialect.Isolation, ct);
         await AnswerRepeatsAsync(connection, transaction, batch, ct);
         if (_fresh.Count > 0)
@@ -44,12 +55,52 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
         await transaction.CommitAsync(ct);
     }
 
+    /// <summary>
+    /// The same steps, the transaction opened by the first command's text and committed by the last one's. Repeated
+    /// cids are looked up before it: read committed would see no more inside it, and a cid stored meanwhile by
+    /// another writer fails the insert on its unique index (retried by the writer, then found). Every result is read,
+    /// so a failed COMMIT throws; after a failure the transaction is rolled back before the connection is used again.
+    /// </summary>
+    private async Task ExecuteInTextAsync(DbConnection connection, AppendBatch batch, string begin, CancellationToken ct)
+    {
+        await AnswerRepeatsAsync(connection, null, batch, ct);
+        if (_fresh.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await AllocateAsync(connection, null, batch, ct, begin + ";\n");
+            await InsertAsync(connection, null, batch, ct, ";\nCOMMIT");
+        }
+        catch
+        {
+            await RollBackAsync(connection);
+            throw;
+        }
+    }
+
+    private static async Task RollBackAsync(DbConnection connection)
+    {
+        try
+        {
+            await using var rollback = connection.CreateCommand();
+            rollback.CommandText = "ROLLBACK";
+            await rollback.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is DbException or InvalidOperationException)
+        {
+            // The connection is broken: the server rolls the transaction back as it drops it.
+        }
+    }
+
     public void Dispose()
     {
     }
 
     /// <summary>Answers the messages whose cid is already stored; leaves the others' positions in <see cref="_fresh"/>.</summary>
-    private async Task AnswerRepeatsAsync(DbConnection connection, DbTransaction transaction, AppendBatch batch, CancellationToken ct)
+    private async Task AnswerRepeatsAsync(DbConnection connection, DbTransaction? transaction, AppendBatch batch, CancellationToken ct)
     {
         _fresh.Clear();
         _positionByClientId.Clear();
@@ -95,8 +146,9 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
         }
     }
 
-    /// <summary>Advances each conversation's last_seq by its number of fresh messages and reads the result back.</summary>
-    private async Task AllocateAsync(DbConnection connection, DbTransaction transaction, AppendBatch batch, CancellationToken ct)
+    /// <summary>Advances each conversation's last_seq by its number of fresh messages and reads the result back;
+    /// <paramref name="begin"/> opens the first command.</summary>
+    private async Task AllocateAsync(DbConnection connection, DbTransaction? transaction, AppendBatch batch, CancellationToken ct, string begin = "")
     {
         _conversations.Clear();
         foreach (var p in _fresh)
@@ -108,7 +160,8 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
         foreach (var chunk in _conversations.Keys.Chunk(dialect.MaxParameters / 2))
         {
             await using var command = Command(connection, transaction);
-            _sql.Append("INSERT INTO conversations (id, last_seq) VALUES ");
+            _sql.Append(begin).Append("INSERT INTO conversations (id, last_seq) VALUES ");
+            begin = "";
             for (var i = 0; i < chunk.Length; i++)
             {
                 _sql.Append(i == 0 ? "(" : ", (").Append(Parameter(command, chunk[i])).Append(", ")
@@ -135,10 +188,12 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
         }
     }
 
-    /// <summary>Inserts the fresh messages, numbered; creates the cursors of direct conversations that just began.</summary>
-    private async Task InsertAsync(DbConnection connection, DbTransaction transaction, AppendBatch batch, CancellationToken ct)
+    /// <summary>Inserts the fresh messages, numbered; creates the cursors of direct conversations that just began;
+    /// <paramref name="commit"/> ends the last command.</summary>
+    private async Task InsertAsync(DbConnection connection, DbTransaction? transaction, AppendBatch batch, CancellationToken ct, string commit = "")
     {
-        foreach (var chunk in _fresh.Chunk(dialect.MaxParameters / MessageColumns))
+        var chunks = _fresh.Chunk(dialect.MaxParameters / MessageColumns).ToList();
+        foreach (var chunk in chunks)
         {
             await using var command = Command(connection, transaction);
             _sql.Append("INSERT INTO messages (conversation_id, seq, sender_id, sender_name, body, client_time, ts, client_id) VALUES ");
@@ -186,12 +241,12 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
                 _sql.Append(' ').Append(dialect.IgnoreExisting);
             }
 
-            command.CommandText = _sql.ToString();
+            command.CommandText = _sql.Append(chunk == chunks[^1] ? commit : "").ToString();
             await command.ExecuteNonQueryAsync(ct);
         }
     }
 
-    private DbCommand Command(DbConnection connection, DbTransaction transaction)
+    private DbCommand Command(DbConnection connection, DbTransaction? transaction)
     {
         _sql.Clear();
         var command = connection.CreateCommand();
