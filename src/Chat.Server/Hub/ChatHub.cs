@@ -258,9 +258,10 @@ public abstract class ChatHub(LoginPolicy devices)
     private bool DeliverToUser(Delivery delivery)
     {
         var sessions = _users.Get(delivery.TargetId);
+        var groupLeft = sessions.Length > 0 ? delivery.GroupLeft : null; // read from the frame once, not per session
         foreach (var session in sessions)
         {
-            if (delivery.GroupLeft is { } groupId)
+            if (groupLeft is { } groupId)
             {
                 _ = ForgetGroupAsync(session, groupId);
             }
