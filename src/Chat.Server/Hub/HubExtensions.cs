@@ -12,7 +12,7 @@ public static class HubExtensions
     /// </summary>
     public static IServiceCollection AddChatHub(this IServiceCollection services, string? redisConnectionString)
     {
-        services.AddChatOptions<PresenceOptions>();
+        services.AddChatOptions<RedisOptions>();
         if (string.IsNullOrWhiteSpace(redisConnectionString))
         {
             services.AddSingleton<ChatHub, LocalHub>();

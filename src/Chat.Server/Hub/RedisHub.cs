@@ -9,7 +9,7 @@ namespace Chat.Server.Hub;
 /// <summary>
 /// A replica among others, joined by Redis. Presence: <see cref="RedisPresence"/> claims, refreshed here for the
 /// local users every third of the TTL, and this replica's liveness key, refreshed every third of its (short) TTL and
-/// deleted on a clean stop. Bus: <c>chat:user:{id}</c> is subscribed while the user is here,
+/// deleted on a clean stop. Bus (names as with the default <see cref="RedisOptions.RedisPrefix"/>): <c>chat:user:{id}</c> is subscribed while the user is here,
 /// <c>chat:group:{id}</c> while a member is. The subscriber only hands frames to bounded per-connection queues: it
 /// never waits on a client. StackExchange.Redis resubscribes everything by itself when the connection comes back. On a
 /// Redis Cluster the channels are sharded: each lives on the master of its slot, so the bus grows with the masters.
@@ -23,7 +23,7 @@ public sealed class RedisHub(
     ChatMetrics metrics,
     TimeProvider time,
     IOptions<ChatServerOptions> options,
-    IOptions<PresenceOptions> presenceOptions,
+    IOptions<RedisOptions> presenceOptions,
     IOptions<LoginOptions> logins,
     ILogger<RedisHub> log) : ChatHub(logins.Value.Multiple), IHostedService, IDisposable
 {
@@ -37,12 +37,12 @@ public sealed class RedisHub(
     private ISubscriber Subscriber => redis.GetSubscriber();
 
     /// <summary><c>chat:user:{id}</c> or <c>chat:group:{id}</c>; a sharded channel on a Redis Cluster.</summary>
-    public RedisChannel Channel(Topic topic) => topology.Channel(topic.IsGroup ? "chat:group:" + topic.Id : "chat:user:" + topic.Id);
+    public RedisChannel Channel(Topic topic) => topology.Channel(topic.IsGroup ? "group:" + topic.Id : "user:" + topic.Id);
 
     public override Task<IReadOnlySet<int>> OnlineAsync(IReadOnlyCollection<int> userIds) => presence.OnlineAsync(userIds);
 
     /// <summary><c>chat:presence</c>: every replica hears every presence change and tells the local sessions that watch the user.</summary>
-    private RedisChannel PresenceChannel => topology.Channel("chat:presence");
+    private RedisChannel PresenceChannel => topology.Channel("presence");
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

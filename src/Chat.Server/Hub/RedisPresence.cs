@@ -6,12 +6,12 @@ using StackExchange.Redis;
 namespace Chat.Server.Hub;
 
 /// <summary>
-/// Presence in Redis. <c>chat:presence:{id}</c> is a hash of the user's sessions: session id → the claiming replica's
+/// Presence in Redis (names as with the default <see cref="RedisOptions.RedisPrefix"/>). <c>chat:presence:{id}</c> is a hash of the user's sessions: session id → the claiming replica's
 /// instance (its id and a random suffix chosen at start), with a TTL each holder refreshes (recreating its fields if
 /// Redis lost them). A login claims with one script (<see cref="ClaimScript"/>) that applies the policy atomically:
 /// <c>reject</c> refuses while a live session exists anywhere, <c>allow</c> adds one, <c>replace</c> adds one and says the
 /// older ones are to be closed (they remove their own fields as they close). Each running replica keeps
-/// <c>chat:alive:{instance}</c> with a short TTL (<see cref="PresenceOptions.LivenessTtl"/>): a session of a replica
+/// <c>chat:alive:{instance}</c> with a short TTL (<see cref="RedisOptions.LivenessTtl"/>): a session of a replica
 /// whose liveness key is gone is void, so a killed replica's users log in again within seconds. A restarted replica is
 /// a new instance: it never mistakes its predecessor's sessions for its own.
 /// <para>Who noticed a death: every replica lists itself in <c>chat:replicas</c> (a sorted set, scored by when its
@@ -27,7 +27,7 @@ namespace Chat.Server.Hub;
 /// counted. A dead owner never comes back under the same instance, so the check cannot go stale between the steps.
 /// A key in the earlier form (a string holding one owner) is read as a hash with that one session.
 /// </remarks>
-public sealed class RedisPresence(ConnectionMultiplexer redis, RedisTopology topology, IOptions<ChatServerOptions> options, IOptions<PresenceOptions> presence, ILogger<RedisPresence> log)
+public sealed class RedisPresence(ConnectionMultiplexer redis, RedisTopology topology, IOptions<ChatServerOptions> options, IOptions<RedisOptions> presence, ILogger<RedisPresence> log)
 {
     /// <summary>
     /// KEYS[1] the user's hash; ARGV: session, instance, TTL (ms), policy, n, then n dead instances, then live ones.
@@ -106,7 +106,6 @@ public sealed class RedisPresence(ConnectionMultiplexer redis, RedisTopology top
 
     private const int Batch = 1000;
     private const int ClaimAttempts = 3;
-    private static readonly RedisKey Replicas = "chat:replicas";
 
     private IDatabase Db => redis.GetDatabase();
 
@@ -115,11 +114,16 @@ public sealed class RedisPresence(ConnectionMultiplexer redis, RedisTopology top
     /// <summary>This process's name in claims: the replica id and a suffix no earlier or later run shares.</summary>
     public string Instance { get; } = $"{options.Value.ReplicaId}#{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
 
-    public static RedisKey Key(int userId) => "chat:presence:" + userId;
+    /// <summary>The name of a user's hash, before <see cref="RedisOptions.RedisPrefix"/>.</summary>
+    public static string KeyName(int userId) => "presence:" + userId;
 
-    public static RedisKey LivenessKey(string instance) => "chat:alive:" + instance;
+    private RedisKey Replicas => topology.Key("replicas");
 
-    public static RedisKey UsersKey(string instance) => "chat:replica-users:" + instance;
+    private RedisKey Key(int userId) => topology.Key(KeyName(userId));
+
+    private RedisKey LivenessKey(string instance) => topology.Key("alive:" + instance);
+
+    private RedisKey UsersKey(string instance) => topology.Key("replica-users:" + instance);
 
     /// <summary>Claims the user for this session as <paramref name="policy"/> says, judging other replicas' sessions by their liveness.</summary>
     public async Task<Claim> ClaimAsync(int userId, long sessionId, LoginPolicy policy)
@@ -194,7 +198,7 @@ public sealed class RedisPresence(ConnectionMultiplexer redis, RedisTopology top
             RefreshScript, [.. batch.Select(s => Key(s.UserId))], [Instance, ttl, .. batch.Select(s => (RedisValue)s.SessionId)])));
     }
 
-    /// <summary>Says this replica is alive for another <see cref="PresenceOptions.LivenessTtl"/>.</summary>
+    /// <summary>Says this replica is alive for another <see cref="RedisOptions.LivenessTtl"/>.</summary>
     public Task KeepAliveAsync()
     {
         var ttl = presence.Value.LivenessTtl;

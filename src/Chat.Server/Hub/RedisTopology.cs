@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Chat.Server.Hub;
@@ -7,9 +8,11 @@ namespace Chat.Server.Hub;
 /// On a cluster, channels are sharded (SSUBSCRIBE/SPUBLISH to the master of the channel's slot) and a command or a
 /// script touches the keys of one hash slot only. Known once a server has answered; until then nothing reaches Redis
 /// anyway (a login's claim fails first), so the answer is fixed before the first subscription or publish.
+/// Every key and channel name is made here, behind <see cref="RedisOptions.RedisPrefix"/>.
 /// </summary>
-public sealed class RedisTopology(ConnectionMultiplexer redis)
+public sealed class RedisTopology(ConnectionMultiplexer redis, IOptions<RedisOptions> options)
 {
+    private readonly string _prefix = options.Value.RedisPrefix;
     private const int Unknown = 0, Standalone = 1, Cluster = 2;
     private int _mode;
 
@@ -26,8 +29,11 @@ public sealed class RedisTopology(ConnectionMultiplexer redis)
         }
     }
 
-    /// <summary>The channel for <paramref name="name"/>: sharded on a cluster, a plain channel on one Redis.</summary>
-    public RedisChannel Channel(string name) => IsCluster ? RedisChannel.Sharded(name) : RedisChannel.Literal(name);
+    /// <summary>The key <paramref name="name"/>, behind the prefix.</summary>
+    public RedisKey Key(string name) => _prefix + name;
+
+    /// <summary>The channel <paramref name="name"/>, behind the prefix: sharded on a cluster, a plain channel on one Redis.</summary>
+    public RedisChannel Channel(string name) => IsCluster ? RedisChannel.Sharded(_prefix + name) : RedisChannel.Literal(_prefix + name);
 
     /// <summary>
     /// <paramref name="items"/> in batches of at most <paramref name="size"/>, one hash slot per batch on a cluster (a

@@ -25,6 +25,9 @@ public class ClusterFixture : IAsyncLifetime
     /// <summary>What the replicas have in <c>ConnectionStrings:Redis</c>.</summary>
     public string RedisConnectionString { get; private set; } = "";
 
+    /// <summary>The replicas' <c>Chat:RedisPrefix</c>: this fixture's own, since a Redis Cluster is shared by the test run.</summary>
+    public string RedisPrefix { get; } = TestClient.Unique("t") + ":";
+
     /// <summary>The engine the replicas share.</summary>
     protected virtual string Provider => "mysql";
 
@@ -35,7 +38,7 @@ public class ClusterFixture : IAsyncLifetime
     {
         Database = await TestDatabase.CreateAsync(Provider, "cluster");
         RedisConnectionString = await StartRedisAsync();
-        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = RedisConnectionString, ["Chat:PresenceTtl"] = PresenceTtl.ToString(), ["Chat:Login:Multiple"] = Devices };
+        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = RedisConnectionString, ["Chat:RedisPrefix"] = RedisPrefix, ["Chat:PresenceTtl"] = PresenceTtl.ToString(), ["Chat:Login:Multiple"] = Devices };
         A = await Replica.StartAsync(Database, new Dictionary<string, string?>(settings) { ["Chat:ReplicaId"] = "replica-a-" + Environment.ProcessId });
         B = await Replica.StartAsync(Database, new Dictionary<string, string?>(settings) { ["Chat:ReplicaId"] = "replica-b-" + Environment.ProcessId });
         Nginx = await NginxServer.StartNewAsync([A.ChatPort, B.ChatPort], httpUpstreamPorts: [A.HttpPort, B.HttpPort]);

@@ -80,7 +80,7 @@ public abstract class ClusterTests(ClusterFixture cluster)
         // What a replica killed while gus was on it leaves behind: its claim, no longer refreshed.
         await using (var redis = await ConnectionMultiplexer.ConnectAsync(cluster.RedisConnectionString))
         {
-            await redis.GetDatabase().StringSetAsync(RedisPresence.Key(ghostId), "replica-killed", ClusterFixture.PresenceTtl);
+            await redis.GetDatabase().StringSetAsync(cluster.RedisPrefix + RedisPresence.KeyName(ghostId), "replica-killed", ClusterFixture.PresenceTtl);
         }
 
         var since = Stopwatch.StartNew();

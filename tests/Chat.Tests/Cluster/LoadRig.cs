@@ -11,7 +11,7 @@ public sealed class LoadRig : IAsyncDisposable
     public static readonly TimeSpan Pace = TimeSpan.FromMilliseconds(5);
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
-    private LoadRig(Replica a, Replica b, NginxServer nginx, ChatLoad load) => (A, B, Nginx, Load) = (a, b, nginx, load);
+    private LoadRig(Replica a, Replica b, NginxServer nginx, ChatLoad load, string redisPrefix) => (A, B, Nginx, Load, RedisPrefix) = (a, b, nginx, load, redisPrefix);
 
     public Replica A { get; }
 
@@ -23,12 +23,16 @@ public sealed class LoadRig : IAsyncDisposable
 
     public int[] HttpPorts => [A.HttpPort, B.HttpPort];
 
+    /// <summary>The replicas' <c>Chat:RedisPrefix</c>: this rig's own, since a Redis Cluster is shared by the test run.</summary>
+    public string RedisPrefix { get; }
+
     /// <param name="redis">ConnectionStrings:Redis: one Redis or a Redis Cluster.</param>
     /// <param name="acrossReplicas">Senders on A and recipients on B, so every message crosses the bus; else every
     /// connection through nginx.</param>
     public static async Task<LoadRig> StartAsync(TestDatabase database, string redis, bool acrossReplicas = false)
     {
-        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = redis, ["Chat:PresenceTtl"] = "00:00:03" };
+        var prefix = TestClient.Unique("t") + ":";
+        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = redis, ["Chat:RedisPrefix"] = prefix, ["Chat:PresenceTtl"] = "00:00:03" };
         var started = new List<IAsyncDisposable>();
         try
         {
@@ -39,7 +43,7 @@ public sealed class LoadRig : IAsyncDisposable
             var nginx = await NginxServer.StartNewAsync([a.ChatPort, b.ChatPort]);
             started.Add(nginx);
             var load = acrossReplicas ? await StartLoadAsync(a.ChatPort, b.ChatPort) : await StartLoadAsync(nginx.Port);
-            return new LoadRig(a, b, nginx, load);
+            return new LoadRig(a, b, nginx, load, prefix);
         }
         catch
         {

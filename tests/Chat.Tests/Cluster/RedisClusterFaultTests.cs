@@ -25,7 +25,7 @@ public sealed class RedisClusterFaultTests
         var load = rig.Load;
         var channel = CrossReplicaChannel(rig);
         var master = await redis.MasterOfAsync(channel);
-        Assert.Contains(channel, await redis.CliAsync(master, "PUBSUB", "SHARDCHANNELS", "chat:user:*")); // sharded, on its slot's master
+        Assert.Contains(channel, await redis.CliAsync(master, "PUBSUB", "SHARDCHANNELS", rig.RedisPrefix + "user:*")); // sharded, on its slot's master
 
         await redis.KillAsync(master);
         var recovery = Stopwatch.StartNew();
@@ -63,7 +63,7 @@ public sealed class RedisClusterFaultTests
             await load.WaitForEveryPairLiveAsync(10, LoadRig.Deadline, "after the slot of " + channel + " moved");
             moved.Stop();
             Assert.Equal(to, await redis.MasterOfAsync(channel));
-            Assert.Contains(channel, await redis.CliAsync(to, "PUBSUB", "SHARDCHANNELS", "chat:user:*")); // resubscribed where the slot went
+            Assert.Contains(channel, await redis.CliAsync(to, "PUBSUB", "SHARDCHANNELS", rig.RedisPrefix + "user:*")); // resubscribed where the slot went
             var counts = await load.StopAsync(Settle);
 
             counts.Report(nameof(Moving_the_slot_of_a_busy_channel_to_another_master_keeps_live_delivery_without_a_restart), moved.Elapsed);
@@ -109,7 +109,7 @@ public sealed class RedisClusterFaultTests
     }
 
     /// <summary>A recipient's channel: every message on it crosses the bus (senders on A, recipients on B).</summary>
-    private static string CrossReplicaChannel(LoadRig rig) => "chat:user:" + rig.Load.Users[0].Recipient.ToString(CultureInfo.InvariantCulture);
+    private static string CrossReplicaChannel(LoadRig rig) => rig.RedisPrefix + "user:" + rig.Load.Users[0].Recipient.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Starts the killed nodes again and waits for a whole cluster, for the tests that come after.</summary>
     private static async Task RestoreAsync(RedisClusterServer redis, IEnumerable<int> nodes)
