@@ -88,7 +88,10 @@ public sealed class FloodTests(ITestOutputHelper output)
         Assert.True(sent > 1000, $"the flood hardly flowed: {sent} messages");
         Assert.All(flooders, f => Assert.Equal(f.Sent, f.Acked.Count + f.Refused));
         Assert.True(rssPeak - rssBefore <= 256 * 1024, $"the replica grew by {(rssPeak - rssBefore) / 1024} MB during the flood");
-        Assert.True(probe.Percentile(99) <= 50, $"the probe pair waited p99 {probe.Percentile(99):0.0} ms during the flood");
+        // Starved would be seconds: queued behind the flood until it ends. On two shared cores (replica, PostgreSQL, four
+        // flooders, the probe) the p99 of a fair share is tens of milliseconds; 60 ms has been seen on a quiet CI box.
+        Assert.True(probe.Count >= 100, $"the probe pair got {probe.Count} messages through in {FloodTime.TotalSeconds} s of flood");
+        Assert.True(probe.Percentile(99) <= 250, $"the probe pair waited p99 {probe.Percentile(99):0.0} ms during the flood");
         foreach (var flooder in flooders)
         {
             var stored = await StoredCidsAsync(database, ConversationId.Direct(flooder.Id, sinkId));
