@@ -13,9 +13,9 @@ namespace Chat.Persistence;
 /// <param name="UpdateCursorsFrom">Moves column <c>{1}</c> of cursors forward from the derived table <c>{0}</c> (user_id, conversation_id, seq).</param>
 /// <param name="MaxParameters">Parameters one command may carry.</param>
 /// <param name="BeginInText">
-/// Where a multi-statement command may open and commit a transaction (MySQL): the text that opens it. The batch is then
-/// one command, one round trip: opened, numbered in the statement itself, read back and committed; null: a transaction
-/// object and the steps one command each.
+/// Where a multi-statement command may open and commit a transaction (MySQL): the text that opens it. The transaction
+/// then opens in the batch's first command and commits in its last, two round trips fewer than a transaction object's
+/// BEGIN and COMMIT; null: a transaction object.
 /// </param>
 internal sealed record RowsDialect(
     IsolationLevel Isolation, string AddToLastSeq, string IgnoreExisting, string UpdateCursorsFrom, int MaxParameters, string? BeginInText = null);
@@ -25,8 +25,7 @@ internal sealed record RowsDialect(
 /// statements — stored rows of the batch's cids looked up, each conversation's last_seq advanced by its count
 /// (rows touched in id order, so that concurrent writers do not deadlock) and read back, the message rows
 /// inserted with last_seq - n + k for the k-th of n, new direct conversations' cursors created at 0 for both
-/// participants. The same steps as PostgreSQL's single statement, with the numbering done here (or, in one round trip,
-/// by the statement: <see cref="RowsDialect.BeginInText"/>).
+/// participants. The same steps as PostgreSQL's single statement, with the numbering done here.
 /// </summary>
 internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatement
 {
@@ -34,7 +33,6 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
 
     private readonly List<int> _fresh = [];
     private readonly SortedDictionary<long, Allocation> _conversations = [];
-    private long[] _back = [];
     private readonly Dictionary<(int Sender, string ClientId), int> _positionByClientId = [];
     private readonly StringBuilder _sql = new();
 
@@ -50,49 +48,18 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
         await AnswerRepeatsAsync(connection, transaction, batch, ct);
         if (_fresh.Count > 0)
         {
-            CountFresh(batch);
-            // Advanced and read back (rows touched in id order, so that concurrent writers do not deadlock), then the
-            // rows numbered here; a conversation's terms are at most three parameters in any of these statements.
-            foreach (var chunk in _conversations.Keys.Chunk(dialect.MaxParameters / 3))
-            {
-                await using var command = Command(connection, transaction);
-                AppendAdvance(command, chunk);
-                AppendReadBack(command, chunk);
-                command.CommandText = _sql.ToString();
-                await ReadLastSeqsAsync(command, ct);
-            }
-
-            foreach (var chunk in _fresh.Chunk(dialect.MaxParameters / MessageColumns))
-            {
-                await using var command = Command(connection, transaction);
-                AppendInsert(command, batch, chunk, p => Parameter(command, SeqOf(batch, p)));
-                command.CommandText = _sql.ToString();
-                await command.ExecuteNonQueryAsync(ct);
-            }
-
-            // Two cursor rows per conversation, 250 rows per statement (SQLite allows 500 terms in a compound SELECT).
-            foreach (var chunk in Direct().Chunk(Math.Min(125, dialect.MaxParameters / 6)))
-            {
-                await using var command = Command(connection, transaction);
-                AppendBegunCursors(command, chunk);
-                command.CommandText = _sql.ToString();
-                await command.ExecuteNonQueryAsync(ct);
-            }
-
-            Number(batch);
+            await AllocateAsync(connection, transaction, batch, ct);
+            await InsertAsync(connection, transaction, batch, ct);
         }
 
         await transaction.CommitAsync(ct);
     }
 
     /// <summary>
-    /// The same steps in one command (one per 256 messages in a huge batch): the transaction opened by its text, each
-    /// row's seq read from its conversation's advanced last_seq by the row itself (its conversation row is locked by this
-    /// transaction), the cursors of conversations that began here made by a join, last_seq read back for the answers,
-    /// then COMMIT. Repeated cids are looked up before it: read committed would see no more inside it, and a cid
-    /// stored meanwhile by another writer fails the insert on its unique index (retried by the writer, then found).
-    /// Every result is read, so a failed COMMIT throws; after a failure the transaction is rolled back before the
-    /// connection is used again.
+    /// The same steps, the transaction opened by the first command's text and committed by the last one's. Repeated
+    /// cids are looked up before it: read committed would see no more inside it, and a cid stored meanwhile by
+    /// another writer fails the insert on its unique index (retried by the writer, then found). Every result is read,
+    /// so a failed COMMIT throws; after a failure the transaction is rolled back before the connection is used again.
     /// </summary>
     private async Task ExecuteInTextAsync(DbConnection connection, AppendBatch batch, string begin, CancellationToken ct)
     {
@@ -102,44 +69,16 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
             return;
         }
 
-        CountFresh(batch);
-        var chunks = _fresh.Chunk(dialect.MaxParameters / (MessageColumns + 1)).ToList(); // the seq is two parameters here
         try
         {
-            foreach (var chunk in chunks)
-            {
-                await using var command = Command(connection, null);
-                if (chunk == chunks[0])
-                {
-                    _sql.Append(begin).Append(";\n");
-                    AppendAdvance(command, _conversations.Keys);
-                    _sql.Append(";\n");
-                }
-
-                AppendInsert(command, batch, chunk, p => $"(SELECT last_seq FROM conversations WHERE id = {Parameter(command, batch.Conversations[p])}) - {Parameter(command, _back[p])}");
-                if (chunk == chunks[^1])
-                {
-                    if (Direct().Any())
-                    {
-                        _sql.Append(";\n");
-                        AppendBegunCursors(command, Direct());
-                    }
-
-                    AppendReadBack(command, _conversations.Keys);
-                    _sql.Append(";\nCOMMIT");
-                }
-
-                command.CommandText = _sql.ToString();
-                await ReadLastSeqsAsync(command, ct);
-            }
+            await AllocateAsync(connection, null, batch, ct, begin + ";\n");
+            await InsertAsync(connection, null, batch, ct, ";\nCOMMIT");
         }
         catch
         {
             await RollBackAsync(connection);
             throw;
         }
-
-        Number(batch);
     }
 
     private static async Task RollBackAsync(DbConnection connection)
@@ -207,125 +146,104 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
         }
     }
 
-    /// <summary>
-    /// Counts each conversation's fresh messages, and gives each message its distance back from the conversation's
-    /// last_seq once they are all in: the k-th of n gets last_seq - (n - 1 - k).
-    /// </summary>
-    private void CountFresh(AppendBatch batch)
+    /// <summary>Advances each conversation's last_seq by its number of fresh messages and reads the result back;
+    /// <paramref name="begin"/> opens the first command.</summary>
+    private async Task AllocateAsync(DbConnection connection, DbTransaction? transaction, AppendBatch batch, CancellationToken ct, string begin = "")
     {
         _conversations.Clear();
         foreach (var p in _fresh)
         {
             var conversation = batch.Conversations[p];
-            _conversations[conversation] = new Allocation(_conversations.GetValueOrDefault(conversation).Count + 1, 0);
+            _conversations[conversation] = _conversations.TryGetValue(conversation, out var a) ? a with { Count = a.Count + 1 } : new Allocation(1, 0);
         }
 
-        if (_back.Length < batch.Count)
+        foreach (var chunk in _conversations.Keys.Chunk(dialect.MaxParameters / 2))
         {
-            _back = new long[batch.Count];
-        }
-
-        foreach (var p in _fresh)
-        {
-            var conversation = batch.Conversations[p];
-            var allocation = _conversations[conversation];
-            _back[p] = allocation.Count - 1 - allocation.Numbered;
-            _conversations[conversation] = allocation with { Numbered = allocation.Numbered + 1 };
-        }
-    }
-
-    /// <summary>Direct conversations of the batch: the ones whose cursors a first message creates.</summary>
-    private IEnumerable<long> Direct() => _conversations.Keys.Where(c => !ConversationId.IsGroup(c));
-
-    private long SeqOf(AppendBatch batch, int position) => _conversations[batch.Conversations[position]].LastSeq - _back[position];
-
-    /// <summary>Reports every fresh message's seq.</summary>
-    private void Number(AppendBatch batch)
-    {
-        foreach (var p in _fresh)
-        {
-            batch.Stored(p, SeqOf(batch, p));
-        }
-    }
-
-    /// <summary>Advances each of <paramref name="conversations"/>' last_seq by its number of fresh messages.</summary>
-    private void AppendAdvance(DbCommand command, IEnumerable<long> conversations)
-    {
-        _sql.Append("INSERT INTO conversations (id, last_seq) VALUES ");
-        var first = true;
-        foreach (var conversation in conversations)
-        {
-            _sql.Append(first ? "(" : ", (").Append(Parameter(command, conversation)).Append(", ")
-                .Append(Parameter(command, (long)_conversations[conversation].Count)).Append(')');
-            first = false;
-        }
-
-        _sql.Append(' ').Append(dialect.AddToLastSeq);
-    }
-
-    /// <summary>Reads <paramref name="conversations"/>' last_seq back (<see cref="ReadLastSeqsAsync"/>).</summary>
-    private void AppendReadBack(DbCommand command, IEnumerable<long> conversations)
-    {
-        _sql.Append(";\nSELECT id, last_seq FROM conversations WHERE id IN (");
-        _sql.AppendJoin(", ", conversations.Select(c => Parameter(command, c)));
-        _sql.Append(')');
-    }
-
-    private async Task ReadLastSeqsAsync(DbCommand command, CancellationToken ct)
-    {
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        do
-        {
-            while (await reader.ReadAsync(ct))
+            await using var command = Command(connection, transaction);
+            _sql.Append(begin).Append("INSERT INTO conversations (id, last_seq) VALUES ");
+            begin = "";
+            for (var i = 0; i < chunk.Length; i++)
             {
-                var id = reader.GetInt64(0);
-                _conversations[id] = _conversations[id] with { LastSeq = reader.GetInt64(1) };
+                _sql.Append(i == 0 ? "(" : ", (").Append(Parameter(command, chunk[i])).Append(", ")
+                    .Append(Parameter(command, (long)_conversations[chunk[i]].Count)).Append(')');
             }
-        }
-        while (await reader.NextResultAsync(ct));
-    }
 
-    /// <summary>Inserts the messages at <paramref name="positions"/>, each seq as <paramref name="seq"/> spells it.</summary>
-    private void AppendInsert(DbCommand command, AppendBatch batch, int[] positions, Func<int, string> seq)
-    {
-        _sql.Append("INSERT INTO messages (conversation_id, seq, sender_id, sender_name, body, client_time, ts, client_id) VALUES ");
-        for (var i = 0; i < positions.Length; i++)
-        {
-            var p = positions[i];
-            _sql.Append(i == 0 ? "(" : ", (")
-                .Append(Parameter(command, batch.Conversations[p])).Append(", ")
-                .Append(seq(p)).Append(", ")
-                .Append(Parameter(command, batch.Senders[p])).Append(", ")
-                .Append(Parameter(command, batch.SenderNames[p])).Append(", ")
-                .Append(Parameter(command, batch.Bodies[p])).Append(", ")
-                .Append(Parameter(command, batch.ClientTimes[p])).Append(", ")
-                .Append(Parameter(command, batch.Timestamps[p])).Append(", ")
-                .Append(Parameter(command, batch.ClientIds[p])).Append(')');
-        }
-    }
-
-    /// <summary>
-    /// Creates both participants' cursors, at 0, for those of <paramref name="conversations"/> (direct ones) that began
-    /// in this batch: whose advanced last_seq is their count of fresh messages. Known by a join, so that the statement
-    /// can go in the same command as the numbering.
-    /// </summary>
-    private void AppendBegunCursors(DbCommand command, IEnumerable<long> conversations)
-    {
-        _sql.Append("INSERT INTO cursors (user_id, conversation_id, delivered_seq) SELECT v.u, v.c, 0 FROM (");
-        var first = true;
-        foreach (var conversation in conversations)
-        {
-            var (c, n) = (Parameter(command, conversation), Parameter(command, (long)_conversations[conversation].Count));
-            var one = ConversationId.Peer(conversation, -1); // no user is -1: the lower participant
-            foreach (var user in (ReadOnlySpan<int>)[one, ConversationId.Peer(conversation, one)])
+            _sql.Append(' ').Append(dialect.AddToLastSeq).Append(";\nSELECT id, last_seq FROM conversations WHERE id IN (");
+            for (var i = 0; i < chunk.Length; i++)
             {
-                _sql.Append(first ? $"SELECT {Parameter(command, user)} AS u, {c} AS c, {n} AS n" : $" UNION ALL SELECT {Parameter(command, user)}, {c}, {n}");
-                first = false;
+                _sql.Append(i == 0 ? "" : ", ").Append(command.Parameters[2 * i].ParameterName);
             }
-        }
 
-        // The condition is a WHERE: SQLite's upsert after INSERT ... SELECT needs one to parse.
-        _sql.Append(") AS v JOIN conversations AS k ON k.id = v.c WHERE k.last_seq = v.n ").Append(dialect.IgnoreExisting);
+            command.CommandText = _sql.Append(')').ToString();
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            do
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    var id = reader.GetInt64(0);
+                    _conversations[id] = _conversations[id] with { LastSeq = reader.GetInt64(1) };
+                }
+            }
+            while (await reader.NextResultAsync(ct));
+        }
+    }
+
+    /// <summary>Inserts the fresh messages, numbered; creates the cursors of direct conversations that just began;
+    /// <paramref name="commit"/> ends the last command.</summary>
+    private async Task InsertAsync(DbConnection connection, DbTransaction? transaction, AppendBatch batch, CancellationToken ct, string commit = "")
+    {
+        var chunks = _fresh.Chunk(dialect.MaxParameters / MessageColumns).ToList();
+        foreach (var chunk in chunks)
+        {
+            await using var command = Command(connection, transaction);
+            _sql.Append("INSERT INTO messages (conversation_id, seq, sender_id, sender_name, body, client_time, ts, client_id) VALUES ");
+            var started = new List<long>();
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var p = chunk[i];
+                var conversation = batch.Conversations[p];
+                var allocation = _conversations[conversation];
+                var seq = allocation.LastSeq - allocation.Count + allocation.Taken + 1;
+                _conversations[conversation] = allocation with { Taken = allocation.Taken + 1 };
+                batch.Stored(p, seq);
+                if (seq == 1 && !ConversationId.IsGroup(conversation))
+                {
+                    started.Add(conversation);
+                }
+
+                _sql.Append(i == 0 ? "(" : ", (")
+                    .Append(Parameter(command, conversation)).Append(", ")
+                    .Append(Parameter(command, seq)).Append(", ")
+                    .Append(Parameter(command, batch.Senders[p])).Append(", ")
+                    .Append(Parameter(command, batch.SenderNames[p])).Append(", ")
+                    .Append(Parameter(command, batch.Bodies[p])).Append(", ")
+                    .Append(Parameter(command, batch.ClientTimes[p])).Append(", ")
+                    .Append(Parameter(command, batch.Timestamps[p])).Append(", ")
+                    .Append(Parameter(command, batch.ClientIds[p])).Append(')');
+            }
+
+            if (started.Count > 0)
+            {
+                // At most two cursors per started conversation, three parameters each: within the limit when the messages are.
+                _sql.Append(";\nINSERT INTO cursors (user_id, conversation_id, delivered_seq) VALUES ");
+                var first = true;
+                foreach (var conversation in started)
+                {
+                    var one = ConversationId.Peer(conversation, -1); // no user is -1: the lower participant
+                    foreach (var user in (ReadOnlySpan<int>)[one, ConversationId.Peer(conversation, one)])
+                    {
+                        _sql.Append(first ? "(" : ", (").Append(Parameter(command, user)).Append(", ")
+                            .Append(Parameter(command, conversation)).Append(", 0)");
+                        first = false;
+                    }
+                }
+
+                _sql.Append(' ').Append(dialect.IgnoreExisting);
+            }
+
+            command.CommandText = _sql.Append(chunk == chunks[^1] ? commit : "").ToString();
+            await command.ExecuteNonQueryAsync(ct);
+        }
     }
 
     private DbCommand Command(DbConnection connection, DbTransaction? transaction)
@@ -348,8 +266,8 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
 
     /// <param name="Count">Fresh messages for the conversation in this batch.</param>
     /// <param name="LastSeq">Its last_seq after they were counted in.</param>
-    /// <param name="Numbered">Messages given their distance back so far.</param>
-    private readonly record struct Allocation(int Count, long LastSeq, int Numbered = 0);
+    /// <param name="Taken">Seqs handed out so far.</param>
+    private readonly record struct Allocation(int Count, long LastSeq, int Taken = 0);
 }
 
 /// <summary>Delivered-cursors or read marks moved forward in one transaction, a derived table of rows per statement.</summary>

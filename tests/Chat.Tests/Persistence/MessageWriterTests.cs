@@ -51,7 +51,7 @@ public sealed class MessageWriterTests
     public async Task Messages_queued_all_at_once_are_numbered_gap_free_and_new_direct_conversations_get_cursors(string provider)
     {
         // 1,200 appends queued before the writer takes any: batches far larger than one command's parameters (MySQL's
-        // one-round-trip batch then takes several commands), and many new direct conversations.
+        // one-round-trip path then falls back to a statement per step), and many new direct conversations.
         await using var store = await StoreHost.StartAsync(provider, "writer_burst");
         var writer = store.Services.GetRequiredService<IMessageWriter>();
         var appends = Enumerable.Range(0, 1_200)
