@@ -32,7 +32,11 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
     private const int MessageColumns = 8;
 
     private readonly List<int> _fresh = [];
+    /// <summary>Conversations (by this writer's knowledge) bounded in <see cref="KnownBegun"/>.</summary>
+    private const int KnownBegun = 100_000;
+
     private readonly SortedDictionary<long, Allocation> _conversations = [];
+    private readonly HashSet<long> _begun = [];
     private readonly Dictionary<(int Sender, string ClientId), int> _positionByClientId = [];
     private readonly StringBuilder _sql = new();
 
@@ -60,6 +64,9 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
     /// cids are looked up before it: read committed would see no more inside it, and a cid stored meanwhile by
     /// another writer fails the insert on its unique index (retried by the writer, then found). Every result is read,
     /// so a failed COMMIT throws; after a failure the transaction is rolled back before the connection is used again.
+    /// <para>When every direct conversation of the batch is known to have begun (its cursors exist: direct cursors are
+    /// never deleted), the batch is one command, one round trip (<see cref="StoreAsync"/>); else two, numbered here
+    /// from the last_seqs read back, so that the cursors of a conversation that begins are made with it.</para>
     /// </summary>
     private async Task ExecuteInTextAsync(DbConnection connection, AppendBatch batch, string begin, CancellationToken ct)
     {
@@ -71,13 +78,73 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
 
         try
         {
-            await AllocateAsync(connection, null, batch, ct, begin + ";\n");
-            await InsertAsync(connection, null, batch, ct, ";\nCOMMIT");
+            if (_fresh.All(p => _begun.Contains(batch.Conversations[p]) || ConversationId.IsGroup(batch.Conversations[p])))
+            {
+                await StoreAsync(connection, batch, begin, ct);
+            }
+            else
+            {
+                await AllocateAsync(connection, null, batch, ct, begin + ";\n");
+                await InsertAsync(connection, null, batch, ct, ";\nCOMMIT");
+            }
         }
         catch
         {
             await RollBackAsync(connection);
             throw;
+        }
+
+        if (_begun.Count > KnownBegun)
+        {
+            _begun.Clear();
+        }
+
+        _begun.UnionWith(_conversations.Keys.Where(c => !ConversationId.IsGroup(c)));
+    }
+
+    /// <summary>
+    /// The batch of conversations that have all begun, in one command (one per 227 messages in a huge batch): opened,
+    /// last_seqs advanced, each row's seq read by the row itself from its conversation's advanced last_seq (the row is
+    /// this transaction's, locked), last_seqs read back for the answers, committed.
+    /// </summary>
+    private async Task StoreAsync(DbConnection connection, AppendBatch batch, string begin, CancellationToken ct)
+    {
+        Count(batch);
+        var back = new Dictionary<long, int>(_conversations.Count); // messages still to number, by conversation
+        var chunks = _fresh.Chunk(dialect.MaxParameters / (MessageColumns + 1)).ToList(); // the seq is two parameters here
+        foreach (var chunk in chunks)
+        {
+            await using var command = Command(connection, null);
+            if (chunk == chunks[0])
+            {
+                _sql.Append(begin).Append(";\n");
+                AppendAdvance(command, _conversations.Keys);
+                _sql.Append(";\n");
+            }
+
+            AppendInsert(command, batch, chunk, p =>
+            {
+                var conversation = batch.Conversations[p];
+                var left = back[conversation] = back.GetValueOrDefault(conversation, _conversations[conversation].Count) - 1;
+                return $"(SELECT last_seq FROM conversations WHERE id = {Parameter(command, conversation)}) - {Parameter(command, (long)left)}";
+            });
+            if (chunk == chunks[^1])
+            {
+                _sql.Append(";\n");
+                AppendReadBack(command, _conversations.Keys);
+                _sql.Append(";\nCOMMIT");
+            }
+
+            command.CommandText = _sql.ToString();
+            await ReadLastSeqsAsync(command, ct);
+        }
+
+        foreach (var p in _fresh)
+        {
+            var conversation = batch.Conversations[p];
+            var allocation = _conversations[conversation];
+            batch.Stored(p, allocation.LastSeq - allocation.Count + allocation.Taken + 1);
+            _conversations[conversation] = allocation with { Taken = allocation.Taken + 1 };
         }
     }
 
@@ -150,42 +217,67 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
     /// <paramref name="begin"/> opens the first command.</summary>
     private async Task AllocateAsync(DbConnection connection, DbTransaction? transaction, AppendBatch batch, CancellationToken ct, string begin = "")
     {
+        Count(batch);
+        foreach (var chunk in _conversations.Keys.Chunk(dialect.MaxParameters / 2))
+        {
+            await using var command = Command(connection, transaction);
+            _sql.Append(begin);
+            begin = "";
+            AppendAdvance(command, chunk);
+            _sql.Append(";\n");
+            AppendReadBack(command, chunk, reuse: true);
+            command.CommandText = _sql.ToString();
+            await ReadLastSeqsAsync(command, ct);
+        }
+    }
+
+    /// <summary>Counts each conversation's fresh messages.</summary>
+    private void Count(AppendBatch batch)
+    {
         _conversations.Clear();
         foreach (var p in _fresh)
         {
             var conversation = batch.Conversations[p];
-            _conversations[conversation] = _conversations.TryGetValue(conversation, out var a) ? a with { Count = a.Count + 1 } : new Allocation(1, 0);
+            _conversations[conversation] = new Allocation(_conversations.GetValueOrDefault(conversation).Count + 1, 0);
         }
+    }
 
-        foreach (var chunk in _conversations.Keys.Chunk(dialect.MaxParameters / 2))
+    /// <summary>Advances the last_seq of <paramref name="conversations"/> by their counts of fresh messages.</summary>
+    private void AppendAdvance(DbCommand command, IEnumerable<long> conversations)
+    {
+        _sql.Append("INSERT INTO conversations (id, last_seq) VALUES ");
+        var first = true;
+        foreach (var conversation in conversations)
         {
-            await using var command = Command(connection, transaction);
-            _sql.Append(begin).Append("INSERT INTO conversations (id, last_seq) VALUES ");
-            begin = "";
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                _sql.Append(i == 0 ? "(" : ", (").Append(Parameter(command, chunk[i])).Append(", ")
-                    .Append(Parameter(command, (long)_conversations[chunk[i]].Count)).Append(')');
-            }
-
-            _sql.Append(' ').Append(dialect.AddToLastSeq).Append(";\nSELECT id, last_seq FROM conversations WHERE id IN (");
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                _sql.Append(i == 0 ? "" : ", ").Append(command.Parameters[2 * i].ParameterName);
-            }
-
-            command.CommandText = _sql.Append(')').ToString();
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            do
-            {
-                while (await reader.ReadAsync(ct))
-                {
-                    var id = reader.GetInt64(0);
-                    _conversations[id] = _conversations[id] with { LastSeq = reader.GetInt64(1) };
-                }
-            }
-            while (await reader.NextResultAsync(ct));
+            _sql.Append(first ? "(" : ", (").Append(Parameter(command, conversation)).Append(", ")
+                .Append(Parameter(command, (long)_conversations[conversation].Count)).Append(')');
+            first = false;
         }
+
+        _sql.Append(' ').Append(dialect.AddToLastSeq);
+    }
+
+    /// <summary>Reads back the last_seq of <paramref name="conversations"/>; with <paramref name="reuse"/>, through the
+    /// parameters <see cref="AppendAdvance"/> just added (the command's first ones).</summary>
+    private void AppendReadBack(DbCommand command, long[] conversations, bool reuse = false) =>
+        _sql.Append("SELECT id, last_seq FROM conversations WHERE id IN (")
+            .AppendJoin(", ", conversations.Select((c, i) => reuse ? command.Parameters[2 * i].ParameterName : Parameter(command, c)))
+            .Append(')');
+
+    private void AppendReadBack(DbCommand command, IEnumerable<long> conversations) => AppendReadBack(command, conversations.ToArray());
+
+    private async Task ReadLastSeqsAsync(DbCommand command, CancellationToken ct)
+    {
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        do
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                var id = reader.GetInt64(0);
+                _conversations[id] = _conversations[id] with { LastSeq = reader.GetInt64(1) };
+            }
+        }
+        while (await reader.NextResultAsync(ct));
     }
 
     /// <summary>Inserts the fresh messages, numbered; creates the cursors of direct conversations that just began;
@@ -196,11 +288,9 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
         foreach (var chunk in chunks)
         {
             await using var command = Command(connection, transaction);
-            _sql.Append("INSERT INTO messages (conversation_id, seq, sender_id, sender_name, body, client_time, ts, client_id) VALUES ");
             var started = new List<long>();
-            for (var i = 0; i < chunk.Length; i++)
+            AppendInsert(command, batch, chunk, p =>
             {
-                var p = chunk[i];
                 var conversation = batch.Conversations[p];
                 var allocation = _conversations[conversation];
                 var seq = allocation.LastSeq - allocation.Count + allocation.Taken + 1;
@@ -211,16 +301,8 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
                     started.Add(conversation);
                 }
 
-                _sql.Append(i == 0 ? "(" : ", (")
-                    .Append(Parameter(command, conversation)).Append(", ")
-                    .Append(Parameter(command, seq)).Append(", ")
-                    .Append(Parameter(command, batch.Senders[p])).Append(", ")
-                    .Append(Parameter(command, batch.SenderNames[p])).Append(", ")
-                    .Append(Parameter(command, batch.Bodies[p])).Append(", ")
-                    .Append(Parameter(command, batch.ClientTimes[p])).Append(", ")
-                    .Append(Parameter(command, batch.Timestamps[p])).Append(", ")
-                    .Append(Parameter(command, batch.ClientIds[p])).Append(')');
-            }
+                return Parameter(command, seq);
+            });
 
             if (started.Count > 0)
             {
@@ -243,6 +325,24 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
 
             command.CommandText = _sql.Append(chunk == chunks[^1] ? commit : "").ToString();
             await command.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    /// <summary>Inserts the messages at <paramref name="positions"/>, each seq as <paramref name="seq"/> spells it.</summary>
+    private void AppendInsert(DbCommand command, AppendBatch batch, int[] positions, Func<int, string> seq)
+    {
+        _sql.Append("INSERT INTO messages (conversation_id, seq, sender_id, sender_name, body, client_time, ts, client_id) VALUES ");
+        for (var i = 0; i < positions.Length; i++)
+        {
+            var p = positions[i];
+            _sql.Append(i == 0 ? "(" : ", (").Append(Parameter(command, batch.Conversations[p])).Append(", ");
+            _sql.Append(seq(p)).Append(", ")
+                .Append(Parameter(command, batch.Senders[p])).Append(", ")
+                .Append(Parameter(command, batch.SenderNames[p])).Append(", ")
+                .Append(Parameter(command, batch.Bodies[p])).Append(", ")
+                .Append(Parameter(command, batch.ClientTimes[p])).Append(", ")
+                .Append(Parameter(command, batch.Timestamps[p])).Append(", ")
+                .Append(Parameter(command, batch.ClientIds[p])).Append(')');
         }
     }
 

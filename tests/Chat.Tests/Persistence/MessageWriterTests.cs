@@ -72,6 +72,44 @@ public sealed class MessageWriterTests
 
     [Theory]
     [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task Later_batches_number_on_in_the_database_as_answered_and_a_conversation_beginning_among_known_ones_gets_its_cursors(string provider)
+    {
+        // MySQL stores a batch of begun conversations in one round trip, the rows reading their seqs themselves: each
+        // row must hold exactly the seq its sender was told.
+        await using var store = await StoreHost.StartAsync(provider, "writer_later");
+        var writer = store.Services.GetRequiredService<IMessageWriter>();
+        var (known, fresh, group) = (ConversationId.Direct(11, 12), ConversationId.Direct(11, 13), ConversationId.Group(14));
+        (long Conversation, string Body)[][] batches =
+        [
+            [(known, "k1")],
+            [(known, "k2"), (fresh, "f1"), (known, "k3"), (group, "g1")], // one conversation begins among known ones
+            [(known, "k4"), (group, "g2"), (known, "k5"), (fresh, "f2"), (group, "g3")], // all begun
+        ];
+
+        var told = new List<(long Conversation, string Body, long Seq)>();
+        foreach (var batch in batches)
+        {
+            var appends = batch.Select(m => (m, writer.AppendAsync(Message(m.Conversation, 11, m.Body), CancellationToken.None).AsTask())).ToList();
+            foreach (var (m, append) in appends)
+            {
+                told.Add((m.Conversation, m.Body, (await append).Stored.Seq));
+            }
+        }
+
+        Assert.Equal([1L, 2, 3, 4, 5], told.Where(t => t.Conversation == known).Select(t => t.Seq));
+        Assert.Equal([1L, 2], told.Where(t => t.Conversation == fresh).Select(t => t.Seq));
+        Assert.Equal([1L, 2, 3], told.Where(t => t.Conversation == group).Select(t => t.Seq));
+        foreach (var (conversation, body, seq) in told)
+        {
+            Assert.Equal(1, await store.ScalarAsync($"SELECT COUNT(*) FROM messages WHERE conversation_id = {conversation} AND seq = {seq} AND body = '{body}'"));
+        }
+
+        Assert.Equal(2, await store.ScalarAsync($"SELECT COUNT(*) FROM cursors WHERE conversation_id = {fresh} AND delivered_seq = 0"));
+        Assert.Equal(2, await store.ScalarAsync($"SELECT COUNT(*) FROM cursors WHERE conversation_id = {known} AND delivered_seq = 0"));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
     public async Task A_repeated_cid_is_stored_once_and_answered_with_the_stored_message(string provider)
     {
         await using var store = await StoreHost.StartAsync(provider, "writer_cid");
