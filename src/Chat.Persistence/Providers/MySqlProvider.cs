@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using Microsoft.EntityFrameworkCore.Design;
 using MySqlConnector;
 
@@ -29,7 +30,8 @@ internal sealed class MySqlProvider(string connectionString, string serverVersio
         // MySqlConnector sends a multi-statement command as one packet: BEGIN and COMMIT ride on the batch's commands.
         BeginInText: "SET TRANSACTION ISOLATION LEVEL READ COMMITTED;\nSTART TRANSACTION");
 
-    private readonly MySqlDataSource _dataSource = new(connectionString);
+    // User variables (@chat_seq0, ...) pass through to the server: the writer's one-round-trip batch keeps seqs in them.
+    private readonly MySqlDataSource _dataSource = new(new MySqlConnectionStringBuilder(connectionString) { AllowUserVariables = true }.ConnectionString);
     private readonly ServerVersion _serverVersion = ServerVersion.Parse(serverVersion);
 
     public override string Name => "mysql";
@@ -60,7 +62,7 @@ internal sealed class MySqlProvider(string connectionString, string serverVersio
         ErrorCode: MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout or MySqlErrorCode.DuplicateKeyEntry,
     };
 
-    internal override IAppendStatement CreateAppendStatement() => new RowsAppendStatement(Dialect);
+    internal override IAppendStatement CreateAppendStatement(ILogger logger) => new RowsAppendStatement(Dialect, logger);
 
     internal override Task WriteCursorsAsync(DbConnection connection, MarkColumn column, CursorColumns cursors, CancellationToken ct) =>
         RowsCursorStatement.WriteAsync(Dialect, column, connection, cursors, ct);

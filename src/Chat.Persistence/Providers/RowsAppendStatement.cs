@@ -3,6 +3,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Chat.Domain;
+using Microsoft.Extensions.Logging;
 
 namespace Chat.Persistence;
 
@@ -27,7 +28,7 @@ internal sealed record RowsDialect(
 /// inserted with last_seq - n + k for the k-th of n, new direct conversations' cursors created at 0 for both
 /// participants. The same steps as PostgreSQL's single statement, with the numbering done here.
 /// </summary>
-internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatement
+internal sealed class RowsAppendStatement(RowsDialect dialect, ILogger logger) : IAppendStatement
 {
     private const int MessageColumns = 8;
 
@@ -96,6 +97,7 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
                     throw;
                 }
 
+                logger.BatchTookTwoRoundTrips(_fresh.Count, ex);
                 _begun.Clear();
             }
         }
