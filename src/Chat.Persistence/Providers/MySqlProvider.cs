@@ -36,6 +36,12 @@ internal sealed class MySqlProvider(string connectionString, string serverVersio
 
     public override string Name => "mysql";
 
+    /// <summary>
+    /// Strict, whatever the server's default: a value a column cannot hold fails its statement instead of being
+    /// stored as something else (the writer's one-round-trip batch relies on a NULL seq failing).
+    /// </summary>
+    protected override string? SessionSql => "SET SESSION sql_mode = TRIM(BOTH ',' FROM CONCAT(@@SESSION.sql_mode, ',STRICT_ALL_TABLES'))";
+
     public override DbDataSource DataSource => _dataSource;
 
     internal static void Configure(DbContextOptionsBuilder options, string connectionString, ServerVersion serverVersion)

@@ -124,9 +124,10 @@ internal sealed class RowsAppendStatement(RowsDialect dialect, ILogger logger) :
     /// <summary>
     /// A batch of conversations that have all begun (their rows exist), in one command, one round trip (one per 256
     /// messages in a huge batch): opened; each last_seq advanced, its new value kept in a session variable by the
-    /// upsert's update (reset first by its insert values, so a row that did not exist leaves NULL, and the next
-    /// statement fails); the rows inserted with seqs counted back from those variables; last_seqs read back for the
-    /// answers; committed. The same work as two round trips, and one check; no subquery per row.
+    /// upsert's update (reset first by its insert values, so a row that did not exist leaves NULL, and its messages'
+    /// insert fails on their NOT NULL seq: the writer's session is strict, <see cref="MySqlProvider"/>); the rows
+    /// inserted with seqs counted back from those variables; last_seqs read back for the answers; committed. The
+    /// same work as two round trips, without a subquery per row.
     /// </summary>
     private async Task StoreBegunAsync(DbConnection connection, AppendBatch batch, string begin, CancellationToken ct)
     {
@@ -149,10 +150,7 @@ internal sealed class RowsAppendStatement(RowsDialect dialect, ILogger logger) :
                     update.Append(" WHEN ").Append(id).Append(" THEN ").Append(variable).Append(" := last_seq + VALUES(last_seq)");
                 }
 
-                // A row that did not exist leaves its variable NULL: fail here ("Subquery returns more than 1 row"),
-                // whatever the server's sql_mode would make of a NULL seq.
-                _sql.Append(update).Append(" END;\nSET @chat_check = (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE (")
-                    .AppendJoin(" + ", variables.Values).Append(") IS NULL);\n");
+                _sql.Append(update).Append(" END;\n");
             }
 
             AppendInsert(command, batch, chunk, p =>
