@@ -153,7 +153,7 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
                 SingleReader = true,
             });
             _batch = new AppendBatch(maxBatch);
-            _statement = provider.CreateAppendStatement(logger);
+            _statement = provider.CreateAppendStatement();
         }
 
         public Task Loop { get; private set; } = Task.CompletedTask;

@@ -19,10 +19,6 @@ internal static partial class PersistenceLog
     [LoggerMessage(EventId = 2011, Level = LogLevel.Error, Message = "Message batch of {Count} failed; its senders get the error")]
     public static partial void BatchFailed(this ILogger logger, int count, Exception exception);
 
-    [LoggerMessage(EventId = 2013, Level = LogLevel.Warning,
-        Message = "Message batch of {Count} failed in one round trip, so it goes in two: were conversation rows removed under this replica?")]
-    public static partial void BatchTookTwoRoundTrips(this ILogger logger, int count, Exception exception);
-
     [LoggerMessage(EventId = 2012, Level = LogLevel.Information, Message = "Message writer drained and stopped")]
     public static partial void WriterStopped(this ILogger logger);
 

@@ -2,7 +2,6 @@ using System.Data.Common;
 using System.Linq.Expressions;
 using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace Chat.Persistence;
@@ -43,7 +42,7 @@ public abstract class DatabaseProvider : IAsyncDisposable
     internal abstract bool IsRetryable(Exception ex);
 
     /// <summary>The writer's statement: one instance per writer lane, used by that lane only.</summary>
-    internal abstract IAppendStatement CreateAppendStatement(ILogger logger);
+    internal abstract IAppendStatement CreateAppendStatement();
 
     /// <summary>Moves <paramref name="column"/> of each listed cursor forward to its seq (never back); cursors that do not exist stay absent.</summary>
     internal abstract Task WriteCursorsAsync(DbConnection connection, MarkColumn column, CursorColumns cursors, CancellationToken ct);

@@ -1,7 +1,6 @@
 using System.Data;
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
 using Microsoft.EntityFrameworkCore.Design;
 using MySqlConnector;
 
@@ -30,17 +29,10 @@ internal sealed class MySqlProvider(string connectionString, string serverVersio
         // MySqlConnector sends a multi-statement command as one packet: BEGIN and COMMIT ride on the batch's commands.
         BeginInText: "SET TRANSACTION ISOLATION LEVEL READ COMMITTED;\nSTART TRANSACTION");
 
-    // User variables (@chat_seq0, ...) pass through to the server: the writer's one-round-trip batch keeps seqs in them.
-    private readonly MySqlDataSource _dataSource = new(new MySqlConnectionStringBuilder(connectionString) { AllowUserVariables = true }.ConnectionString);
+    private readonly MySqlDataSource _dataSource = new(connectionString);
     private readonly ServerVersion _serverVersion = ServerVersion.Parse(serverVersion);
 
     public override string Name => "mysql";
-
-    /// <summary>
-    /// Strict, whatever the server's default: a value a column cannot hold fails its statement instead of being
-    /// stored as something else (the writer's one-round-trip batch relies on a NULL seq failing).
-    /// </summary>
-    protected override string? SessionSql => "SET SESSION sql_mode = TRIM(BOTH ',' FROM CONCAT(@@SESSION.sql_mode, ',STRICT_ALL_TABLES'))";
 
     public override DbDataSource DataSource => _dataSource;
 
@@ -68,7 +60,7 @@ internal sealed class MySqlProvider(string connectionString, string serverVersio
         ErrorCode: MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout or MySqlErrorCode.DuplicateKeyEntry,
     };
 
-    internal override IAppendStatement CreateAppendStatement(ILogger logger) => new RowsAppendStatement(Dialect, logger);
+    internal override IAppendStatement CreateAppendStatement() => new RowsAppendStatement(Dialect);
 
     internal override Task WriteCursorsAsync(DbConnection connection, MarkColumn column, CursorColumns cursors, CancellationToken ct) =>
         RowsCursorStatement.WriteAsync(Dialect, column, connection, cursors, ct);

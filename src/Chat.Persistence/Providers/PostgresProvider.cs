@@ -67,7 +67,7 @@ internal sealed class PostgresProvider(string connectionString, ILoggerFactory? 
         SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.UniqueViolation,
     };
 
-    internal override IAppendStatement CreateAppendStatement(ILogger logger) => new PostgresAppendStatement();
+    internal override IAppendStatement CreateAppendStatement() => new PostgresAppendStatement();
 
     internal override async Task WriteCursorsAsync(DbConnection connection, MarkColumn column, CursorColumns cursors, CancellationToken ct)
     {

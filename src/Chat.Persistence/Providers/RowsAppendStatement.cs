@@ -3,7 +3,6 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Chat.Domain;
-using Microsoft.Extensions.Logging;
 
 namespace Chat.Persistence;
 
@@ -28,17 +27,12 @@ internal sealed record RowsDialect(
 /// inserted with last_seq - n + k for the k-th of n, new direct conversations' cursors created at 0 for both
 /// participants. The same steps as PostgreSQL's single statement, with the numbering done here.
 /// </summary>
-internal sealed class RowsAppendStatement(RowsDialect dialect, ILogger logger) : IAppendStatement
+internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatement
 {
     private const int MessageColumns = 8;
 
     private readonly List<int> _fresh = [];
-    /// <summary>Most conversations <see cref="_begun"/> holds before it starts over.</summary>
-    private const int KnownBegun = 100_000;
-
     private readonly SortedDictionary<long, Allocation> _conversations = [];
-    /// <summary>Conversations this writer has stored to: their rows exist (<see cref="ExecuteInTextAsync"/>).</summary>
-    private readonly HashSet<long> _begun = [];
     private readonly Dictionary<(int Sender, string ClientId), int> _positionByClientId = [];
     private readonly StringBuilder _sql = new();
 
@@ -66,12 +60,6 @@ internal sealed class RowsAppendStatement(RowsDialect dialect, ILogger logger) :
     /// cids are looked up before it: read committed would see no more inside it, and a cid stored meanwhile by
     /// another writer fails the insert on its unique index (retried by the writer, then found). Every result is read,
     /// so a failed COMMIT throws; after a failure the transaction is rolled back before the connection is used again.
-    /// <para>When every conversation of the batch is known to have begun, the batch is one command
-    /// (<see cref="StoreBegunAsync"/>); else two, numbered here from the last_seqs read back, so that the cursors of a
-    /// direct conversation that begins are made with it. Known: stored by this writer before (conversation rows are
-    /// never deleted, nor are direct conversations' cursors). Should that knowledge be wrong (say, the database was
-    /// replaced under a running replica), the one command fails, nothing is stored, and the batch goes the two-command
-    /// way at once.</para>
     /// </summary>
     private async Task ExecuteInTextAsync(DbConnection connection, AppendBatch batch, string begin, CancellationToken ct)
     {
@@ -79,27 +67,6 @@ internal sealed class RowsAppendStatement(RowsDialect dialect, ILogger logger) :
         if (_fresh.Count == 0)
         {
             return;
-        }
-
-        Count(batch);
-        if (_conversations.Keys.All(_begun.Contains))
-        {
-            try
-            {
-                await StoreBegunAsync(connection, batch, begin, ct);
-                return;
-            }
-            catch (Exception ex)
-            {
-                await RollBackAsync(connection);
-                if (ex is not DbException)
-                {
-                    throw;
-                }
-
-                logger.BatchTookTwoRoundTrips(_fresh.Count, ex);
-                _begun.Clear();
-            }
         }
 
         try
@@ -111,71 +78,6 @@ internal sealed class RowsAppendStatement(RowsDialect dialect, ILogger logger) :
         {
             await RollBackAsync(connection);
             throw;
-        }
-
-        if (_begun.Count > KnownBegun)
-        {
-            _begun.Clear();
-        }
-
-        _begun.UnionWith(_conversations.Keys);
-    }
-
-    /// <summary>
-    /// A batch of conversations that have all begun (their rows exist), in one command, one round trip (one per 256
-    /// messages in a huge batch): opened; each last_seq advanced, its new value kept in a session variable by the
-    /// upsert's update (reset first by its insert values, so a row that did not exist leaves NULL, and its messages'
-    /// insert fails on their NOT NULL seq: the writer's session is strict, <see cref="MySqlProvider"/>); the rows
-    /// inserted with seqs counted back from those variables; last_seqs read back for the answers; committed. The
-    /// same work as two round trips, without a subquery per row.
-    /// </summary>
-    private async Task StoreBegunAsync(DbConnection connection, AppendBatch batch, string begin, CancellationToken ct)
-    {
-        var variables = new Dictionary<long, string>(_conversations.Count);
-        var back = new Dictionary<long, long>(_conversations.Count); // messages still to number, by conversation
-        var chunks = _fresh.Chunk(dialect.MaxParameters / MessageColumns).ToList();
-        foreach (var chunk in chunks)
-        {
-            await using var command = Command(connection, null);
-            if (chunk == chunks[0])
-            {
-                _sql.Append(begin).Append(";\nINSERT INTO conversations (id, last_seq) VALUES ");
-                var update = new StringBuilder(" ON DUPLICATE KEY UPDATE last_seq = CASE id");
-                foreach (var (conversation, allocation) in _conversations)
-                {
-                    var (id, variable) = (Parameter(command, conversation), "@chat_seq" + variables.Count.ToString(CultureInfo.InvariantCulture));
-                    variables[conversation] = variable;
-                    _sql.Append(variables.Count == 1 ? "(" : ", (").Append(id).Append(", COALESCE(").Append(variable).Append(" := NULL, ")
-                        .Append(Parameter(command, (long)allocation.Count)).Append("))");
-                    update.Append(" WHEN ").Append(id).Append(" THEN ").Append(variable).Append(" := last_seq + VALUES(last_seq)");
-                }
-
-                _sql.Append(update).Append(" END;\n");
-            }
-
-            AppendInsert(command, batch, chunk, p =>
-            {
-                var conversation = batch.Conversations[p];
-                var left = back[conversation] = back.GetValueOrDefault(conversation, _conversations[conversation].Count) - 1;
-                return left == 0 ? variables[conversation] : $"{variables[conversation]} - {left.ToString(CultureInfo.InvariantCulture)}";
-            });
-            if (chunk == chunks[^1])
-            {
-                _sql.Append(";\n");
-                AppendReadBack(command, _conversations.Keys);
-                _sql.Append(";\nCOMMIT");
-            }
-
-            command.CommandText = _sql.ToString();
-            await ReadLastSeqsAsync(command, ct);
-        }
-
-        foreach (var p in _fresh)
-        {
-            var conversation = batch.Conversations[p];
-            var allocation = _conversations[conversation];
-            batch.Stored(p, allocation.LastSeq - allocation.Count + allocation.Taken + 1);
-            _conversations[conversation] = allocation with { Taken = allocation.Taken + 1 };
         }
     }
 
@@ -248,67 +150,42 @@ internal sealed class RowsAppendStatement(RowsDialect dialect, ILogger logger) :
     /// <paramref name="begin"/> opens the first command.</summary>
     private async Task AllocateAsync(DbConnection connection, DbTransaction? transaction, AppendBatch batch, CancellationToken ct, string begin = "")
     {
-        Count(batch); // again: a failed attempt may have numbered some
-        foreach (var chunk in _conversations.Keys.Chunk(dialect.MaxParameters / 2))
-        {
-            await using var command = Command(connection, transaction);
-            _sql.Append(begin);
-            begin = "";
-            AppendAdvance(command, chunk);
-            _sql.Append(";\n");
-            AppendReadBack(command, chunk, reuse: true);
-            command.CommandText = _sql.ToString();
-            await ReadLastSeqsAsync(command, ct);
-        }
-    }
-
-    /// <summary>Counts each conversation's fresh messages.</summary>
-    private void Count(AppendBatch batch)
-    {
         _conversations.Clear();
         foreach (var p in _fresh)
         {
             var conversation = batch.Conversations[p];
-            _conversations[conversation] = new Allocation(_conversations.GetValueOrDefault(conversation).Count + 1, 0);
-        }
-    }
-
-    /// <summary>Advances the last_seq of <paramref name="conversations"/> by their counts of fresh messages.</summary>
-    private void AppendAdvance(DbCommand command, IEnumerable<long> conversations)
-    {
-        _sql.Append("INSERT INTO conversations (id, last_seq) VALUES ");
-        var first = true;
-        foreach (var conversation in conversations)
-        {
-            _sql.Append(first ? "(" : ", (").Append(Parameter(command, conversation)).Append(", ")
-                .Append(Parameter(command, (long)_conversations[conversation].Count)).Append(')');
-            first = false;
+            _conversations[conversation] = _conversations.TryGetValue(conversation, out var a) ? a with { Count = a.Count + 1 } : new Allocation(1, 0);
         }
 
-        _sql.Append(' ').Append(dialect.AddToLastSeq);
-    }
-
-    /// <summary>Reads back the last_seq of <paramref name="conversations"/>; with <paramref name="reuse"/>, through the
-    /// parameters <see cref="AppendAdvance"/> just added (the command's first ones).</summary>
-    private void AppendReadBack(DbCommand command, long[] conversations, bool reuse = false) =>
-        _sql.Append("SELECT id, last_seq FROM conversations WHERE id IN (")
-            .AppendJoin(", ", conversations.Select((c, i) => reuse ? command.Parameters[2 * i].ParameterName : Parameter(command, c)))
-            .Append(')');
-
-    private void AppendReadBack(DbCommand command, IEnumerable<long> conversations) => AppendReadBack(command, conversations.ToArray());
-
-    private async Task ReadLastSeqsAsync(DbCommand command, CancellationToken ct)
-    {
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        do
+        foreach (var chunk in _conversations.Keys.Chunk(dialect.MaxParameters / 2))
         {
-            while (await reader.ReadAsync(ct))
+            await using var command = Command(connection, transaction);
+            _sql.Append(begin).Append("INSERT INTO conversations (id, last_seq) VALUES ");
+            begin = "";
+            for (var i = 0; i < chunk.Length; i++)
             {
-                var id = reader.GetInt64(0);
-                _conversations[id] = _conversations[id] with { LastSeq = reader.GetInt64(1) };
+                _sql.Append(i == 0 ? "(" : ", (").Append(Parameter(command, chunk[i])).Append(", ")
+                    .Append(Parameter(command, (long)_conversations[chunk[i]].Count)).Append(')');
             }
+
+            _sql.Append(' ').Append(dialect.AddToLastSeq).Append(";\nSELECT id, last_seq FROM conversations WHERE id IN (");
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                _sql.Append(i == 0 ? "" : ", ").Append(command.Parameters[2 * i].ParameterName);
+            }
+
+            command.CommandText = _sql.Append(')').ToString();
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            do
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    var id = reader.GetInt64(0);
+                    _conversations[id] = _conversations[id] with { LastSeq = reader.GetInt64(1) };
+                }
+            }
+            while (await reader.NextResultAsync(ct));
         }
-        while (await reader.NextResultAsync(ct));
     }
 
     /// <summary>Inserts the fresh messages, numbered; creates the cursors of direct conversations that just began;
@@ -319,9 +196,11 @@ internal sealed class RowsAppendStatement(RowsDialect dialect, ILogger logger) :
         foreach (var chunk in chunks)
         {
             await using var command = Command(connection, transaction);
+            _sql.Append("INSERT INTO messages (conversation_id, seq, sender_id, sender_name, body, client_time, ts, client_id) VALUES ");
             var started = new List<long>();
-            AppendInsert(command, batch, chunk, p =>
+            for (var i = 0; i < chunk.Length; i++)
             {
+                var p = chunk[i];
                 var conversation = batch.Conversations[p];
                 var allocation = _conversations[conversation];
                 var seq = allocation.LastSeq - allocation.Count + allocation.Taken + 1;
@@ -332,8 +211,16 @@ internal sealed class RowsAppendStatement(RowsDialect dialect, ILogger logger) :
                     started.Add(conversation);
                 }
 
-                return Parameter(command, seq);
-            });
+                _sql.Append(i == 0 ? "(" : ", (")
+                    .Append(Parameter(command, conversation)).Append(", ")
+                    .Append(Parameter(command, seq)).Append(", ")
+                    .Append(Parameter(command, batch.Senders[p])).Append(", ")
+                    .Append(Parameter(command, batch.SenderNames[p])).Append(", ")
+                    .Append(Parameter(command, batch.Bodies[p])).Append(", ")
+                    .Append(Parameter(command, batch.ClientTimes[p])).Append(", ")
+                    .Append(Parameter(command, batch.Timestamps[p])).Append(", ")
+                    .Append(Parameter(command, batch.ClientIds[p])).Append(')');
+            }
 
             if (started.Count > 0)
             {
@@ -356,24 +243,6 @@ internal sealed class RowsAppendStatement(RowsDialect dialect, ILogger logger) :
 
             command.CommandText = _sql.Append(chunk == chunks[^1] ? commit : "").ToString();
             await command.ExecuteNonQueryAsync(ct);
-        }
-    }
-
-    /// <summary>Inserts the messages at <paramref name="positions"/>, each seq as <paramref name="seq"/> spells it.</summary>
-    private void AppendInsert(DbCommand command, AppendBatch batch, int[] positions, Func<int, string> seq)
-    {
-        _sql.Append("INSERT INTO messages (conversation_id, seq, sender_id, sender_name, body, client_time, ts, client_id) VALUES ");
-        for (var i = 0; i < positions.Length; i++)
-        {
-            var p = positions[i];
-            _sql.Append(i == 0 ? "(" : ", (").Append(Parameter(command, batch.Conversations[p])).Append(", ");
-            _sql.Append(seq(p)).Append(", ")
-                .Append(Parameter(command, batch.Senders[p])).Append(", ")
-                .Append(Parameter(command, batch.SenderNames[p])).Append(", ")
-                .Append(Parameter(command, batch.Bodies[p])).Append(", ")
-                .Append(Parameter(command, batch.ClientTimes[p])).Append(", ")
-                .Append(Parameter(command, batch.Timestamps[p])).Append(", ")
-                .Append(Parameter(command, batch.ClientIds[p])).Append(')');
         }
     }
 

@@ -2,7 +2,6 @@ using System.Data;
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
@@ -58,7 +57,7 @@ internal sealed class SqliteProvider(string connectionString) : DatabaseProvider
 
     internal override bool IsRetryable(Exception ex) => IsUnreachable(ex) || IsUniqueViolation(ex);
 
-    internal override IAppendStatement CreateAppendStatement(ILogger logger) => new RowsAppendStatement(Dialect, logger);
+    internal override IAppendStatement CreateAppendStatement() => new RowsAppendStatement(Dialect);
 
     internal override Task WriteCursorsAsync(DbConnection connection, MarkColumn column, CursorColumns cursors, CancellationToken ct) =>
         RowsCursorStatement.WriteAsync(Dialect, column, connection, cursors, ct);

@@ -4,18 +4,16 @@ using Chat.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Chat.Tests.Persistence;
 
 /// <summary>The persistence layer alone, as <c>AddChatPersistence</c> registers it, on a fresh database.</summary>
 public sealed class StoreHost : IAsyncDisposable
 {
-    private StoreHost(IHost host, TestDatabase database, CapturedLogs logs)
+    private StoreHost(IHost host, TestDatabase database)
     {
         Host = host;
         Database = database;
-        Logs = logs;
     }
 
     public TestDatabase Database { get; }
@@ -24,20 +22,15 @@ public sealed class StoreHost : IAsyncDisposable
 
     public IServiceProvider Services => Host.Services;
 
-    /// <summary>Everything the persistence layer logged.</summary>
-    public CapturedLogs Logs { get; }
-
     public static async Task<StoreHost> StartAsync(string provider, string prefix)
     {
         var database = await TestDatabase.CreateAsync(provider, prefix);
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(database.Settings);
         builder.AddChatPersistence();
-        var logs = new CapturedLogs();
-        builder.Logging.AddProvider(logs);
         var host = builder.Build();
         await host.StartAsync();
-        return new StoreHost(host, database, logs);
+        return new StoreHost(host, database);
     }
 
     /// <summary>Runs <paramref name="action"/> on a fresh <see cref="IChatStore"/> in a scope of its own, as a request would.</summary>
