@@ -162,9 +162,7 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
 
         public ValueTask<AppendResult> AppendAsync(ChatMessage message, CancellationToken ct)
         {
-            // Senders resume on the writer's thread as their batch completes (until their first wait), not each through
-            // the thread pool: one hand-off fewer per message.
-            var pending = new PendingAppend(message, new TaskCompletionSource<AppendResult>());
+            var pending = new PendingAppend(message, new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
             return _queue.Writer.TryWrite(pending)
                 ? new ValueTask<AppendResult>(pending.Completion.Task.WaitAsync(ct))
                 : EnqueueAsync(pending, ct);
