@@ -14,23 +14,34 @@ public sealed partial class ChatClient
     /// </summary>
     private Pending Submit(Request request, bool resend, Action<Answer>? onAnswer = null)
     {
+        Pending pending;
         lock (_gate)
         {
             var number = ++_requests;
             var cid = $"{_run}-{number}";
-            var pending = new Pending(cid, number, RequestWriter.ToFrame(request with { Cid = Cid.From(cid) }), resend, onAnswer);
+            pending = new Pending(cid, number, RequestWriter.ToFrame(request with { Cid = Cid.From(cid) }), resend, onAnswer);
             _pending[cid] = pending;
             if (request.MsgId is MsgId.Login or MsgId.Reg || _online)
             {
-                _connection?.Send(pending.Frame);
+                if (_connection is { } connection)
+                {
+                    connection.Send(pending.Frame);
+                    return pending;
+                }
+
+                // The connection closed before this went out (a reconnect whose socket the other end dropped at once):
+                // unanswered now, not after the reply timeout, so that the next attempt is not held up.
+                _pending.Remove(cid);
             }
             else
             {
                 printer.Line("not connected: it goes out after reconnecting");
+                return pending;
             }
-
-            return pending;
         }
+
+        pending.Answer.TrySetResult(null);
+        return pending;
     }
 
     /// <summary>The answer to <paramref name="pending"/>, or null when none came in time or the connection closed.</summary>
