@@ -72,7 +72,9 @@ public sealed class LoginStormTests(ITestOutputHelper output)
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{(tokens ? "tokens" : "passwords")}: {Users} users back, the last {allBack.TotalSeconds:0.0} s after the kill (median {times[Users / 2] / 1000:0.0} s, p99 {times[Users * 99 / 100] / 1000:0.0} s); refusals meanwhile: {refused}; probe pair on the survivor ({probe.Count} messages): {probe.Summary()}; load average {File.ReadAllText("/proc/loadavg").Trim()}"));
 
-        Assert.True(probe.Percentile(99) <= 100, $"the probe pair waited p99 {probe.Percentile(99):0.0} ms during the storm");
+        // Starved would be seconds (queued behind the storm's password work until it ends); on two shared cores a fair
+        // share has shown p99 12–48 ms in clean CI runs. The same bound as the flood test's.
+        Assert.True(probe.Percentile(99) <= 250, $"the probe pair waited p99 {probe.Percentile(99):0.0} ms during the storm");
         if (tokens)
         {
             Assert.True(times[^1] <= BackWithin.TotalMilliseconds, $"the last user was back {times[^1] / 1000:0.0} s after the kill");
