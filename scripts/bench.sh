@@ -23,8 +23,8 @@
 #     BENCH_WORKLOADS ("same50 cross50 same1") which workloads, in that order
 #     BENCH_BASELINE=DIR          also an earlier checkout of this repository (A/B, e.g. a `git worktree` of main),
 #                                 labelled "base", its cluster on this one's ports + BENCH_BASELINE_OFFSET (100)
-#     BENCH_SEEDPEER (../shared/seedpeer/seedpeer.sh beside the repository) starts the seed (3306, 6379, 7000,
-#                                 7002); without it only Chat runs. Each run is bounded: a hung or broken system
+#     BENCH_SEEDPEER=FILE         the seed peer's starter script (`FILE up|down|status`; it runs the seed on 3306,
+#                                 6379, 7000, 7002), which is not part of this repository; unset, only Chat runs. Each run is bounded: a hung or broken system
 #                                 costs its window and drain, its lost messages are counted.
 #     BENCH_RESULTS (.cluster/bench-seed.jsonl) keeps every run's JSON line; the table is printed from it.
 set -euo pipefail
@@ -75,7 +75,7 @@ echo "bench: building Chat.Bench"
 dotnet build "$repo_root/src/Chat.Bench" -c Release > /dev/null
 
 if [[ "${1:-}" == seed ]]; then
-    seedpeer="${BENCH_SEEDPEER:-$repo_root/../shared/seedpeer/seedpeer.sh}"
+    seedpeer="${BENCH_SEEDPEER:-}"
     baseline="${BENCH_BASELINE:-}"
     offset="${BENCH_BASELINE_OFFSET:-100}"
     rounds="${BENCH_ROUNDS:-3}"
@@ -107,12 +107,12 @@ if [[ "${1:-}" == seed ]]; then
     }
     trap stop_all EXIT
     systems=()
-    if [[ -x "$seedpeer" ]]; then
+    if [[ -n "$seedpeer" && -x "$seedpeer" ]]; then
         [[ "$("$seedpeer" status)" == *"up    chat-7000"* ]] || started+=(seed)
         "$seedpeer" up
         systems+=(seed)
     else
-        echo "bench: no seed peer at $seedpeer (BENCH_SEEDPEER): Chat only" >&2
+        echo "bench: no seed peer (BENCH_SEEDPEER=${seedpeer:-unset} is not an executable): Chat only" >&2
     fi
     [[ "$(cluster_at "$repo_root" 0 status 2> /dev/null)" =~ chat1\ +running ]] || started+=(chat)
     cluster_at "$repo_root" 0 up --db mysql
