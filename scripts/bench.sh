@@ -144,7 +144,8 @@ if [[ "${1:-}" == seed ]]; then
         if [[ "$system" == seed && "$*" != *same-endpoint* ]]; then
             # Across servers the seed's threads share one Redis connection unlocked: after such a run it may
             # no longer answer even REG, so it is restarted before anything else runs on it.
-            "$seedpeer" down > /dev/null && "$seedpeer" up > /dev/null
+            { timeout 120 "$seedpeer" down && timeout 120 "$seedpeer" up; } > /dev/null \
+                || echo "bench: restarting the seed failed: its later runs will show it" >&2
         fi
     }
 

@@ -101,9 +101,9 @@ public class HistoryBenchmarks
 
         var numbers = Provider switch
         {
-            "mysql" => "SELECT seq FROM seq_2_to_1000000",
-            "postgres" => "SELECT generate_series(2, 1000000) AS seq",
-            _ => "WITH RECURSIVE n(seq) AS (SELECT 2 UNION ALL SELECT seq + 1 FROM n WHERE seq < 1000000) SELECT seq FROM n",
+            "mysql" => $"SELECT seq FROM seq_2_to_{ConversationSize}",
+            "postgres" => $"SELECT generate_series(2, {ConversationSize}) AS seq",
+            _ => $"WITH RECURSIVE n(seq) AS (SELECT 2 UNION ALL SELECT seq + 1 FROM n WHERE seq < {ConversationSize}) SELECT seq FROM n",
         };
         var body = "'sixty-four bytes of text, give or take, like a short chat message'";
         await using var connection = await _host.Services.GetRequiredService<DatabaseProvider>().DataSource.OpenConnectionAsync();

@@ -67,6 +67,12 @@ public static class SeedPingPongWorkload
 {
     public static async Task<LoadResult> RunAsync(LoadOptions options, int pairs, bool sameEndpoint, CancellationToken ct = default)
     {
+        if (options.WebSocket)
+        {
+            // Its frames end in NUL, and a WebSocket message ends at '\n': nothing would ever be sent.
+            throw new ArgumentException("seed-pingpong speaks the seed's TCP protocol only: drop --ws");
+        }
+
         options = options with { Seed = true };
         await using var run = new LoadRun("seed-pingpong", options);
         var connections = await run.ConnectUsersAsync(2 * pairs, i => sameEndpoint ? options.Endpoints[0] : options.EndpointFor(i), ct);

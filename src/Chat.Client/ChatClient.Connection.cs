@@ -33,10 +33,16 @@ public sealed partial class ChatClient
                 // unanswered now, not after the reply timeout, so that the next attempt is not held up.
                 _pending.Remove(cid);
             }
-            else
+            else if (resend)
             {
                 printer.Line("not connected: it goes out after reconnecting");
                 return pending;
+            }
+            else
+            {
+                // Not sent again after a reconnect (typing): said so, and not kept.
+                _pending.Remove(cid);
+                printer.Line("not connected");
             }
         }
 

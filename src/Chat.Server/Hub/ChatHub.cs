@@ -41,9 +41,6 @@ public abstract class ChatHub(LoginPolicy devices)
     /// <summary>A local session of a user, if the user is logged in here.</summary>
     public UserSession? Find(int userId) => _users.Get(userId) is [var first, ..] ? first : null;
 
-    /// <summary>The user's sessions on this replica.</summary>
-    public IReadOnlyList<UserSession> Sessions(int userId) => _users.Get(userId);
-
     /// <summary>
     /// Claims the user cluster-wide for this session (per <see cref="Devices"/>) and makes it reachable here; the
     /// user's friends hear of it when it is the user's first session, and a replaced login's older sessions are told.
@@ -147,7 +144,10 @@ public abstract class ChatHub(LoginPolicy devices)
         foreach (var session in _users.Get(userId))
         {
             _watchers.Remove(friendId, session);
-            _watching.AddOrUpdate(session, _ => [], (_, known) => [.. known.Where(id => id != friendId)]);
+            // Only while the session is here: one that disconnected meanwhile must not come back into the map.
+            while (_watching.TryGetValue(session, out var known) && !_watching.TryUpdate(session, [.. known.Where(id => id != friendId)], known))
+            {
+            }
         }
     }
 

@@ -2,8 +2,8 @@ namespace Chat.Server.Hub;
 
 public static partial class HubLog
 {
-    [LoggerMessage(100, LogLevel.Warning, "Publishing message {Seq} of conversation {ConversationId} failed; it waits in the store")]
-    public static partial void PublishFailed(ILogger logger, Exception exception, long conversationId, long seq);
+    [LoggerMessage(100, LogLevel.Warning, "Publishing on {Channel} failed; a message waits in the store, a presence change is lost")]
+    public static partial void PublishFailed(ILogger logger, Exception exception, string channel);
 
     [LoggerMessage(101, LogLevel.Warning, "Unsubscribing {Channel} failed")]
     public static partial void UnsubscribeFailed(ILogger logger, Exception exception, string channel);
@@ -28,6 +28,9 @@ public static partial class HubLog
 
     [LoggerMessage(108, LogLevel.Warning, "Keeping this replica's liveness key failed; its users' claims are void until it is back")]
     public static partial void LivenessFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(110, LogLevel.Warning, "Sweeping after dead replicas failed; their users' friends hear they went offline at the next sweep")]
+    public static partial void ReapFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(109, LogLevel.Warning, "Subscribing to presence changes failed; PRESENCE pushes from other replicas stay off until a restart")]
     public static partial void PresenceSubscribeFailed(ILogger logger, Exception exception);

@@ -98,30 +98,29 @@ public sealed class RedisHub(
             Tag(activity, delivery);
         }
 
-        try
+        if (Send(Channel(Topic.Of(delivery)), delivery, activity?.Context ?? default))
         {
-            var envelope = new BusEnvelope(_origin, time.GetUtcNow().UtcTicks, activity?.Context ?? default);
-            Subscriber.Publish(Channel(Topic.Of(delivery)), BusPayload.Encode(delivery, envelope), CommandFlags.FireAndForget);
             metrics.Published(Stopwatch.GetElapsedTime(started));
-        }
-        catch (RedisException ex)
-        {
-            // Stored already: the recipient gets it at its next login.
-            HubLog.PublishFailed(log, ex, delivery.ConversationId, delivery.Seq);
         }
     }
 
     /// <summary>One publish per change, whoever watches the user: a replica finds its watchers itself.</summary>
-    protected override void PublishPresence(Delivery presence)
+    protected override void PublishPresence(Delivery presence) => Send(PresenceChannel, presence, default);
+
+    /// <summary>Publishes without waiting; false when Redis refused at once (a message is stored already: its recipient
+    /// gets it at the next login; a presence change is lost, and the next one corrects it).</summary>
+    private bool Send(RedisChannel channel, Delivery delivery, ActivityContext trace)
     {
         try
         {
-            var envelope = new BusEnvelope(_origin, time.GetUtcNow().UtcTicks, default);
-            Subscriber.Publish(PresenceChannel, BusPayload.Encode(presence, envelope), CommandFlags.FireAndForget);
+            var envelope = new BusEnvelope(_origin, time.GetUtcNow().UtcTicks, trace);
+            Subscriber.Publish(channel, BusPayload.Encode(delivery, envelope), CommandFlags.FireAndForget);
+            return true;
         }
         catch (RedisException ex)
         {
-            HubLog.PublishFailed(log, ex, presence.ConversationId, presence.Seq);
+            HubLog.PublishFailed(log, ex, channel.ToString());
+            return false;
         }
     }
 
@@ -232,7 +231,7 @@ public sealed class RedisHub(
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            HubLog.LivenessFailed(log, ex);
+            HubLog.ReapFailed(log, ex);
         }
     }
 

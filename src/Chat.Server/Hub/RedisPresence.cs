@@ -37,8 +37,10 @@ public sealed class RedisPresence(ConnectionMultiplexer redis, RedisTopology top
     private const string ClaimScript = """
         if redis.call('type', KEYS[1]).ok == 'string' then
           local owner = redis.call('get', KEYS[1])
+          local ttl = redis.call('pttl', KEYS[1])
           redis.call('del', KEYS[1])
           redis.call('hset', KEYS[1], 'legacy', owner)
+          if ttl > 0 then redis.call('pexpire', KEYS[1], ttl) end
         end
         local dead, live = {}, {}
         local n = tonumber(ARGV[5])
@@ -190,12 +192,18 @@ public sealed class RedisPresence(ConnectionMultiplexer redis, RedisTopology top
         return claims.Where(c => c.Owners.Any(alive.Contains)).Select(c => c.Id).ToHashSet();
     }
 
-    /// <summary>Renews these sessions' claims (and recreates them if Redis lost them).</summary>
+    /// <summary>
+    /// Renews these sessions' claims (and recreates them if Redis lost them), and lists their users as this replica's
+    /// again: a release racing a login of the same user, or a sweep after a lapse of this replica's liveness, may have
+    /// taken one off the list a survivor reads when this replica dies.
+    /// </summary>
     public async Task RefreshAsync(IEnumerable<(int UserId, long SessionId)> sessions)
     {
+        var list = sessions.ToList();
         var ttl = (long)Ttl.TotalMilliseconds;
-        await Task.WhenAll(topology.Batches(sessions, s => Key(s.UserId), Batch).Select(batch => Db.ScriptEvaluateAsync(
-            RefreshScript, [.. batch.Select(s => Key(s.UserId))], [Instance, ttl, .. batch.Select(s => (RedisValue)s.SessionId)])));
+        var users = list.Count == 0 ? Task.CompletedTask : Db.SetAddAsync(UsersKey(Instance), [.. list.Select(s => (RedisValue)s.UserId).Distinct()]);
+        await Task.WhenAll(topology.Batches(list, s => Key(s.UserId), Batch).Select(batch => Db.ScriptEvaluateAsync(
+            RefreshScript, [.. batch.Select(s => Key(s.UserId))], [Instance, ttl, .. batch.Select(s => (RedisValue)s.SessionId)])).Append(users));
     }
 
     /// <summary>Says this replica is alive for another <see cref="RedisOptions.LivenessTtl"/>.</summary>

@@ -27,6 +27,7 @@ public sealed class WebSocketConnection : ConnectionContext
     private static readonly Ending ShuttingDown = new(WebSocketCloseStatus.EndpointUnavailable, "the replica is shutting down", default);
 
     private const int ReceiveChunk = 4096;
+    private const int MinReceive = 512;
 
     private readonly WebSocket _socket;
     private readonly Pipe _input;
@@ -96,7 +97,10 @@ public sealed class WebSocketConnection : ConnectionContext
         {
             while (true)
             {
-                var memory = feeding ? writer.GetMemory(ReceiveChunk)[..ReceiveChunk] : discard;
+                // The rest of the pipe's current buffer (a fresh one only when under MinReceive is left), at most a
+                // chunk: small messages share buffers instead of pinning one each while the read loop is behind.
+                var memory = feeding ? writer.GetMemory(MinReceive) : discard;
+                memory = memory.Length > ReceiveChunk ? memory[..ReceiveChunk] : memory;
                 var received = await _socket.ReceiveAsync(memory, CancellationToken.None);
                 if (received.MessageType == WebSocketMessageType.Close)
                 {
@@ -151,6 +155,32 @@ public sealed class WebSocketConnection : ConnectionContext
         }
     }
 
+    /// <summary>One frame as one unfragmented text message: copied into one piece in the rare case it spans two buffers.</summary>
+    private async ValueTask SendMessageAsync(ReadOnlySequence<byte> frame)
+    {
+        if (frame.IsSingleSegment)
+        {
+            if (!frame.IsEmpty)
+            {
+                await _socket.SendAsync(frame.First, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+            }
+
+            return;
+        }
+
+        var length = (int)frame.Length;
+        var copy = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            frame.CopyTo(copy);
+            await _socket.SendAsync(copy.AsMemory(0, length), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
     /// <summary>The writer's frames out, one text message each (without the '\n').</summary>
     private async Task SendAsync()
     {
@@ -163,14 +193,7 @@ public sealed class WebSocketConnection : ConnectionContext
                 var buffer = result.Buffer;
                 while (buffer.PositionOf((byte)'\n') is { } end)
                 {
-                    var frame = buffer.Slice(0, end);
-                    var left = frame.Length;
-                    foreach (var segment in frame)
-                    {
-                        left -= segment.Length;
-                        await _socket.SendAsync(segment, WebSocketMessageType.Text, endOfMessage: left == 0, CancellationToken.None);
-                    }
-
+                    await SendMessageAsync(buffer.Slice(0, end));
                     buffer = buffer.Slice(buffer.GetPosition(1, end));
                 }
 
