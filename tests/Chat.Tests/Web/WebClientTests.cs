@@ -101,6 +101,7 @@ public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<We
         await alice.SendAsync("bob has gone");
         await bob.Page.ReloadAsync();
         await bob.ExpectSignedInAsync(bob.Name);
+        await Expect(bob.Friend(alice.Id)).ToHaveCountAsync(1); // the LOGIN_ACK is in: it would have listed the group too
         await Expect(bob.Conversation($"g{groupId}")).ToHaveCountAsync(0);
     }
 
