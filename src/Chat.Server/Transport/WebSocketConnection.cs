@@ -155,32 +155,6 @@ public sealed class WebSocketConnection : ConnectionContext
         }
     }
 
-    /// <summary>One frame as one unfragmented text message: copied into one piece in the rare case it spans two buffers.</summary>
-    private async ValueTask SendMessageAsync(ReadOnlySequence<byte> frame)
-    {
-        if (frame.IsSingleSegment)
-        {
-            if (!frame.IsEmpty)
-            {
-                await _socket.SendAsync(frame.First, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-            }
-
-            return;
-        }
-
-        var length = (int)frame.Length;
-        var copy = ArrayPool<byte>.Shared.Rent(length);
-        try
-        {
-            frame.CopyTo(copy);
-            await _socket.SendAsync(copy.AsMemory(0, length), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(copy);
-        }
-    }
-
     /// <summary>The writer's frames out, one text message each (without the '\n').</summary>
     private async Task SendAsync()
     {
@@ -193,7 +167,14 @@ public sealed class WebSocketConnection : ConnectionContext
                 var buffer = result.Buffer;
                 while (buffer.PositionOf((byte)'\n') is { } end)
                 {
-                    await SendMessageAsync(buffer.Slice(0, end));
+                    var frame = buffer.Slice(0, end);
+                    var left = frame.Length;
+                    foreach (var segment in frame)
+                    {
+                        left -= segment.Length;
+                        await _socket.SendAsync(segment, WebSocketMessageType.Text, endOfMessage: left == 0, CancellationToken.None);
+                    }
+
                     buffer = buffer.Slice(buffer.GetPosition(1, end));
                 }
 
