@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# What MariaDB alone costs for a durable batch of chat messages, with no Chat process involved (BENCHMARKS.md,
+# "What MariaDB alone costs"): a throwaway MariaDB with the cluster's settings (innodb_flush_log_at_trx_commit=1,
+# doublewrite, no binlog) on a free loopback port, the messages and conversations tables as the migrations make them,
+# and the `mariadb` client sending transactions over TCP one after another (each line one packet, as MySqlConnector
+# sends a multi-statement command). For each batch size and shape: MariaDB's CPU (utime + stime from /proc) and the
+# wall time per transaction, and MariaDB's CPU per message.
+#   shapes: insert = one multi-row INSERT of the batch, autocommit (the least a durable store of it can do);
+#           chat   = the writer's two packets (open + conversations upsert + read-back; messages insert + COMMIT).
+#   benchmarks/mariadb-floor.sh [transactions per case (2000)] [batch sizes ("1 12 25 50")]
+set -euo pipefail
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+command -v mariadbd > /dev/null || { echo "mariadb-server is not installed (scripts/test.sh installs it)" >&2; exit 1; }
+transactions="${1:-2000}"
+sizes="${2:-1 12 25 50}"
+
+work="$(mktemp -d /tmp/chat-mariadb-floor-XXXXXX)"
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+pid=""
+cleanup() {
+    [[ -n "$pid" ]] && kill -TERM "$pid" 2> /dev/null && while kill -0 "$pid" 2> /dev/null; do sleep 0.2; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+user=()
+[[ "$(id -u)" == 0 ]] && user=(--user=root)
+mariadb-install-db --no-defaults --datadir="$work/data" "${user[@]}" --auth-root-authentication-method=normal \
+    --skip-test-db > "$work/install.log" 2>&1
+mariadbd --no-defaults --datadir="$work/data" "${user[@]}" --port="$port" --bind-address=127.0.0.1 \
+    --socket="$work/my.sock" --pid-file="$work/my.pid" --log-error="$work/my.log" --skip-log-bin \
+    --innodb-flush-log-at-trx-commit=1 --innodb-doublewrite=1 --character-set-server=utf8mb4 \
+    --collation-server=utf8mb4_bin < /dev/null > /dev/null 2>&1 &
+pid=$!
+sql() { mariadb --no-defaults -h 127.0.0.1 -P "$port" -u root "$@"; }
+for _ in $(seq 100); do sql -e 'SELECT 1' > /dev/null 2>&1 && break; sleep 0.2; done
+sql -e "CREATE DATABASE chat; USE chat;
+    CREATE TABLE conversations (id bigint NOT NULL PRIMARY KEY, last_seq bigint NOT NULL);
+    CREATE TABLE messages (conversation_id bigint NOT NULL, seq bigint NOT NULL, sender_id int NOT NULL,
+        sender_name varchar(64) NOT NULL, body longtext NOT NULL, client_time varchar(64) NOT NULL, ts bigint NOT NULL,
+        client_id varchar(64) NULL, PRIMARY KEY (conversation_id, seq), UNIQUE KEY ux_messages_sender_id_client_id (sender_id, client_id))"
+
+# One line per transaction: batch n holds one message of each of n conversations (the seed workload's pairs).
+script() {
+    python3 - "$1" "$2" "$transactions" << 'PY'
+import sys
+shape, n, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+print("DELIMITER //")
+for t in range(count):
+    convs = [(1 << 32) * (1000 + c) + 2000 + c for c in range(n)]
+    rows = ", ".join(f"({c}, {t + 1}, {1000 + i}, 'u{1000 + i}', '{t} xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', '2026-11-30 10:00:00', 1796000000000, NULL)"
+                     for i, c in enumerate(convs))
+    insert = f"INSERT INTO messages (conversation_id, seq, sender_id, sender_name, body, client_time, ts, client_id) VALUES {rows}"
+    if shape == "insert":
+        print(f"{insert} //")
+    else:
+        ids = ", ".join(str(c) for c in convs)
+        upsert = ", ".join(f"({c}, 1)" for c in convs)
+        print("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; "
+              f"INSERT INTO conversations (id, last_seq) VALUES {upsert} ON DUPLICATE KEY UPDATE last_seq = last_seq + VALUES(last_seq); "
+              f"SELECT id, last_seq FROM conversations WHERE id IN ({ids}) //")
+        print(f"{insert}; COMMIT //")
+PY
+}
+
+cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+hz="$(getconf CLK_TCK)"
+printf '%-7s %6s %14s %15s %14s\n' shape batch "CPU µs/txn" "wall µs/txn" "CPU µs/msg"
+for n in $sizes; do
+    for shape in insert chat; do
+        script "$shape" "$n" > "$work/run.sql"
+        sql chat -e "DELETE FROM messages; DELETE FROM conversations"
+        before="$(cpu)"
+        started="$(date +%s%N)"
+        sql chat < "$work/run.sql" > /dev/null
+        ended="$(date +%s%N)"
+        after="$(cpu)"
+        awk -v s="$shape" -v n="$n" -v t="$transactions" -v c=$((after - before)) -v w=$((ended - started)) -v hz="$hz" \
+            'BEGIN { printf "%-7s %6d %14.0f %15.0f %14.1f\n", s, n, c * 1e6 / hz / t, w / 1e3 / t, c * 1e6 / hz / t / n }'
+    done
+done
