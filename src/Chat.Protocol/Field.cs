@@ -31,6 +31,8 @@ public static class Field
     public static readonly JsonEncodedText Peer = JsonEncodedText.Encode("peer");
     public static readonly JsonEncodedText Seq = JsonEncodedText.Encode("seq");
     public static readonly JsonEncodedText Ts = JsonEncodedText.Encode("ts");
+    public static readonly JsonEncodedText Friend = JsonEncodedText.Encode("friend");
+    public static readonly JsonEncodedText Group = JsonEncodedText.Encode("group");
     public static readonly JsonEncodedText Friends = JsonEncodedText.Encode("friends");
     public static readonly JsonEncodedText Groups = JsonEncodedText.Encode("groups");
     public static readonly JsonEncodedText Users = JsonEncodedText.Encode("users");

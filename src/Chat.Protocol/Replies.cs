@@ -20,6 +20,12 @@ public sealed record Failed(ErrorCode Code, string Message) : Reply;
 /// <summary>CREATE_GROUP: ACK with the group's id.</summary>
 public sealed record GroupCreated(int GroupId) : Reply;
 
+/// <summary>ADD_FRIEND: ACK with the friend as LOGIN_ACK lists friends (name and state), so no new login is needed to learn them.</summary>
+public sealed record FriendAdded(UserEntry Friend) : Reply;
+
+/// <summary>ADD_GROUP: ACK with the group as LOGIN_ACK lists groups (name, description, members with state and role).</summary>
+public sealed record GroupJoined(GroupEntry Group) : Reply;
+
 /// <summary>A chat message stored: ACK with its seq and server time.</summary>
 public sealed record MessageStored(long Seq, long Ts) : Reply;
 

@@ -41,6 +41,18 @@ public static class ServerFrames
             WriteAckHead(w, s.c, ErrorCode.None);
             w.WriteNumber(Field.GroupId, s.g.GroupId);
         }),
+        (_, FriendAdded f) when cid is { } c => Build((c, f), static (w, s) =>
+        {
+            WriteAckHead(w, s.c, ErrorCode.None);
+            w.WritePropertyName(Field.Friend);
+            WriteUser(w, s.f.Friend);
+        }),
+        (_, GroupJoined g) when cid is { } c => Build((c, g), static (w, s) =>
+        {
+            WriteAckHead(w, s.c, ErrorCode.None);
+            w.WritePropertyName(Field.Group);
+            WriteGroup(w, s.g.Group, objects: true);
+        }),
         _ => cid is { } c ? Ack(c, ErrorCode.None, null) : null,
     };
 

@@ -205,8 +205,8 @@ public sealed class LoginHandler(
         var ack = new LoginAck(
             user.Id,
             user.Name,
-            [.. friends.Select(f => new UserEntry(f.Id, f.Name, online.Contains(f.Id)))],
-            [.. groups.Select(g => new GroupEntry(g.Id, g.Name, g.Description, [.. g.Members.Select(m => new UserEntry(m.Id, m.Name, online.Contains(m.Id), m.Role == GroupRole.Creator))]))],
+            [.. friends.Select(f => Entries.Friend(f, online))],
+            [.. groups.Select(g => Entries.Group(g, online))],
             [.. inAck.Select(d => d.Frame)],
             [.. inbox.Conversations.Select(c => ConversationId.IsGroup(c.ConversationId)
                 ? new ConversationEntry(null, (int)c.ConversationId, c.LastSeq, c.Read, c.Unread)

@@ -5,6 +5,18 @@ using Chat.Server.Sessions;
 
 namespace Chat.Server.Handlers;
 
+/// <summary>Friends and groups as LOGIN_ACK lists them, and as the ACKs of ADD_FRIEND and ADD_GROUP carry them.</summary>
+public static class Entries
+{
+    public static UserEntry Friend(FriendInfo friend, IReadOnlySet<int> online) => new(friend.Id, friend.Name, online.Contains(friend.Id));
+
+    public static GroupEntry Group(GroupInfo group, IReadOnlySet<int> online) => new(
+        group.Id,
+        group.Name,
+        group.Description,
+        [.. group.Members.Select(m => new UserEntry(m.Id, m.Name, online.Contains(m.Id), m.Role == GroupRole.Creator))]);
+}
+
 public sealed class AddFriendHandler(IChatStore store, ChatHub hub) : UserRequestHandler<AddFriendRequest>
 {
     protected override async ValueTask<Reply> HandleAsync(AddFriendRequest request, UserSession user, CancellationToken ct)
@@ -14,13 +26,14 @@ public sealed class AddFriendHandler(IChatStore store, ChatHub hub) : UserReques
             return Reply.Fail(ErrorCode.BadRequest, "you cannot add yourself as a friend");
         }
 
-        if (!await store.AddFriendAsync(user.Id, request.FriendId, ct))
+        if (!await store.AddFriendAsync(user.Id, request.FriendId, ct) || await store.FindUserAsync(request.FriendId, ct) is not { } friend)
         {
             return Reply.Fail(ErrorCode.NotFound, $"no user {request.FriendId}");
         }
 
-        hub.Watch(user, [request.FriendId]); // PRESENCE of the new friend from now on
-        return Reply.Ok;
+        hub.Watch(user, [friend.Id]); // PRESENCE of the new friend from now on; before reading the state, so no change falls between
+        var online = await hub.OnlineAsync([friend.Id]);
+        return new FriendAdded(Entries.Friend(new FriendInfo(friend.Id, friend.Name), online));
     }
 }
 
@@ -64,6 +77,13 @@ public sealed class JoinGroupHandler(IChatStore store, ChatHub hub) : UserReques
             await hub.JoinGroupAsync(request.GroupId, user);
         }
 
-        return Reply.Ok;
+        // The group as the member's next LOGIN_ACK would list it (missing only when another session of the user left it meanwhile).
+        if ((await store.GroupsAsync(user.Id, ct)).FirstOrDefault(g => g.Id == request.GroupId) is not { } group)
+        {
+            return Reply.Ok;
+        }
+
+        var online = await hub.OnlineAsync([.. group.Members.Select(m => m.Id)]);
+        return new GroupJoined(Entries.Group(group, online));
     }
 }

@@ -77,6 +77,16 @@ function rememberUser(id, name, presence) {
   state.users.set(id, user);
 }
 
+/** A group entry as LOGIN_ACK and ADD_GROUP's ACK carry it: name, description, members with their state and role. */
+function rememberGroup(g) {
+  const members = new Map();
+  for (const u of g.users ?? []) {
+    rememberUser(u.id, u.name, u.state);
+    members.set(u.id, u.role ?? "normal");
+  }
+  state.groups.set(g.id, { id: g.id, name: g.groupname, desc: g.groupdesc ?? "", members });
+}
+
 function convTitle(conv) {
   return conv.group ? (state.groups.get(conv.target.groupid)?.name ?? `Group ${conv.target.groupid}`) : userName(conv.target.peer);
 }
@@ -187,14 +197,7 @@ function applyLoginAck(ack) {
     state.friends.add(f.id);
   }
   state.groups = new Map();
-  for (const g of ack.groups ?? []) {
-    const members = new Map();
-    for (const u of g.users ?? []) {
-      rememberUser(u.id, u.name, u.state);
-      members.set(u.id, u.role ?? "normal");
-    }
-    state.groups.set(g.id, { id: g.id, name: g.groupname, desc: g.groupdesc ?? "", members });
-  }
+  for (const g of ack.groups ?? []) rememberGroup(g);
   for (const [key, conv] of state.convs) {
     // Conversations of a group this user no longer belongs to go; one-to-one ones stay (their messages are theirs).
     if (conv.group && !state.groups.has(conv.target.groupid)) state.convs.delete(key);
@@ -737,10 +740,12 @@ function wire() {
   $("add-friend").addEventListener("submit", async event => {
     event.preventDefault();
     const id = Number(event.target.friendid.value);
-    if (await ask({ msgid: MsgId.ADD_FRIEND, friendid: id })) {
+    const ack = await ask({ msgid: MsgId.ADD_FRIEND, friendid: id });
+    if (ack) {
       event.target.reset();
       state.friends.add(id);
-      if (state.users.get(id)?.state === undefined) await resync(); // learn the new friend's name and presence
+      if (ack.friend) rememberUser(ack.friend.id, ack.friend.name, ack.friend.state);
+      else if (state.users.get(id)?.state === undefined) await resync(); // a server whose ACK has no entry
       render();
     }
   });
@@ -762,9 +767,11 @@ function wire() {
   $("join-group").addEventListener("submit", async event => {
     event.preventDefault();
     const id = Number(event.target.groupid.value);
-    if (await ask({ msgid: MsgId.ADD_GROUP, groupid: id })) {
+    const ack = await ask({ msgid: MsgId.ADD_GROUP, groupid: id });
+    if (ack) {
       event.target.reset();
-      await resync(); // learn the group's name and members
+      if (ack.group) rememberGroup(ack.group);
+      else await resync(); // a server whose ACK has no entry
       openConversation(`g${id}`);
     }
   });

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using Chat.Protocol;
 using Chat.Tests.Infrastructure;
 using Chat.Tests.Integration;
@@ -132,6 +133,64 @@ public abstract class LiveTests(ClusterFixture cluster)
 
         await carol.AssertNothingPendingAsync();
         await device.AssertNothingPendingAsync();
+    }
+    [Fact]
+    public async Task The_acks_of_add_friend_and_add_group_carry_the_entry_a_login_would_list_and_a_seed_request_still_gets_none()
+    {
+        await using var alice = await Devices.LoggedInThroughNginxOnAsync(cluster, cluster.A, "alice", v: 2);
+        await using var bob = await TestClient.LoggedInAsync(cluster.B.ChatPort, TestClient.Unique("bob"), v: 2);
+        var unaName = TestClient.Unique("una");
+        var una = await Devices.RegisterAsync(cluster.A.ChatPort, unaName);
+
+        // Bob's own announcement may still be on its way through Redis: a PRESENCE saying he is online may come first.
+        async Task<JsonObject> AckedAsync(Request request)
+        {
+            await alice.SendAsync(request);
+            while (true)
+            {
+                var frame = await alice.ReceiveAsync();
+                if ((int)frame["msgid"]! != 20)
+                {
+                    Assert.Equal((11, 0), ((int)frame["msgid"]!, (int)frame["errno"]!));
+                    return frame;
+                }
+
+                Assert.Equal((bob.Id, "online"), ((int)frame["id"]!, (string)frame["state"]!));
+            }
+        }
+
+        // The friend's name and cluster-wide state: bob is online on the other replica, una is not logged in.
+        var friend = (await AckedAsync(new AddFriendRequest(bob.Id) { Cid = Cid.From("f1") }))["friend"]!;
+        Assert.Equal((bob.Id, bob.Name, "online"), ((int)friend["id"]!, (string)friend["name"]!, (string)friend["state"]!));
+        friend = (await AckedAsync(new AddFriendRequest(una) { Cid = Cid.From("f2") }))["friend"]!;
+        Assert.Equal((una, unaName, "offline"), ((int)friend["id"]!, (string)friend["name"]!, (string)friend["state"]!));
+        Assert.Null(friend["role"]);
+
+        // The group with every member's state and role, as LOGIN_ACK lists it.
+        var groupName = TestClient.Unique("g");
+        var groupId = (int)(await Devices.AckedAsync(bob, new CreateGroupRequest(groupName, "where we meet") { Cid = Cid.From("g") }))["groupid"]!;
+        foreach (var cid in new[] { "j1", "j2" }) // joining again answers the same
+        {
+            var group = (await AckedAsync(new JoinGroupRequest(groupId) { Cid = Cid.From(cid) }))["group"]!;
+            Assert.Equal((groupId, groupName, "where we meet"), ((int)group["id"]!, (string)group["groupname"]!, (string)group["groupdesc"]!));
+            var members = group["users"]!.AsArray().Select(u => ((int)u!["id"]!, (string)u["name"]!, (string)u["state"]!, (string)u["role"]!));
+            Assert.Equal(
+                new[] { (alice.Id, alice.Name, "online", "normal"), (bob.Id, bob.Name, "online", "creator") }.OrderBy(m => m.Item1),
+                members.OrderBy(m => m.Item1));
+        }
+
+        // A new session's LOGIN_ACK lists the same friends and the group.
+        await using var again = await TestClient.ConnectAsync(cluster.B.ChatPort);
+        await AckedAsync(new LogoutRequest { Cid = Cid.From("out") });
+        var login = await again.LoginAsync(alice.Id, "pw-" + alice.Name, v: 2);
+        Assert.Equal(new[] { bob.Id, una }, login["friends"]!.AsArray().Select(f => (int)f!["id"]!).Order());
+        Assert.Equal(groupName, (string)login["groups"]!.AsArray().Single(g => (int)g!["id"]! == groupId)!["groupname"]!);
+
+        // Without a cid (the seed's way) ADD_FRIEND and ADD_GROUP are answered with nothing, as before.
+        await using var carol = await TestClient.LoggedInAsync(cluster.B.ChatPort, TestClient.Unique("carol"));
+        await carol.SendAsync(new AddFriendRequest(bob.Id));
+        await carol.SendAsync(new JoinGroupRequest(groupId));
+        await carol.AssertNothingPendingAsync();
     }
 }
 

@@ -4,7 +4,7 @@ using Chat.Protocol;
 
 namespace Chat.Tests.Protocol;
 
-/// <summary>HISTORY, READ, LEAVE_GROUP, REMOVE_MEMBER and REMOVE_FRIEND on the wire: what a client may send, what it gets.</summary>
+/// <summary>HISTORY, READ, LEAVE_GROUP, REMOVE_MEMBER, REMOVE_FRIEND and the ACKs of ADD_FRIEND and ADD_GROUP on the wire: what a client may send, what it gets.</summary>
 [Trait("Kind", "Unit")]
 public sealed class HistoryAndMembershipFramesTests
 {
@@ -45,6 +45,20 @@ public sealed class HistoryAndMembershipFramesTests
     {
         Assert.False(RequestReader.TryParse(new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(json)), out _, out var error));
         Assert.Equal((ErrorCode.BadRequest, problem), (error.Code, error.Message));
+    }
+
+    [Fact]
+    public void Add_friend_and_add_group_acks_carry_the_entry_as_a_v2_login_lists_it_and_without_a_cid_there_is_no_answer()
+    {
+        var friend = new FriendAdded(new UserEntry(7, "bob", Online: true));
+        var group = new GroupJoined(new GroupEntry(3, "g", "d", [new UserEntry(7, "bob", true, Creator: true), new UserEntry(9, "una", false, Creator: false)]));
+
+        Assert.Equal("""{"msgid":11,"cid":"f","errno":0,"friend":{"id":7,"name":"bob","state":"online"}}""" + "\n", Encoding.UTF8.GetString(ServerFrames.Reply(MsgId.AddFriend, Cid.From("f"), friend)!));
+        Assert.Equal(
+            """{"msgid":11,"cid":"j","errno":0,"group":{"id":3,"groupname":"g","groupdesc":"d","users":[{"id":7,"name":"bob","state":"online","role":"creator"},{"id":9,"name":"una","state":"offline","role":"normal"}]}}""" + "\n",
+            Encoding.UTF8.GetString(ServerFrames.Reply(MsgId.AddGroup, Cid.From("j"), group)!));
+        Assert.Null(ServerFrames.Reply(MsgId.AddFriend, null, friend));
+        Assert.Null(ServerFrames.Reply(MsgId.AddGroup, null, group));
     }
 
     [Fact]

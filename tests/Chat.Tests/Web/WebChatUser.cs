@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Chat.Protocol;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -16,12 +18,20 @@ public sealed partial class WebChatUser
 
     private readonly Uri _site;
     private readonly List<string> _scriptErrors = [];
+    private int _loginsAndLogouts;
 
     public WebChatUser(IPage page, Uri site)
     {
         Page = page;
         _site = site;
         page.SetDefaultTimeout((float)Deadline.TotalMilliseconds); // actions (click, fill) wait for their element as long
+        page.WebSocket += (_, socket) => socket.FrameSent += (_, frame) =>
+        {
+            if (frame.Text is { } text && JsonNode.Parse(text)?["msgid"]?.GetValue<int>() is (int)MsgId.Login or (int)MsgId.LoginOut)
+            {
+                Interlocked.Increment(ref _loginsAndLogouts);
+            }
+        };
         page.PageError += (_, error) =>
         {
             lock (_scriptErrors)
@@ -44,6 +54,9 @@ public sealed partial class WebChatUser
             }
         }
     }
+
+    /// <summary>LOGIN and LOGINOUT frames the page has sent: the user's friends see each pair as going offline and online.</summary>
+    public int LoginsAndLogouts => Volatile.Read(ref _loginsAndLogouts);
 
     public int Id { get; private set; }
 

@@ -85,8 +85,10 @@ public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<We
         var (alice, bob) = await FriendsAsync();
         var name = TestClient.Unique("team");
         var groupId = await alice.CreateGroupAsync(name);
+        var signedIn = bob.LoginsAndLogouts;
         await bob.JoinGroupAsync(groupId);
         await Expect(bob.Page.Locator("#conv-title")).ToHaveTextAsync(name);
+        Assert.Equal(signedIn, bob.LoginsAndLogouts); // the ACK carried the group and its members: no new login
         await bob.Page.GetByRole(AriaRole.Button, new() { Name = "Members", Exact = true }).ClickAsync();
         await Expect(bob.Page.Locator("#member-list")).ToContainTextAsync(alice.Name);
         await Expect(bob.Page.Locator("#member-list")).ToContainTextAsync("creator");
@@ -175,8 +177,10 @@ public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<We
     {
         var alice = await RegisteredAsync(aliceName ?? TestClient.Unique("alice"));
         var bob = await RegisteredAsync(bobName ?? TestClient.Unique("bob"));
+        var signedIn = (alice.LoginsAndLogouts, bob.LoginsAndLogouts);
         await alice.AddFriendAsync(bob.Id);
         await bob.AddFriendAsync(alice.Id);
+        Assert.Equal(signedIn, (alice.LoginsAndLogouts, bob.LoginsAndLogouts)); // the ACK told the name and state: no new login
         return (alice, bob);
     }
 
