@@ -14,26 +14,13 @@ command -v mariadbd > /dev/null || { echo "mariadb-server is not installed (scri
 transactions="${1:-2000}"
 sizes="${2:-1 12 25 50}"
 
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 work="$(mktemp -d /tmp/chat-mariadb-floor-XXXXXX)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-pid=""
-cleanup() {
-    [[ -n "$pid" ]] && kill -TERM "$pid" 2> /dev/null && while kill -0 "$pid" 2> /dev/null; do sleep 0.2; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-user=()
-[[ "$(id -u)" == 0 ]] && user=(--user=root)
-mariadb-install-db --no-defaults --datadir="$work/data" "${user[@]}" --auth-root-authentication-method=normal \
-    --skip-test-db > "$work/install.log" 2>&1
-mariadbd --no-defaults --datadir="$work/data" "${user[@]}" --port="$port" --bind-address=127.0.0.1 \
-    --socket="$work/my.sock" --pid-file="$work/my.pid" --log-error="$work/my.log" --skip-log-bin \
-    --innodb-flush-log-at-trx-commit=1 --innodb-doublewrite=1 --character-set-server=utf8mb4 \
-    --collation-server=utf8mb4_bin < /dev/null > /dev/null 2>&1 &
-pid=$!
+port="$(free_port)"
+trap 'stop_mariadb; rm -rf "$work"' EXIT
+start_mariadb "$work" "$port"
+pid="$mariadb_pid"
 sql() { mariadb --no-defaults -h 127.0.0.1 -P "$port" -u root "$@"; }
-for _ in $(seq 100); do sql -e 'SELECT 1' > /dev/null 2>&1 && break; sleep 0.2; done
 sql -e "CREATE DATABASE chat; USE chat;
     CREATE TABLE conversations (id bigint NOT NULL PRIMARY KEY, last_seq bigint NOT NULL);
     CREATE TABLE messages (conversation_id bigint NOT NULL, seq bigint NOT NULL, sender_id int NOT NULL,

@@ -14,35 +14,23 @@ pg_bin="$(dirname "$(compgen -G '/usr/lib/postgresql/*/bin/initdb' | sort -V | t
 
 work="$(mktemp -d /tmp/chat-writer-bench-XXXXXX)"
 chmod 755 "$work"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$repo_root/benchmarks/common.sh"
 my_port="$(free_port)"
 pg_port="$(free_port)"
-my_pid=""
 as_pg() { if [[ "$(id -u)" == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 cleanup() {
-    [[ -n "$my_pid" ]] && kill -TERM "$my_pid" 2> /dev/null && while kill -0 "$my_pid" 2> /dev/null; do sleep 0.2; done
+    stop_mariadb
     [[ -f "$work/pg/data/postmaster.pid" ]] && as_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -m fast -w stop > /dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-user=()
-[[ "$(id -u)" == 0 ]] && user=(--user=root)
-mariadb-install-db --no-defaults --datadir="$work/my" "${user[@]}" --auth-root-authentication-method=normal \
-    --skip-test-db > "$work/install.log" 2>&1
-mariadbd --no-defaults --datadir="$work/my" "${user[@]}" --port="$my_port" --bind-address=127.0.0.1 \
-    --socket="$work/my.sock" --pid-file="$work/my.pid" --log-error="$work/my.log" --skip-log-bin \
-    --innodb-flush-log-at-trx-commit=1 --character-set-server=utf8mb4 --collation-server=utf8mb4_bin \
-    --max-connections=300 < /dev/null > /dev/null 2>&1 &
-my_pid=$!
-
+start_mariadb "$work/my" "$my_port"
 mkdir -p "$work/pg"
 [[ "$(id -u)" == 0 ]] && chown postgres: "$work/pg"
 as_pg "$pg_bin/initdb" -D "$work/pg/data" -U postgres -A trust -E UTF8 --no-locale > "$work/initdb.log"
 as_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/pg.log" -w \
     -o "-p $pg_port -k $work/pg -c listen_addresses=127.0.0.1 -c synchronous_commit=on -c fsync=on" start > /dev/null
-
-for _ in $(seq 100); do mariadb --no-defaults -h 127.0.0.1 -P "$my_port" -u root -e 'SELECT 1' > /dev/null 2>&1 && break; sleep 0.2; done
 
 export CHAT_BENCH_MYSQL="Server=127.0.0.1;Port=$my_port;User ID=root"
 export CHAT_BENCH_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
