@@ -104,7 +104,10 @@ public sealed partial class ChatClient
                 printer.Line(Format.ReadNotice(notice, _login?.Id ?? 0));
                 break;
             case MemberGoneMessage gone:
-                printer.Line(Format.MemberGone(gone));
+                printer.Line(Format.MemberGone(gone, _login?.Id ?? 0));
+                break;
+            case MemberJoinedMessage joined:
+                printer.Line(Format.MemberJoined(joined));
                 break;
         }
     }

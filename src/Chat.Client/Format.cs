@@ -94,10 +94,18 @@ public static class Format
         ? $"read on another device: {Name(notice.Peer, notice.GroupId)} up to seq {notice.Seq}"
         : $"[{notice.Id}] read your messages up to seq {notice.Seq}";
 
-    /// <summary>REMOVE_MEMBER (22) or LEAVE_GROUP (21) pushed to the user it concerns.</summary>
-    public static string MemberGone(MemberGoneMessage gone) => gone.By is { } by
-        ? $"you were removed from group {gone.GroupId} by [{by}]"
-        : $"you left group {gone.GroupId} on another device";
+    /// <summary>REMOVE_MEMBER (22) or LEAVE_GROUP (21): about you (<paramref name="me"/>), or another member of the group.</summary>
+    public static string MemberGone(MemberGoneMessage gone, int me) => (gone.UserId == me, gone.By) switch
+    {
+        (true, { } by) => $"you were removed from group {gone.GroupId} by [{by}]",
+        (true, null) => $"you left group {gone.GroupId} on another device",
+        (false, { } by) => $"[{gone.UserId}] was removed from group {gone.GroupId} by [{by}]",
+        (false, null) => $"[{gone.UserId}] left group {gone.GroupId}",
+    };
+
+    /// <summary>ADD_GROUP (9) pushed: another user joined one of your groups.</summary>
+    public static string MemberJoined(MemberJoinedMessage joined) =>
+        $"[{joined.Member.Id}] {joined.Member.Name} joined group {joined.GroupId}";
 
     /// <summary>The local time as chat frames carry it.</summary>
     public static string Now(TimeProvider clock) =>

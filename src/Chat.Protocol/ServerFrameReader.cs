@@ -163,6 +163,7 @@ public static class ServerFrameReader
             Protocol.MsgId.HistoryAck => new HistoryAckMessage(Code, ErrMsg, Cid, Peer, GroupId, Messages ?? [], More),
             Protocol.MsgId.ReadNotice => new ReadNoticeMessage(Id ?? 0, Peer, GroupId, Seq ?? 0),
             Protocol.MsgId.LeaveGroup or Protocol.MsgId.RemoveMember => new MemberGoneMessage((MsgId)MsgId!.Value, GroupId ?? 0, UserId ?? 0, By),
+            Protocol.MsgId.AddGroup => new MemberJoinedMessage(GroupId ?? 0, ToUser()),
             var other => new OtherMessage(other),
         };
 

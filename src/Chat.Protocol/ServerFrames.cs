@@ -219,7 +219,7 @@ public static class ServerFrames
 
     /// <summary>
     /// <paramref name="userId"/> is out of group <paramref name="groupId"/>: removed by <paramref name="by"/> (REMOVE_MEMBER, 22),
-    /// or left it on another device (LEAVE_GROUP, 21; <paramref name="by"/> null).
+    /// or left it (LEAVE_GROUP, 21; <paramref name="by"/> null). Pushed to the user's sessions and to the other members'.
     /// </summary>
     public static byte[] MemberGone(int groupId, int userId, int? by) => Build((groupId, userId, by), static (w, s) =>
     {
@@ -227,6 +227,17 @@ public static class ServerFrames
         w.WriteNumber(Field.GroupId, s.groupId);
         w.WriteNumber(Field.UserId, s.userId);
         if (s.by is { } by) w.WriteNumber(Field.By, by);
+    });
+
+    /// <summary>
+    /// ADD_GROUP (9) pushed to the group's other members: <paramref name="member"/> joined group <paramref name="groupId"/>
+    /// (<c>{"msgid":9,"groupid","id","name","state","role"}</c>, the member as LOGIN_ACK lists members).
+    /// </summary>
+    public static byte[] MemberJoined(int groupId, UserEntry member) => Build((groupId, member), static (w, s) =>
+    {
+        w.WriteNumber(Field.MsgId, (int)MsgId.AddGroup);
+        w.WriteNumber(Field.GroupId, s.groupId);
+        WriteUserFields(w, s.member);
     });
 
     /// <summary>A failure answered by the request's own reply type (LOGIN_ACK, HISTORY_ACK): errno, errmsg and the cid.</summary>
@@ -276,11 +287,16 @@ public static class ServerFrames
     private static void WriteUser(Utf8JsonWriter w, UserEntry user)
     {
         w.WriteStartObject();
+        WriteUserFields(w, user);
+        w.WriteEndObject();
+    }
+
+    private static void WriteUserFields(Utf8JsonWriter w, UserEntry user)
+    {
         w.WriteNumber(Field.Id, user.Id);
         w.WriteString(Field.Name, user.Name);
         w.WriteString(Field.State, user.Online ? Field.Online : Field.Offline);
         if (user.Creator is { } creator) w.WriteString(Field.Role, creator ? Field.Creator : Field.Normal);
-        w.WriteEndObject();
     }
 
     private static void WriteGroup(Utf8JsonWriter w, GroupEntry group, bool objects)

@@ -58,9 +58,12 @@ public sealed record ReadNoticeMessage(int Id, int? Peer, int? GroupId, long Seq
 
 /// <summary>
 /// A push: <paramref name="UserId"/> is out of the group — removed by <paramref name="By"/> (REMOVE_MEMBER, 22), or
-/// left it on another device (LEAVE_GROUP, 21).
+/// left it (LEAVE_GROUP, 21). The user's other sessions get it, and the group's other members.
 /// </summary>
 public sealed record MemberGoneMessage(MsgId MsgId, int GroupId, int UserId, int? By) : ServerMessage(MsgId);
+
+/// <summary>A push to a group's other members (ADD_GROUP, 9): <paramref name="Member"/> joined group <paramref name="GroupId"/>.</summary>
+public sealed record MemberJoinedMessage(int GroupId, UserEntry Member) : ServerMessage(MsgId.AddGroup);
 
 /// <summary>A frame of a type this reader does not know: a client that does not know it either ignores it.</summary>
 public sealed record OtherMessage(MsgId MsgId) : ServerMessage(MsgId);

@@ -7,7 +7,8 @@ namespace Chat.Server.Handlers;
 
 /// <summary>
 /// LEAVE_GROUP: the user no longer receives, sends or reads the group. Their sessions on this replica stop at once;
-/// those on other replicas when the LEAVE_GROUP push reaches them (v2 ones also see it).
+/// those on other replicas when the LEAVE_GROUP push reaches them (v2 ones also see it). The other members' v2
+/// sessions get the same push.
 /// </summary>
 public sealed class LeaveGroupHandler(IChatStore store, ChatHub hub) : UserRequestHandler<LeaveGroupRequest>
 {
@@ -21,6 +22,7 @@ public sealed class LeaveGroupHandler(IChatStore store, ChatHub hub) : UserReque
         await hub.RemoveFromGroupAsync(user.Id, request.GroupId);
         var gone = ServerFrames.MemberGone(request.GroupId, user.Id, by: null);
         hub.Route(Delivery.PushToUser(user.Id, user.Id, gone) with { ExceptSession = user.SessionId });
+        hub.Route(Delivery.PushToGroup(user.Id, request.GroupId, gone));
         return Reply.Ok;
     }
 }
@@ -28,6 +30,7 @@ public sealed class LeaveGroupHandler(IChatStore store, ChatHub hub) : UserReque
 /// <summary>
 /// REMOVE_MEMBER: the group's creator takes a member out. The removed user's v2 sessions get
 /// <c>{msgid:22, groupid, userid, by}</c>, and all of their sessions stop receiving the group, on whatever replica.
+/// The other members' v2 sessions get the same push (the creator's too, but for the one that asked).
 /// </summary>
 public sealed class RemoveMemberHandler(IChatStore store, ChatHub hub) : UserRequestHandler<RemoveMemberRequest>
 {
@@ -49,7 +52,11 @@ public sealed class RemoveMemberHandler(IChatStore store, ChatHub hub) : UserReq
         }
 
         await hub.RemoveFromGroupAsync(member, group);
-        hub.Route(Delivery.PushToUser(user.Id, member, ServerFrames.MemberGone(group, member, user.Id)));
+        var gone = ServerFrames.MemberGone(group, member, user.Id);
+        hub.Route(Delivery.PushToUser(user.Id, member, gone));
+        // Sent as from the removed member, whose sessions the group route skips (they have theirs above); not to the
+        // session that asked, which has its ACK.
+        hub.Route(Delivery.PushToGroup(member, group, gone) with { ExceptSession = user.SessionId });
         return Reply.Ok;
     }
 }

@@ -83,7 +83,14 @@ public sealed class JoinGroupHandler(IChatStore store, ChatHub hub) : UserReques
             return Reply.Ok;
         }
 
-        var online = await hub.OnlineAsync([.. group.Members.Select(m => m.Id)]);
-        return new GroupJoined(Entries.Group(group, online));
+        var entry = Entries.Group(group, await hub.OnlineAsync([.. group.Members.Select(m => m.Id)]));
+        if (result == JoinResult.Joined)
+        {
+            // The other members' v2 sessions see the newcomer at once (a push's sender is the member it is about).
+            var joined = ServerFrames.MemberJoined(group.Id, entry.Users.Single(u => u.Id == user.Id));
+            hub.Route(Delivery.PushToGroup(user.Id, group.Id, joined));
+        }
+
+        return new GroupJoined(entry);
     }
 }

@@ -142,6 +142,8 @@ link.onframe = frame => {
     case MsgId.READ_NOTICE: return onReadNotice(frame);
     case MsgId.TYPING: return onTyping(frame);
     case MsgId.PRESENCE: return onPresence(frame);
+    case MsgId.ADD_GROUP: return onJoined(frame);
+    case MsgId.LEAVE_GROUP:
     case MsgId.REMOVE_MEMBER: return onRemoved(frame);
     case MsgId.ERROR: return onError(frame);
     default: return undefined; // a frame type this client does not use
@@ -298,13 +300,23 @@ function onPresence(frame) {
   render();
 }
 
+/** Someone joined one of the user's groups (ADD_GROUP pushed). */
+function onJoined(frame) {
+  const group = state.groups.get(frame.groupid);
+  if (!group) return;
+  rememberUser(frame.id, frame.name, frame.state);
+  group.members.set(frame.id, frame.role ?? "normal");
+  render();
+}
+
+/** Someone is out of one of the user's groups (LEAVE_GROUP or REMOVE_MEMBER pushed): the user, on another device or by the creator, or another member. */
 function onRemoved(frame) {
   const group = state.groups.get(frame.groupid);
-  if (frame.userid === state.me.id) {
-    toast(`You were removed from ${group?.name ?? `group ${frame.groupid}`}.`);
-    forgetGroup(frame.groupid);
-  } else {
+  if (frame.userid !== state.me.id) {
     group?.members.delete(frame.userid);
+  } else if (group) {
+    toast(frame.msgid === MsgId.REMOVE_MEMBER ? `You were removed from ${group.name}.` : `You left ${group.name} on another device.`);
+    forgetGroup(frame.groupid);
   }
   render();
 }

@@ -79,7 +79,10 @@ public sealed class FormatTests
         Assert.Empty(Format.Unread(ack with { Conversations = [] }));
         Assert.Equal("[1] read your messages up to seq 3", Format.ReadNotice(new ReadNoticeMessage(1, 1, null, 3), me: 2));
         Assert.Equal("read on another device: group 5 up to seq 3", Format.ReadNotice(new ReadNoticeMessage(2, null, 5, 3), me: 2));
-        Assert.Equal("you were removed from group 5 by [1]", Format.MemberGone(new MemberGoneMessage(MsgId.RemoveMember, 5, 2, 1)));
-        Assert.Equal("you left group 5 on another device", Format.MemberGone(new MemberGoneMessage(MsgId.LeaveGroup, 5, 2, null)));
+        Assert.Equal("you were removed from group 5 by [1]", Format.MemberGone(new MemberGoneMessage(MsgId.RemoveMember, 5, 2, 1), me: 2));
+        Assert.Equal("you left group 5 on another device", Format.MemberGone(new MemberGoneMessage(MsgId.LeaveGroup, 5, 2, null), me: 2));
+        Assert.Equal("[3] was removed from group 5 by [1]", Format.MemberGone(new MemberGoneMessage(MsgId.RemoveMember, 5, 3, 1), me: 2));
+        Assert.Equal("[3] left group 5", Format.MemberGone(new MemberGoneMessage(MsgId.LeaveGroup, 5, 3, null), me: 2));
+        Assert.Equal("[3] carol joined group 5", Format.MemberJoined(new MemberJoinedMessage(5, new UserEntry(3, "carol", true, false))));
     }
 }

@@ -78,6 +78,35 @@ public static class Devices
         return ack;
     }
 
+    /// <summary>
+    /// <paramref name="joining"/> join group <paramref name="groupId"/> one after another; every v2 session already in it
+    /// (<paramref name="members"/>, then the earlier newcomers) sees each newcomer's ADD_GROUP push. Seed sessions get none.
+    /// </summary>
+    public static async Task JoinInTurnAsync(int groupId, IEnumerable<TestClient> members, params TestClient[] joining)
+    {
+        var inGroup = members.ToList();
+        foreach (var member in joining)
+        {
+            await AckedAsync(member, new JoinGroupRequest(groupId) { Cid = Cid.From("j") });
+            foreach (var earlier in inGroup.Where(m => m.Version >= 2))
+            {
+                var joined = await earlier.ReceiveAsync(9);
+                Assert.Equal(
+                    (groupId, member.Id, member.Name, "online", "normal"),
+                    ((int)joined["groupid"]!, (int)joined["id"]!, (string)joined["name"]!, (string)joined["state"]!, (string)joined["role"]!));
+            }
+
+            inGroup.Add(member);
+        }
+    }
+
+    /// <summary>The next frame says <paramref name="userId"/> is out of the group: LEAVE_GROUP (21), or REMOVE_MEMBER (22) by <paramref name="by"/>.</summary>
+    public static async Task ExpectGoneAsync(TestClient client, int groupId, int userId, int? by = null)
+    {
+        var gone = await client.ReceiveAsync(by is null ? 21 : 22);
+        Assert.Equal((groupId, userId, by), ((int)gone["groupid"]!, (int)gone["userid"]!, (int?)gone["by"]));
+    }
+
     /// <summary>The next frame is PRESENCE for <paramref name="userId"/> in <paramref name="state"/>.</summary>
     public static async Task ExpectPresenceAsync(TestClient client, int userId, string state)
     {
@@ -131,8 +160,7 @@ public sealed class AllowDevicesTests(AllowDevicesClusterFixture cluster) : ICla
 
         await using var fay = await Devices.WatcherAsync(cluster.A.ChatPort, "fay", una, v: 2);
         await using var sam = await Devices.WatcherAsync(cluster.B.ChatPort, "sam", una, v: 0); // the seed's protocol
-        await Devices.AckedAsync(fay, new JoinGroupRequest(groupId) { Cid = Cid.From("j") });
-        await Devices.AckedAsync(sam, new JoinGroupRequest(groupId) { Cid = Cid.From("j") });
+        await Devices.JoinInTurnAsync(groupId, [], fay, sam);
 
         await using var phone = await Devices.ThroughNginxOnAsync(cluster, cluster.A);
         Assert.Equal(0, (int)(await phone.LoginAsync(una, "pw-" + name, v: 2))["errno"]!);

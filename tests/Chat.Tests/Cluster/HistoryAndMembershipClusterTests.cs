@@ -37,7 +37,7 @@ public sealed class HistoryAndMembershipClusterTests(ClusterFixture cluster) : I
         var group = await CreateGroupAsync(alice, bob);
         await alice.RequestAsync(new { msgid = 10, groupid = group, msg = "before carol", cid = "g1" });
         await bob.ReceiveAsync(10);
-        await JoinAsync(carol, group);
+        await Devices.JoinInTurnAsync(group, [alice, bob], carol);
         await alice.RequestAsync(new { msgid = 10, groupid = group, msg = "after carol", cid = "g2" });
         await bob.ReceiveAsync(10);
         await carol.ReceiveAsync(10);
@@ -128,6 +128,8 @@ public sealed class HistoryAndMembershipClusterTests(ClusterFixture cluster) : I
         var group = await CreateGroupAsync(alice, carol, bob, dave);
 
         Assert.Equal(0, Errno(await bob.RequestAsync(new { msgid = 21, groupid = group, cid = "leave" })));
+        await Devices.ExpectGoneAsync(alice, group, bob.Id); // the members still in see it (v2 sessions)
+        await Devices.ExpectGoneAsync(dave, group, bob.Id);
         await alice.RequestAsync(new { msgid = 10, groupid = group, msg = "after bob left", cid = "m" });
         await carol.ReceiveAsync(10);
         await dave.ReceiveAsync(10);
@@ -139,6 +141,7 @@ public sealed class HistoryAndMembershipClusterTests(ClusterFixture cluster) : I
 
         // The creator leaves: carol, the longest-standing member, may now remove others.
         Assert.Equal(0, Errno(await alice.RequestAsync(new { msgid = 21, groupid = group, cid = "leave" })));
+        await Devices.ExpectGoneAsync(dave, group, alice.Id);
         Assert.Equal(0, Errno(await carol.RequestAsync(new { msgid = 22, groupid = group, userid = dave.Id, cid = "rm" })));
         Assert.Equal(new JsonObject { ["msgid"] = 22, ["groupid"] = group, ["userid"] = dave.Id, ["by"] = carol.Id }.ToJsonString(), (await dave.ReceiveAsync(22)).ToJsonString());
         await alice.AssertNothingPendingAsync();
@@ -163,6 +166,8 @@ public sealed class HistoryAndMembershipClusterTests(ClusterFixture cluster) : I
         Assert.Equal(0, Errno(await alice.RequestAsync(new { msgid = 22, groupid = group, userid = carol.Id, cid = "carol" })));
 
         Assert.Equal(alice.Id, (int)(await bob.ReceiveAsync(22))["by"]!);
+        await Devices.ExpectGoneAsync(dave, group, bob.Id, by: alice.Id); // a member still in sees both; the creator has its ACKs
+        await Devices.ExpectGoneAsync(dave, group, carol.Id, by: alice.Id);
         await alice.RequestAsync(new { msgid = 10, groupid = group, msg = "members only", cid = "m" });
         Assert.Equal("members only", (string)(await dave.ReceiveAsync(10))["msg"]!);
         await bob.AssertNothingPendingAsync();
@@ -220,16 +225,9 @@ public sealed class HistoryAndMembershipClusterTests(ClusterFixture cluster) : I
     {
         var created = await creator.RequestAsync(new { msgid = 8, groupname = TestClient.Unique("g"), cid = "c" });
         var group = (int)created["groupid"]!;
-        foreach (var member in members)
-        {
-            await JoinAsync(member, group);
-        }
-
+        await Devices.JoinInTurnAsync(group, [creator], members);
         return group;
     }
-
-    private static async Task JoinAsync(TestClient member, int group) =>
-        Assert.Equal(0, Errno(await member.RequestAsync(new { msgid = 9, groupid = group, cid = "j" })));
 
     private static int Errno(JsonObject answer) => (int)answer["errno"]!;
 

@@ -86,10 +86,7 @@ public abstract class LiveTests(ClusterFixture cluster)
         await using var dan = await TestClient.LoggedInAsync(cluster.A.ChatPort, TestClient.Unique("dan"), v: 2);
         await using var carol = await TestClient.LoggedInAsync(cluster.B.ChatPort, TestClient.Unique("carol"));
         var groupId = (int)(await Devices.AckedAsync(alice, new CreateGroupRequest(TestClient.Unique("g"), "") { Cid = Cid.From("g") }))["groupid"]!;
-        foreach (var member in new[] { bob, dan, carol })
-        {
-            await Devices.AckedAsync(member, new JoinGroupRequest(groupId) { Cid = Cid.From("j") });
-        }
+        await Devices.JoinInTurnAsync(groupId, [alice], bob, dan, carol);
 
         await Devices.AckedAsync(alice, new TypingRequest(null, groupId) { Cid = Cid.From("t1") });
         await Devices.AckedAsync(alice, new TypingRequest(null, groupId) { Cid = Cid.From("t2") });

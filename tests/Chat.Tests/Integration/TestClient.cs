@@ -40,6 +40,9 @@ public sealed class TestClient : IAsyncDisposable
 
     public string Name { get; private set; } = "";
 
+    /// <summary>The protocol version of the login (2: pushes reach it; 0: the seed's).</summary>
+    public int Version { get; private set; }
+
     /// <param name="from">Local loopback address to connect from (any of 127.0.0.0/8), so the server sees another client IP.</param>
     /// <param name="receiveBuffer">Socket receive buffer, set before connecting: small makes a non-reading client stall sooner.</param>
     public static async Task<TestClient> ConnectAsync(int port, IPAddress? from = null, int? receiveBuffer = null)
@@ -215,6 +218,7 @@ public sealed class TestClient : IAsyncDisposable
         {
             Id = id;
             Name = (string)ack[Field.Name.Value]!;
+            Version = v;
         }
 
         return ack;

@@ -62,6 +62,16 @@ public sealed class HistoryAndMembershipFramesTests
     }
 
     [Fact]
+    public void A_join_is_pushed_to_the_other_members_as_add_group_with_the_member_and_reads_back()
+    {
+        var frame = ServerFrames.MemberJoined(3, new UserEntry(9, "una", true, Creator: false));
+
+        Assert.Equal("""{"msgid":9,"groupid":3,"id":9,"name":"una","state":"online","role":"normal"}""" + "\n", Encoding.UTF8.GetString(frame));
+        var read = Assert.IsType<MemberJoinedMessage>(ServerFrameReader.Read(frame.AsSpan(..^1)));
+        Assert.Equal((3, new UserEntry(9, "una", true, false)), (read.GroupId, read.Member));
+    }
+
+    [Fact]
     public void History_ack_carries_the_messages_as_objects_and_reads_back()
     {
         var chat = ServerFrames.Chat(new ChatPush(false, 1, "alice", 2, "hi", "t", 4, 99));

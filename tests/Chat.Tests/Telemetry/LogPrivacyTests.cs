@@ -55,6 +55,7 @@ public sealed class LogPrivacyTests(ReplicaFixture fixture) : IClassFixture<Repl
         await bob.ReceiveAsync(6);
         var groupId = (int)(await alice.RequestAsync(new { msgid = 8, groupname = TestClient.Unique("g"), cid = "g" }))["groupid"]!;
         await bob.RequestAsync(new { msgid = 9, groupid = groupId, cid = "j" });
+        await alice.ReceiveAsync(9); // bob joined: alice's session is v2
         await alice.SendAsync(new { msgid = 10, groupid = groupId, msg = groupText, cid = "m2" });
         await alice.ReceiveAsync(11);
         await bob.ReceiveAsync(10);

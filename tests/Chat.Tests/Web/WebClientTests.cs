@@ -92,6 +92,8 @@ public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<We
         await bob.Page.GetByRole(AriaRole.Button, new() { Name = "Members", Exact = true }).ClickAsync();
         await Expect(bob.Page.Locator("#member-list")).ToContainTextAsync(alice.Name);
         await Expect(bob.Page.Locator("#member-list")).ToContainTextAsync("creator");
+        await alice.Page.GetByRole(AriaRole.Button, new() { Name = "Members", Exact = true }).ClickAsync();
+        await Expect(alice.Page.Locator("#member-list")).ToContainTextAsync(bob.Name); // pushed: no reload
 
         await bob.SendAsync("hello team");
         await alice.ExpectMessageAsync("hello team");
@@ -100,6 +102,7 @@ public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<We
         await bob.Page.GetByRole(AriaRole.Button, new() { Name = "Leave group" }).ClickAsync();
         await bob.Page.GetByRole(AriaRole.Button, new() { Name = "Confirm leave" }).ClickAsync();
         await Expect(bob.Page.Locator($"#groups [data-group='{groupId}']")).ToHaveCountAsync(0);
+        await Expect(alice.Page.Locator("#member-list")).Not.ToContainTextAsync(bob.Name);
         await alice.SendAsync("bob has gone");
         await bob.Page.ReloadAsync();
         await bob.ExpectSignedInAsync(bob.Name);
