@@ -54,6 +54,9 @@ public sealed record ConversationState(long ConversationId, long Cursor, long St
 /// </param>
 public sealed record Inbox(IReadOnlyList<ConversationState> Conversations, IReadOnlyList<StoredMessage> Pending);
 
+/// <summary>A user left a group; <paramref name="Heir"/> took over the creator's role when the one leaving held it.</summary>
+public sealed record LeftGroup(int? Heir);
+
 public enum JoinResult
 {
     Joined,

@@ -23,7 +23,7 @@ public interface IChatStore
     Task<int?> CreateGroupAsync(int creatorId, string name, string description, string? clientId, CancellationToken ct);
 
     /// <summary>Adds a member whose delivered-cursor starts at the group's current end: no old history.</summary>
-    /// <returns>The outcome and, when joined, where the new member's cursor starts.</returns>
+    /// <returns>The outcome and where the member's delivered-cursor stands (a new member's: the group's end).</returns>
     Task<(JoinResult Result, long StartSeq)> JoinGroupAsync(int userId, int groupId, CancellationToken ct);
 
     Task<IReadOnlyList<GroupInfo>> GroupsAsync(int userId, CancellationToken ct);
@@ -46,9 +46,9 @@ public interface IChatStore
 
     /// <summary>
     /// Takes the user out of the group: membership, cursor and read mark go. A leaving creator's role passes to the
-    /// longest-standing member. False when the user was not a member.
+    /// longest-standing member, who is named in the result. Null when the user was not a member.
     /// </summary>
-    Task<bool> LeaveGroupAsync(int userId, int groupId, CancellationToken ct);
+    Task<LeftGroup?> LeaveGroupAsync(int userId, int groupId, CancellationToken ct);
 
     /// <summary>The group's creator <paramref name="byUserId"/> takes <paramref name="userId"/> out of the group.</summary>
     Task<RemoveResult> RemoveMemberAsync(int byUserId, int groupId, int userId, CancellationToken ct);

@@ -93,13 +93,13 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeP
             return (JoinResult.NoSuchGroup, 0);
         }
 
+        var conversation = ConversationId.Group(groupId);
         if (await db.GroupMembers.AnyAsync(m => m.GroupId == groupId && m.UserId == userId, ct))
         {
-            return (JoinResult.AlreadyMember, 0);
+            return (JoinResult.AlreadyMember, await DeliveredAsync(userId, conversation, ct));
         }
 
         // A new member starts at the group's current end: no old history.
-        var conversation = ConversationId.Group(groupId);
         var lastSeq = await db.Conversations
             .Where(c => c.Id == conversation)
             .Select(c => (long?)c.LastSeq)
@@ -109,8 +109,14 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeP
         var role = await db.GroupMembers.AnyAsync(m => m.GroupId == groupId, ct) ? GroupRole.Normal : GroupRole.Creator;
         db.GroupMembers.Add(new GroupMemberEntity { GroupId = groupId, UserId = userId, Role = role, JoinedAt = Now });
         db.Cursors.Add(new CursorEntity { UserId = userId, ConversationId = conversation, DeliveredSeq = lastSeq, FromSeq = lastSeq, ReadSeq = lastSeq });
-        return await TrySaveAsync(ct) ? (JoinResult.Joined, lastSeq) : (JoinResult.AlreadyMember, 0);
+        return await TrySaveAsync(ct) ? (JoinResult.Joined, lastSeq) : (JoinResult.AlreadyMember, await DeliveredAsync(userId, conversation, ct));
     }
+
+    private Task<long> DeliveredAsync(int userId, long conversation, CancellationToken ct) =>
+        db.Cursors.AsNoTracking()
+            .Where(c => c.UserId == userId && c.ConversationId == conversation)
+            .Select(c => c.DeliveredSeq)
+            .FirstOrDefaultAsync(ct);
 
     public async Task<IReadOnlyList<GroupInfo>> GroupsAsync(int userId, CancellationToken ct)
     {
@@ -235,24 +241,26 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeP
             .Select(c => (long?)c.LastSeq)
             .FirstOrDefaultAsync(ct) ?? 0;
 
-    public async Task<bool> LeaveGroupAsync(int userId, int groupId, CancellationToken ct)
+    public async Task<LeftGroup?> LeaveGroupAsync(int userId, int groupId, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         if (await db.GroupMembers.FirstOrDefaultAsync(m => m.GroupId == groupId && m.UserId == userId, ct) is not { } member)
         {
-            return false;
+            return null;
         }
 
         await TakeOutAsync(member, ct);
-        if (member.Role == GroupRole.Creator
-            && await db.GroupMembers.Where(m => m.GroupId == groupId).OrderBy(m => m.JoinedAt).ThenBy(m => m.UserId).FirstOrDefaultAsync(ct) is { } heir)
+        var heir = member.Role == GroupRole.Creator
+            ? await db.GroupMembers.Where(m => m.GroupId == groupId).OrderBy(m => m.JoinedAt).ThenBy(m => m.UserId).FirstOrDefaultAsync(ct)
+            : null;
+        if (heir is not null)
         {
             heir.Role = GroupRole.Creator;
             await db.SaveChangesAsync(ct);
         }
 
         await tx.CommitAsync(ct);
-        return true;
+        return new LeftGroup(heir?.UserId);
     }
 
     public async Task<RemoveResult> RemoveMemberAsync(int byUserId, int groupId, int userId, CancellationToken ct)

@@ -219,14 +219,16 @@ public static class ServerFrames
 
     /// <summary>
     /// <paramref name="userId"/> is out of group <paramref name="groupId"/>: removed by <paramref name="by"/> (REMOVE_MEMBER, 22),
-    /// or left it (LEAVE_GROUP, 21; <paramref name="by"/> null). Pushed to the user's sessions and to the other members'.
+    /// or left it (LEAVE_GROUP, 21; <paramref name="by"/> null), passing the creator's role to <paramref name="creator"/> when
+    /// it held it. Pushed to the user's sessions and to the other members'.
     /// </summary>
-    public static byte[] MemberGone(int groupId, int userId, int? by) => Build((groupId, userId, by), static (w, s) =>
+    public static byte[] MemberGone(int groupId, int userId, int? by, int? creator = null) => Build((groupId, userId, by, creator), static (w, s) =>
     {
         w.WriteNumber(Field.MsgId, (int)(s.by is null ? MsgId.LeaveGroup : MsgId.RemoveMember));
         w.WriteNumber(Field.GroupId, s.groupId);
         w.WriteNumber(Field.UserId, s.userId);
         if (s.by is { } by) w.WriteNumber(Field.By, by);
+        if (s.creator is { } heir) w.WriteNumber(Field.Creator, heir);
     });
 
     /// <summary>

@@ -14,13 +14,13 @@ public sealed class LeaveGroupHandler(IChatStore store, ChatHub hub) : UserReque
 {
     protected override async ValueTask<Reply> HandleAsync(LeaveGroupRequest request, UserSession user, CancellationToken ct)
     {
-        if (!await store.LeaveGroupAsync(user.Id, request.GroupId, ct))
+        if (await store.LeaveGroupAsync(user.Id, request.GroupId, ct) is not { } left)
         {
             return Conversation.NotMember(request.GroupId);
         }
 
         await hub.RemoveFromGroupAsync(user.Id, request.GroupId);
-        var gone = ServerFrames.MemberGone(request.GroupId, user.Id, by: null);
+        var gone = ServerFrames.MemberGone(request.GroupId, user.Id, by: null, creator: left.Heir);
         hub.Route(Delivery.PushToUser(user.Id, user.Id, gone) with { ExceptSession = user.SessionId });
         hub.Route(Delivery.PushToGroup(user.Id, request.GroupId, gone));
         return Reply.Ok;

@@ -26,14 +26,18 @@ public sealed class AddFriendHandler(IChatStore store, ChatHub hub) : UserReques
             return Reply.Fail(ErrorCode.BadRequest, "you cannot add yourself as a friend");
         }
 
-        if (!await store.AddFriendAsync(user.Id, request.FriendId, ct) || await store.FindUserAsync(request.FriendId, ct) is not { } friend)
+        if (!await store.AddFriendAsync(user.Id, request.FriendId, ct))
         {
             return Reply.Fail(ErrorCode.NotFound, $"no user {request.FriendId}");
         }
 
-        hub.Watch(user, [friend.Id]); // PRESENCE of the new friend from now on; before reading the state, so no change falls between
-        var online = await hub.OnlineAsync([friend.Id]);
-        return new FriendAdded(Entries.Friend(new FriendInfo(friend.Id, friend.Name), online));
+        hub.Watch(user, [request.FriendId]); // PRESENCE of the new friend from now on; before reading the state, so no change falls between
+        if (request.Cid is null || await store.FindUserAsync(request.FriendId, ct) is not { } friend)
+        {
+            return Reply.Ok; // the seed's way: no answer to carry the entry
+        }
+
+        return new FriendAdded(Entries.Friend(new FriendInfo(friend.Id, friend.Name), await hub.OnlineAsync([friend.Id])));
     }
 }
 
@@ -71,14 +75,17 @@ public sealed class JoinGroupHandler(IChatStore store, ChatHub hub) : UserReques
             return Reply.Fail(ErrorCode.NotFound, $"no group {request.GroupId}");
         }
 
-        if (result == JoinResult.Joined)
+        if (!user.IsMember(request.GroupId))
         {
+            // Joined now, or earlier on another device of the user's (several logins allowed): this one takes part too.
             user.AddGroup(request.GroupId, startSeq);
             await hub.JoinGroupAsync(request.GroupId, user);
         }
 
-        // The group as the member's next LOGIN_ACK would list it (missing only when another session of the user left it meanwhile).
-        if ((await store.GroupsAsync(user.Id, ct)).FirstOrDefault(g => g.Id == request.GroupId) is not { } group)
+        // The group as the member's next LOGIN_ACK would list it (missing only when another session of the user left it
+        // meanwhile): for the ACK, and the newcomer for the other members.
+        if ((request.Cid is null && result != JoinResult.Joined)
+            || (await store.GroupsAsync(user.Id, ct)).FirstOrDefault(g => g.Id == request.GroupId) is not { } group)
         {
             return Reply.Ok;
         }

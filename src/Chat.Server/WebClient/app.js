@@ -300,8 +300,20 @@ function onPresence(frame) {
   render();
 }
 
+/** Membership pushes for groups whose join is still being answered: applied once the ACK's member list is in. */
+const joining = new Map();
+
+/** Keeps a membership push that came before the user's own join was answered; true when kept. */
+function held(frame) {
+  const early = joining.get(frame.groupid);
+  if (!early || state.groups.has(frame.groupid)) return false;
+  early.push(frame);
+  return true;
+}
+
 /** Someone joined one of the user's groups (ADD_GROUP pushed). */
 function onJoined(frame) {
+  if (held(frame)) return;
   const group = state.groups.get(frame.groupid);
   if (!group) return;
   rememberUser(frame.id, frame.name, frame.state);
@@ -311,9 +323,11 @@ function onJoined(frame) {
 
 /** Someone is out of one of the user's groups (LEAVE_GROUP or REMOVE_MEMBER pushed): the user, on another device or by the creator, or another member. */
 function onRemoved(frame) {
+  if (held(frame)) return;
   const group = state.groups.get(frame.groupid);
   if (frame.userid !== state.me.id) {
     group?.members.delete(frame.userid);
+    if (frame.creator !== undefined) group?.members.set(frame.creator, "creator"); // the role passed on
   } else if (group) {
     toast(frame.msgid === MsgId.REMOVE_MEMBER ? `You were removed from ${group.name}.` : `You left ${group.name} on another device.`);
     forgetGroup(frame.groupid);
@@ -779,11 +793,15 @@ function wire() {
   $("join-group").addEventListener("submit", async event => {
     event.preventDefault();
     const id = Number(event.target.groupid.value);
+    joining.set(id, []);
     const ack = await ask({ msgid: MsgId.ADD_GROUP, groupid: id });
+    const early = joining.get(id);
+    joining.delete(id);
     if (ack) {
       event.target.reset();
       if (ack.group) rememberGroup(ack.group);
       else await resync(); // a server whose ACK has no entry
+      for (const frame of early) link.onframe(frame);
       openConversation(`g${id}`);
     }
   });

@@ -56,6 +56,7 @@ public sealed class ClientHistoryTests(ReplicaFixture fixture) : IClassFixture<R
         var created = await client.ExpectStartingAsync($"group {team} created, groupid ");
         var mine = int.Parse(created.Split(' ')[^1], CultureInfo.InvariantCulture);
         await bob.RequestAsync(new { msgid = 9, groupid = mine, cid = "j" });
+        await client.ExpectAsync($"[{bob.Id}] {bob.Name} joined group {mine}");
         await client.SendAsync($"removemember:{mine}:{bob.Id}");
         await client.ExpectAsync($"removed {bob.Id} from group {mine}");
         Assert.Equal(id, (int)(await bob.ReceiveAsync(22))["by"]!);
@@ -69,7 +70,8 @@ public sealed class ClientHistoryTests(ReplicaFixture fixture) : IClassFixture<R
         await client.ExpectAsync($"joined group {bobs}");
         await client.SendAsync($"removemember:{bobs}:{bob.Id}");
         await client.ExpectStartingAsync("error 13: ");
-        await bob.RequestAsync(new { msgid = 22, groupid = bobs, userid = id, cid = "rm" });
+        Assert.Equal(id, (int)(await bob.ReceiveAsync(9))["id"]!); // the console user joined bob's group
+        Assert.Equal(0, (int)(await bob.RequestAsync(new { msgid = 22, groupid = bobs, userid = id, cid = "rm" }))["errno"]!);
         await client.ExpectAsync($"you were removed from group {bobs} by [{bob.Id}]");
 
         await client.SendAsync($"addfriend:{bob.Id}");

@@ -100,11 +100,14 @@ public static class Devices
         }
     }
 
-    /// <summary>The next frame says <paramref name="userId"/> is out of the group: LEAVE_GROUP (21), or REMOVE_MEMBER (22) by <paramref name="by"/>.</summary>
-    public static async Task ExpectGoneAsync(TestClient client, int groupId, int userId, int? by = null)
+    /// <summary>
+    /// The next frame says <paramref name="userId"/> is out of the group: LEAVE_GROUP (21), passing the creator's role to
+    /// <paramref name="creator"/> if any, or REMOVE_MEMBER (22) by <paramref name="by"/>.
+    /// </summary>
+    public static async Task ExpectGoneAsync(TestClient client, int groupId, int userId, int? by = null, int? creator = null)
     {
         var gone = await client.ReceiveAsync(by is null ? 21 : 22);
-        Assert.Equal((groupId, userId, by), ((int)gone["groupid"]!, (int)gone["userid"]!, (int?)gone["by"]));
+        Assert.Equal((groupId, userId, by, creator), ((int)gone["groupid"]!, (int)gone["userid"]!, (int?)gone["by"], (int?)gone["creator"]));
     }
 
     /// <summary>The next frame is PRESENCE for <paramref name="userId"/> in <paramref name="state"/>.</summary>
@@ -205,6 +208,36 @@ public sealed class AllowDevicesTests(AllowDevicesClusterFixture cluster) : ICla
         await Devices.AckedAsync(laptop, new LogoutRequest { Cid = Cid.From("out") });
         await Devices.ExpectPresenceAsync(fay, una, "offline");
         await sam.AssertNothingPendingAsync(); // a seed session never gets PRESENCE
+    }
+
+    [Fact]
+    public async Task A_group_joined_on_one_device_is_joined_on_another_with_its_members_and_both_take_part()
+    {
+        var name = TestClient.Unique("una");
+        var una = await Devices.RegisterAsync(cluster.A.ChatPort, name);
+        await using var owner = await TestClient.LoggedInAsync(cluster.B.ChatPort, TestClient.Unique("owen"), v: 2);
+        var groupId = (int)(await Devices.AckedAsync(owner, new CreateGroupRequest(TestClient.Unique("g"), "d") { Cid = Cid.From("g") }))["groupid"]!;
+        await using var phone = await Devices.ThroughNginxOnAsync(cluster, cluster.A);
+        Assert.Equal(0, (int)(await phone.LoginAsync(una, "pw-" + name, v: 2))["errno"]!);
+        await using var laptop = await Devices.ThroughNginxOnAsync(cluster, cluster.B);
+        Assert.Equal(0, (int)(await laptop.LoginAsync(una, "pw-" + name, v: 2))["errno"]!);
+
+        await Devices.JoinInTurnAsync(groupId, [owner], phone);
+        // The laptop logged in before the phone joined: joining there too (already a member) answers with the group and
+        // makes this session take part, as a new login would.
+        var group = (await Devices.AckedAsync(laptop, new JoinGroupRequest(groupId) { Cid = Cid.From("j") }))["group"]!;
+        Assert.Equal(new[] { owner.Id, una }.Order(), group["users"]!.AsArray().Select(u => (int)u!["id"]!).Order());
+
+        await Devices.AckedAsync(owner, new GroupChatRequest(groupId, "to both") { Cid = Cid.From("m") });
+        Assert.Equal("to both", (string)(await laptop.ReceiveAsync(10))["msg"]!);
+        await Devices.AckedAsync(laptop, new GroupChatRequest(groupId, "from the laptop") { Cid = Cid.From("l") });
+        Assert.Equal("from the laptop", (string)(await owner.ReceiveAsync(10))["msg"]!);
+        var atPhone = new[] { (string)(await phone.ReceiveAsync(10))["msg"]!, (string)(await phone.ReceiveAsync(10))["msg"]! }; // through the bus: in either order
+        Assert.Equal("from the laptop|to both", string.Join('|', atPhone.Order()));
+        foreach (var client in new[] { owner, phone, laptop })
+        {
+            await client.AssertNothingPendingAsync(); // no join push for a member already in
+        }
     }
 }
 

@@ -53,7 +53,7 @@ public sealed class FakeStore : IChatStore
 
     public Task<long> NewestSeqAsync(long conversationId, CancellationToken ct) => Task.FromResult(0L);
 
-    public Task<bool> LeaveGroupAsync(int userId, int groupId, CancellationToken ct) => Task.FromResult(false);
+    public Task<LeftGroup?> LeaveGroupAsync(int userId, int groupId, CancellationToken ct) => Task.FromResult<LeftGroup?>(null);
 
     public Task<RemoveResult> RemoveMemberAsync(int byUserId, int groupId, int userId, CancellationToken ct) =>
         Task.FromResult(RemoveResult.NoSuchGroup);

@@ -103,9 +103,14 @@ public sealed class HistoryAndMembershipStoreTests
         await store.WithStoreAsync(s => s.JoinGroupAsync(carol, group, None));
         await store.WithStoreAsync(s => s.JoinGroupAsync(bob, group, None));
         await store.AppendAsync(ConversationId.Group(group), carol, "hello");
+        // Joining again answers where the member's delivered-cursor stands: a newcomer's at the group's end.
+        var dave = await store.RegisterAsync("dave");
+        Assert.Equal((JoinResult.Joined, 1L), await store.WithStoreAsync(s => s.JoinGroupAsync(dave, group, None)));
+        Assert.Equal((JoinResult.AlreadyMember, 1L), await store.WithStoreAsync(s => s.JoinGroupAsync(dave, group, None)));
+        Assert.Equal(new LeftGroup(null), await store.WithStoreAsync(s => s.LeaveGroupAsync(dave, group, None)));
 
-        Assert.True(await store.WithStoreAsync(s => s.LeaveGroupAsync(alice, group, None)));
-        Assert.False(await store.WithStoreAsync(s => s.LeaveGroupAsync(alice, group, None)));
+        Assert.Equal(new LeftGroup(carol), await store.WithStoreAsync(s => s.LeaveGroupAsync(alice, group, None)));
+        Assert.Null(await store.WithStoreAsync(s => s.LeaveGroupAsync(alice, group, None)));
 
         Assert.Empty(await store.WithStoreAsync(s => s.GroupsAsync(alice, None)));
         Assert.Null(await store.WithStoreAsync(s => s.HistoryAsync(alice, ConversationId.Group(group), null, 50, None)));
