@@ -28,6 +28,9 @@ public interface IChatStore
 
     Task<IReadOnlyList<GroupInfo>> GroupsAsync(int userId, CancellationToken ct);
 
+    /// <summary>One of the user's groups as <see cref="GroupsAsync"/> lists it; null when the user is not a member.</summary>
+    Task<GroupInfo?> GroupAsync(int userId, int groupId, CancellationToken ct);
+
     /// <summary>
     /// The user's conversations and undelivered messages, at most <paramref name="limit"/> of them. A conversation
     /// listed in <paramref name="resume"/> (conversation id → last seq the client saw) is read from that seq instead

@@ -118,9 +118,15 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeP
             .Select(c => c.DeliveredSeq)
             .FirstOrDefaultAsync(ct);
 
-    public async Task<IReadOnlyList<GroupInfo>> GroupsAsync(int userId, CancellationToken ct)
+    public Task<IReadOnlyList<GroupInfo>> GroupsAsync(int userId, CancellationToken ct) => GroupsAsync(userId, null, ct);
+
+    public async Task<GroupInfo?> GroupAsync(int userId, int groupId, CancellationToken ct) =>
+        (await GroupsAsync(userId, groupId, ct)).SingleOrDefault();
+
+    /// <summary>The user's groups with their members; with <paramref name="only"/>, just that one.</summary>
+    private async Task<IReadOnlyList<GroupInfo>> GroupsAsync(int userId, int? only, CancellationToken ct)
     {
-        var mine = db.GroupMembers.Where(m => m.UserId == userId).Select(m => m.GroupId);
+        var mine = db.GroupMembers.Where(m => m.UserId == userId && (only == null || m.GroupId == only)).Select(m => m.GroupId);
 
         var groups = await db.Groups.AsNoTracking()
             .Where(g => mine.Contains(g.Id))

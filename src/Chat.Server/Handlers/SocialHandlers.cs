@@ -10,11 +10,10 @@ public static class Entries
 {
     public static UserEntry Friend(FriendInfo friend, IReadOnlySet<int> online) => new(friend.Id, friend.Name, online.Contains(friend.Id));
 
-    public static GroupEntry Group(GroupInfo group, IReadOnlySet<int> online) => new(
-        group.Id,
-        group.Name,
-        group.Description,
-        [.. group.Members.Select(m => new UserEntry(m.Id, m.Name, online.Contains(m.Id), m.Role == GroupRole.Creator))]);
+    public static GroupEntry Group(GroupInfo group, IReadOnlySet<int> online) =>
+        new(group.Id, group.Name, group.Description, [.. group.Members.Select(m => Member(m, online.Contains(m.Id)))]);
+
+    public static UserEntry Member(GroupMemberInfo member, bool online) => new(member.Id, member.Name, online, member.Role == GroupRole.Creator);
 }
 
 public sealed class AddFriendHandler(IChatStore store, ChatHub hub) : UserRequestHandler<AddFriendRequest>
@@ -83,21 +82,21 @@ public sealed class JoinGroupHandler(IChatStore store, ChatHub hub) : UserReques
         }
 
         // The group as the member's next LOGIN_ACK would list it (missing only when another session of the user left it
-        // meanwhile): for the ACK, and the newcomer for the other members.
-        if ((request.Cid is null && result != JoinResult.Joined)
-            || (await store.GroupsAsync(user.Id, ct)).FirstOrDefault(g => g.Id == request.GroupId) is not { } group)
+        // meanwhile): the newcomer for the other members, the whole entry for the ACK.
+        if ((request.Cid is null && result != JoinResult.Joined) || await store.GroupAsync(user.Id, request.GroupId, ct) is not { } group)
         {
             return Reply.Ok;
         }
 
-        var entry = Entries.Group(group, await hub.OnlineAsync([.. group.Members.Select(m => m.Id)]));
         if (result == JoinResult.Joined)
         {
             // The other members' v2 sessions see the newcomer at once (a push's sender is the member it is about).
-            var joined = ServerFrames.MemberJoined(group.Id, entry.Users.Single(u => u.Id == user.Id));
+            var joined = ServerFrames.MemberJoined(group.Id, Entries.Member(group.Members.Single(m => m.Id == user.Id), online: true));
             hub.Route(Delivery.PushToGroup(user.Id, group.Id, joined));
         }
 
-        return new GroupJoined(entry);
+        return request.Cid is null
+            ? Reply.Ok // the seed's way: no answer to carry the entry
+            : new GroupJoined(Entries.Group(group, await hub.OnlineAsync([.. group.Members.Select(m => m.Id)])));
     }
 }

@@ -29,9 +29,9 @@ public static partial class HubLog
     [LoggerMessage(108, LogLevel.Warning, "Keeping this replica's liveness key failed; its users' claims are void until it is back")]
     public static partial void LivenessFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(110, LogLevel.Warning, "Sweeping after dead replicas failed; their users' friends hear they went offline at the next sweep")]
-    public static partial void ReapFailed(ILogger logger, Exception exception);
-
     [LoggerMessage(109, LogLevel.Warning, "Subscribing to presence changes failed; PRESENCE pushes from other replicas stay off until a restart")]
     public static partial void PresenceSubscribeFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(110, LogLevel.Warning, "Sweeping after dead replicas failed; their users' friends hear they went offline at the next sweep")]
+    public static partial void ReapFailed(ILogger logger, Exception exception);
 }

@@ -79,12 +79,15 @@ function rememberUser(id, name, presence) {
 
 /** A group entry as LOGIN_ACK and ADD_GROUP's ACK carry it: name, description, members with their state and role. */
 function rememberGroup(g) {
-  const members = new Map();
-  for (const u of g.users ?? []) {
-    rememberUser(u.id, u.name, u.state);
-    members.set(u.id, u.role ?? "normal");
-  }
-  state.groups.set(g.id, { id: g.id, name: g.groupname, desc: g.groupdesc ?? "", members });
+  const group = { id: g.id, name: g.groupname, desc: g.groupdesc ?? "", members: new Map() };
+  for (const u of g.users ?? []) rememberMember(group, u);
+  state.groups.set(g.id, group);
+}
+
+/** A member entry ({id, name, state, role}, as groups list them and the ADD_GROUP push carries it). */
+function rememberMember(group, u) {
+  rememberUser(u.id, u.name, u.state);
+  group.members.set(u.id, u.role ?? "normal");
 }
 
 function convTitle(conv) {
@@ -316,8 +319,7 @@ function onJoined(frame) {
   if (held(frame)) return;
   const group = state.groups.get(frame.groupid);
   if (!group) return;
-  rememberUser(frame.id, frame.name, frame.state);
-  group.members.set(frame.id, frame.role ?? "normal");
+  rememberMember(group, frame);
   render();
 }
 

@@ -45,6 +45,8 @@ public sealed class FakeStore : IChatStore
 
     public Task<IReadOnlyList<GroupInfo>> GroupsAsync(int userId, CancellationToken ct) => Task.FromResult<IReadOnlyList<GroupInfo>>([]);
 
+    public Task<GroupInfo?> GroupAsync(int userId, int groupId, CancellationToken ct) => Task.FromResult<GroupInfo?>(null);
+
     public Task<Inbox> LoadInboxAsync(int userId, IReadOnlyDictionary<long, long> resume, int limit, CancellationToken ct) =>
         Task.FromResult(new Inbox([], []));
 

@@ -115,7 +115,9 @@ public sealed class HistoryAndMembershipStoreTests
         Assert.Empty(await store.WithStoreAsync(s => s.GroupsAsync(alice, None)));
         Assert.Null(await store.WithStoreAsync(s => s.HistoryAsync(alice, ConversationId.Group(group), null, 50, None)));
         Assert.DoesNotContain((await store.InboxAsync(alice)).Conversations, c => c.ConversationId == ConversationId.Group(group));
+        Assert.Null(await store.WithStoreAsync(s => s.GroupAsync(alice, group, None)));
         var members = (await store.WithStoreAsync(s => s.GroupsAsync(bob, None))).Single().Members;
+        Assert.Equal(members, (await store.WithStoreAsync(s => s.GroupAsync(bob, group, None)))!.Members);
         Assert.Equal([new GroupMemberInfo(bob, "bob", GroupRole.Normal), new GroupMemberInfo(carol, "carol", GroupRole.Creator)], members);
 
         // Everyone leaves; the next to join is in charge. A returning member starts at the group's end again.
