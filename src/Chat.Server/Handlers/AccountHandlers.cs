@@ -178,7 +178,7 @@ public sealed class LoginHandler(
         var inbox = await store.LoadInboxAsync(user.Id, ResumeFrom(user.Id, request.Resume), limit, ct);
         foreach (var conversation in inbox.Conversations)
         {
-            user.Start(conversation.ConversationId, conversation.Start);
+            user.Start(conversation.ConversationId, conversation.Start, conversation.LastSeq);
             user.Reads.Set(conversation.ConversationId, conversation.Read);
             if (conversation.Start > conversation.Cursor)
             {

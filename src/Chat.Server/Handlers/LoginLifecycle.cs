@@ -5,14 +5,14 @@ using Chat.Server.Sessions;
 namespace Chat.Server.Handlers;
 
 /// <summary>Turns a connection into a user and back: the hub (presence and live delivery), then cursors, in that order.</summary>
-public sealed class LoginLifecycle(ChatHub hub, ICursorWriter cursors, IReadMarkWriter reads, ILogger<LoginLifecycle> log)
+public sealed class LoginLifecycle(ChatHub hub, ICursorWriter cursors, IReadMarkWriter reads, GapFill gaps, ILogger<LoginLifecycle> log)
 {
     /// <summary>Claims the user cluster-wide and makes this connection reachable as them.</summary>
     /// <returns>Null when the user is already online.</returns>
     /// <param name="modern">The login asked for the v2 protocol.</param>
     public async Task<UserSession?> BeginAsync(RequestContext context, UserAccount account, bool modern)
     {
-        var user = new UserSession(account.Id, account.Name, context.Connection, cursors, modern);
+        var user = new UserSession(account.Id, account.Name, context.Connection, cursors, modern, gaps);
         if (!await hub.ConnectAsync(user))
         {
             return null;

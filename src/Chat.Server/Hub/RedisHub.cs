@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Chat.Server.Sessions;
 using Chat.Server.Telemetry;
@@ -28,6 +29,7 @@ public sealed class RedisHub(
     ILogger<RedisHub> log) : ChatHub(logins.Value.Multiple), IHostedService, IDisposable
 {
     private readonly Guid _origin = Guid.NewGuid();
+    private readonly ConcurrentDictionary<Topic, Task<ChannelMessageQueue>> _queues = new();
     private readonly CancellationTokenSource _stopping = new();
     private Task _refresh = Task.CompletedTask;
     private Task _liveness = Task.CompletedTask;
@@ -73,19 +75,40 @@ public sealed class RedisHub(
 
     protected override Task<bool> UnclaimAsync(UserSession user) => presence.ReleaseAsync(user.Id, user.SessionId, lastHere: Find(user.Id) is null);
 
-    protected override Task SubscribeAsync(Topic topic) => Subscriber.SubscribeAsync(Channel(topic), OnMessage);
+    /// <summary>
+    /// A queue per channel, read by one loop: a channel's payloads are handed on one after another, in the order Redis
+    /// sent them (a handler subscription would run them concurrently, and a fast sender's messages would overtake each
+    /// other). Called under the hub's gate, as is <see cref="UnsubscribeAsync"/>, so the map sees them in order.
+    /// </summary>
+    protected override Task SubscribeAsync(Topic topic)
+    {
+        var subscribing = SubscribeQueueAsync(Channel(topic));
+        _queues[topic] = subscribing;
+        return subscribing;
+    }
+
+    private async Task<ChannelMessageQueue> SubscribeQueueAsync(RedisChannel channel)
+    {
+        var queue = await Subscriber.SubscribeAsync(channel);
+        queue.OnMessage(OnMessage);
+        return queue;
+    }
 
     protected override async Task UnsubscribeAsync(Topic topic)
     {
-        var channel = Channel(topic);
+        if (!_queues.TryRemove(topic, out var subscribing))
+        {
+            return;
+        }
+
         try
         {
-            await Subscriber.UnsubscribeAsync(channel, OnMessage);
+            await (await subscribing).UnsubscribeAsync();
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             // Redis is away; the subscription dies with the connection or is dropped when it comes back.
-            HubLog.UnsubscribeFailed(log, ex, channel.ToString());
+            HubLog.UnsubscribeFailed(log, ex, Channel(topic).ToString());
         }
     }
 
@@ -128,7 +151,7 @@ public sealed class RedisHub(
     {
         try
         {
-            await Subscriber.SubscribeAsync(PresenceChannel, OnPresence);
+            (await Subscriber.SubscribeAsync(PresenceChannel)).OnMessage(OnPresence); // in order: a user's online, then offline
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -137,8 +160,9 @@ public sealed class RedisHub(
         }
     }
 
-    private void OnPresence(RedisChannel channel, RedisValue value)
+    private void OnPresence(ChannelMessage message)
     {
+        var (channel, value) = (message.Channel, message.Message);
         try
         {
             if (BusPayload.TryDecode((byte[]?)value ?? [], out var push, out var envelope) && envelope.Origin != _origin)
@@ -152,8 +176,9 @@ public sealed class RedisHub(
         }
     }
 
-    private void OnMessage(RedisChannel channel, RedisValue value)
+    private void OnMessage(ChannelMessage message)
     {
+        var (channel, value) = (message.Channel, message.Message);
         try
         {
             if (!BusPayload.TryDecode((byte[]?)value ?? [], out var delivery, out var envelope))

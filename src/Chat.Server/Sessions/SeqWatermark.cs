@@ -28,12 +28,30 @@ public sealed class SeqWatermark(long start)
         }
 
         Contiguous = seq;
+        Absorb();
+        return true;
+    }
+
+    /// <summary>Counts everything up to <paramref name="seq"/> as seen (a gap given up, or a start moved forward).</summary>
+    public void Skip(long seq)
+    {
+        if (seq <= Contiguous)
+        {
+            return;
+        }
+
+        Contiguous = seq;
+        _ahead?.RemoveWhere(s => s <= seq);
+        Absorb();
+    }
+
+    /// <summary>Seqs seen beyond the old gap that now continue the run join it.</summary>
+    private void Absorb()
+    {
         while (_ahead is { Count: > 0 } && _ahead.Min == Contiguous + 1)
         {
             Contiguous = _ahead.Min;
             _ahead.Remove(Contiguous);
         }
-
-        return true;
     }
 }

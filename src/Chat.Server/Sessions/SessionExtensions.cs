@@ -16,6 +16,8 @@ public static class SessionExtensions
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<PasswordWork>();
         services.AddSingleton<LoginGate>();
+        services.AddChatOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section);
+        services.AddSingleton(GapFill.FromStore);
         return services;
     }
 }

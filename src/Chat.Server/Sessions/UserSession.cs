@@ -5,13 +5,15 @@ namespace Chat.Server.Sessions;
 
 /// <summary>
 /// One login of one user on one connection: who the connection is, the groups it belongs to, and per
-/// conversation what has been queued (to drop duplicates) and what has been written (to move cursors).
+/// conversation what has been queued (to drop duplicates and keep seq order) and what has been written (to move cursors).
 /// Live deliveries that arrive while the login is still being answered are parked and released after LOGIN_ACK.
+/// A conversation's entries are queued in seq order only: one that comes early waits behind the gap (see <see cref="GapFill"/>).
 /// </summary>
 /// <param name="modern">The login said <c>"v":2</c>: the session may be sent frame types the seed does not know (pushes).</param>
-public sealed class UserSession(int id, string name, ChatConnection connection, ICursorWriter cursors, bool modern = false) : IDeliveryReceipt
+/// <param name="gaps">Fills gaps in arrival order; null: an early entry is queued at once (tests of other things).</param>
+public sealed class UserSession(int id, string name, ChatConnection connection, ICursorWriter cursors, bool modern = false, GapFill? gaps = null) : IDeliveryReceipt
 {
-    private readonly Dictionary<long, (SeqWatermark Queued, SeqWatermark Written)> _marks = [];
+    private readonly Dictionary<long, Line> _marks = [];
     private readonly HashSet<int> _groups = [];
     private List<Delivery>? _parked = [];
     private bool _ended;
@@ -52,7 +54,15 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
         lock (Gate)
         {
             _groups.Add(groupId);
-            Start(ConversationId.Group(groupId), startSeq);
+            var conversationId = ConversationId.Group(groupId);
+            if (_marks.TryGetValue(conversationId, out var line) && line.Queued.Contiguous < startSeq)
+            {
+                // Joined again after leaving: what was written meanwhile is not this user's.
+                line.Timer?.Dispose();
+                _marks.Remove(conversationId);
+            }
+
+            Start(conversationId, startSeq);
         }
     }
 
@@ -62,12 +72,16 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
         lock (Gate) _groups.Remove(groupId);
     }
 
-    /// <summary>Sets where a conversation stands at login (its delivered-cursor).</summary>
-    public void Start(long conversationId, long cursor)
+    /// <summary>
+    /// Sets where a conversation stands at login: its delivered-cursor, and its newest seq then (<paramref name="lastSeq"/>):
+    /// once LOGIN_ACK and the offline messages after it are queued, whatever is up to that seq was dealt with by the login,
+    /// and live entries are released in order from there.
+    /// </summary>
+    public void Start(long conversationId, long cursor, long lastSeq = 0)
     {
         lock (Gate)
         {
-            _marks.TryAdd(conversationId, (new SeqWatermark(cursor), new SeqWatermark(cursor)));
+            _marks.TryAdd(conversationId, new Line(cursor, Math.Max(cursor, lastSeq)));
         }
     }
 
@@ -130,12 +144,22 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
                     return;
                 }
 
-                Queue(delivery);
+                // From the store, in seq order per conversation already; the user's own are not among them, so no gap waits.
+                if (TryQueue(delivery.ConversationId, delivery.Seq))
+                {
+                    Connection.Send(delivery.Frame, this, new Delivered(delivery.ConversationId, delivery.Seq));
+                }
             }
         }
 
         lock (Gate)
         {
+            foreach (var line in _marks.Values)
+            {
+                // Up to its newest seq at login, a conversation was the login's: delivered, the user's own, or left for the next login.
+                line.Queued.Skip(line.LoginSeq);
+            }
+
             foreach (var delivery in _parked ?? [])
             {
                 Queue(delivery);
@@ -148,7 +172,14 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
     /// <summary>The login is over: nothing more is queued for it.</summary>
     public void End()
     {
-        lock (Gate) _ended = true;
+        lock (Gate)
+        {
+            _ended = true;
+            foreach (var line in _marks.Values)
+            {
+                line.Timer?.Dispose();
+            }
+        }
     }
 
     private void Queue(Delivery delivery)
@@ -156,10 +187,133 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
         if (delivery.IsPush)
         {
             Connection.Send(delivery.Frame);
+            return;
         }
-        else if (TryQueue(delivery.ConversationId, delivery.Seq))
+
+        var line = Marks(delivery.ConversationId);
+        if (line.Queued.Contains(delivery.Seq))
         {
-            Connection.Send(delivery.Frame, this, new Delivered(delivery.ConversationId, delivery.Seq));
+            return;
+        }
+
+        if (gaps is not null && delivery.Seq != line.Queued.Contiguous + 1)
+        {
+            Hold(line, delivery);
+            return;
+        }
+
+        Release(line, delivery);
+        ReleaseHeld(line);
+    }
+
+    private void Release(Line line, Delivery delivery)
+    {
+        line.Queued.Add(delivery.Seq);
+        Connection.Send(delivery.Frame, this, new Delivered(delivery.ConversationId, delivery.Seq));
+    }
+
+    /// <summary>Queues the held entries that are next in line now; drops those that turned out to be duplicates.</summary>
+    private void ReleaseHeld(Line line)
+    {
+        while (line.Held is { Count: > 0 } held)
+        {
+            var (seq, delivery) = (held.Keys[0], held.Values[0]);
+            if (line.Queued.Contains(seq))
+            {
+                held.RemoveAt(0);
+            }
+            else if (seq == line.Queued.Contiguous + 1)
+            {
+                held.RemoveAt(0);
+                Release(line, delivery);
+            }
+            else
+            {
+                return;
+            }
+        }
+
+        line.Timer?.Dispose();
+        line.Timer = null;
+    }
+
+    /// <summary>An entry came before one with a lower seq: it waits, and a timer gives the gap its time to fill.</summary>
+    private void Hold(Line line, Delivery delivery)
+    {
+        var held = line.Held ??= [];
+        held.TryAdd(delivery.Seq, delivery);
+        if (held.Count > gaps!.MaxHeld)
+        {
+            SkipGap(line);
+        }
+        else if (line.Timer is null && !line.Filling)
+        {
+            line.Timer = gaps.Arm(() => _ = FillAsync(delivery.ConversationId));
+        }
+    }
+
+    /// <summary>The gap stayed open: what the store has of it is released in order, the rest is skipped.</summary>
+    private async Task FillAsync(long conversationId)
+    {
+        long after, before;
+        lock (Gate)
+        {
+            var line = Marks(conversationId);
+            line.Timer?.Dispose();
+            line.Timer = null;
+            if (_ended || line.Held is not { Count: > 0 } held)
+            {
+                return;
+            }
+
+            (after, before, line.Filling) = (line.Queued.Contiguous, held.Keys[0], true);
+        }
+
+        IReadOnlyList<Delivery> missing;
+        try
+        {
+            missing = await gaps!.MissingAsync(Id, conversationId, after, before);
+        }
+        catch (Exception)
+        {
+            missing = []; // the store is away: the gap is skipped, and comes at the next login
+        }
+
+        lock (Gate)
+        {
+            var line = Marks(conversationId);
+            line.Filling = false;
+            if (_ended)
+            {
+                return;
+            }
+
+            foreach (var delivery in missing)
+            {
+                // The user's own come to a session as ACKs, or to its other sessions live: a gap never sends them.
+                if (delivery.SenderId != Id && !line.Queued.Contains(delivery.Seq))
+                {
+                    line.Queued.Skip(delivery.Seq - 1);
+                    Release(line, delivery);
+                }
+            }
+
+            SkipGap(line);
+        }
+    }
+
+    /// <summary>Gives up the gap before the first held entry: the held ones go out in order, a later gap waits anew.</summary>
+    private void SkipGap(Line line)
+    {
+        if (line.Held is { Count: > 0 } held)
+        {
+            line.Queued.Skip(held.Keys[0] - 1);
+            ReleaseHeld(line);
+            if (held.Count > 0 && line.Timer is null)
+            {
+                var conversationId = held.Values[0].ConversationId;
+                line.Timer = gaps!.Arm(() => _ = FillAsync(conversationId));
+            }
         }
     }
 
@@ -181,9 +335,10 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
     {
         lock (Gate)
         {
-            var (queued, written) = Marks(conversationId);
-            queued.Add(seq);
-            if (written.Add(seq)) cursors.Advance(Id, conversationId, written.Contiguous);
+            var line = Marks(conversationId);
+            line.Queued.Add(seq);
+            if (line.Written.Add(seq)) cursors.Advance(Id, conversationId, line.Written.Contiguous);
+            ReleaseHeld(line); // entries of others after it may have waited for it
         }
     }
 
@@ -197,15 +352,37 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
         }
     }
 
-    private (SeqWatermark Queued, SeqWatermark Written) Marks(long conversationId)
+    private Line Marks(long conversationId)
     {
         if (!_marks.TryGetValue(conversationId, out var marks))
         {
             // A conversation that began after login: its cursor started at 0.
-            marks = (new SeqWatermark(0), new SeqWatermark(0));
+            marks = new Line(0, 0);
             _marks.Add(conversationId, marks);
         }
 
         return marks;
+    }
+
+    /// <summary>One conversation as this login receives it.</summary>
+    /// <param name="cursor">Where it starts.</param>
+    /// <param name="loginSeq">Its newest seq when the login read it: up to there, the login's offline messages answered for it.</param>
+    private sealed class Line(long cursor, long loginSeq)
+    {
+        public long LoginSeq { get; } = loginSeq;
+
+        /// <summary>Queued for the connection (in seq order), or the user's own, or given up as a gap.</summary>
+        public SeqWatermark Queued { get; } = new(cursor);
+
+        /// <summary>Written to the connection: the delivered-cursor moves along its unbroken run only.</summary>
+        public SeqWatermark Written { get; } = new(cursor);
+
+        /// <summary>Entries that came before a lower seq, by seq.</summary>
+        public SortedList<long, Delivery>? Held { get; set; }
+
+        public ITimer? Timer { get; set; }
+
+        /// <summary>The store is being asked for the gap.</summary>
+        public bool Filling { get; set; }
     }
 }

@@ -17,11 +17,32 @@ public sealed class UserSessionTests : IAsyncDisposable
     private readonly RecordingCursors _cursors = new();
     private DefaultConnectionContext Connection => _pipes.Context;
 
-    private UserSession Start(int queueBytes = 1024 * 1024, bool modern = false)
+    private readonly ManualTimers _timers = new();
+    private readonly List<(long After, long Before)> _fetched = [];
+    private IReadOnlyList<Delivery> _inStore = [];
+
+    private UserSession Start(int queueBytes = 1024 * 1024, bool modern = false, bool inOrder = false)
     {
         var connection = new ChatConnection(Connection, new ConnectionOptions { OutboundQueueBytes = queueBytes });
         connection.StartWriter();
-        return new UserSession(1, "alice", connection, _cursors, modern);
+        var gaps = new GapFill(
+            (_, _, after, before) =>
+            {
+                lock (_fetched) _fetched.Add((after, before));
+                return Task.FromResult<IReadOnlyList<Delivery>>([.. _inStore.Where(d => d.Seq > after && d.Seq < before)]);
+            },
+            _timers,
+            new DeliveryOptions { MaxHeld = 8 });
+        return new UserSession(1, "alice", connection, _cursors, modern, inOrder ? gaps : null);
+    }
+
+    private async Task<UserSession> LoggedInAsync(long conversation, long cursor)
+    {
+        var user = Start(inOrder: true);
+        user.Start(conversation, cursor, cursor);
+        await user.CompleteLoginAsync(Encoding.UTF8.GetBytes("{\"ack\":1}\n"), [], [], long.MaxValue);
+        await ReadLinesAsync(1);
+        return user;
     }
 
     private static Delivery Message(long conversation, long seq) =>
@@ -150,10 +171,136 @@ public sealed class UserSessionTests : IAsyncDisposable
         await Wait.UntilAsync(() => Connection.ConnectionClosed.IsCancellationRequested, TimeSpan.FromSeconds(10), "the slow client is aborted");
     }
 
+    [Fact]
+    public async Task An_entry_that_comes_early_waits_for_the_one_before_it()
+    {
+        var user = await LoggedInAsync(7, 4);
+
+        user.Deliver(Message(7, 6)); // 5 is on another road (the other replica's bus)
+        user.Deliver(Message(7, 7));
+        user.Deliver(Message(7, 5));
+
+        Assert.Equal("{\"seq\":5}|{\"seq\":6}|{\"seq\":7}", await ReadLinesAsync(3));
+        Assert.Empty(_fetched);
+        Assert.Equal(0, _timers.Armed);
+    }
+
+    [Fact]
+    public async Task The_users_own_message_closes_the_gap_it_left()
+    {
+        var user = await LoggedInAsync(7, 4);
+
+        user.Deliver(Message(7, 6)); // 5 is the user's own, still being answered
+        user.Sent(7, 5);
+        user.Deliver(Message(7, 7));
+
+        Assert.Equal("{\"seq\":6}|{\"seq\":7}", await ReadLinesAsync(2));
+        Assert.Empty(_fetched);
+    }
+
+    [Fact]
+    public async Task A_gap_that_stays_open_is_filled_from_the_store_in_order()
+    {
+        var user = await LoggedInAsync(7, 4);
+        _inStore = [Message(7, 5), Message(7, 6) with { SenderId = 1 }, Message(7, 7)];
+
+        user.Deliver(Message(7, 8)); // 5–7 were published by a replica whose bus lost them
+        user.Deliver(Message(7, 9));
+        await _timers.FireAsync();
+
+        // The store's entries in order (the user's own 6 not: a session gets those as ACKs), then what was held.
+        Assert.Equal("{\"seq\":5}|{\"seq\":7}|{\"seq\":8}|{\"seq\":9}", await ReadLinesAsync(4));
+        Assert.Equal([(4L, 8L)], _fetched);
+        user.Deliver(Message(7, 6)); // late: never out of order
+        await user.Connection.WhenWrittenAsync();
+        Assert.Equal(5, _cursors.Last(1, 7)); // the cursor waits at the gap: 6 comes at the next login
+    }
+
+    [Fact]
+    public async Task A_gap_the_store_cannot_fill_is_skipped_and_a_late_entry_is_dropped()
+    {
+        var user = await LoggedInAsync(7, 4);
+
+        user.Deliver(Message(7, 6));
+        await _timers.FireAsync();
+        user.Deliver(Message(7, 5));
+        user.Deliver(Message(7, 7));
+
+        Assert.Equal("{\"seq\":6}|{\"seq\":7}", await ReadLinesAsync(2));
+        await user.Connection.WhenWrittenAsync();
+        Assert.Equal(4, _cursors.Last(1, 7) ?? 4);
+    }
+
+    [Fact]
+    public async Task More_held_than_the_bound_gives_the_gap_up_at_once()
+    {
+        var user = await LoggedInAsync(7, 0);
+
+        for (var seq = 2; seq <= 10; seq++)
+        {
+            user.Deliver(Message(7, seq)); // 9 held: one over MaxHeld
+        }
+
+        Assert.Equal(string.Join("|", Enumerable.Range(2, 9).Select(seq => $"{{\"seq\":{seq}}}")), await ReadLinesAsync(9));
+        Assert.Empty(_fetched);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _pipes.ToServer.CompleteAsync();
         await _pipes.FromServer.CompleteAsync();
+    }
+
+    /// <summary>Timers that fire when the test says.</summary>
+    private sealed class ManualTimers : TimeProvider
+    {
+        private readonly List<Timer> _timers = [];
+
+        public int Armed
+        {
+            get
+            {
+                lock (_timers) return _timers.Count(t => !t.Disposed);
+            }
+        }
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = new Timer(() => callback(state));
+            lock (_timers) _timers.Add(timer);
+            return timer;
+        }
+
+        /// <summary>Fires every armed timer, then waits for the fill it started.</summary>
+        public async Task FireAsync()
+        {
+            Timer[] armed;
+            lock (_timers) armed = [.. _timers.Where(t => !t.Disposed)];
+            Assert.NotEmpty(armed);
+            foreach (var timer in armed)
+            {
+                timer.Fire();
+            }
+
+            await Task.Yield();
+        }
+
+        private sealed class Timer(Action fire) : ITimer
+        {
+            public bool Disposed { get; private set; }
+
+            public void Fire() => fire();
+
+            public bool Change(TimeSpan dueTime, TimeSpan period) => true;
+
+            public void Dispose() => Disposed = true;
+
+            public ValueTask DisposeAsync()
+            {
+                Disposed = true;
+                return ValueTask.CompletedTask;
+            }
+        }
     }
 
     private sealed class RecordingCursors : ICursorWriter
