@@ -8,6 +8,7 @@ ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # Project files first, so the restore layer is reused until a project or package version changes. Only the
 # server and the projects it references: tests, client and bench are not part of the image.
 COPY Directory.Build.props Directory.Packages.props ./
+COPY src/Chat.Protocol/Chat.Protocol.csproj       src/Chat.Protocol/
 COPY src/Chat.Domain/Chat.Domain.csproj           src/Chat.Domain/
 COPY src/Chat.Persistence/Chat.Persistence.csproj src/Chat.Persistence/
 COPY src/Chat.Server/Chat.Server.csproj           src/Chat.Server/

@@ -57,6 +57,9 @@ command -v nginx > /dev/null || missing+=(nginx-light)
 have_nginx_stream || missing+=(libnginx-mod-stream)
 # The browser tests drive Debian's chromium headless (Playwright's driver comes with its NuGet package; no browser is downloaded).
 command -v chromium > /dev/null || missing+=(chromium)
+# The JavaScript client's tests run under Node (18 or later) with one dev dependency from the npm registry.
+command -v node > /dev/null || missing+=(nodejs)
+command -v npm > /dev/null || missing+=(npm)
 if [[ -f docker-compose.yml ]] && ! command -v docker-compose > /dev/null; then
     missing+=(docker-compose)
 fi
@@ -108,6 +111,13 @@ if [[ -f docker-compose.yml ]]; then
         compose_status=1
         echo "docker-compose.yml: INVALID (docker-compose -f docker-compose.yml config -q failed)" >&2
     fi
+fi
+
+# ---------------------------------------------------------------------------------------------------------
+# 2b. The JavaScript client's dev dependencies (ws: Node 20 has no WebSocket of its own), as package-lock.json pins them.
+# ---------------------------------------------------------------------------------------------------------
+if ! (cd clients/js && npm ci --no-audit --no-fund --loglevel=error); then
+    echo "npm ci in clients/js failed: the JS client's tests will fail" >&2
 fi
 
 # ---------------------------------------------------------------------------------------------------------

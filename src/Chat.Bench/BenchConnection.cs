@@ -1,3 +1,4 @@
+using Chat.Sdk;
 using System.Buffers;
 using System.Buffers.Text;
 using System.Net;

@@ -9,6 +9,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Chat.Bench;
+using Chat.Sdk;
 using Chat.Protocol;
 
 namespace Chat.Tests.Integration;

@@ -123,13 +123,7 @@ public sealed partial class SecurityTests(SecurityTests.Fixture fixture) : IClas
     [Fact]
     public void Raw_sql_in_the_sources_is_never_built_from_interpolated_or_concatenated_text()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Chat.sln")))
-        {
-            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("Chat.sln not found above the test binaries");
-        }
-
-        var sources = Directory.EnumerateFiles(Path.Combine(root, "src"), "*.cs", SearchOption.AllDirectories)
+        var sources = Directory.EnumerateFiles(Path.Combine(Repository.Root, "src"), "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal));
         var offending = new List<string>();
         foreach (var file in sources)
@@ -139,7 +133,7 @@ public sealed partial class SecurityTests(SecurityTests.Fixture fixture) : IClas
             {
                 if (UnsafeSql().IsMatch(lines[i]))
                 {
-                    offending.Add($"{Path.GetRelativePath(root, file)}:{i + 1}: {lines[i].Trim()}");
+                    offending.Add($"{Path.GetRelativePath(Repository.Root, file)}:{i + 1}: {lines[i].Trim()}");
                 }
             }
         }

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 
-namespace Chat.Bench;
+namespace Chat.Sdk;
 
 /// <summary>
 /// A client's WebSocket (<c>/ws</c>) as the chat's byte stream, so that code written for TCP speaks it unchanged:
