@@ -100,3 +100,32 @@ public interface ISessionTokenStore
     /// <summary>Revokes every token of the user.</summary>
     Task RevokeAllAsync(int userId, CancellationToken ct);
 }
+
+/// <summary>What operators read and change through the admin API; one instance per scope.</summary>
+public interface IAdminStore
+{
+    /// <summary>Users whose name starts with <paramref name="prefix"/> (ignoring case), by id, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<FriendInfo>> UsersByNameAsync(string prefix, int limit, CancellationToken ct);
+
+    /// <summary>The user's ban in force at <paramref name="now"/>, or null.</summary>
+    Task<Ban?> BanAsync(int userId, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>Bans the user (replacing an earlier ban) and revokes every session token of theirs, in one transaction.</summary>
+    Task BanAsync(int userId, Ban ban, DateTimeOffset now, CancellationToken ct);
+
+    /// <returns>False when the user was not banned.</returns>
+    Task<bool> LiftBanAsync(int userId, CancellationToken ct);
+
+    /// <summary>A group with its members, whoever asks; null when there is none.</summary>
+    Task<GroupInfo?> GroupAsync(int groupId, CancellationToken ct);
+}
+
+/// <summary>An operator's ban: logins are refused with <paramref name="Reason"/> until <paramref name="Until"/> (null: for good).</summary>
+public sealed record Ban(string Reason, DateTimeOffset? Until)
+{
+    /// <summary>What a refused login is told.</summary>
+    public string Refusal => Until is { } until
+        ? $"banned until {until.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC: {Reason}"
+        : $"banned: {Reason}";
+}
+

@@ -7,6 +7,7 @@ public static class Validation
     public const int MaxPasswordLength = 128;
     public const int MaxGroupDescriptionLength = 512;
     public const int MaxClientTimeLength = 64;
+    public const int MaxBanReasonLength = 256;
 
     public static string? UserName(string? name) => Name(name, "name");
 
@@ -17,6 +18,14 @@ public static class Validation
         null or "" => "password must not be empty",
         { Length: > MaxPasswordLength } => $"password must be at most {MaxPasswordLength} characters",
         _ => null,
+    };
+
+    /// <summary>An operator's reason for a ban: users see it when their login is refused.</summary>
+    public static string? BanReason(string? reason) => reason switch
+    {
+        null or "" => "reason must not be empty",
+        { Length: > MaxBanReasonLength } => $"reason must be at most {MaxBanReasonLength} characters",
+        _ => Storable(reason, "reason"),
     };
 
     public static string? GroupDescription(string? description) =>

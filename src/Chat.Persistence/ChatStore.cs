@@ -124,12 +124,14 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeP
         (await GroupsAsync(userId, groupId, ct)).SingleOrDefault();
 
     /// <summary>The user's groups with their members; with <paramref name="only"/>, just that one.</summary>
-    private async Task<IReadOnlyList<GroupInfo>> GroupsAsync(int userId, int? only, CancellationToken ct)
-    {
-        var mine = db.GroupMembers.Where(m => m.UserId == userId && (only == null || m.GroupId == only)).Select(m => m.GroupId);
+    private Task<IReadOnlyList<GroupInfo>> GroupsAsync(int userId, int? only, CancellationToken ct) =>
+        GroupsWithMembersAsync(db, db.GroupMembers.Where(m => m.UserId == userId && (only == null || m.GroupId == only)).Select(m => m.GroupId), ct);
 
+    /// <summary>The groups named by <paramref name="ids"/> (a query), by id, each with its members by id.</summary>
+    internal static async Task<IReadOnlyList<GroupInfo>> GroupsWithMembersAsync(ChatDbContext db, IQueryable<int> ids, CancellationToken ct)
+    {
         var groups = await db.Groups.AsNoTracking()
-            .Where(g => mine.Contains(g.Id))
+            .Where(g => ids.Contains(g.Id))
             .OrderBy(g => g.Id)
             .Select(g => new { g.Id, g.Name, g.Description })
             .ToListAsync(ct);
@@ -140,7 +142,7 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeP
 
         var members = await (from m in db.GroupMembers.AsNoTracking()
                              join u in db.Users.AsNoTracking() on m.UserId equals u.Id
-                             where mine.Contains(m.GroupId)
+                             where ids.Contains(m.GroupId)
                              orderby m.GroupId, u.Id
                              select new { m.GroupId, Member = new GroupMemberInfo(u.Id, u.Name, m.Role) })
             .ToListAsync(ct);

@@ -101,3 +101,16 @@ public sealed class SessionTokenEntity
     /// <summary>UTC. A <see cref="DateTime"/>, not an offset: SQLite compares only those in queries.</summary>
     public DateTime ExpiresAt { get; set; }
 }
+
+/// <summary>An operator's ban of a user (the admin API): logins are refused with the reason until <see cref="Until"/> (null: for good).</summary>
+public sealed class BanEntity
+{
+    public int UserId { get; set; }
+
+    public required string Reason { get; set; }
+
+    /// <summary>UTC; null: no end.</summary>
+    public DateTime? Until { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+}

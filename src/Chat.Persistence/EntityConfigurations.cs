@@ -1,3 +1,4 @@
+using Chat.Domain;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -118,5 +119,19 @@ internal sealed class SessionTokenConfiguration : IEntityTypeConfiguration<Sessi
         e.Property(t => t.ExpiresAt).HasColumnName("expires_at");
         e.HasIndex(t => t.UserId).HasDatabaseName("ix_session_tokens_user_id");
         e.HasOne<UserEntity>().WithMany().HasForeignKey(t => t.UserId).HasConstraintName("fk_session_tokens_user_id");
+    }
+}
+
+internal sealed class BanConfiguration : IEntityTypeConfiguration<BanEntity>
+{
+    public void Configure(EntityTypeBuilder<BanEntity> e)
+    {
+        e.ToTable("bans");
+        e.HasKey(b => b.UserId).HasName("pk_bans");
+        e.Property(b => b.UserId).HasColumnName("user_id").ValueGeneratedNever();
+        e.Property(b => b.Reason).HasColumnName("reason").HasMaxLength(Validation.MaxBanReasonLength);
+        e.Property(b => b.Until).HasColumnName("until");
+        e.Property(b => b.CreatedAt).HasColumnName("created_at");
+        e.HasOne<UserEntity>().WithMany().HasForeignKey(b => b.UserId).HasConstraintName("fk_bans_user_id");
     }
 }

@@ -56,6 +56,7 @@ public sealed class LoginHandler(
     LoginThrottle throttle,
     IChatStore store,
     ISessionTokenStore tokens,
+    IAdminStore admin,
     IPasswordHasher<UserAccount> hasher,
     PasswordWork passwords,
     LoginGate gate,
@@ -95,6 +96,12 @@ public sealed class LoginHandler(
             metrics.Login(LoginOutcome.Invalid);
             throttle.Failed(context.Connection);
             return Reply.Fail(ErrorCode.Invalid, byToken ? "id or token is invalid" : "id or password is invalid");
+        }
+
+        if (await admin.BanAsync(account.Id, time.GetUtcNow(), ct) is { } ban)
+        {
+            metrics.Login(LoginOutcome.Banned);
+            return Reply.Fail(ErrorCode.NotAllowed, ban.Refusal);
         }
 
         using var slot = await gate.EnterAsync(ct);

@@ -51,13 +51,25 @@ public sealed class RemoveMemberHandler(IChatStore store, ChatHub hub) : UserReq
                 return Reply.Fail(ErrorCode.NotMember, $"user {member} is not a member of group {group}");
         }
 
-        await hub.RemoveFromGroupAsync(member, group);
-        var gone = ServerFrames.MemberGone(group, member, user.Id);
-        hub.Route(Delivery.PushToUser(user.Id, member, gone));
-        // Sent as from the removed member, whose sessions the group route skips (they have theirs above); not to the
-        // session that asked, which has its ACK.
-        hub.Route(Delivery.PushToGroup(member, group, gone) with { ExceptSession = user.SessionId });
+        await MemberRemoval.AnnounceAsync(hub, group, member, user.Id, user.SessionId);
         return Reply.Ok;
+    }
+}
+
+/// <summary>After a member was removed from a group (by its creator, or by an operator).</summary>
+public static class MemberRemoval
+{
+    /// <summary>
+    /// The removed user's sessions stop receiving the group at once; they and the other members get REMOVE_MEMBER (22)
+    /// naming <paramref name="by"/> (0: an operator), but the session that asked (<paramref name="exceptSession"/>), which has its ACK.
+    /// </summary>
+    public static async Task AnnounceAsync(ChatHub hub, int groupId, int userId, int by, long exceptSession)
+    {
+        await hub.RemoveFromGroupAsync(userId, groupId);
+        var gone = ServerFrames.MemberGone(groupId, userId, by);
+        hub.Route(Delivery.PushToUser(by, userId, gone));
+        // Sent as from the removed member, whose sessions the group route skips (they have theirs above).
+        hub.Route(Delivery.PushToGroup(userId, groupId, gone) with { ExceptSession = exceptSession });
     }
 }
 

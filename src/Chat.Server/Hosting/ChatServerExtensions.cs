@@ -2,6 +2,7 @@ using System.Net;
 using Chat.Domain;
 using Chat.Persistence;
 using Chat.Protocol;
+using Chat.Server.Admin;
 using Chat.Server.Handlers;
 using Chat.Server.Hub;
 using Chat.Server.Sessions;
@@ -40,6 +41,7 @@ public static class ChatServerExtensions
         services.AddChatSessions();
         services.AddChatHandlers();
         services.AddSingleton<StatsReporter>();
+        services.AddChatAdmin();
         services.AddChatOptions<ChatServerOptions>();
         services.AddSingleton<IValidateOptions<ChatServerOptions>, ChatTlsValidator>();
         builder.WebHost.ConfigureChatKestrel();
@@ -91,6 +93,7 @@ public static class ChatServerExtensions
         app.UseWebClient();
         app.MapGet("/stats", (StatsReporter stats) => Results.Json(stats.Snapshot()));
         app.MapChatWebSocket();
+        app.MapChatAdmin();
         return app;
     }
 }

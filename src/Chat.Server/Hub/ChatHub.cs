@@ -125,6 +125,20 @@ public abstract class ChatHub(LoginPolicy devices)
     /// <summary>Which of these users are online anywhere in the cluster.</summary>
     public abstract Task<IReadOnlySet<int>> OnlineAsync(IReadOnlyCollection<int> userIds);
 
+    /// <summary>The replicas of the cluster alive now, each with its users.</summary>
+    public abstract Task<IReadOnlyList<ReplicaUsers>> ReplicasAsync();
+
+    /// <summary>
+    /// Every session of the user, on every replica, gets <paramref name="frame"/> (an ERROR, seed sessions too) and is
+    /// closed: an operator's ban or sign-out.
+    /// </summary>
+    public void CloseEverywhere(int userId, ReadOnlyMemory<byte> frame)
+    {
+        var closing = Delivery.Replacing(userId, 0, frame); // no session is the newer one: all close
+        CloseReplaced(closing);
+        Publish(closing);
+    }
+
     /// <summary>
     /// The session hears (PRESENCE) when one of these users comes online or goes offline. Call before reading their
     /// state, so no change falls between the read and the watch.
@@ -306,6 +320,9 @@ public abstract class ChatHub(LoginPolicy devices)
         }
     }
 }
+
+/// <summary>A live replica (its instance name) and how many users it holds.</summary>
+public sealed record ReplicaUsers(string Replica, long Users);
 
 /// <summary>What a login's claim on its user came to, cluster-wide.</summary>
 public enum Claim

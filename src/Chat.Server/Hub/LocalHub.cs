@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace Chat.Server.Hub;
 
 /// <summary>A single node without Redis: online means a session on this process, and there is nobody to publish to.</summary>
-public sealed class LocalHub(IOptions<LoginOptions> logins) : ChatHub(logins.Value.Multiple)
+public sealed class LocalHub(IOptions<LoginOptions> logins, IOptions<ChatServerOptions> server) : ChatHub(logins.Value.Multiple)
 {
     /// <summary>Each online user's claimed sessions (a replaced one stays until it has closed).</summary>
     private readonly Dictionary<int, HashSet<long>> _claims = [];
@@ -16,6 +16,9 @@ public sealed class LocalHub(IOptions<LoginOptions> logins) : ChatHub(logins.Val
             return Task.FromResult<IReadOnlySet<int>>(userIds.Where(_claims.ContainsKey).ToHashSet());
         }
     }
+
+    public override Task<IReadOnlyList<ReplicaUsers>> ReplicasAsync() =>
+        Task.FromResult<IReadOnlyList<ReplicaUsers>>([new ReplicaUsers(server.Value.ReplicaId, UserCount)]);
 
     protected override Task<Claim> ClaimAsync(UserSession user)
     {

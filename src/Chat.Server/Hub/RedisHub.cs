@@ -43,6 +43,8 @@ public sealed class RedisHub(
 
     public override Task<IReadOnlySet<int>> OnlineAsync(IReadOnlyCollection<int> userIds) => presence.OnlineAsync(userIds);
 
+    public override Task<IReadOnlyList<ReplicaUsers>> ReplicasAsync() => presence.ReplicasAsync();
+
     /// <summary><c>chat:presence</c>: every replica hears every presence change and tells the local sessions that watch the user.</summary>
     private RedisChannel PresenceChannel => topology.Channel("presence");
 

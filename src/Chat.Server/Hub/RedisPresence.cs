@@ -249,6 +249,15 @@ public sealed class RedisPresence(ConnectionMultiplexer redis, RedisTopology top
         return offline;
     }
 
+    /// <summary>The live replicas, each with the number of users it holds.</summary>
+    public async Task<IReadOnlyList<ReplicaUsers>> ReplicasAsync()
+    {
+        var listed = (await Db.SortedSetRangeByRankAsync(Replicas)).Select(v => (string)v!).ToHashSet();
+        var alive = (await AliveAsync(listed)).Order(StringComparer.Ordinal).ToList();
+        var counts = await Task.WhenAll(alive.Select(i => Db.SetLengthAsync(UsersKey(i))));
+        return [.. alive.Zip(counts, (instance, users) => new ReplicaUsers(instance, users))];
+    }
+
     /// <summary>The live ones of these instances: one EXISTS each, pipelined (their keys may sit in different slots).</summary>
     private async Task<HashSet<string>> AliveAsync(HashSet<string> instances)
     {

@@ -16,7 +16,7 @@ public sealed class ChatMetrics
     private const int CachedCodes = 32;
     private static readonly object[] Codes = [.. Enumerable.Range(0, CachedCodes).Select(i => (object)i)];
     private static readonly object Other = "other";
-    private static readonly object[] LoginTags = ["ok", "invalid", "already_online", "throttled", "busy"];
+    private static readonly object[] LoginTags = ["ok", "invalid", "already_online", "throttled", "busy", "banned"];
     private static readonly object RefreshOk = "ok";
     private static readonly object RefreshFailed = "failed";
 
@@ -112,4 +112,7 @@ public enum LoginOutcome
 
     /// <summary>The password workers' queue was full, or the client left before its check (errno 10).</summary>
     Busy,
+
+    /// <summary>Right credentials, but an operator banned the user (errno 13).</summary>
+    Banned,
 }

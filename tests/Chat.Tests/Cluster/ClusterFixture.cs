@@ -28,6 +28,9 @@ public class ClusterFixture : IAsyncLifetime
     /// <summary>The replicas' <c>Chat:RedisPrefix</c>: this fixture's own, since a Redis Cluster is shared by the test run.</summary>
     public string RedisPrefix { get; } = TestClient.Unique("t") + ":";
 
+    /// <summary>The key of the replicas' admin API.</summary>
+    public const string AdminKey = "test-admin-key";
+
     /// <summary>The engine the replicas share.</summary>
     protected virtual string Provider => "mysql";
 
@@ -38,7 +41,14 @@ public class ClusterFixture : IAsyncLifetime
     {
         Database = await TestDatabase.CreateAsync(Provider, "cluster");
         RedisConnectionString = await StartRedisAsync();
-        var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = RedisConnectionString, ["Chat:RedisPrefix"] = RedisPrefix, ["Chat:PresenceTtl"] = PresenceTtl.ToString(), ["Chat:Login:Multiple"] = Devices };
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Redis"] = RedisConnectionString,
+            ["Chat:RedisPrefix"] = RedisPrefix,
+            ["Chat:PresenceTtl"] = PresenceTtl.ToString(),
+            ["Chat:Login:Multiple"] = Devices,
+            ["Chat:Admin:Keys:0"] = AdminKey,
+        };
         A = await Replica.StartAsync(Database, new Dictionary<string, string?>(settings) { ["Chat:ReplicaId"] = "replica-a-" + Environment.ProcessId });
         B = await Replica.StartAsync(Database, new Dictionary<string, string?>(settings) { ["Chat:ReplicaId"] = "replica-b-" + Environment.ProcessId });
         Nginx = await NginxServer.StartNewAsync([A.ChatPort, B.ChatPort], httpUpstreamPorts: [A.HttpPort, B.HttpPort]);

@@ -351,6 +351,8 @@ public sealed partial class NginxServer : IAsyncDisposable
                         proxy_buffering off;
                     }
 
+                    location ^~ /admin { return 404; }
+
                     location / {
                         proxy_pass http://chat_http;
                     }

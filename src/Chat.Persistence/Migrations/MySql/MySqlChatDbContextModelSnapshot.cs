@@ -24,6 +24,32 @@ namespace Chat.Persistence.Migrations.MySql
             MySqlModelBuilderExtensions.HasCharSet(modelBuilder, "utf8mb4", DelegationModes.ApplyToAll);
             MySqlModelBuilderExtensions.AutoIncrementColumns(modelBuilder);
 
+            modelBuilder.Entity("Chat.Persistence.BanEntity", b =>
+                {
+                    b.Property<int>("UserId")
+                        .HasColumnType("int")
+                        .HasColumnName("user_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("datetime(6)")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("varchar(256)")
+                        .HasColumnName("reason");
+
+                    b.Property<DateTime?>("Until")
+                        .HasColumnType("datetime(6)")
+                        .HasColumnName("until");
+
+                    b.HasKey("UserId")
+                        .HasName("pk_bans");
+
+                    b.ToTable("bans", (string)null);
+                });
+
             modelBuilder.Entity("Chat.Persistence.ConversationEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -263,6 +289,16 @@ namespace Chat.Persistence.Migrations.MySql
                         .HasDatabaseName("ux_users_name");
 
                     b.ToTable("users", (string)null);
+                });
+
+            modelBuilder.Entity("Chat.Persistence.BanEntity", b =>
+                {
+                    b.HasOne("Chat.Persistence.UserEntity", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_bans_user_id");
                 });
 
             modelBuilder.Entity("Chat.Persistence.FriendEntity", b =>

@@ -22,6 +22,32 @@ namespace Chat.Persistence.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Chat.Persistence.BanEntity", b =>
+                {
+                    b.Property<int>("UserId")
+                        .HasColumnType("integer")
+                        .HasColumnName("user_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("reason");
+
+                    b.Property<DateTime?>("Until")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("until");
+
+                    b.HasKey("UserId")
+                        .HasName("pk_bans");
+
+                    b.ToTable("bans", (string)null);
+                });
+
             modelBuilder.Entity("Chat.Persistence.ConversationEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -261,6 +287,16 @@ namespace Chat.Persistence.Migrations.Postgres
                         .HasDatabaseName("ux_users_name");
 
                     b.ToTable("users", (string)null);
+                });
+
+            modelBuilder.Entity("Chat.Persistence.BanEntity", b =>
+                {
+                    b.HasOne("Chat.Persistence.UserEntity", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_bans_user_id");
                 });
 
             modelBuilder.Entity("Chat.Persistence.FriendEntity", b =>

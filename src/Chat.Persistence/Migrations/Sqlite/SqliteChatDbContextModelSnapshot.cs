@@ -17,6 +17,32 @@ namespace Chat.Persistence.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "9.0.23");
 
+            modelBuilder.Entity("Chat.Persistence.BanEntity", b =>
+                {
+                    b.Property<int>("UserId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("user_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reason");
+
+                    b.Property<DateTime?>("Until")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("until");
+
+                    b.HasKey("UserId")
+                        .HasName("pk_bans");
+
+                    b.ToTable("bans", (string)null);
+                });
+
             modelBuilder.Entity("Chat.Persistence.ConversationEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -252,6 +278,16 @@ namespace Chat.Persistence.Migrations.Sqlite
                         .HasDatabaseName("ux_users_name");
 
                     b.ToTable("users", (string)null);
+                });
+
+            modelBuilder.Entity("Chat.Persistence.BanEntity", b =>
+                {
+                    b.HasOne("Chat.Persistence.UserEntity", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_bans_user_id");
                 });
 
             modelBuilder.Entity("Chat.Persistence.FriendEntity", b =>
