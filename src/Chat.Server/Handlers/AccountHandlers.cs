@@ -16,7 +16,8 @@ public sealed class PingHandler : RequestHandler<PingRequest>
     protected override ValueTask<Reply> HandleAsync(PingRequest request, RequestContext context, CancellationToken ct) => ValueTask.FromResult(Pong);
 }
 
-public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccount> hasher, LoginThrottle throttle, PasswordWork passwords) : RequestHandler<RegisterRequest>
+public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccount> hasher, LoginThrottle throttle, PasswordWork passwords, IOptions<LoginOptions> options)
+    : RequestHandler<RegisterRequest>
 {
     protected override async ValueTask<Reply> HandleAsync(RegisterRequest request, RequestContext context, CancellationToken ct)
     {
@@ -25,7 +26,7 @@ public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccoun
             return Reply.Fail(ErrorCode.TooManyAttempts, refused);
         }
 
-        if ((Validation.UserName(request.Name) ?? Validation.Password(request.Password)) is { } problem)
+        if ((Validation.UserName(request.Name) ?? Validation.Password(request.Password, options.Value.MinPasswordLength)) is { } problem)
         {
             return Reply.Fail(ErrorCode.Invalid, problem);
         }
@@ -240,7 +241,7 @@ public sealed class LogoutHandler(LoginLifecycle logins, ISessionTokenStore toke
             await tokens.RevokeAllAsync(user.Id, ct);
         }
 
-        await logins.EndAsync(context);
+        await logins.LogOutAsync(context);
         return Reply.Ok;
     }
 }
