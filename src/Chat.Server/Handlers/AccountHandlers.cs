@@ -65,7 +65,8 @@ public sealed class LoginHandler(
     ChatMetrics metrics,
     TimeProvider time,
     IOptions<LoginOptions> options,
-    IOptions<ConnectionOptions> connection) : RequestHandler<LoginRequest>
+    IOptions<ConnectionOptions> connection,
+    ConnectionRegistry connections) : RequestHandler<LoginRequest>
 {
     private static readonly Reply Sent = new AlreadySent();
 
@@ -76,6 +77,21 @@ public sealed class LoginHandler(
             metrics.Login(LoginOutcome.AlreadyOnline);
             return Reply.Fail(ErrorCode.AlreadyOnline, "this connection is logged in already: send LOGINOUT first");
         }
+
+        // Work queued for this login is not thrown away by the login deadline or the anonymous cap while it runs.
+        connections.LoginStarted(context.Connection);
+        try
+        {
+            return await LogInAsync(request, context, ct);
+        }
+        finally
+        {
+            connections.LoginEnded(context.Connection);
+        }
+    }
+
+    private async ValueTask<Reply> LogInAsync(LoginRequest request, RequestContext context, CancellationToken ct)
+    {
 
         var byToken = request.Password is null;
         if (await throttle.RefuseAsync(context.Connection, byToken ? LoginAttempt.Token : LoginAttempt.Password, ct) is { } refused)

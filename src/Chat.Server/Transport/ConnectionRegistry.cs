@@ -10,7 +10,9 @@ namespace Chat.Server.Transport;
 /// <c>Chat:MaxConnectionsPerAddress</c>, <c>Chat:MaxAnonymousConnections</c> and <c>Chat:LoginDeadline</c>, turns
 /// connections away while the replica drains, counts every refusal by reason, and is what the drain, <c>/stats</c> and the
 /// connection gauge read. A connection is anonymous from the moment it is admitted (and again after LOGINOUT) until it
-/// logs in; the anonymous ones are kept oldest first, so the deadline and the cap both close from the front.
+/// logs in; the anonymous ones are kept oldest first, so the deadline and the cap both close from the front. One whose
+/// LOGIN is being served (its credentials checked, or waiting for the login gate: work already queued, bounded by the
+/// login limits) is passed over until that ends, so a login storm's slowest logins are not thrown to the back.
 /// </summary>
 public sealed class ConnectionRegistry : IDisposable
 {
@@ -152,6 +154,12 @@ public sealed class ConnectionRegistry : IDisposable
         }
     }
 
+    /// <summary>A LOGIN is being served on the connection (until <see cref="LoginEnded"/>): neither the deadline nor the cap closes it meanwhile.</summary>
+    public void LoginStarted(ChatConnection connection) => SetLoggingIn(connection, true);
+
+    /// <summary>The LOGIN ended, whether it logged in or not; if not, the deadline (from the connection's start) applies again.</summary>
+    public void LoginEnded(ChatConnection connection) => SetLoggingIn(connection, false);
+
     /// <summary>The connection logged out (LOGINOUT) and stays open: anonymous again, with a fresh deadline.</summary>
     public void LoggedOut(ChatConnection connection)
     {
@@ -231,11 +239,17 @@ public sealed class ConnectionRegistry : IDisposable
         var now = _time.GetTimestamp();
         lock (_lock)
         {
-            while (_anonymous.First is { } first && _time.GetElapsedTime(first.Value.Since, now) >= _options.LoginDeadline)
+            for (var node = _anonymous.First; node is not null && _time.GetElapsedTime(node.Value.Since, now) >= _options.LoginDeadline;)
             {
-                _anonymous.RemoveFirst();
-                first.Value.Node = null;
-                (overdue ??= []).Add(first.Value);
+                var next = node.Next;
+                if (!node.Value.LoggingIn)
+                {
+                    _anonymous.Remove(node);
+                    node.Value.Node = null;
+                    (overdue ??= []).Add(node.Value);
+                }
+
+                node = next;
             }
         }
 
@@ -250,14 +264,36 @@ public sealed class ConnectionRegistry : IDisposable
     {
         entry.Since = _time.GetTimestamp();
         entry.Node = _anonymous.AddLast(entry);
-        if (_anonymous.Count <= _options.MaxAnonymousConnections || _anonymous.First is not { } oldest || oldest == entry.Node)
+        if (_anonymous.Count <= _options.MaxAnonymousConnections)
         {
             return null;
         }
 
-        _anonymous.RemoveFirst();
+        var oldest = _anonymous.First;
+        while (oldest is not null && oldest.Value.LoggingIn)
+        {
+            oldest = oldest.Next;
+        }
+
+        if (oldest is null || oldest == entry.Node)
+        {
+            return null;
+        }
+
+        _anonymous.Remove(oldest);
         oldest.Value.Node = null;
         return oldest.Value;
+    }
+
+    private void SetLoggingIn(ChatConnection connection, bool loggingIn)
+    {
+        lock (_lock)
+        {
+            if (_open.TryGetValue(connection, out var entry))
+            {
+                entry.LoggingIn = loggingIn;
+            }
+        }
     }
 
     /// <summary>Tells the client why, then closes the connection once that is written (never under the lock).</summary>
@@ -281,6 +317,9 @@ public sealed class ConnectionRegistry : IDisposable
 
         /// <summary>When it became anonymous (a <see cref="TimeProvider"/> timestamp).</summary>
         public long Since { get; set; }
+
+        /// <summary>A LOGIN is being served on it.</summary>
+        public bool LoggingIn { get; set; }
 
         /// <summary>Its place among the anonymous, or null once logged in.</summary>
         public LinkedListNode<Entry>? Node { get; set; }
