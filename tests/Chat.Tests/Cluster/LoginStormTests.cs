@@ -133,7 +133,7 @@ public sealed class LoginStormTests(ITestOutputHelper output)
         var delay = TimeSpan.FromMilliseconds(100);
         while (true)
         {
-            Assert.True(clock.Elapsed < GiveUp, $"user {session.Id} not back after {GiveUp}");
+            Assert.True(clock.Elapsed < GiveUp, $"user {session.Id} not back after {GiveUp}; refusals so far: {string.Join(", ", refusals.Select(r => $"{r.Key} × {r.Value}"))}");
             TestClient? client = null;
             try
             {
