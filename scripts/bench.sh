@@ -53,8 +53,11 @@ export Chat__PasswordIterations="${Chat__PasswordIterations:-10000}"
 # Every bench user registers and logs in from 127.0.0.1: lift the per-address budgets meant for real clients.
 export Chat__RegistrationsPerAddress="${Chat__RegistrationsPerAddress:-1000000}"
 export Chat__PasswordLoginsPerAddress="${Chat__PasswordLoginsPerAddress:-1000000}"
-# The idle run holds more connections than a replica's default cap.
+# The idle run holds more connections than a replica's default cap, all from one address, through nginx too.
 export Chat__MaxConnections="${Chat__MaxConnections:-100000}"
+export Chat__MaxConnectionsPerAddress="${Chat__MaxConnectionsPerAddress:-1000000}"
+export Chat__MaxAnonymousConnections="${Chat__MaxAnonymousConnections:-100000}"
+export CHAT_NGINX_CONN_PER_ADDRESS="${CHAT_NGINX_CONN_PER_ADDRESS:-1000000}"
 # The bench's own sockets complete on the event thread too (fewer thread hops; it shares the cores).
 export DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS="${DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS:-1}"
 # Many connections per process: the soft open-file limit up to the hard one (raise the hard one with

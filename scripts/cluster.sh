@@ -15,6 +15,8 @@
 #   CHAT_NGINX_PORT (8000)  CHAT_NGINX_HTTP_PORT (8080)  CHAT_PORT_1 (6000)  CHAT_HTTP_PORT_1 (8081)  CHAT_PORT_2 (6002)
 #   CHAT_HTTP_PORT_2 (8082)  CHAT_MYSQL_PORT (3307)  CHAT_PG_PORT (5433)  CHAT_REDIS_PORT (6380)
 #   CHAT_REDIS_CLUSTER_PORT (6391: the cluster's six nodes take 6391-6396)
+# CHAT_NGINX_CONN_PER_ADDRESS (200): chat connections (and WebSockets) nginx accepts at once from one client address;
+# a load test from one machine lifts it (scripts/bench.sh does), together with the replicas' Chat__MaxConnectionsPerAddress.
 # The databases and Redis get non-default ports so that a system-wide instance on 3306/5432/6379 does not clash.
 # Chat__* and ConnectionStrings__* variables in the caller's environment reach both replicas (as .NET settings), e.g.
 #   Chat__Login__Multiple=allow scripts/cluster.sh up   (several sessions per user; a running replica keeps its own)
@@ -34,6 +36,8 @@ pg_port="${CHAT_PG_PORT:-5433}"
 mysql_port="${CHAT_MYSQL_PORT:-3307}"
 redis_port="${CHAT_REDIS_PORT:-6380}"
 redis_cluster_port="${CHAT_REDIS_CLUSTER_PORT:-6391}"
+conn_per_address="${CHAT_NGINX_CONN_PER_ADDRESS:-200}"
+[[ "$conn_per_address" =~ ^[1-9][0-9]*$ ]] || { echo "cluster: CHAT_NGINX_CONN_PER_ADDRESS must be a positive number" >&2; exit 1; }
 # What the replicas get as ConnectionStrings:Redis; --redis cluster names the cluster's nodes instead.
 redis_endpoints="127.0.0.1:$redis_port"
 
@@ -43,6 +47,9 @@ stop_timeout=15
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 # runuser, nginx and redis-server live in sbin, which a non-login root shell may not have on PATH.
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+# Every chat connection is a descriptor in a replica and two in nginx: the soft open-file limit up to the hard one
+# (nginx.conf asks for 20,000 per worker; the replicas for Chat:MaxConnections plus a few hundred).
+ulimit -n "$(ulimit -Hn)" 2> /dev/null || true
 
 is_root() { [[ "$(id -u)" == 0 ]]; }
 die() { echo "cluster: $*" >&2; exit 1; }
@@ -467,6 +474,8 @@ generate_nginx_conf() {
             -e "s|server chat2:8080|server 127.0.0.1:$http_port_2|" \
             -e "s|listen 8000;|listen 127.0.0.1:$nginx_port;|" \
             -e "s|listen 8080;|listen 127.0.0.1:$nginx_http_port;|" \
+            -e "s|limit_conn chat_per_address [0-9]*;|limit_conn chat_per_address $conn_per_address;|" \
+            -e "s|limit_conn ws_per_address [0-9]*;|limit_conn ws_per_address $conn_per_address;|" \
             -e "s|^http {|http {\n    client_body_temp_path $temp/body;\n    proxy_temp_path $temp/proxy;\n    fastcgi_temp_path $temp/fastcgi;\n    uwsgi_temp_path $temp/uwsgi;\n    scgi_temp_path $temp/scgi;|" \
             "$repo_root/nginx.conf"
     } > "$nginx_conf.tmp"
@@ -474,7 +483,8 @@ generate_nginx_conf() {
     local expected
     for expected in "server 127.0.0.1:$chat_port_1 " "server 127.0.0.1:$chat_port_2 " \
         "server 127.0.0.1:$http_port_1 " "server 127.0.0.1:$http_port_2 " "proxy_temp_path $temp/proxy;" \
-        "listen 127.0.0.1:$nginx_port;" "listen 127.0.0.1:$nginx_http_port;" "pid $nginx_pidfile;" "error_log $state/nginx-error.log"; do
+        "listen 127.0.0.1:$nginx_port;" "listen 127.0.0.1:$nginx_http_port;" "pid $nginx_pidfile;" "error_log $state/nginx-error.log" \
+        "limit_conn chat_per_address $conn_per_address;" "limit_conn ws_per_address $conn_per_address;"; do
         grep -qF -- "$expected" "$nginx_conf.tmp" \
             || die "could not derive $nginx_conf from nginx.conf (no '$expected'): update generate_nginx_conf"
     done

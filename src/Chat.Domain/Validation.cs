@@ -13,10 +13,13 @@ public static class Validation
 
     public static string? GroupName(string? name) => Name(name, "groupname");
 
-    public static string? Password(string? password) => password switch
+    /// <summary>A new password (REG): at least <paramref name="minLength"/> characters. Logins check no length, so accounts
+    /// made under an older rule keep logging in.</summary>
+    public static string? Password(string? password, int minLength = 1) => password switch
     {
         null or "" => "password must not be empty",
         { Length: > MaxPasswordLength } => $"password must be at most {MaxPasswordLength} characters",
+        _ when password.Length < minLength => $"password must be at least {minLength} characters",
         _ => null,
     };
 
@@ -83,6 +86,18 @@ public static class Validation
             return $"{field} must not start or end with white space";
         }
 
-        return name.Any(char.IsControl) ? $"{field} must not contain control characters" : Storable(name, field);
+        if (name.Any(char.IsControl))
+        {
+            return $"{field} must not contain control characters";
+        }
+
+        return name.EnumerateRunes().Any(IsFormat) ? $"{field} must not contain invisible formatting characters (such as direction overrides)" : Storable(name, field);
     }
+
+    /// <summary>
+    /// Unicode category Cf: invisible characters that change how text around them is shown, such as U+202E (the
+    /// right-to-left override, which shows a name reversed), zero-width joiners and spaces, U+FEFF, soft hyphens, and
+    /// beyond the BMP the tag characters.
+    /// </summary>
+    private static bool IsFormat(System.Text.Rune rune) => System.Text.Rune.GetUnicodeCategory(rune) == System.Globalization.UnicodeCategory.Format;
 }

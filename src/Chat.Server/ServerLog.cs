@@ -35,6 +35,9 @@ public static partial class ServerLog
     [LoggerMessage(21, LogLevel.Warning, "Refused a connection from {Remote}: {Limit} connections are open")]
     public static partial void ServerFull(ILogger logger, string? remote, int limit);
 
+    [LoggerMessage(24, LogLevel.Debug, "Refused a connection from {Address}: {Limit} connections from that address are open")]
+    public static partial void AddressFull(ILogger logger, string? address, int limit);
+
     [LoggerMessage(22, LogLevel.Information, "Login attempts refused on connection {ConnectionId} from {Address}: {Reason}")]
     public static partial void LoginThrottled(ILogger logger, string connectionId, string? address, string reason);
 

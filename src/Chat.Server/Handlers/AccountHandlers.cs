@@ -16,7 +16,8 @@ public sealed class PingHandler : RequestHandler<PingRequest>
     protected override ValueTask<Reply> HandleAsync(PingRequest request, RequestContext context, CancellationToken ct) => ValueTask.FromResult(Pong);
 }
 
-public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccount> hasher, LoginThrottle throttle, PasswordWork passwords) : RequestHandler<RegisterRequest>
+public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccount> hasher, LoginThrottle throttle, PasswordWork passwords, IOptions<LoginOptions> options)
+    : RequestHandler<RegisterRequest>
 {
     protected override async ValueTask<Reply> HandleAsync(RegisterRequest request, RequestContext context, CancellationToken ct)
     {
@@ -25,7 +26,7 @@ public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccoun
             return Reply.Fail(ErrorCode.TooManyAttempts, refused);
         }
 
-        if ((Validation.UserName(request.Name) ?? Validation.Password(request.Password)) is { } problem)
+        if ((Validation.UserName(request.Name) ?? Validation.Password(request.Password, options.Value.MinPasswordLength)) is { } problem)
         {
             return Reply.Fail(ErrorCode.Invalid, problem);
         }
@@ -65,7 +66,8 @@ public sealed class LoginHandler(
     ChatMetrics metrics,
     TimeProvider time,
     IOptions<LoginOptions> options,
-    IOptions<ConnectionOptions> connection) : RequestHandler<LoginRequest>
+    IOptions<ConnectionOptions> connection,
+    ConnectionRegistry connections) : RequestHandler<LoginRequest>
 {
     private static readonly Reply Sent = new AlreadySent();
 
@@ -76,6 +78,21 @@ public sealed class LoginHandler(
             metrics.Login(LoginOutcome.AlreadyOnline);
             return Reply.Fail(ErrorCode.AlreadyOnline, "this connection is logged in already: send LOGINOUT first");
         }
+
+        // Work queued for this login is not thrown away by the login deadline or the anonymous cap while it runs.
+        connections.LoginStarted(context.Connection);
+        try
+        {
+            return await LogInAsync(request, context, ct);
+        }
+        finally
+        {
+            connections.LoginEnded(context.Connection);
+        }
+    }
+
+    private async ValueTask<Reply> LogInAsync(LoginRequest request, RequestContext context, CancellationToken ct)
+    {
 
         var byToken = request.Password is null;
         if (await throttle.RefuseAsync(context.Connection, byToken ? LoginAttempt.Token : LoginAttempt.Password, ct) is { } refused)
@@ -247,7 +264,7 @@ public sealed class LogoutHandler(LoginLifecycle logins, ISessionTokenStore toke
             await tokens.RevokeAllAsync(user.Id, ct);
         }
 
-        await logins.EndAsync(context);
+        await logins.LogOutAsync(context);
         return Reply.Ok;
     }
 }

@@ -1,11 +1,12 @@
 using Chat.Domain;
 using Chat.Server.Hub;
 using Chat.Server.Sessions;
+using Chat.Server.Transport;
 
 namespace Chat.Server.Handlers;
 
 /// <summary>Turns a connection into a user and back: the hub (presence and live delivery), then cursors, in that order.</summary>
-public sealed class LoginLifecycle(ChatHub hub, ICursorWriter cursors, IReadMarkWriter reads, GapFill gaps, ILogger<LoginLifecycle> log)
+public sealed class LoginLifecycle(ChatHub hub, ICursorWriter cursors, IReadMarkWriter reads, GapFill gaps, ConnectionRegistry connections, ILogger<LoginLifecycle> log)
 {
     /// <summary>Claims the user cluster-wide and makes this connection reachable as them.</summary>
     /// <returns>Null when the user is already online.</returns>
@@ -19,7 +20,15 @@ public sealed class LoginLifecycle(ChatHub hub, ICursorWriter cursors, IReadMark
         }
 
         context.User = user;
+        connections.LoggedIn(context.Connection);
         return user;
+    }
+
+    /// <summary>LOGINOUT: the login ends and the connection stays, anonymous again (the login deadline runs anew).</summary>
+    public async Task LogOutAsync(RequestContext context)
+    {
+        await EndAsync(context);
+        connections.LoggedOut(context.Connection);
     }
 
     /// <summary>

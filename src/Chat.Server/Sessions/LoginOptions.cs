@@ -16,6 +16,13 @@ public sealed class LoginOptions
     [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// Shortest password a new account may have (<c>Chat:Login:MinPasswordLength</c>); REG with a shorter one gets errno 1
+    /// saying so. Only registrations are checked: accounts made under a shorter rule keep logging in.
+    /// </summary>
+    [Range(1, 128)]
+    public int MinPasswordLength { get; set; } = 8;
+
     /// <summary>PBKDF2 iterations for new password hashes.</summary>
     [Range(10_000, 10_000_000)]
     public int PasswordIterations { get; set; } = 100_000;

@@ -17,10 +17,12 @@ public sealed class ChatMetrics
     private static readonly object[] Codes = [.. Enumerable.Range(0, CachedCodes).Select(i => (object)i)];
     private static readonly object Other = "other";
     private static readonly object[] LoginTags = ["ok", "invalid", "already_online", "throttled", "busy", "banned"];
+    private static readonly object[] TurnedAwayTags = ["server_full", "draining", "address_full", "login_deadline", "anonymous_full"];
     private static readonly object RefreshOk = "ok";
     private static readonly object RefreshFailed = "failed";
 
     private readonly UpDownCounter<long> _connections;
+    private readonly Counter<long> _turnedAway;
     private readonly Counter<long> _logins;
     private readonly Counter<long> _framesReceived;
     private readonly Counter<long> _framesSent;
@@ -36,6 +38,7 @@ public sealed class ChatMetrics
     {
         var meter = meters.Create(MeterName);
         _connections = meter.CreateUpDownCounter<long>("chat.connections", "{connection}", "Open chat connections");
+        _turnedAway = meter.CreateCounter<long>("chat.connections.refused", "{connection}", "Connections refused or closed by a connection limit, by reason");
         _logins = meter.CreateCounter<long>("chat.logins", "{login}", "LOGIN requests by outcome");
         _framesReceived = meter.CreateCounter<long>("chat.frames.received", "{frame}", "Frames received, by msgid");
         _framesSent = meter.CreateCounter<long>("chat.frames.sent", "{frame}", "Frames written to clients, by msgid");
@@ -56,6 +59,9 @@ public sealed class ChatMetrics
     public void ConnectionOpened() => _connections.Add(1);
 
     public void ConnectionClosed() => _connections.Add(-1);
+
+    /// <summary>A connection refused, or closed before it logged in, by a limit of the connection registry.</summary>
+    public void ConnectionTurnedAway(TurnedAway reason) => _turnedAway.Add(1, new KeyValuePair<string, object?>("reason", TurnedAwayTags[(int)reason]));
 
     public void Login(LoginOutcome outcome) => _logins.Add(1, new KeyValuePair<string, object?>("outcome", LoginTags[(int)outcome]));
 
@@ -98,6 +104,25 @@ public sealed class ChatMetrics
     internal static int? LeadingMsgId(ReadOnlySpan<byte> frame) => ServerFrames.LeadingMsgId(frame);
 
     private static object Code(int? value) => value is >= 0 and < CachedCodes ? Codes[value.Value] : Other;
+}
+
+/// <summary>Why a connection was refused or closed by a connection limit: the <c>reason</c> tag of <c>chat.connections.refused</c>.</summary>
+public enum TurnedAway
+{
+    /// <summary><c>Chat:MaxConnections</c> are open (errno 10).</summary>
+    ServerFull,
+
+    /// <summary>The replica is shutting down (errno 10).</summary>
+    Draining,
+
+    /// <summary>The client's address holds <c>Chat:MaxConnectionsPerAddress</c> already (errno 11).</summary>
+    AddressFull,
+
+    /// <summary>Not logged in within <c>Chat:LoginDeadline</c>: closed.</summary>
+    LoginDeadline,
+
+    /// <summary>The oldest of more than <c>Chat:MaxAnonymousConnections</c> not logged in: closed.</summary>
+    AnonymousFull,
 }
 
 /// <summary>How a LOGIN ended: the <c>outcome</c> tag of <c>chat.logins</c>.</summary>

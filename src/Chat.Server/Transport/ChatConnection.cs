@@ -100,6 +100,9 @@ public sealed class ChatConnection
         _connection.Transport.Input.CancelPendingRead();
     }
 
+    /// <summary>The read loop stops at its next read, without marking the connection closing (the drain: the session ends as at the client's close).</summary>
+    public void StopReading() => _connection.Transport.Input.CancelPendingRead();
+
     /// <summary>Queues a frame; one the budget has no room for disconnects the client instead.</summary>
     public void Send(ReadOnlyMemory<byte> frame, IDeliveryReceipt? owner = null, Delivered delivered = default)
     {

@@ -22,7 +22,8 @@ public sealed class ChatConnectionHandler(
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         var settings = options.Value;
-        switch (registry.TryAdd(connection, settings.MaxConnections))
+        var chat = new ChatConnection(connection, settings, metrics);
+        switch (registry.TryAdd(chat))
         {
             case ConnectionRegistry.Admission.Draining:
                 await connection.Transport.Output.WriteAsync(ServerFrames.Error(ErrorCode.Unavailable, "this replica is shutting down: connect again", null));
@@ -31,9 +32,13 @@ public sealed class ChatConnectionHandler(
                 ServerLog.ServerFull(log, connection.RemoteEndPoint?.ToString(), settings.MaxConnections);
                 await connection.Transport.Output.WriteAsync(ServerFrames.Error(ErrorCode.Unavailable, "server full: try again later", null));
                 return;
+            case ConnectionRegistry.Admission.AddressFull:
+                ServerLog.AddressFull(log, chat.RemoteAddress?.ToString(), settings.MaxConnectionsPerAddress);
+                await connection.Transport.Output.WriteAsync(ServerFrames.Error(
+                    ErrorCode.TooManyAttempts, $"too many connections from your address (at most {settings.MaxConnectionsPerAddress}): close some first", null));
+                return;
         }
 
-        var chat = new ChatConnection(connection, settings, metrics);
         var state = application.Open(chat);
         using var scope = log.BeginScope(new ConnectionLogScope(chat, state, server.Value.ReplicaId));
         // Not ConnectionClosed: Kestrel fires it on the client's FIN, and a read with a cancelled token throws
@@ -66,7 +71,7 @@ public sealed class ChatConnectionHandler(
             }
 
             await chat.CompleteWriterAsync();
-            registry.Remove(connection);
+            registry.Remove(chat);
             ServerLog.ConnectionClosed(log, connection.ConnectionId);
         }
     }

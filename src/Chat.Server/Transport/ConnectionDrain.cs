@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Transport;
@@ -16,7 +15,7 @@ public sealed class ConnectionDrain(ConnectionRegistry registry, IOptions<Connec
         var open = registry.BeginDrain();
         foreach (var connection in open)
         {
-            connection.Transport.Input.CancelPendingRead();
+            connection.StopReading();
         }
 
         var clock = Stopwatch.StartNew();
@@ -31,7 +30,7 @@ public sealed class ConnectionDrain(ConnectionRegistry registry, IOptions<Connec
         ServerLog.DrainTimedOut(log, left.Length, timeout);
         foreach (var connection in left)
         {
-            connection.Abort(new ConnectionAbortedException("the replica is shutting down"));
+            connection.Abort("the replica is shutting down");
         }
     }
 

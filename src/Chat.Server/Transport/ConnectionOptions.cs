@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Chat.Server.Transport;
 
-/// <summary>What one chat connection may cost: frame size, what it may have in flight either way, idleness (section <c>Chat</c>).</summary>
+/// <summary>What one chat connection may cost (frame size, what it may have in flight either way, idleness) and how many a replica, an address and the not-yet-logged-in may hold (section <c>Chat</c>).</summary>
 public sealed class ConnectionOptions
 {
     /// <summary>Longest frame a client may send; a longer one gets ERROR and the connection is closed.</summary>
@@ -34,6 +34,22 @@ public sealed class ConnectionOptions
     /// <summary>Chat connections one replica serves at once; one more gets ERROR (errno 10) and is closed.</summary>
     [Range(1, 10_000_000)]
     public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>
+    /// Chat connections one client address may hold on this replica at once (the PROXY protocol's address from a trusted
+    /// balancer, or <c>X-Forwarded-For</c> on <c>/ws</c>, else the peer's); one more gets ERROR (errno 11) and is closed.
+    /// The default leaves room for many users behind one NAT.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int MaxConnectionsPerAddress { get; set; } = 200;
+
+    /// <summary>A connection not logged in this long after it opened (or after LOGINOUT) is closed; PING does not extend it.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
+    public TimeSpan LoginDeadline { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Connections not logged in at once on this replica; when one more comes, the oldest of them is closed.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxAnonymousConnections { get; set; } = 1_000;
 
     /// <summary>At shutdown (SIGTERM), how long open connections get to finish and log out before they are aborted.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]

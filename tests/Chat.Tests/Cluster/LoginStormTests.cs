@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Chat.Bench;
@@ -17,7 +18,9 @@ namespace Chat.Tests.Cluster;
 /// The storm after a crash: a replica holding 1,000 logged-in users is SIGKILLed and every one of them reconnects through
 /// nginx at once (jittered exponential backoff from 100 ms, as Chat.Client does), while one message is sent to each of
 /// them and a pair on the surviving replica keeps chatting. The presence TTL is the default 30 s: only the dead
-/// replica's liveness key going away lets its users back in sooner.
+/// replica's liveness key going away lets its users back in sooner. Each user comes from an address of its own, as real
+/// users do (nginx tells the replicas with the PROXY protocol), so the per-address caps of nginx and the replicas and
+/// the anonymous-connection cap all stand at their defaults.
 /// </summary>
 [Collection(AloneCollection.Name)]
 public sealed class LoginStormTests(ITestOutputHelper output)
@@ -33,9 +36,10 @@ public sealed class LoginStormTests(ITestOutputHelper output)
     {
         var database = await (await MariaDbServer.StartedAsync()).CreateDatabaseAsync(tokens ? "storm_tokens" : "storm_passwords");
         await using var redis = await RedisServer.StartNewAsync();
-        await using var doomed = await ReplicaProcess.StartAsync(database, redis.ConnectionString);
-        await using var survivor = await ReplicaProcess.StartAsync(database, redis.ConnectionString);
-        await using var nginx = await NginxServer.StartNewAsync([doomed.ChatPort, survivor.ChatPort]);
+        var behindNginx = new Dictionary<string, string> { ["Chat:TrustedProxies:0"] = "127.0.0.1" };
+        await using var doomed = await ReplicaProcess.StartAsync(database, redis.ConnectionString, behindNginx);
+        await using var survivor = await ReplicaProcess.StartAsync(database, redis.ConnectionString, behindNginx);
+        await using var nginx = await NginxServer.StartNewAsync([doomed.ChatPort, survivor.ChatPort], proxyProtocol: true);
 
         var users = await RegisterAsync(survivor.ChatPort);
         var sessions = await LogInAsync(doomed.ChatPort, users);
@@ -108,10 +112,10 @@ public sealed class LoginStormTests(ITestOutputHelper output)
             await gate.WaitAsync();
             try
             {
-                var client = await TestClient.ConnectAsync(port);
+                var client = await TestClient.ConnectAsync(port, UserAddress(i));
                 var ack = await client.LoginAsync(user.Id, user.Password, v: 2);
                 Assert.Equal(0, (int)ack["errno"]!);
-                sessions[i] = new Session(user.Id, user.Password, (string)ack["token"]!, "while away " + i, client);
+                sessions[i] = new Session(user.Id, user.Password, (string)ack["token"]!, "while away " + i, client, UserAddress(i));
             }
             finally
             {
@@ -129,11 +133,11 @@ public sealed class LoginStormTests(ITestOutputHelper output)
         var delay = TimeSpan.FromMilliseconds(100);
         while (true)
         {
-            Assert.True(clock.Elapsed < GiveUp, $"user {session.Id} not back after {GiveUp}");
+            Assert.True(clock.Elapsed < GiveUp, $"user {session.Id} not back after {GiveUp}; refusals so far: {string.Join(", ", refusals.Select(r => $"{r.Key} × {r.Value}"))}");
             TestClient? client = null;
             try
             {
-                client = await TestClient.ConnectAsync(port);
+                client = await TestClient.ConnectAsync(port, session.Address);
                 var request = tokens ? new LoginRequest(session.Id, null, Version: 2) { Token = session.Token } : new LoginRequest(session.Id, session.Password, Version: 2);
                 var ack = await client.RequestAsync(request);
                 var errno = (int)ack["errno"]!;
@@ -189,5 +193,8 @@ public sealed class LoginStormTests(ITestOutputHelper output)
         return probe;
     }
 
-    private sealed record Session(int Id, string Password, string Token, string Expected, TestClient Old);
+    /// <summary>User <paramref name="i"/>'s own loopback address: 127.0.3.1 on, 250 to a /24.</summary>
+    private static IPAddress UserAddress(int i) => new([127, 0, (byte)(3 + i / 250), (byte)(1 + i % 250)]);
+
+    private sealed record Session(int Id, string Password, string Token, string Expected, TestClient Old, IPAddress Address);
 }

@@ -34,6 +34,7 @@ public sealed class DispatcherTests : IAsyncDisposable
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Chat:PasswordIterations"] = "10000",
+            ["Chat:Login:MinPasswordLength"] = "1",
             ["Chat:MaxInFlightPerConnection"] = InFlight.ToString(System.Globalization.CultureInfo.InvariantCulture),
         }).Build();
         var services = new ServiceCollection()

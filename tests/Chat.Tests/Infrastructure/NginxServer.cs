@@ -9,6 +9,8 @@ namespace Chat.Tests.Infrastructure;
 /// as production's nginx.conf: <c>least_conn</c>, <c>max_fails=1 fail_timeout=2s</c>, 1 s connect timeout.
 /// Given the replicas' HTTP ports too, it also runs production's <c>http</c> server on <see cref="HttpPort"/>:
 /// <c>/</c> and <c>/ws</c> (WebSocket upgrade, X-Forwarded-For) proxied to them, <c>least_conn</c>.
+/// Per client address at most <see cref="ConnectionsPerAddress"/> connections on each port (<c>limit_conn</c>, 200 as in
+/// production unless a test lifts it), and production's <c>worker_rlimit_nofile</c> / <c>worker_connections</c>.
 /// Its config, pid file, temporary files and error log live in a temp prefix directory that is deleted on dispose.
 /// </summary>
 /// <example><code>
@@ -35,12 +37,18 @@ public sealed partial class NginxServer : IAsyncDisposable
     private readonly bool _proxyProtocol;
     private readonly int[] _httpUpstreamPorts;
 
+    /// <summary>nginx.conf's per-address cap (<c>limit_conn</c>), the default here too.</summary>
+    public const int DefaultConnectionsPerAddress = 200;
+
     /// <summary>Writes the config for <paramref name="upstreamPorts"/> (127.0.0.1:port each) and picks a port;
     /// nothing runs until <see cref="StartAsync"/>. With <paramref name="proxyProtocol"/>, nginx tells the upstream
     /// who the client is with a PROXY protocol line (<c>proxy_protocol on</c>). With <paramref name="httpUpstreamPorts"/>
     /// (the replicas' HTTP ports), the http server runs too, on <see cref="HttpPort"/>.</summary>
-    public NginxServer(IEnumerable<int> upstreamPorts, bool proxyProtocol = false, IEnumerable<int>? httpUpstreamPorts = null)
+    public NginxServer(
+        IEnumerable<int> upstreamPorts, bool proxyProtocol = false, IEnumerable<int>? httpUpstreamPorts = null, int connectionsPerAddress = DefaultConnectionsPerAddress)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(connectionsPerAddress, 1);
+        ConnectionsPerAddress = connectionsPerAddress;
         UpstreamPorts = Validate(upstreamPorts);
         _proxyProtocol = proxyProtocol;
         _httpUpstreamPorts = httpUpstreamPorts is null ? [] : Validate(httpUpstreamPorts);
@@ -50,6 +58,9 @@ public sealed partial class NginxServer : IAsyncDisposable
         Port = FreePort.Next();
         HttpPort = _httpUpstreamPorts.Length > 0 ? FreePort.Next() : 0;
     }
+
+    /// <summary>Connections one client address may hold at once on each port (<c>limit_conn</c>); beyond, nginx closes them.</summary>
+    public int ConnectionsPerAddress { get; }
 
     /// <summary>The port clients connect to (127.0.0.1).</summary>
     public int Port { get; private set; }
@@ -72,9 +83,10 @@ public sealed partial class NginxServer : IAsyncDisposable
     public bool IsRunning => _master is { HasExited: false };
 
     /// <summary>Creates and starts an nginx in front of <paramref name="upstreamPorts"/>.</summary>
-    public static async Task<NginxServer> StartNewAsync(IEnumerable<int> upstreamPorts, bool proxyProtocol = false, IEnumerable<int>? httpUpstreamPorts = null)
+    public static async Task<NginxServer> StartNewAsync(
+        IEnumerable<int> upstreamPorts, bool proxyProtocol = false, IEnumerable<int>? httpUpstreamPorts = null, int connectionsPerAddress = DefaultConnectionsPerAddress)
     {
-        var server = new NginxServer(upstreamPorts, proxyProtocol, httpUpstreamPorts);
+        var server = new NginxServer(upstreamPorts, proxyProtocol, httpUpstreamPorts, connectionsPerAddress);
         try
         {
             await server.StartAsync();
@@ -263,14 +275,18 @@ public sealed partial class NginxServer : IAsyncDisposable
             daemon off;
             master_process on;
             worker_processes 1;
+            worker_rlimit_nofile 20000;
             pid {{Path.Combine(_prefix.FullName, "nginx.pid")}};
             error_log {{ErrorLogPath}} notice;
 
             events {
-                worker_connections 4096;
+                worker_connections 19500;
             }
 
             stream {
+                limit_conn_zone $binary_remote_addr zone=chat_per_address:10m;
+                limit_conn_log_level info;
+
                 upstream chat {
                     least_conn;
 
@@ -286,6 +302,7 @@ public sealed partial class NginxServer : IAsyncDisposable
                 server {
                     listen 127.0.0.1:{{Port}};
                     proxy_pass chat;
+                    limit_conn chat_per_address {{ConnectionsPerAddress}};
                     proxy_connect_timeout 1s;
                     proxy_timeout 10m;
                     proxy_half_close on;
@@ -328,6 +345,10 @@ public sealed partial class NginxServer : IAsyncDisposable
         config.Append(c, $$"""
                 }
 
+                limit_conn_zone $binary_remote_addr zone=ws_per_address:10m;
+                limit_conn_status 429;
+                limit_conn_log_level info;
+
                 map $http_upgrade $connection_upgrade {
                     default upgrade;
                     ''      close;
@@ -341,6 +362,7 @@ public sealed partial class NginxServer : IAsyncDisposable
                     proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
 
                     location = /ws {
+                        limit_conn ws_per_address {{ConnectionsPerAddress}};
                         proxy_pass http://chat_http;
                         proxy_set_header Host $host;
                         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;

@@ -49,6 +49,9 @@ public sealed class Replica : IAsyncDisposable
             // Every test user registers and logs in from 127.0.0.1: the per-address budgets are for real clients.
             ["Chat:RegistrationsPerAddress"] = "1000000",
             ["Chat:PasswordLoginsPerAddress"] = "1000000",
+            // Tests written before Chat:Login:MinPasswordLength register with short passwords ("pw"); the rule itself is
+            // tested with its default (AccountRulesTests).
+            ["Chat:Login:MinPasswordLength"] = "1",
         });
         if (settings is not null)
         {

@@ -120,7 +120,8 @@ public sealed class TestClient : IAsyncDisposable
     }
 
     /// <summary>Registers a fresh user (unique name) on a new connection and logs it in.</summary>
-    public static async Task<TestClient> LoggedInAsync(int port, string name, int v = 0) => await RegisterAndLogInAsync(await ConnectAsync(port), name, v);
+    public static async Task<TestClient> LoggedInAsync(int port, string name, int v = 0, IPAddress? from = null) =>
+        await RegisterAndLogInAsync(await ConnectAsync(port, from), name, v);
 
     /// <summary>Registers a fresh user (unique name) on <paramref name="client"/> and logs it in there.</summary>
     public static async Task<TestClient> RegisterAndLogInAsync(TestClient client, string name, int v = 0)
