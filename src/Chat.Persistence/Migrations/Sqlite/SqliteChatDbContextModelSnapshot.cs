@@ -17,6 +17,31 @@ namespace Chat.Persistence.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "9.0.23");
 
+            modelBuilder.Entity("Chat.Persistence.AppendMarkEntity", b =>
+                {
+                    b.Property<long>("LaneId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("lane_id");
+
+                    b.Property<long>("Batch")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("batch");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Seqs")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("seqs");
+
+                    b.HasKey("LaneId", "Batch")
+                        .HasName("pk_append_marks");
+
+                    b.ToTable("append_marks", (string)null);
+                });
+
             modelBuilder.Entity("Chat.Persistence.ConversationEntity", b =>
                 {
                     b.Property<long>("Id")
