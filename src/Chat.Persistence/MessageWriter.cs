@@ -215,8 +215,9 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
 
         /// <summary>
         /// Stores the batch and completes its senders. A conflict with another writer (deadlock, a Galera
-        /// certification failure, a cid stored meanwhile) is retried on the same connection; a lost connection is
-        /// replaced (the next server of a failover list) for up to <see cref="StoreOptions.FailoverTimeout"/>. After
+        /// certification failure, a cid stored meanwhile) is retried on the same connection; a connection lost during
+        /// the batch is replaced (the next server of a failover list) for up to <see cref="StoreOptions.FailoverTimeout"/>
+        /// (when no server can be reached and nothing was sent, the batch fails at once). After
         /// either, the batch's mark tells whether the failed attempt committed after all (<see cref="AppendMarks"/>):
         /// then it is answered from the mark, never stored twice; else it is sent again.
         /// </summary>
@@ -251,10 +252,11 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
                         break;
                     }
                     catch (Exception ex) when (!_abort.IsCancellationRequested
-                        && (_connection is null || _provider.IsConnectionLost(ex, _connection))
+                        && (_connection is null ? outcomeUnknown : _provider.IsConnectionLost(ex, _connection))
                         && Stopwatch.GetElapsedTime(started) < _failoverTimeout)
                     {
-                        // Whatever the server did with the last statement sent, it is learnt on the next connection.
+                        // Whatever the server did with the last statement sent, it is learnt on the next connection; no
+                        // server to connect to at all (and nothing to learn) fails the batch at once, as before.
                         outcomeUnknown |= _connection is not null;
                         reconnects++;
                         _logger.BatchReconnect(batch.Items.Count, reconnects, ex);

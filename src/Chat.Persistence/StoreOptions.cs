@@ -55,7 +55,7 @@ public sealed class StoreOptions
     /// whether the lost commit went through. Past it, the batch's senders get an error.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
-    public TimeSpan FailoverTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan FailoverTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How often advanced delivered-cursors are written.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
