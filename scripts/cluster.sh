@@ -2,8 +2,10 @@
 # A local chat cluster without Docker: MariaDB (Debian's MySQL; or PostgreSQL), Redis, two chat replicas
 # and nginx in front of them, the same topology as docker-compose.yml, run from Debian packages.
 #
-#   scripts/cluster.sh up [--db mysql|postgres]  start whatever is not running yet, wait until it is ready
-#                                                (default mysql: MariaDB, the card's store)
+#   scripts/cluster.sh up [--db mysql|postgres|galera]  start whatever is not running yet, wait until it is ready
+#                                                (default mysql: MariaDB, the card's store; galera: three MariaDB
+#                                                Galera nodes on 127.0.0.2-4, the replicas naming all three in
+#                                                failover order; `up` again brings back a node that died)
 #   scripts/cluster.sh up --redis cluster   the same on a Redis Cluster (3 masters, 3 replicas) instead of one Redis
 #                                           (options combine: up --db postgres --redis cluster)
 #   scripts/cluster.sh status          what runs, on which pid and port, and both replicas' /readyz
@@ -17,6 +19,7 @@
 #   CHAT_REDIS_CLUSTER_PORT (6391: the cluster's six nodes take 6391-6396)
 # CHAT_NGINX_CONN_PER_ADDRESS (200): chat connections (and WebSockets) nginx accepts at once from one client address;
 # a load test from one machine lifts it (scripts/bench.sh does), together with the replicas' Chat__MaxConnectionsPerAddress.
+#   CHAT_GALERA_PORT (3307: the port of each Galera node, on 127.0.0.2, .3 and .4; Galera's own 4567, 4568, 4444 too)
 # The databases and Redis get non-default ports so that a system-wide instance on 3306/5432/6379 does not clash.
 # Chat__* and ConnectionStrings__* variables in the caller's environment reach both replicas (as .NET settings), e.g.
 #   Chat__Login__Multiple=allow scripts/cluster.sh up   (several sessions per user; a running replica keeps its own)
@@ -38,6 +41,7 @@ redis_port="${CHAT_REDIS_PORT:-6380}"
 redis_cluster_port="${CHAT_REDIS_CLUSTER_PORT:-6391}"
 conn_per_address="${CHAT_NGINX_CONN_PER_ADDRESS:-200}"
 [[ "$conn_per_address" =~ ^[1-9][0-9]*$ ]] || { echo "cluster: CHAT_NGINX_CONN_PER_ADDRESS must be a positive number" >&2; exit 1; }
+galera_port="${CHAT_GALERA_PORT:-3307}"
 # What the replicas get as ConnectionStrings:Redis; --redis cluster names the cluster's nodes instead.
 redis_endpoints="127.0.0.1:$redis_port"
 
@@ -149,6 +153,8 @@ have_nginx_stream() {
 
 have_mariadb() { command -v mariadbd > /dev/null && command -v mariadb-install-db > /dev/null; }
 
+galera_provider=/usr/lib/galera/libgalera_smm.so
+
 # ensure_packages DB: the packages for the cluster on DB (mysql or postgres).
 ensure_packages() {
     local missing=()
@@ -156,6 +162,10 @@ ensure_packages() {
         [[ -n "$(pg_bin)" ]] || missing+=(postgresql)
     else
         have_mariadb || missing+=(mariadb-server)
+    fi
+    if [[ "$1" == galera ]]; then
+        [[ -f "$galera_provider" ]] || missing+=(galera-4)
+        command -v rsync > /dev/null || missing+=(rsync)
     fi
     command -v redis-server > /dev/null || missing+=(redis-server)
     command -v nginx > /dev/null || missing+=(nginx-light)
@@ -183,7 +193,8 @@ ensure_packages() {
     DEBIAN_FRONTEND=noninteractive "${install[@]}"
     if [[ -n "$policy" ]]; then rm -f "$policy"; trap - EXIT; fi
 
-    if { [[ "$1" == postgres ]] && [[ -z "$(pg_bin)" ]]; } || { [[ "$1" == mysql ]] && ! have_mariadb; } \
+    if { [[ "$1" == postgres ]] && [[ -z "$(pg_bin)" ]]; } || { [[ "$1" != postgres ]] && ! have_mariadb; } \
+        || { [[ "$1" == galera ]] && { [[ ! -f "$galera_provider" ]] || ! command -v rsync > /dev/null; }; } \
         || ! command -v redis-server > /dev/null || ! have_nginx_stream; then
         die "still missing packages after apt-get install"
     fi
@@ -311,6 +322,120 @@ start_mariadb() {
 }
 
 # ---------------------------------------------------------------------------------------------------------
+# MariaDB Galera (up --db galera)
+# ---------------------------------------------------------------------------------------------------------
+# Three nodes on 127.0.0.2, .3 and .4 (the whole of 127/8 is loopback on Linux), each with its own data dir, socket
+# and log under .cluster/galera/N, all on one SQL port; Galera's group communication on 4567, IST on 4568 and rsync
+# SST on 4444 of each node's address. The first node bootstraps an empty cluster; the others join it and get their
+# data by SST (a node coming back after a crash or stop gets what it missed by IST from the others' gcache). As root the
+# nodes run as the mysql user: the rsync daemon a joiner starts for SST would drop root for nobody. Durable as the single
+# node: every commit flushed locally, and certified by the group before it returns.
+galera_nodes=(1 2 3)
+galera_dir="$(readlink -f "$state/galera" || echo "$state/galera")"
+
+galera_address() { echo "127.0.0.$(($1 + 1))"; }
+galera_socket() { echo "$galera_dir/$1/mariadb.sock"; }
+galera_pidfile() { echo "$galera_dir/$1/mariadb.pid"; }
+galera_admin() { local n="$1"; shift; mariadb --no-defaults --socket="$(galera_socket "$n")" -u "$(id -un)" "$@"; }
+galera_status() { galera_admin "$1" -N -s -e "SHOW STATUS LIKE '$2'" 2> /dev/null | cut -f2; }
+galera_running() {
+    local n
+    for n in "${galera_nodes[@]}"; do if live_pid "$(galera_pidfile "$n")" mariadbd > /dev/null; then echo "$n"; fi; done
+}
+
+# As prepare_pg_dir: when the mysql user cannot reach into the repository, the data lives under /var/lib/chat-cluster.
+prepare_galera_dir() {
+    [[ -e "$galera_dir" ]] && return 0
+    if is_root && ! runuser -u mysql -- test -x "$state" 2> /dev/null; then
+        local outside
+        outside="/var/lib/chat-cluster/$(printf '%s' "$repo_root" | md5sum | cut -c1-12)/galera"
+        mkdir -p "$outside"
+        ln -s "$outside" "$galera_dir"
+        galera_dir="$outside"
+        note "mysql cannot reach $state; Galera data lives in $outside"
+    else
+        mkdir -p "$galera_dir"
+    fi
+}
+
+# start_galera_node N [--wsrep-new-cluster]
+start_galera_node() {
+    local n="$1" address pid user=() cluster
+    shift
+    address="$(galera_address "$n")"
+    cluster="gcomm://$(galera_address 1),$(galera_address 2),$(galera_address 3)"
+    is_root && user=(--user=mysql)
+    mkdir -p "$galera_dir/$n/tmp"
+    if is_root; then chown -R mysql: "$galera_dir/$n"; fi
+    ((${#galera_dir} + 20 < 107)) || die "path too long for MariaDB's socket: $(galera_socket "$n")"
+    if [[ ! -d "$galera_dir/$n/data/mysql" ]]; then
+        mariadb-install-db --no-defaults --datadir="$galera_dir/$n/data" --tmpdir="$galera_dir/$n/tmp" "${user[@]}" \
+            --skip-test-db --auth-root-authentication-method=socket > "$galera_dir/$n/install.log" 2>&1 \
+            || die "mariadb-install-db failed, see $galera_dir/$n/install.log"
+    fi
+    # shellcheck disable=SC2016 # $@ belongs to the inner shell
+    setsid bash -c 'exec "$@"' _ mariadbd --no-defaults --datadir="$galera_dir/$n/data" --tmpdir="$galera_dir/$n/tmp" \
+        "${user[@]}" --port="$galera_port" --bind-address="$address" --skip-name-resolve --socket="$(galera_socket "$n")" \
+        --pid-file="$(galera_pidfile "$n")" --log-error="$galera_dir/$n/mariadb.log" \
+        --character-set-server=utf8mb4 --collation-server=utf8mb4_bin --max-connections=300 \
+        --innodb-flush-log-at-trx-commit=1 --innodb-doublewrite=1 --binlog-format=ROW --innodb-autoinc-lock-mode=2 \
+        --wsrep-on=ON --wsrep-provider="$galera_provider" --wsrep-cluster-name=chat --wsrep-cluster-address="$cluster" \
+        --wsrep-node-address="$address" --wsrep-node-name="galera$n" --wsrep-sst-method=rsync \
+        --wsrep-sst-receive-address="$address:4444" \
+        --wsrep-provider-options="gmcast.listen_addr=tcp://$address:4567;ist.recv_addr=$address:4568;gcache.size=256M;evs.suspect_timeout=PT3S;evs.inactive_timeout=PT6S" \
+        "$@" < /dev/null > /dev/null 2>&1 &
+    pid="$(await_pid "$(galera_pidfile "$n")" mariadbd "$ready_timeout" "$galera_dir/$n/mariadb.log")"
+    local deadline=$((SECONDS + 3 * ready_timeout))
+    until [[ "$(galera_status "$n" wsrep_local_state_comment)" == Synced ]]; do
+        alive "$pid" || die "galera node $n exited, see $galera_dir/$n/mariadb.log"
+        ((SECONDS < deadline)) || die "galera node $n not synced after $((3 * ready_timeout))s, see $galera_dir/$n/mariadb.log"
+        sleep 0.5
+    done
+    note "galera node $n: started (pid $pid) on $address:$galera_port, synced"
+}
+
+start_galera() {
+    local n running
+    prepare_galera_dir
+    running="$(galera_running)"
+    for n in "${galera_nodes[@]}"; do
+        if grep -qx "$n" <<< "$running"; then
+            note "galera node $n: already running (pid $(live_pid "$(galera_pidfile "$n")" mariadbd))"
+            continue
+        fi
+        # A port taken on the node's own address only: 127.0.0.1:3307 (the single MariaDB) is another socket.
+        timeout 1 bash -c ": < /dev/tcp/$(galera_address "$n")/$galera_port" 2> /dev/null \
+            && die "$(galera_address "$n"):$galera_port is taken by another process: set CHAT_GALERA_PORT"
+        if [[ -z "$running" ]]; then
+            # No node runs: this one starts the cluster. After `down` (nodes stopped 3, 2, 1) node 1 left last and
+            # holds every commit, so Galera marked it safe to bootstrap; after a crash of all three, see
+            # docs/OPERATIONS.md ("Galera") before forcing it.
+            if [[ -f "$galera_dir/$n/data/grastate.dat" ]] && grep -q '^safe_to_bootstrap: 0' "$galera_dir/$n/data/grastate.dat"; then
+                die "galera node $n may not hold the latest commits (safe_to_bootstrap: 0): see docs/OPERATIONS.md, Galera"
+            fi
+            start_galera_node "$n" --wsrep-new-cluster
+            running="$n"
+        else
+            start_galera_node "$n"
+        fi
+    done
+
+    # The server applies its migrations but does not create its database or user; both replicate to every node.
+    galera_admin 1 -e "CREATE DATABASE IF NOT EXISTS chat CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+        CREATE USER IF NOT EXISTS 'chat'@'127.%' IDENTIFIED BY 'chat';
+        GRANT ALL PRIVILEGES ON chat.* TO 'chat'@'127.%';"
+    note "galera: cluster size $(galera_status 1 wsrep_cluster_size), replicas write to $(galera_address 1) then fail over in order"
+}
+
+stop_galera() {
+    local n
+    # In reverse: node 1 leaves last, holding every commit, and is marked safe to bootstrap the next `up`.
+    for n in 3 2 1; do
+        if [[ -f "$(galera_pidfile "$n")" ]]; then stop "$(galera_pidfile "$n")" mariadbd "galera node $n"; fi
+    done
+}
+
+# ---------------------------------------------------------------------------------------------------------
 # Redis
 # ---------------------------------------------------------------------------------------------------------
 redis_pidfile="$state/redis.pid"
@@ -420,6 +545,10 @@ build_server() {
 connection_string() {
     if [[ "$db" == postgres ]]; then
         echo "Host=127.0.0.1;Port=$pg_port;Username=chat;Password=chat;Database=chat"
+    elif [[ "$db" == galera ]]; then
+        # Every node, in failover order: all replicas write to the first live one (no certification conflicts between
+        # them), and a writer whose node died reconnects to the next (Chat:Store:FailoverTimeout).
+        echo "Server=$(galera_address 1),$(galera_address 2),$(galera_address 3);Port=$galera_port;LoadBalance=FailOver;User ID=chat;Password=chat;Database=chat"
     else
         echo "Server=127.0.0.1;Port=$mysql_port;User ID=chat;Password=chat;Database=chat"
     fi
@@ -440,7 +569,7 @@ start_replica() {
     # in the app's directory: the content root is watched for appsettings changes, recursively, and the
     # repository root holds .cluster/ (PostgreSQL's files, these logs), whose every write would wake the watcher.
     # shellcheck disable=SC2016 # $$ and $1 belong to the inner shell
-    ConnectionStrings__Chat="$(connection_string)" Chat__Store__Provider="$db" \
+    ConnectionStrings__Chat="$(connection_string)" Chat__Store__Provider="${db/galera/mysql}" \
     ConnectionStrings__Redis="$redis_endpoints" \
     DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS="${DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS:-1}" \
     Chat__TrustedProxies__0=127.0.0.1 \
@@ -549,7 +678,11 @@ cmd_up() {
         die "the running replicas use $(cat "$state/db"); 'down' first to switch to $db"
     fi
     echo "$db" > "$state/db"
-    if [[ "$db" == postgres ]]; then start_postgres; else start_mariadb; fi
+    case "$db" in
+        postgres) start_postgres ;;
+        galera) start_galera ;;
+        *) start_mariadb ;;
+    esac
     if [[ "$redis_mode" == cluster ]]; then start_redis_cluster; else start_redis; fi
     build_server
     start_replica 1 "$chat_port_1" "$http_port_1"
@@ -580,6 +713,7 @@ cmd_down() {
     stop "$pg_pidfile" postgres postgres INT QUIT
     # SIGTERM is MariaDB's clean shutdown (InnoDB flushed); SIGKILL only when it hangs.
     stop "$mysql_pidfile" mariadbd mariadb
+    stop_galera
 
     if [[ "${1:-}" == --purge ]]; then
         # The PostgreSQL data may live outside the repository (see prepare_pg_dir).
@@ -587,6 +721,7 @@ cmd_down() {
             rm -rf "$pg_dir"
             rmdir --ignore-fail-on-non-empty "$(dirname "$pg_dir")"
         fi
+        if [[ -L "$state/galera" ]]; then rm -rf "$galera_dir"; fi
         rm -rf "$state"
         note "purged $state"
     fi
@@ -602,8 +737,15 @@ cmd_status() {
             printf '%-9s stopped  %-12s %s\n' "$1" "" "$4"
         fi
     }
+    local n
     row mariadb "$mysql_pidfile" mariadbd "127.0.0.1:$mysql_port"
     row postgres "$pg_pidfile" postgres "127.0.0.1:$pg_port"
+    for n in "${galera_nodes[@]}"; do
+        if [[ -f "$(galera_pidfile "$n")" ]]; then
+            row "galera$n" "$(galera_pidfile "$n")" mariadbd \
+                "$(galera_address "$n"):$galera_port $(galera_status "$n" wsrep_local_state_comment) size $(galera_status "$n" wsrep_cluster_size)"
+        fi
+    done
     row redis "$redis_pidfile" redis-server "127.0.0.1:$redis_port"
     local n
     for n in "${redis_cluster_nodes[@]}"; do
@@ -622,17 +764,17 @@ cmd_status() {
     done
 }
 
-db=mysql
-# Once up on a cluster, a plain `up` keeps to it.
+# Once up on a database or a Redis Cluster, a plain `up` keeps to it (e.g. to bring back a Galera node that died).
 redis_mode="$(cat "$state/redis-mode" 2> /dev/null || echo single)"
+db="$(cat "$state/db" 2> /dev/null || echo mysql)"
 case "${1:-}" in
     up)
         shift
         while (($#)); do
             case "$1 ${2:-}" in
-                "--db mysql" | "--db postgres") db="$2" ;;
+                "--db mysql" | "--db postgres" | "--db galera") db="$2" ;;
                 "--redis single" | "--redis cluster") redis_mode="$2" ;;
-                *) echo "usage: $0 up [--db mysql|postgres] [--redis single|cluster]" >&2; exit 2 ;;
+                *) echo "usage: $0 up [--db mysql|postgres|galera] [--redis single|cluster]" >&2; exit 2 ;;
             esac
             shift 2
         done
@@ -644,7 +786,7 @@ case "${1:-}" in
         ;;
     status) cmd_status ;;
     *)
-        echo "usage: $0 up [--db mysql|postgres] [--redis single|cluster] | down [--purge] | status" >&2
+        echo "usage: $0 up [--db mysql|postgres|galera] [--redis single|cluster] | down [--purge] | status" >&2
         exit 2
         ;;
 esac

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using Chat.Domain;
 
 namespace Chat.Persistence;
@@ -47,6 +49,11 @@ internal sealed class AppendBatch(int capacity)
 
     public List<string?> ClientIds { get; } = new(capacity);
 
+    /// <summary>The writer lane's id and this batch's number in it: the key of its mark (<see cref="AppendMarks"/>).</summary>
+    public long LaneId { get; init; }
+
+    public long Number { get; set; }
+
     /// <summary>Messages to send.</summary>
     public int Count => Sent.Count;
 
@@ -89,6 +96,24 @@ internal sealed class AppendBatch(int capacity)
             Timestamps.Add(m.Ts);
             ClientIds.Add(m.ClientId);
         }
+    }
+
+    /// <summary>Whether the message at <paramref name="position"/> has a result yet.</summary>
+    public bool Answered(int position) => Results[Sent[position]] is not null;
+
+    /// <summary>The seqs of the messages stored fresh so far, as <c>position:seq</c> pairs (1-based), for the batch's mark.</summary>
+    public string FreshSeqs()
+    {
+        var text = new StringBuilder();
+        for (var p = 0; p < Count; p++)
+        {
+            if (Results[Sent[p]] is { Duplicate: false } result)
+            {
+                text.Append(text.Length == 0 ? "" : ",").Append((p + 1).ToString(CultureInfo.InvariantCulture)).Append(':').Append(result.Stored.Seq.ToString(CultureInfo.InvariantCulture));
+            }
+        }
+
+        return text.ToString();
     }
 
     /// <summary>Forgets the results of a failed attempt.</summary>

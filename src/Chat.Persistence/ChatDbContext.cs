@@ -26,6 +26,7 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     public DbSet<SessionTokenEntity> SessionTokens => Set<SessionTokenEntity>();
 
     public DbSet<BanEntity> Bans => Set<BanEntity>();
+    public DbSet<AppendMarkEntity> AppendMarks => Set<AppendMarkEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -38,5 +39,6 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         modelBuilder.ApplyConfiguration(new CursorConfiguration());
         modelBuilder.ApplyConfiguration(new SessionTokenConfiguration());
         modelBuilder.ApplyConfiguration(new BanConfiguration());
+        modelBuilder.ApplyConfiguration(new AppendMarkConfiguration());
     }
 }

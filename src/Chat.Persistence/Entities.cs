@@ -114,3 +114,23 @@ public sealed class BanEntity
 
     public DateTime CreatedAt { get; set; }
 }
+
+/// <summary>
+/// A message batch's mark, inserted in the batch's own transaction: after the connection died with the COMMIT
+/// sent, the writer finds it (committed) or not (rolled back) instead of guessing. <see cref="Seqs"/> holds the
+/// seq of each message the batch stored, as <c>position:seq</c> pairs (1-based), so a committed batch is answered
+/// without its lost reply. Each writer lane keeps its last 64.
+/// </summary>
+public sealed class AppendMarkEntity
+{
+    /// <summary>The writer lane: random, new each time a writer starts.</summary>
+    public long LaneId { get; set; }
+
+    /// <summary>The lane's batch number.</summary>
+    public long Batch { get; set; }
+
+    /// <summary>Milliseconds since the Unix epoch: marks of lanes gone for an hour are deleted when a writer starts.</summary>
+    public long CreatedAt { get; set; }
+
+    public required string Seqs { get; set; }
+}

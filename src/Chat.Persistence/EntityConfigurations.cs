@@ -135,3 +135,16 @@ internal sealed class BanConfiguration : IEntityTypeConfiguration<BanEntity>
         e.HasOne<UserEntity>().WithMany().HasForeignKey(b => b.UserId).HasConstraintName("fk_bans_user_id");
     }
 }
+
+internal sealed class AppendMarkConfiguration : IEntityTypeConfiguration<AppendMarkEntity>
+{
+    public void Configure(EntityTypeBuilder<AppendMarkEntity> e)
+    {
+        e.ToTable("append_marks");
+        e.HasKey(m => new { m.LaneId, m.Batch }).HasName("pk_append_marks");
+        e.Property(m => m.LaneId).HasColumnName("lane_id").ValueGeneratedNever();
+        e.Property(m => m.Batch).HasColumnName("batch").ValueGeneratedNever();
+        e.Property(m => m.CreatedAt).HasColumnName("created_at");
+        e.Property(m => m.Seqs).HasColumnName("seqs");
+    }
+}

@@ -36,7 +36,7 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
         _lanes = new Lane[o.WriterLanes];
         for (var i = 0; i < _lanes.Length; i++)
         {
-            _lanes[i] = new Lane(provider, logger, metrics, o.MaxBatch, capacity, _abort.Token);
+            _lanes[i] = new Lane(provider, logger, metrics, o.MaxBatch, capacity, o.FailoverTimeout, _abort.Token);
         }
 
         metrics?.Meter.CreateObservableGauge("chat.store.queue.depth", () => QueueDepth, "{message}", "Messages waiting for the writer");
@@ -138,10 +138,13 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
         private readonly Channel<PendingAppend> _queue;
         private readonly AppendBatch _batch;
         private readonly IAppendStatement _statement;
+        private readonly TimeSpan _failoverTimeout;
         private DbConnection? _connection;
+        private bool _pruned;
 
-        public Lane(DatabaseProvider provider, ILogger logger, StoreMetrics? metrics, int maxBatch, int capacity, CancellationToken abort)
+        public Lane(DatabaseProvider provider, ILogger logger, StoreMetrics? metrics, int maxBatch, int capacity, TimeSpan failoverTimeout, CancellationToken abort)
         {
+            _failoverTimeout = failoverTimeout;
             _provider = provider;
             _logger = logger;
             _metrics = metrics;
@@ -152,7 +155,7 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
                 FullMode = BoundedChannelFullMode.Wait,
                 SingleReader = true,
             });
-            _batch = new AppendBatch(maxBatch);
+            _batch = new AppendBatch(maxBatch) { LaneId = Random.Shared.NextInt64(1, long.MaxValue) };
             _statement = provider.CreateAppendStatement();
         }
 
@@ -210,25 +213,62 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
             }
         }
 
+        /// <summary>
+        /// Stores the batch and completes its senders. A conflict with another writer (deadlock, a Galera
+        /// certification failure, a cid stored meanwhile) is retried on the same connection; a connection lost during
+        /// the batch is replaced (the next server of a failover list) for up to <see cref="StoreOptions.FailoverTimeout"/>
+        /// (when no server can be reached and nothing was sent, the batch fails at once). After
+        /// either, the batch's mark tells whether the failed attempt committed after all (<see cref="AppendMarks"/>):
+        /// then it is answered from the mark, never stored twice; else it is sent again.
+        /// </summary>
         private async Task CommitAsync(AppendBatch batch)
         {
             var started = Stopwatch.GetTimestamp();
+            batch.Number++;
+            var outcomeUnknown = false;
             try
             {
                 batch.Prepare();
-                for (var attempt = 1; ; attempt++)
+                for (var (conflicts, reconnects) = (0, 0); ;)
                 {
                     try
                     {
-                        _connection ??= await _provider.OpenConnectionAsync(_abort);
+                        _connection ??= await OpenConnectionAsync();
                         batch.ResetResults();
+                        if (outcomeUnknown)
+                        {
+                            var committed = await AppendMarks.TryAnswerAsync(_connection, batch, _abort);
+                            _logger.BatchOutcomeResolved(batch.Items.Count, committed);
+                            outcomeUnknown = false;
+                            if (committed)
+                            {
+                                break;
+                            }
+
+                            batch.ResetResults();
+                        }
+
                         await _statement.ExecuteAsync(_connection, batch, _abort);
                         break;
                     }
-                    catch (Exception ex) when (attempt < MaxAttempts && _provider.IsRetryable(ex))
+                    catch (Exception ex) when (!_abort.IsCancellationRequested
+                        && (_connection is null ? outcomeUnknown : _provider.IsConnectionLost(ex, _connection))
+                        && Stopwatch.GetElapsedTime(started) < _failoverTimeout)
                     {
-                        _logger.BatchRetry(batch.Items.Count, attempt, ex);
-                        await Task.Delay(TimeSpan.FromMilliseconds(attempt * 2), _abort);
+                        // Whatever the server did with the last statement sent, it is learnt on the next connection; no
+                        // server to connect to at all (and nothing to learn) fails the batch at once, as before.
+                        outcomeUnknown |= _connection is not null;
+                        reconnects++;
+                        _logger.BatchReconnect(batch.Items.Count, reconnects, ex);
+                        await DropConnectionAsync();
+                        await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1_000, 25 << Math.Min(reconnects, 6))), _abort);
+                    }
+                    catch (Exception ex) when (++conflicts < MaxAttempts && _provider.IsRetryable(ex))
+                    {
+                        // Rolled back, unless it was our own mark that another attempt of this batch had committed.
+                        outcomeUnknown = true;
+                        _logger.BatchRetry(batch.Items.Count, conflicts, ex);
+                        await Task.Delay(TimeSpan.FromMilliseconds(conflicts * 2), _abort);
                     }
                 }
 
@@ -242,6 +282,28 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
                 await DropConnectionAsync(); // whatever broke, the next batch starts on a fresh connection
                 batch.Fail(ex);
             }
+        }
+
+        /// <summary>A writer connection; the first one a lane opens also deletes the marks of writers long gone.</summary>
+        private async Task<DbConnection> OpenConnectionAsync()
+        {
+            var connection = await _provider.OpenConnectionAsync(_abort);
+            if (!_pruned)
+            {
+                try
+                {
+                    await AppendMarks.PruneAsync(connection, _abort);
+                    _pruned = true;
+                }
+                catch (DbException ex)
+                {
+                    // Another replica pruning the same rows (a conflict): one of them will have done it.
+                    _pruned = true;
+                    _logger.MarksPruneFailed(ex);
+                }
+            }
+
+            return connection;
         }
 
         private async ValueTask DropConnectionAsync()

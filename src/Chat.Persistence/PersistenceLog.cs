@@ -22,6 +22,17 @@ internal static partial class PersistenceLog
     [LoggerMessage(EventId = 2012, Level = LogLevel.Information, Message = "Message writer drained and stopped")]
     public static partial void WriterStopped(this ILogger logger);
 
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Warning,
+        Message = "Message batch of {Count} lost its database connection (reconnect {Reconnect}); reconnecting")]
+    public static partial void BatchReconnect(this ILogger logger, int count, int reconnect, Exception exception);
+
+    [LoggerMessage(EventId = 2014, Level = LogLevel.Warning,
+        Message = "Message batch of {Count} whose outcome was unknown: committed {Committed}")]
+    public static partial void BatchOutcomeResolved(this ILogger logger, int count, bool committed);
+
+    [LoggerMessage(EventId = 2015, Level = LogLevel.Warning, Message = "Deleting the marks of stopped writers failed")]
+    public static partial void MarksPruneFailed(this ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 2020, Level = LogLevel.Warning,
         Message = "Writing {Count} delivered-cursors or read marks failed; they are kept for the next flush")]
     public static partial void CursorFlushFailed(this ILogger logger, int count, Exception exception);

@@ -49,6 +49,14 @@ public sealed class StoreOptions
     [Range(1, 1_048_576)]
     public int WriterQueueCapacity { get; set; } = 65_536;
 
+    /// <summary>
+    /// How long a writer keeps trying a batch when its database connection is lost (a Galera node died, a network
+    /// cut): reconnecting, to the next server of the connection string when it names several, and first learning
+    /// whether the lost commit went through. Past it, the batch's senders get an error.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan FailoverTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How often advanced delivered-cursors are written.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan CursorFlushInterval { get; set; } = TimeSpan.FromMilliseconds(50);

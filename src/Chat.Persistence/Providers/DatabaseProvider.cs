@@ -41,6 +41,13 @@ public abstract class DatabaseProvider : IAsyncDisposable
     /// </summary>
     internal abstract bool IsRetryable(Exception ex);
 
+    /// <summary>
+    /// The connection is lost or its server cannot serve (a Galera node that left the cluster): a writer reconnects,
+    /// to the next server when the connection string names several, and learns whether its last commit went through.
+    /// </summary>
+    internal virtual bool IsConnectionLost(Exception ex, DbConnection connection) =>
+        connection.State != System.Data.ConnectionState.Open || IsUnreachable(ex) || Find<IOException>(ex) is not null;
+
     /// <summary>The writer's statement: one instance per writer lane, used by that lane only.</summary>
     internal abstract IAppendStatement CreateAppendStatement();
 

@@ -60,6 +60,17 @@ internal sealed class MySqlProvider(string connectionString, string serverVersio
         ErrorCode: MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout or MySqlErrorCode.DuplicateKeyEntry,
     };
 
+    /// <summary>
+    /// Also a Galera node that is not part of the primary component (1047, "WSREP has not yet prepared node for
+    /// application use") or is shutting down: the next node of the connection string serves.
+    /// </summary>
+    internal override bool IsConnectionLost(Exception ex, DbConnection connection) =>
+        base.IsConnectionLost(ex, connection)
+        || Find<MySqlException>(ex) is { ErrorCode: MySqlErrorCode.UnknownCommand or MySqlErrorCode.ServerShutdown or MariaDbConnectionKilled };
+
+    /// <summary>ER_CONNECTION_KILLED: MariaDB's answer on a connection it closes as it shuts down.</summary>
+    private const MySqlErrorCode MariaDbConnectionKilled = (MySqlErrorCode)1927;
+
     internal override IAppendStatement CreateAppendStatement() => new RowsAppendStatement(Dialect);
 
     internal override Task WriteCursorsAsync(DbConnection connection, MarkColumn column, CursorColumns cursors, CancellationToken ct) =>

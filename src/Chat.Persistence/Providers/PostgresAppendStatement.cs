@@ -17,6 +17,8 @@ internal sealed class PostgresAppendStatement : IAppendStatement
     //   writers (replicas) do not deadlock; the message ranked k gets last_seq - n + k: gap-free.
     // - participants: a direct conversation (id < 0, see ConversationId.Direct: -(lo << 31 | hi)) that just
     //   got its seq 1 gets a cursor at 0 for both participants, so what they have not read shows at login.
+    // - marked: the batch's mark ($8 lane, $9 batch number, $10 time) with each fresh message's ord:seq, and pruned:
+    //   the lane's mark 64 batches older (AppendMarks.Kept) deleted.
     // Result: (ord, seq) per stored message, plus the stored row for a repeat.
     private const string AppendSql = """
         WITH input AS (
@@ -62,6 +64,13 @@ internal sealed class PostgresAppendStatement : IAppendStatement
             CROSS JOIN LATERAL (VALUES (((-n.conv) >> 31)::int), (((-n.conv) & 2147483647)::int)) AS p(user_id)
             WHERE n.seq = 1 AND n.conv < 0 AND n.ord IS NOT NULL
             ON CONFLICT (user_id, conversation_id) DO NOTHING
+        ),
+        marked AS (
+            INSERT INTO append_marks (lane_id, batch, created_at, seqs)
+            SELECT $8, $9, $10, coalesce(string_agg(ord::text || ':' || seq::text, ','), '') FROM numbered WHERE ord IS NOT NULL
+        ),
+        pruned AS (
+            DELETE FROM append_marks WHERE lane_id = $8 AND batch = $9 - 64
         )
         SELECT ord, seq, NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::bigint FROM numbered WHERE ord IS NOT NULL
         UNION ALL
@@ -73,6 +82,9 @@ internal sealed class PostgresAppendStatement : IAppendStatement
     private const string SessionSql = "SET plan_cache_mode = force_generic_plan";
 
     private readonly NpgsqlCommand _command = new(AppendSql);
+    private readonly NpgsqlParameter<long> _lane = new() { NpgsqlDbType = NpgsqlDbType.Bigint };
+    private readonly NpgsqlParameter<long> _number = new() { NpgsqlDbType = NpgsqlDbType.Bigint };
+    private readonly NpgsqlParameter<long> _createdAt = new() { NpgsqlDbType = NpgsqlDbType.Bigint };
     private AppendBatch? _boundTo;
 
     public async Task ExecuteAsync(DbConnection connection, AppendBatch batch, CancellationToken ct)
@@ -87,8 +99,13 @@ internal sealed class PostgresAppendStatement : IAppendStatement
             _command.Parameters.Add(ArrayParameter(NpgsqlDbType.Text, batch.ClientTimes));
             _command.Parameters.Add(ArrayParameter(NpgsqlDbType.Bigint, batch.Timestamps));
             _command.Parameters.Add(ArrayParameter(NpgsqlDbType.Text, batch.ClientIds));
+            _command.Parameters.Add(_lane);
+            _command.Parameters.Add(_number);
+            _command.Parameters.Add(_createdAt);
             _boundTo = batch;
         }
+
+        (_lane.TypedValue, _number.TypedValue, _createdAt.TypedValue) = (batch.LaneId, batch.Number, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
         if (!ReferenceEquals(_command.Connection, connection))
         {

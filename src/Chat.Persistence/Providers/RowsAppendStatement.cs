@@ -25,7 +25,7 @@ internal sealed record RowsDialect(
 /// statements — stored rows of the batch's cids looked up, each conversation's last_seq advanced by its count
 /// (rows touched in id order, so that concurrent writers do not deadlock) and read back, the message rows
 /// inserted with last_seq - n + k for the k-th of n, new direct conversations' cursors created at 0 for both
-/// participants. The same steps as PostgreSQL's single statement, with the numbering done here.
+/// participants, the batch's mark inserted (<see cref="AppendMarks"/>). The same steps as PostgreSQL's single statement, with the numbering done here.
 /// </summary>
 internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatement
 {
@@ -241,9 +241,26 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
                 _sql.Append(' ').Append(dialect.IgnoreExisting);
             }
 
-            command.CommandText = _sql.Append(chunk == chunks[^1] ? commit : "").ToString();
+            if (chunk == chunks[^1])
+            {
+                AppendMark(command, batch);
+                _sql.Append(commit);
+            }
+
+            command.CommandText = _sql.ToString();
             await command.ExecuteNonQueryAsync(ct);
         }
+    }
+
+    /// <summary>The batch's mark, with every seq handed out, and the lane's mark <see cref="AppendMarks.Kept"/> batches older deleted.</summary>
+    private void AppendMark(DbCommand command, AppendBatch batch)
+    {
+        var (lane, number) = (Parameter(command, batch.LaneId), Parameter(command, batch.Number));
+        _sql.Append(";\nINSERT INTO append_marks (lane_id, batch, created_at, seqs) VALUES (").Append(lane).Append(", ").Append(number)
+            .Append(", ").Append(Parameter(command, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()))
+            .Append(", ").Append(Parameter(command, batch.FreshSeqs()))
+            .Append(");\nDELETE FROM append_marks WHERE lane_id = ").Append(lane)
+            .Append(" AND batch = ").Append(Parameter(command, batch.Number - AppendMarks.Kept));
     }
 
     private DbCommand Command(DbConnection connection, DbTransaction? transaction)

@@ -33,6 +33,11 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, LoginLifecycle login
             return;
         }
 
+        if (!logins.Holds(context))
+        {
+            return; // the replica's claim on the user lapsed: the session is closing, its request is not served
+        }
+
         if (request is InvalidRequest invalid)
         {
             Answer(context, request, Reply.Fail(invalid.Code, invalid.Problem));

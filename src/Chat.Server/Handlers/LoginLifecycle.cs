@@ -8,6 +8,13 @@ namespace Chat.Server.Handlers;
 /// <summary>Turns a connection into a user and back: the hub (presence and live delivery), then cursors, in that order.</summary>
 public sealed class LoginLifecycle(ChatHub hub, ICursorWriter cursors, IReadMarkWriter reads, GapFill gaps, ConnectionRegistry connections, ILogger<LoginLifecycle> log)
 {
+    /// <summary>
+    /// Whether the logged-in user's requests may be served: not once this replica's claims lapsed (the hub has then
+    /// closed the session; the client logs in again, here or elsewhere), nor once the session was closed from outside
+    /// (a frame read just before).
+    /// </summary>
+    public bool Holds(RequestContext context) => context.User is null || (hub.ClaimsHold && !context.Connection.Closing);
+
     /// <summary>Claims the user cluster-wide and makes this connection reachable as them.</summary>
     /// <returns>Null when the user is already online.</returns>
     /// <param name="modern">The login asked for the v2 protocol.</param>

@@ -298,6 +298,24 @@ public abstract class ChatHub(LoginPolicy devices)
         }
     }
 
+    /// <summary>
+    /// Whether this replica's claims on its users hold. False after it could not renew its liveness for longer than
+    /// the liveness TTL (<see cref="RedisHub"/>: paused, cut off from Redis): the claims were void meanwhile and the
+    /// users may have logged in elsewhere, so every session here has been closed and none is served.
+    /// </summary>
+    public virtual bool ClaimsHold => true;
+
+    /// <summary>Every session here gets <paramref name="frame"/> and closes: their claims lapsed.</summary>
+    protected void CloseAll(byte[] frame)
+    {
+        foreach (var session in LocalSessions.ToList())
+        {
+            session.End();
+            session.Connection.Send(frame);
+            session.Connection.CloseFromOutside();
+        }
+    }
+
     /// <summary>The user's sessions here, but the newer one, get ERROR errno 12 (seed ones too: it is a seed frame type) and close.</summary>
     private void CloseReplaced(Delivery replacing)
     {

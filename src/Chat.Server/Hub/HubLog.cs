@@ -34,4 +34,7 @@ public static partial class HubLog
 
     [LoggerMessage(110, LogLevel.Warning, "Sweeping after dead replicas failed; their users' friends hear they went offline at the next sweep")]
     public static partial void ReapFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(113, LogLevel.Warning, "This replica's liveness lapsed (not renewed within its TTL): closing its {Count} users' sessions, whose claims were void meanwhile")]
+    public static partial void LivenessLapsed(ILogger logger, int count);
 }

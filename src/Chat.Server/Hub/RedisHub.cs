@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Chat.Protocol;
 using Chat.Server.Sessions;
 using Chat.Server.Telemetry;
 using Microsoft.Extensions.Options;
@@ -10,7 +11,8 @@ namespace Chat.Server.Hub;
 /// <summary>
 /// A replica among others, joined by Redis. Presence: <see cref="RedisPresence"/> claims, refreshed here for the
 /// local users every third of the TTL, and this replica's liveness key, refreshed every third of its (short) TTL and
-/// deleted on a clean stop. Bus (names as with the default <see cref="RedisOptions.RedisPrefix"/>): <c>chat:user:{id}</c> is subscribed while the user is here,
+/// deleted on a clean stop; a replica that could not renew it for longer than its TTL closes its sessions before it
+/// serves them again (<see cref="ClaimsHold"/>). Bus (names as with the default <see cref="RedisOptions.RedisPrefix"/>): <c>chat:user:{id}</c> is subscribed while the user is here,
 /// <c>chat:group:{id}</c> while a member is. The subscriber only hands frames to bounded per-connection queues: it
 /// never waits on a client. StackExchange.Redis resubscribes everything by itself when the connection comes back. On a
 /// Redis Cluster the channels are sharded: each lives on the master of its slot, so the bus grows with the masters.
@@ -28,11 +30,20 @@ public sealed class RedisHub(
     IOptions<LoginOptions> logins,
     ILogger<RedisHub> log) : ChatHub(logins.Value.Multiple), IHostedService, IDisposable
 {
+    private static readonly byte[] LapsedFrame = ServerFrames.Error(
+        ErrorCode.Unavailable, "this server lost its hold on your login for a while: log in again", null);
+
     private readonly Guid _origin = Guid.NewGuid();
     private readonly ConcurrentDictionary<Topic, Task<ChannelMessageQueue>> _queues = new();
     private readonly CancellationTokenSource _stopping = new();
     private Task _refresh = Task.CompletedTask;
     private Task _liveness = Task.CompletedTask;
+
+    /// <summary>Stopwatch time at which the last successful liveness renewal was sent.</summary>
+    private long _renewedAt = Stopwatch.GetTimestamp();
+
+    /// <summary>1 once the sessions were closed for the current lapse; back to 0 when a renewal ends it.</summary>
+    private int _lapseHandled;
 
     public override int Subscriptions => UserCount + GroupCount;
 
@@ -73,7 +84,40 @@ public sealed class RedisHub(
 
     public void Dispose() => _stopping.Dispose();
 
-    protected override Task<Claim> ClaimAsync(UserSession user) => presence.ClaimAsync(user.Id, user.SessionId, Devices);
+    /// <summary>
+    /// False, and every session here closed, once the last successful liveness renewal is older than the liveness
+    /// TTL: the liveness key may have expired, other replicas have then taken this one's claims for void (and may have
+    /// let the users log in there), and a session here must not be served again. Checked before each request, so a
+    /// replica resumed after a pause closes its sessions before it reads their next frame.
+    /// </summary>
+    public override bool ClaimsHold
+    {
+        get
+        {
+            if (Stopwatch.GetElapsedTime(Volatile.Read(ref _renewedAt)) <= presenceOptions.Value.LivenessTtl)
+            {
+                return true;
+            }
+
+            CloseForLapse();
+            return false;
+        }
+    }
+
+    protected override async Task<Claim> ClaimAsync(UserSession user)
+    {
+        if (!ClaimsHold)
+        {
+            // A claim made while this replica counts as dead would be void: alive again first, or refused.
+            await KeepAliveAsync();
+            if (!ClaimsHold)
+            {
+                throw new TimeoutException("This replica could not renew its liveness in Redis.");
+            }
+        }
+
+        return await presence.ClaimAsync(user.Id, user.SessionId, Devices);
+    }
 
     protected override Task<bool> UnclaimAsync(UserSession user) => presence.ReleaseAsync(user.Id, user.SessionId, lastHere: Find(user.Id) is null);
 
@@ -262,8 +306,13 @@ public sealed class RedisHub(
         }
     }
 
+    /// <summary>
+    /// Renews this replica's liveness key. When the renewal before it was sent longer than the TTL before this one came
+    /// back, the key may have lapsed in between: the sessions here are closed before the renewal counts.
+    /// </summary>
     private async Task KeepAliveAsync()
     {
+        var sent = Stopwatch.GetTimestamp();
         try
         {
             await presence.KeepAliveAsync();
@@ -271,6 +320,26 @@ public sealed class RedisHub(
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             HubLog.LivenessFailed(log, ex);
+            _ = ClaimsHold; // closes the sessions once the TTL has passed
+            return;
+        }
+
+        if (Stopwatch.GetElapsedTime(Volatile.Read(ref _renewedAt)) > presenceOptions.Value.LivenessTtl)
+        {
+            CloseForLapse();
+        }
+
+        Volatile.Write(ref _renewedAt, sent);
+        Volatile.Write(ref _lapseHandled, 0);
+    }
+
+    /// <summary>Closes every session here, once per lapse.</summary>
+    private void CloseForLapse()
+    {
+        if (Interlocked.Exchange(ref _lapseHandled, 1) == 0)
+        {
+            HubLog.LivenessLapsed(log, UserCount);
+            CloseAll(LapsedFrame);
         }
     }
 

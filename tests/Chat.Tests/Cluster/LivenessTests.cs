@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Diagnostics;
 using Chat.Protocol;
 using Chat.Tests.Infrastructure;
@@ -78,5 +79,77 @@ public sealed class LivenessTests
         Assert.Null(await bob.ReceiveOrCloseAsync());
         await Wait.UntilAsync(async () => await BobsStateAsync() == "offline", TimeSpan.FromSeconds(10), "bob shown offline once his replica's liveness key is gone");
         Assert.True(killedAt.Elapsed < TimeSpan.FromSeconds(6), $"bob shown online for {killedAt.Elapsed} after his replica died");
+    }
+
+    [Fact]
+    public async Task A_replica_paused_past_its_liveness_closes_its_stale_session_on_resume_and_nothing_sent_is_lost()
+    {
+        // Reject mode (the default): while the paused replica's liveness key is gone, bob may log in on the other one.
+        // Resumed, the paused replica must not serve its now stale session of bob: it closes it at once, before it reads
+        // the frame bob sent meanwhile; resent on the new session with its cid, that message is stored once.
+        var database = await (await MariaDbServer.StartedAsync()).CreateDatabaseAsync("liveness_pause");
+        await using var redis = await RedisServer.StartNewAsync();
+        await using var paused = await ReplicaProcess.StartAsync(database, redis.ConnectionString, LongPresence);
+        await using var other = await ReplicaProcess.StartAsync(database, redis.ConnectionString, LongPresence);
+
+        var bobName = TestClient.Unique("bob");
+        await using var stale = await TestClient.LoggedInAsync(paused.ChatPort, bobName, v: 2);
+        var aliceName = TestClient.Unique("alice");
+        await using var alice = await TestClient.LoggedInAsync(other.ChatPort, aliceName, v: 2);
+        Assert.Equal(0, (int)(await alice.RequestAsync(new AddFriendRequest(stale.Id) { Cid = Cid.From("f") }))["errno"]!);
+        for (var i = 1; i <= 3; i++)
+        {
+            Assert.Equal(0, (int)(await stale.RequestAsync(new { msgid = 6, toid = alice.Id, msg = $"m{i}", cid = $"m{i}" }))["errno"]!);
+        }
+
+        await paused.PauseAsync();
+        await stale.SendAsync(new { msgid = 6, toid = alice.Id, msg = "m4", cid = "m4" }); // waits in the paused replica's socket
+
+        // Once the paused replica's liveness key has run out, bob logs in on the other replica.
+        TestClient? fresh = null;
+        await Wait.UntilAsync(async () =>
+        {
+            var attempt = await TestClient.ConnectAsync(other.ChatPort);
+            if ((int)(await attempt.LoginAsync(stale.Id, "pw-" + bobName, v: 2))["errno"]! == 0)
+            {
+                fresh = attempt;
+                return true;
+            }
+
+            await attempt.DisposeAsync();
+            return false;
+        }, TimeSpan.FromSeconds(15), "bob logs in on the other replica once the paused one's liveness ran out");
+        await using var bob = fresh!;
+
+        await paused.ResumeAsync();
+        var resumed = Stopwatch.StartNew();
+        var frames = new List<JsonObject>();
+        while (await stale.ReceiveOrCloseAsync(TimeSpan.FromSeconds(10)) is { } frame)
+        {
+            frames.Add(frame);
+        }
+
+        Assert.True(resumed.Elapsed < TimeSpan.FromSeconds(2), $"the stale session was closed {resumed.Elapsed} after the resume");
+        Assert.DoesNotContain(frames, f => (int?)f["msgid"] == 11); // m4 was not served by the stale session
+
+        // The client sends what was not acknowledged again, with its cid, on its new session: stored once.
+        Assert.Equal(0, (int)(await bob.RequestAsync(new { msgid = 6, toid = alice.Id, msg = "m4", cid = "m4" }))["errno"]!);
+        var received = new List<string>();
+        while (received.Count < 4)
+        {
+            var frame = await alice.ReceiveAsync(); // presence pushes about bob come in between
+            if ((int)frame["msgid"]! == 6)
+            {
+                received.Add((string)frame["msg"]!);
+            }
+        }
+
+        Assert.Equal(["m1", "m2", "m3", "m4"], received);
+        Assert.Equal(4, await database.ScalarAsync("SELECT COUNT(*) FROM messages WHERE sender_id = @p0", stale.Id));
+
+        // bob is live on the other replica: closing the stale session told nobody he went offline.
+        await alice.RequestAsync(new LogoutRequest { Cid = Cid.From("out") });
+        var ack = await alice.LoginAsync(alice.Id, "pw-" + aliceName, v: 2);
+        Assert.Equal("online", (string)ack["friends"]![0]!["state"]!);
     }
 }

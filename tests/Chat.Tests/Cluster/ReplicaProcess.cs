@@ -109,6 +109,18 @@ public sealed class ReplicaProcess : IAsyncDisposable
     /// <summary>SIGKILL: no drain, no presence release, nothing flushed.</summary>
     public void KillHard() => _process.Kill(entireProcessTree: false);
 
+    /// <summary>SIGSTOP: the process stays, frozen, its sockets open (as a long GC pause or a stalled VM).</summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    /// <summary>SIGCONT after <see cref="PauseAsync"/>.</summary>
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        var kill = Executable.Require("kill", "apt-get install procps", "/usr/bin", "/bin");
+        (await ChildProcess.RunAsync(kill, [signal, ProcessId.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10))).EnsureSuccess();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

@@ -250,6 +250,24 @@ public sealed class MessageWriterTests
         Assert.Equal(1, (await good).Stored.Seq);
     }
 
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task Each_batch_leaves_a_mark_with_its_seqs_and_a_lane_keeps_only_its_last_64(string provider)
+    {
+        // The mark is what a writer reads after a commit whose reply was lost (UnknownCommitTests): it must be written
+        // by every engine's statement, name each fresh message's seq, and not grow without end.
+        await using var store = await StoreHost.StartAsync(provider, "writer_marks");
+        var writer = store.Services.GetRequiredService<IMessageWriter>();
+        var conversation = ConversationId.Direct(31, 32);
+        for (var i = 1; i <= 80; i++)
+        {
+            Assert.Equal(i, (await writer.AppendAsync(Message(conversation, 31, $"m{i}"), CancellationToken.None)).Stored.Seq);
+        }
+
+        Assert.Equal(64, await store.ScalarAsync("SELECT COUNT(*) FROM append_marks"));
+        Assert.Equal(1, await store.ScalarAsync("SELECT COUNT(*) FROM append_marks WHERE seqs = '1:80'"));
+    }
+
     internal static ChatMessage Message(long conversation, int sender, string body, string? cid = null, int? target = null) =>
         new(conversation,
             sender,

@@ -22,6 +22,31 @@ namespace Chat.Persistence.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Chat.Persistence.AppendMarkEntity", b =>
+                {
+                    b.Property<long>("LaneId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("lane_id");
+
+                    b.Property<long>("Batch")
+                        .HasColumnType("bigint")
+                        .HasColumnName("batch");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Seqs")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("seqs");
+
+                    b.HasKey("LaneId", "Batch")
+                        .HasName("pk_append_marks");
+
+                    b.ToTable("append_marks", (string)null);
+                });
+
             modelBuilder.Entity("Chat.Persistence.BanEntity", b =>
                 {
                     b.Property<int>("UserId")
