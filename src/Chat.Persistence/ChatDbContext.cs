@@ -25,6 +25,8 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
 
     public DbSet<SessionTokenEntity> SessionTokens => Set<SessionTokenEntity>();
 
+    public DbSet<ReactionEntity> Reactions => Set<ReactionEntity>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfiguration(new UserConfiguration());
@@ -35,5 +37,6 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         modelBuilder.ApplyConfiguration(new MessageConfiguration());
         modelBuilder.ApplyConfiguration(new CursorConfiguration());
         modelBuilder.ApplyConfiguration(new SessionTokenConfiguration());
+        modelBuilder.ApplyConfiguration(new ReactionConfiguration());
     }
 }
