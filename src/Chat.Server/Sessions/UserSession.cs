@@ -157,6 +157,15 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
         {
             Connection.Send(delivery.Frame);
         }
+        else if (!Modern && !delivery.ForSeed)
+        {
+            // An event, or a message recalled before it was delivered: a seed client never sees it, but its seq is
+            // passed, so the delivered-cursor moves over it (it only moves along unbroken runs).
+            if (TryQueue(delivery.ConversationId, delivery.Seq))
+            {
+                Written(delivery.ConversationId, delivery.Seq);
+            }
+        }
         else if (TryQueue(delivery.ConversationId, delivery.Seq))
         {
             Connection.Send(delivery.Frame, this, new Delivered(delivery.ConversationId, delivery.Seq));
