@@ -17,8 +17,9 @@ namespace Chat.Benchmarks;
 
 /// <summary>
 /// HISTORY as the handler reads it: a fresh scope and <see cref="IChatStore.HistoryAsync"/> for the 50 messages before a
-/// random seq (one call in ten: the newest 50), in one conversation of <see cref="ConversationSize"/> messages, one
-/// request at a time. The p50/p99 columns are single requests. Engines from CHAT_BENCH_HISTORY_PROVIDERS (default
+/// random seq (one call in ten: the newest 50), in one conversation of <see cref="ConversationSize"/> entries, one
+/// request at a time. One entry in ten is an event (issue 21): every 20th an edit of the message before it, every
+/// 20th + 10 a reaction to it; HISTORY folds them (messages only, edited, with their reactions). The p50/p99 columns are single requests. Engines from CHAT_BENCH_HISTORY_PROVIDERS (default
 /// <c>mysql</c>, the default store; comma-separated), servers as for <see cref="WriterBenchmarks"/> (benchmarks/history.sh).
 /// </summary>
 [Config(typeof(Config))]
@@ -67,7 +68,7 @@ public class HistoryBenchmarks
         var record = _iteration > 1; // the first iteration warms up
         for (var i = 0; i < Requests; i++)
         {
-            long? before = Random.Shared.Next(10) == 0 ? null : Random.Shared.NextInt64(51, ConversationSize + 1);
+            long? before = Random.Shared.Next(10) == 0 ? null : Random.Shared.NextInt64(101, ConversationSize + 1);
             var started = Stopwatch.GetTimestamp();
             await using (var scope = _scopes.CreateAsyncScope())
             {
@@ -107,15 +108,24 @@ public class HistoryBenchmarks
         };
         var body = "'sixty-four bytes of text, give or take, like a short chat message'";
         await using var connection = await _host.Services.GetRequiredService<DatabaseProvider>().DataSource.OpenConnectionAsync();
+        // Kinds: 1 (an edit of seq - 1) at every 20th, 3 (a reaction to seq - 1) at every 20th + 10, messages otherwise.
         await ExecuteAsync(connection, $"""
-            INSERT INTO messages (conversation_id, seq, sender_id, sender_name, body, client_time, ts, client_id)
-            SELECT {_conversation}, seq, {_reader}, 'alice', {body}, 't', seq, NULL FROM ({numbers}) AS numbers
+            INSERT INTO messages (conversation_id, seq, sender_id, sender_name, body, client_time, ts, client_id, kind, ref_seq)
+            SELECT {_conversation}, seq, {_reader}, 'alice', {body}, 't', seq, NULL,
+                   CASE seq % 20 WHEN 0 THEN 1 WHEN 10 THEN 3 ELSE 0 END,
+                   CASE WHEN seq % 10 = 0 THEN seq - 1 END
+            FROM ({numbers}) AS numbers
+            """);
+        await ExecuteAsync(connection, $"UPDATE messages SET edited_ts = ts + 1 WHERE conversation_id = {_conversation} AND seq % 20 = 19");
+        await ExecuteAsync(connection, $"""
+            INSERT INTO reactions (conversation_id, seq, user_id, emoji, ts)
+            SELECT {_conversation}, seq - 1, {_reader}, '👍', seq FROM ({numbers}) AS numbers WHERE seq % 20 = 10
             """);
         await ExecuteAsync(connection, $"UPDATE conversations SET last_seq = {ConversationSize} WHERE id = {_conversation}");
         await ExecuteAsync(connection, Provider switch
         {
-            "mysql" => "ANALYZE TABLE messages",
-            _ => "ANALYZE messages",
+            "mysql" => "ANALYZE TABLE messages, reactions",
+            _ => "ANALYZE messages; ANALYZE reactions",
         });
     }
 

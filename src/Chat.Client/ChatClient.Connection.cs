@@ -109,6 +109,9 @@ public sealed partial class ChatClient
             case MemberJoinedMessage joined:
                 printer.Line(Format.MemberJoined(joined));
                 break;
+            case LogEventReceived logEvent:
+                PrintEvent(logEvent.Push);
+                break;
         }
     }
 

@@ -188,6 +188,14 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
             Command.RemoveMember m => Submit(new RemoveMemberRequest(m.GroupId, m.UserId), resend: true,
                 ack => Done(ack, $"removed {m.UserId} from group {m.GroupId}")),
             Command.RemoveFriend f => Submit(new RemoveFriendRequest(f.FriendId), resend: true, ack => Done(ack, $"friend {f.FriendId} removed")),
+            Command.Reply { IsGroup: false } r => Submit(new OneChatRequest(r.TargetId, r.Message, time) { Reply = r.Seq }, resend: true, Sent),
+            Command.Reply r => Submit(new GroupChatRequest(r.TargetId, r.Message, time) { Reply = r.Seq }, resend: true, Sent),
+            Command.Edit e => Submit(new EditRequest(e.IsGroup ? null : e.TargetId, e.IsGroup ? e.TargetId : null, e.Seq, e.Message), resend: true,
+                ack => Done(ack, $"edited seq {e.Seq}")),
+            Command.Recall r => Submit(new RecallRequest(r.IsGroup ? null : r.TargetId, r.IsGroup ? r.TargetId : null, r.Seq), resend: true,
+                ack => Done(ack, $"recalled seq {r.Seq}")),
+            Command.React r => Submit(new ReactRequest(r.IsGroup ? null : r.TargetId, r.IsGroup ? r.TargetId : null, r.Seq, r.Emoji, r.On), resend: true,
+                ack => Done(ack, r.On ? $"reacted {r.Emoji} to seq {r.Seq}" : $"took back {r.Emoji} on seq {r.Seq}")),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command, "not a request"),
         };
     }
@@ -275,10 +283,33 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
 
     private void PrintOffline(LoginAckMessage ack)
     {
-        foreach (var chat in ack.Offline)
+        foreach (var entry in ack.OfflineEntries.Count > 0 ? ack.OfflineEntries : ack.Offline)
         {
-            PrintChat(chat.Push);
+            if (entry is ChatReceived chat)
+            {
+                PrintChat(chat.Push);
+            }
+            else if (entry is LogEventReceived e)
+            {
+                PrintEvent(e.Push);
+            }
         }
+    }
+
+    /// <summary>An edit, recall or reaction, unless its seq was seen already (it names its message by seq).</summary>
+    private void PrintEvent(in EventPush e)
+    {
+        lock (_gate)
+        {
+            var me = _login?.Id ?? 0;
+            var conversation = e.IsGroup ? new Conversation(true, e.TargetId) : new Conversation(false, e.SenderId == me ? e.TargetId : e.SenderId);
+            if (!_seen.TryAccept(conversation, e.Seq))
+            {
+                return;
+            }
+        }
+
+        printer.Line(Format.Event(e));
     }
 
     /// <summary>Prints a chat message unless its seq was seen already in its conversation (a seed server sends no seq).</summary>

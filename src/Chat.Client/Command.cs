@@ -37,6 +37,19 @@ public abstract record Command
 
     public sealed record RemoveFriend(int FriendId) : Command;
 
+    // The conversation is a log (issue 21): each names a message by its seq in a chat (a friend's id) or a group.
+
+    /// <summary>Sends <paramref name="Message"/> as a reply to the message at <paramref name="Seq"/>.</summary>
+    public sealed record Reply(bool IsGroup, int TargetId, long Seq, string Message) : Command;
+
+    /// <summary>Replaces the text of one's own message at <paramref name="Seq"/>.</summary>
+    public sealed record Edit(bool IsGroup, int TargetId, long Seq, string Message) : Command;
+
+    public sealed record Recall(bool IsGroup, int TargetId, long Seq) : Command;
+
+    /// <summary>Reacts to the message at <paramref name="Seq"/> with <paramref name="Emoji"/>, or takes that back.</summary>
+    public sealed record React(bool IsGroup, int TargetId, long Seq, string Emoji, bool On) : Command;
+
     /// <summary>A line that is not a command: what to tell the user.</summary>
     public sealed record Invalid(string Reason) : Command;
 
@@ -59,6 +72,14 @@ public abstract record Command
         "leavegroup : leavegroup:groupid",
         "removemember : removemember:groupid:userid (the group's creator only)",
         "removefriend : removefriend:friendid",
+        "reply : reply:friendid:seq:message (answers the message at seq, quoting it)",
+        "groupreply : groupreply:groupid:seq:message",
+        "edit : edit:friendid:seq:message (your own message, within 48 hours)",
+        "groupedit : groupedit:groupid:seq:message",
+        "recall : recall:friendid:seq (your own message, within 48 hours; erased for everyone)",
+        "grouprecall : grouprecall:groupid:seq (the group's creator may recall any message)",
+        "react : react:friendid:seq:emoji (unreact:... takes it back)",
+        "groupreact : groupreact:groupid:seq:emoji (groupunreact:... takes it back)",
     ];
 
     /// <summary>
@@ -92,6 +113,11 @@ public abstract record Command
             "leavegroup" => Id(args, "leavegroup:groupid", id => new LeaveGroup(id)),
             "removemember" => Numbers(args, 2, "removemember:groupid:userid", n => new RemoveMember((int)n[0], (int)n[1]), twoIds: true),
             "removefriend" => Id(args, "removefriend:friendid", id => new RemoveFriend(id)),
+            "reply" or "groupreply" => SeqAndText(args, name, (id, seq, text) => new Reply(name == "groupreply", id, seq, text)),
+            "edit" or "groupedit" => SeqAndText(args, name, (id, seq, text) => new Edit(name == "groupedit", id, seq, text)),
+            "recall" or "grouprecall" => Numbers(args, 2, $"{name}:{Target(name)}:seq", n => new Recall(name == "grouprecall", (int)n[0], n[1])),
+            "react" or "groupreact" or "unreact" or "groupunreact" => SeqAndText(args, name, (id, seq, emoji) =>
+                new React(name.StartsWith("group", StringComparison.Ordinal), id, seq, emoji.Trim(), !name.EndsWith("unreact", StringComparison.Ordinal))),
             _ => new Invalid($"unknown command '{name}': type help"),
         };
     }
@@ -114,6 +140,17 @@ public abstract record Command
         return string.IsNullOrWhiteSpace(name)
             ? new Invalid("usage: creategroup:groupname:groupdesc")
             : new CreateGroup(name, colon < 0 ? "" : args![(colon + 1)..]);
+    }
+
+    /// <summary><c>id:seq:text</c>: the text may itself contain <c>:</c>.</summary>
+    private static Command SeqAndText(string? args, string name, Func<int, long, string, Command> make)
+    {
+        var parts = args?.Split(':', 3) ?? [];
+        var usage = $"usage: {name}:{Target(name)}:seq:{(name.Contains("react", StringComparison.Ordinal) ? "emoji" : "message")} (ids and seqs are positive numbers)";
+        return parts.Length == 3 && TryId(parts[0], out var id)
+            && long.TryParse(parts[1].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var seq) && seq > 0
+            ? make(id, seq, parts[2])
+            : new Invalid(usage);
     }
 
     private static string Target(string command) => command.StartsWith("group", StringComparison.Ordinal) ? "groupid" : "friendid";

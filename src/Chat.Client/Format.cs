@@ -11,8 +11,24 @@ public static class Format
     /// <summary><c>time [id] name said: msg</c>, prefixed with <c>group message[groupid]: </c> for a group.</summary>
     public static string Chat(in ChatPush chat)
     {
-        var line = $"{chat.Time} [{chat.SenderId}] {chat.SenderName} said: {chat.Msg}";
+        var text = chat.Recalled ? "(message recalled)" : chat.Edited is null ? chat.Msg : $"{chat.Msg} (edited)";
+        var quote = chat.Reply is not { } q ? "" : q.Recalled ? $"(re seq {q.Seq}: message recalled) " : $"(re seq {q.Seq} [{q.Id}] {q.Name}: {q.Msg}) ";
+        var reactions = chat.Reactions is { Count: > 0 } r ? " " + string.Join(" ", r.Select(e => $"{e.Emoji}{e.Ids.Count}")) : "";
+        var line = $"{chat.Time} [{chat.SenderId}] {chat.SenderName} said: {quote}{text}{reactions}";
         return chat.IsGroup ? $"group message[{chat.TargetId}]: {line}" : line;
+    }
+
+    /// <summary>EDIT, RECALL or REACT as a line: who changed which message (by seq) and how.</summary>
+    public static string Event(in EventPush e)
+    {
+        var where = e.IsGroup ? $"group message[{e.TargetId}]: " : "";
+        return e.Kind switch
+        {
+            MsgId.Edit => $"{where}[{e.SenderId}] {e.SenderName} edited seq {e.Ref}: {e.Msg}",
+            MsgId.Recall => $"{where}[{e.SenderId}] recalled seq {e.Ref} (message recalled)",
+            _ when e.On => $"{where}[{e.SenderId}] {e.SenderName} reacted {e.Msg} to seq {e.Ref}",
+            _ => $"{where}[{e.SenderId}] {e.SenderName} took back {e.Msg} on seq {e.Ref}",
+        };
     }
 
     /// <summary>The conversation a chat message belongs to, seen by user <paramref name="me"/>.</summary>

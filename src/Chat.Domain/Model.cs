@@ -30,10 +30,81 @@ public sealed record ChatMessage(
     string? ClientId)
 {
     public bool IsGroup => Domain.ConversationId.IsGroup(ConversationId);
+
+    // ---- The conversation is a log (issue 21): what kind of entry this is and what it names. ----
+
+    /// <summary>A message, or an event changing the message at <see cref="Ref"/>; <see cref="Body"/> is an edit's new
+    /// text, a reaction's emoji, empty for a recall.</summary>
+    public EntryKind Kind { get; init; }
+
+    /// <summary>An event's message (its seq in the same conversation); null for a message.</summary>
+    public long? Ref { get; init; }
+
+    /// <summary>A message that answers the one at this seq (ONE_CHAT/GROUP_CHAT <c>reply</c>).</summary>
+    public long? ReplySeq { get; init; }
 }
 
-/// <summary>A message durably stored at <paramref name="Seq"/> in its conversation.</summary>
-public sealed record StoredMessage(ChatMessage Message, long Seq);
+/// <summary>What an entry of a conversation's log is. Every kind takes the conversation's next seq.</summary>
+public enum EntryKind : short
+{
+    Message = 0,
+    Edit = 1,
+    Recall = 2,
+
+    /// <summary>A reaction added (REACT with <c>on</c> true).</summary>
+    React = 3,
+
+    /// <summary>A reaction taken back (REACT with <c>on</c> false).</summary>
+    Unreact = 4,
+}
+
+/// <summary>The message a reply quotes, as it stands: its first characters, or recalled.</summary>
+public sealed record ReplyQuote(long Seq, int SenderId, string SenderName, string Text, bool Recalled)
+{
+    public const int MaxChars = 100;
+
+    public static ReplyQuote Of(long seq, int senderId, string senderName, string body, bool recalled) =>
+        new(seq, senderId, senderName, recalled ? "" : Prefix(body), recalled);
+
+    /// <summary>The first <see cref="MaxChars"/> UTF-16 units, never cutting a surrogate pair.</summary>
+    private static string Prefix(string body)
+    {
+        if (body.Length <= MaxChars)
+        {
+            return body;
+        }
+
+        var n = char.IsHighSurrogate(body[MaxChars - 1]) ? MaxChars - 1 : MaxChars;
+        return body[..n];
+    }
+}
+
+/// <summary>Who reacted to a message with one emoji.</summary>
+public sealed record ReactionGroup(string Emoji, IReadOnlyList<int> UserIds);
+
+/// <summary>A message durably stored at <paramref name="Seq"/> in its conversation (or an event: see <see cref="ChatMessage.Kind"/>).</summary>
+public sealed record StoredMessage(ChatMessage Message, long Seq)
+{
+    // ---- A message's current state, as the log left it (read from the store; a new message has none of it). ----
+
+    /// <summary>When its text was last edited (ms since the epoch); null when never.</summary>
+    public long? EditedTs { get; init; }
+
+    /// <summary>Recalled: its text, file and reactions are erased.</summary>
+    public bool Recalled { get; init; }
+
+    public IReadOnlyList<ReactionGroup> Reactions { get; init; } = [];
+
+    /// <summary>The message it answers, when it does.</summary>
+    public ReplyQuote? Reply { get; init; }
+}
+
+/// <summary>
+/// One message as a user may see it, for checking an event or a reply against it: null from the store when the
+/// message does not exist, is an event, or is not the user's to see (before they joined the group).
+/// </summary>
+/// <param name="MyEmoji">The emoji the asking user has on it.</param>
+public sealed record MessageState(long Seq, int SenderId, string SenderName, string Body, long Ts, bool Recalled, IReadOnlyList<string> MyEmoji);
 
 /// <summary>The result of an append: the stored message, which is the earlier one when the cid repeated.</summary>
 public sealed record AppendResult(StoredMessage Stored, bool Duplicate);

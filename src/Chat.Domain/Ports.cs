@@ -44,6 +44,12 @@ public interface IChatStore
     /// </summary>
     Task<MessagePage?> HistoryAsync(int userId, long conversationId, long? before, int limit, CancellationToken ct);
 
+    /// <summary>
+    /// The message at <paramref name="seq"/> as <paramref name="userId"/> may see it; null when there is none, it is an
+    /// event, or it lies before the user joined the group.
+    /// </summary>
+    Task<MessageState?> MessageAsync(int userId, long conversationId, long seq, CancellationToken ct);
+
     /// <summary>The conversation's newest seq; 0 when it has none.</summary>
     Task<long> NewestSeqAsync(long conversationId, CancellationToken ct);
 

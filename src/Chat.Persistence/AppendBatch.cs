@@ -54,6 +54,22 @@ internal sealed class AppendBatch(int capacity)
 
     public long Number { get; set; }
 
+    // The conversation is a log (issue 21): each entry's kind, the message an event names, the message a reply answers.
+    public List<short> Kinds { get; } = new(capacity);
+
+    public List<long?> Refs { get; } = new(capacity);
+
+    public List<long?> ReplySeqs { get; } = new(capacity);
+
+    /// <summary>Positions of the events stored by this attempt (not repeats), in the order they took their seqs.</summary>
+    public List<int> FreshEvents { get; } = new(capacity);
+
+    /// <summary>Some entry to send is an event: the statement then changes the messages they name, in the same transaction.</summary>
+    public bool HasEvents => Kinds.Exists(k => k != (short)EntryKind.Message);
+
+    /// <summary>The seq the entry at <paramref name="position"/> was stored with by this attempt.</summary>
+    public long SeqAt(int position) => Results[Sent[position]]!.Stored.Seq;
+
     /// <summary>Messages to send.</summary>
     public int Count => Sent.Count;
 
@@ -71,6 +87,10 @@ internal sealed class AppendBatch(int capacity)
         ClientTimes.Clear();
         Timestamps.Clear();
         ClientIds.Clear();
+        Kinds.Clear();
+        Refs.Clear();
+        ReplySeqs.Clear();
+        FreshEvents.Clear();
         _firstByClientId.Clear();
     }
 
@@ -95,6 +115,9 @@ internal sealed class AppendBatch(int capacity)
             ClientTimes.Add(m.ClientTime);
             Timestamps.Add(m.Ts);
             ClientIds.Add(m.ClientId);
+            Kinds.Add((short)m.Kind);
+            Refs.Add(m.Ref);
+            ReplySeqs.Add(m.ReplySeq);
         }
     }
 
@@ -117,13 +140,21 @@ internal sealed class AppendBatch(int capacity)
     }
 
     /// <summary>Forgets the results of a failed attempt.</summary>
-    public void ResetResults() => Array.Clear(Results, 0, Items.Count);
+    public void ResetResults()
+    {
+        Array.Clear(Results, 0, Items.Count);
+        FreshEvents.Clear();
+    }
 
     /// <summary>The message at <paramref name="position"/> was stored with <paramref name="seq"/>.</summary>
     public void Stored(int position, long seq)
     {
         var index = Sent[position];
         Results[index] = new AppendResult(new StoredMessage(Items[index].Message, seq), Duplicate: false);
+        if (Kinds[position] != (short)EntryKind.Message)
+        {
+            FreshEvents.Add(position);
+        }
     }
 
     /// <summary>The message at <paramref name="position"/> repeats a stored one (same sender and cid): answered with that.</summary>

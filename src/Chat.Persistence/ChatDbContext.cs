@@ -27,6 +27,7 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
 
     public DbSet<BanEntity> Bans => Set<BanEntity>();
     public DbSet<AppendMarkEntity> AppendMarks => Set<AppendMarkEntity>();
+    public DbSet<ReactionEntity> Reactions => Set<ReactionEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -40,5 +41,6 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         modelBuilder.ApplyConfiguration(new SessionTokenConfiguration());
         modelBuilder.ApplyConfiguration(new BanConfiguration());
         modelBuilder.ApplyConfiguration(new AppendMarkConfiguration());
+        modelBuilder.ApplyConfiguration(new ReactionConfiguration());
     }
 }

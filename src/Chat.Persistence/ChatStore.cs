@@ -193,9 +193,10 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeP
                 .AsNoTracking()
                 .ToListAsync(ct);
 
+        var quotes = await QuotesAsync(pending, ct);
         return new Inbox(
             [.. conversations.Select(c => c with { Unread = unread.GetValueOrDefault(c.ConversationId) })],
-            InSeqOrder(pending).Select(ToStored).ToList());
+            InSeqOrder(pending).Select(m => ToStored(m, quotes)).ToList());
     }
 
     /// <summary>
@@ -213,7 +214,7 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeP
         }
 
         var counts = await provider.MessagesAfter(db, [.. readMarks.Keys], [.. readMarks.Values])
-            .Where(m => m.SenderId != userId)
+            .Where(m => m.SenderId != userId && m.Kind == EntryKind.Message)
             .GroupBy(m => m.ConversationId)
             .Select(g => new { g.Key, Count = g.LongCount() })
             .ToListAsync(ct);
@@ -228,6 +229,7 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeP
         var newest = await (from m in db.Messages.AsNoTracking()
                             join c in db.Cursors.AsNoTracking() on m.ConversationId equals c.ConversationId
                             where c.UserId == userId && m.ConversationId == conversationId && m.Seq > c.FromSeq && m.Seq < below
+                                && m.Kind == EntryKind.Message
                             orderby m.Seq descending
                             select m)
             .Take(limit + 1)
@@ -240,7 +242,83 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeP
         }
 
         var more = newest.Count > limit;
-        return new MessagePage([.. newest.Take(limit).Reverse().Select(ToStored)], more);
+        var page = newest.Take(limit).Reverse().ToList();
+        var quotes = await QuotesAsync(page, ct);
+        var reactions = await ReactionsAsync(conversationId, page, ct);
+        return new MessagePage(
+            [.. page.Select(m => ToStored(m, quotes) with { Reactions = m.Recalled ? [] : reactions.GetValueOrDefault(m.Seq, []) })],
+            more);
+    }
+
+    public async Task<MessageState?> MessageAsync(int userId, long conversationId, long seq, CancellationToken ct)
+    {
+        var message = await db.Messages.AsNoTracking()
+            .Where(m => m.ConversationId == conversationId && m.Seq == seq && m.Kind == EntryKind.Message)
+            .Select(m => new { m.SenderId, m.SenderName, m.Body, m.Ts, m.Recalled })
+            .FirstOrDefaultAsync(ct);
+        if (message is null)
+        {
+            return null;
+        }
+
+        if (ConversationId.IsGroup(conversationId))
+        {
+            // Not the user's to see before they joined (nor at all when they are not in the group).
+            var from = await db.Cursors.AsNoTracking()
+                .Where(c => c.UserId == userId && c.ConversationId == conversationId)
+                .Select(c => (long?)c.FromSeq)
+                .FirstOrDefaultAsync(ct);
+            if (from is not { } start || seq <= start)
+            {
+                return null;
+            }
+        }
+
+        var mine = await db.Reactions.AsNoTracking()
+            .Where(r => r.ConversationId == conversationId && r.Seq == seq && r.UserId == userId)
+            .Select(r => r.Emoji)
+            .ToListAsync(ct);
+        return new MessageState(seq, message.SenderId, message.SenderName, message.Body, message.Ts, message.Recalled, mine);
+    }
+
+    /// <summary>The reactions to a page's messages, per seq: emoji in the order first used, users in the order they reacted.</summary>
+    private async Task<Dictionary<long, IReadOnlyList<ReactionGroup>>> ReactionsAsync(long conversationId, List<MessageEntity> page, CancellationToken ct)
+    {
+        if (page.Count == 0)
+        {
+            return [];
+        }
+
+        var (first, last) = (page[0].Seq, page[^1].Seq);
+        var rows = await db.Reactions.AsNoTracking()
+            .Where(r => r.ConversationId == conversationId && r.Seq >= first && r.Seq <= last)
+            .OrderBy(r => r.Seq).ThenBy(r => r.Ts).ThenBy(r => r.UserId)
+            .Select(r => new { r.Seq, r.Emoji, r.UserId })
+            .ToListAsync(ct);
+        return rows.GroupBy(r => r.Seq).ToDictionary(
+            g => g.Key,
+            g => (IReadOnlyList<ReactionGroup>)[.. g.GroupBy(r => r.Emoji, StringComparer.Ordinal).Select(e => new ReactionGroup(e.Key, [.. e.Select(r => r.UserId)]))]);
+    }
+
+    /// <summary>The messages the given ones reply to, as they stand now (a recalled one quotes nothing).</summary>
+    private async Task<Dictionary<(long Conversation, long Seq), ReplyQuote>> QuotesAsync(List<MessageEntity> messages, CancellationToken ct)
+    {
+        var quotes = new Dictionary<(long, long), ReplyQuote>();
+        foreach (var conversation in messages.Where(m => m.ReplySeq is not null).GroupBy(m => m.ConversationId))
+        {
+            var id = conversation.Key;
+            var seqs = conversation.Select(m => m.ReplySeq!.Value).Distinct().ToList();
+            var quoted = await db.Messages.AsNoTracking()
+                .Where(m => m.ConversationId == id && seqs.Contains(m.Seq))
+                .Select(m => new { m.Seq, m.SenderId, m.SenderName, m.Body, m.Recalled })
+                .ToListAsync(ct);
+            foreach (var q in quoted)
+            {
+                quotes[(id, q.Seq)] = ReplyQuote.Of(q.Seq, q.SenderId, q.SenderName, q.Body, q.Recalled);
+            }
+        }
+
+        return quotes;
     }
 
     public async Task<long> NewestSeqAsync(long conversationId, CancellationToken ct) =>
@@ -336,7 +414,7 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeP
     }
 
     /// <summary>The message as stored; a direct message's target is the participant who did not send it.</summary>
-    private static StoredMessage ToStored(MessageEntity m) =>
+    private static StoredMessage ToStored(MessageEntity m, Dictionary<(long Conversation, long Seq), ReplyQuote> quotes) =>
         new(new ChatMessage(
                 m.ConversationId,
                 m.SenderId,
@@ -345,8 +423,18 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeP
                 m.Body,
                 m.ClientTime,
                 m.Ts,
-                m.ClientId),
-            m.Seq);
+                m.ClientId)
+            {
+                Kind = m.Kind,
+                Ref = m.RefSeq,
+                ReplySeq = m.ReplySeq,
+            },
+            m.Seq)
+        {
+            EditedTs = m.Recalled ? null : m.EditedTs,
+            Recalled = m.Recalled,
+            Reply = m.ReplySeq is { } reply && quotes.TryGetValue((m.ConversationId, reply), out var quote) ? quote : null,
+        };
 
     /// <returns>False when a unique constraint refused the changes; they are then discarded.</returns>
     private async Task<bool> TrySaveAsync(CancellationToken ct)

@@ -73,6 +73,37 @@ public sealed class MessageEntity
     public long Ts { get; set; }
 
     public string? ClientId { get; set; }
+
+    // ---- The conversation is a log (issue 21): events are rows of the same log, and change the message they name. ----
+
+    /// <summary><see cref="EntryKind"/>: a message, or an event naming the message at <see cref="RefSeq"/>.</summary>
+    public EntryKind Kind { get; set; }
+
+    /// <summary>An event's message; null for a message.</summary>
+    public long? RefSeq { get; set; }
+
+    /// <summary>A message's last edit (ms since the epoch); null when never edited.</summary>
+    public long? EditedTs { get; set; }
+
+    /// <summary>Recalled: the text is erased (a tombstone keeps the seq); on an edit event, its text is erased too.</summary>
+    public bool Recalled { get; set; }
+
+    /// <summary>The message this one answers (ONE_CHAT/GROUP_CHAT <c>reply</c>).</summary>
+    public long? ReplySeq { get; set; }
+}
+
+/// <summary>One user's reaction with one emoji to one message (issue 21): the current state REACT events leave.</summary>
+public sealed class ReactionEntity
+{
+    public long ConversationId { get; set; }
+
+    public long Seq { get; set; }
+
+    public int UserId { get; set; }
+
+    public required string Emoji { get; set; }
+
+    public long Ts { get; set; }
 }
 
 /// <summary>How far a user has been delivered a conversation.</summary>

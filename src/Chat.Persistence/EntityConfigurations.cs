@@ -91,6 +91,28 @@ internal sealed class MessageConfiguration : IEntityTypeConfiguration<MessageEnt
         e.Property(m => m.Ts).HasColumnName("ts");
         e.Property(m => m.ClientId).HasColumnName("client_id").HasMaxLength(64);
         e.HasIndex(m => new { m.SenderId, m.ClientId }).IsUnique().HasDatabaseName("ux_messages_sender_id_client_id");
+
+        // The conversation is a log (issue 21).
+        e.Property(m => m.Kind).HasColumnName("kind").HasConversion<short>();
+        e.Property(m => m.RefSeq).HasColumnName("ref_seq");
+        e.Property(m => m.EditedTs).HasColumnName("edited_ts");
+        e.Property(m => m.Recalled).HasColumnName("recalled");
+        e.Property(m => m.ReplySeq).HasColumnName("reply_seq");
+    }
+}
+
+/// <summary>Reactions (issue 21): one row per message, user and emoji.</summary>
+internal sealed class ReactionConfiguration : IEntityTypeConfiguration<ReactionEntity>
+{
+    public void Configure(EntityTypeBuilder<ReactionEntity> e)
+    {
+        e.ToTable("reactions");
+        e.HasKey(r => new { r.ConversationId, r.Seq, r.UserId, r.Emoji }).HasName("pk_reactions");
+        e.Property(r => r.ConversationId).HasColumnName("conversation_id");
+        e.Property(r => r.Seq).HasColumnName("seq");
+        e.Property(r => r.UserId).HasColumnName("user_id");
+        e.Property(r => r.Emoji).HasColumnName("emoji").HasMaxLength(16);
+        e.Property(r => r.Ts).HasColumnName("ts");
     }
 }
 

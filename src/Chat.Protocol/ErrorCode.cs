@@ -22,6 +22,7 @@ public enum ErrorCode
     /// <summary>This session was replaced by a newer login of the same user (<c>Chat:Login:Multiple</c> = replace).</summary>
     Replaced = 12,
 
-    /// <summary>Not the user's to do (REMOVE_MEMBER by anyone but the group's creator).</summary>
+    /// <summary>Not the user's to do (REMOVE_MEMBER by anyone but the group's creator; EDIT or RECALL of another's
+    /// message, past its window, or of a recalled one).</summary>
     NotAllowed = 13,
 }

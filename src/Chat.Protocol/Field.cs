@@ -49,6 +49,16 @@ public static class Field
     public static readonly JsonEncodedText UserId = JsonEncodedText.Encode("userid");
     public static readonly JsonEncodedText By = JsonEncodedText.Encode("by");
 
+    // The conversation is a log (issue 21).
+    public static readonly JsonEncodedText Ref = JsonEncodedText.Encode("ref");
+    public static readonly JsonEncodedText Emoji = JsonEncodedText.Encode("emoji");
+    public static readonly JsonEncodedText On = JsonEncodedText.Encode("on");
+    public static readonly JsonEncodedText Reply = JsonEncodedText.Encode("reply");
+    public static readonly JsonEncodedText Edited = JsonEncodedText.Encode("edited");
+    public static readonly JsonEncodedText Recalled = JsonEncodedText.Encode("recalled");
+    public static readonly JsonEncodedText Reactions = JsonEncodedText.Encode("reactions");
+    public static readonly JsonEncodedText Ids = JsonEncodedText.Encode("ids");
+
     /// <summary>Values of <see cref="State"/> and <see cref="Role"/>.</summary>
     public static readonly JsonEncodedText Online = JsonEncodedText.Encode("online");
     public static readonly JsonEncodedText Offline = JsonEncodedText.Encode("offline");

@@ -1,6 +1,6 @@
 namespace Chat.Protocol;
 
-/// <summary>Message types on the wire. 1–10 are the seed's values, unchanged; 11–14 are extensions; 15–23 go beyond the seed (DESIGN.md).</summary>
+/// <summary>Message types on the wire. 1–10 are the seed's values, unchanged; 11–14 are extensions; 15–26 go beyond the seed (DESIGN.md).</summary>
 public enum MsgId
 {
     Login = 1,
@@ -26,4 +26,9 @@ public enum MsgId
     LeaveGroup = 21,
     RemoveMember = 22,
     RemoveFriend = 23,
+
+    // The conversation is a log (issue 21): events that take the conversation's next seq.
+    Edit = 24,
+    Recall = 25,
+    React = 26,
 }

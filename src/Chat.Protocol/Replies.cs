@@ -64,7 +64,36 @@ public sealed record LoginAck(
 
 /// <summary>A chat message (ONE_CHAT 6 or GROUP_CHAT 10) as its recipients get it.</summary>
 /// <param name="TargetId">The recipient (one-to-one) or the group.</param>
-public readonly record struct ChatPush(bool IsGroup, int SenderId, string SenderName, int TargetId, string Msg, string Time, long Seq, long Ts);
+public readonly record struct ChatPush(bool IsGroup, int SenderId, string SenderName, int TargetId, string Msg, string Time, long Seq, long Ts)
+{
+    // ---- v2, the conversation is a log (issue 21): what the message answers, and how it stands now. ----
+
+    /// <summary>The message this one answers (<c>reply</c>).</summary>
+    public QuoteEntry? Reply { get; init; }
+
+    /// <summary>When its text was last edited (<c>edited</c>); null when never.</summary>
+    public long? Edited { get; init; }
+
+    /// <summary>Taken back (<c>recalled: true</c>): no text, no reactions.</summary>
+    public bool Recalled { get; init; }
+
+    /// <summary>Who reacted with what (<c>reactions</c>), in HISTORY.</summary>
+    public IReadOnlyList<ReactionEntry>? Reactions { get; init; }
+}
+
+/// <summary>A reply's quote: the answered message's seq, author and first 100 characters, or that it was recalled.</summary>
+public sealed record QuoteEntry(long Seq, int Id, string Name, string Msg, bool Recalled = false);
+
+/// <summary>The users who reacted to a message with one emoji.</summary>
+public sealed record ReactionEntry(string Emoji, IReadOnlyList<int> Ids);
+
+/// <summary>
+/// An event of a conversation's log as its parties get it: EDIT (24, <paramref name="Msg"/>), RECALL (25) or REACT
+/// (26, <paramref name="Emoji"/> and <paramref name="On"/>), at its own <paramref name="Seq"/>, naming the message at
+/// <paramref name="Ref"/>.
+/// </summary>
+public readonly record struct EventPush(
+    MsgId Kind, bool IsGroup, int SenderId, string SenderName, int TargetId, long Seq, long Ref, string Msg, bool On, long Ts);
 
 /// <summary>HISTORY_ACK: a page of a conversation, oldest first.</summary>
 /// <param name="Messages">Chat frames as <see cref="ServerFrames.Chat"/> builds them.</param>

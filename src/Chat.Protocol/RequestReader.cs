@@ -97,6 +97,9 @@ public static class RequestReader
         else if (reader.ValueTextEquals(Field.Limit.EncodedUtf8Bytes)) f.Limit = ReadInt(ref reader, "limit", ref f.Problem);
         else if (reader.ValueTextEquals(Field.Seq.EncodedUtf8Bytes)) f.Seq = ReadLong(ref reader, "seq", ref f.Problem);
         else if (reader.ValueTextEquals(Field.UserId.EncodedUtf8Bytes)) f.UserId = ReadInt(ref reader, "userid", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.Reply.EncodedUtf8Bytes)) f.Reply = ReadLong(ref reader, "reply", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.Emoji.EncodedUtf8Bytes)) f.Emoji = ReadString(ref reader, "emoji", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.On.EncodedUtf8Bytes)) f.On = ReadBool(ref reader, "on", ref f.Problem);
         else
         {
             reader.Read();
@@ -297,6 +300,9 @@ public static class RequestReader
         public int? Limit;
         public long? Seq;
         public int? UserId;
+        public long? Reply;
+        public string? Emoji;
+        public bool? On;
 
         /// <summary>The typed request of this msgid, or what it lacks.</summary>
         public readonly Request Bind() => (MsgId)MsgId!.Value switch
@@ -305,9 +311,10 @@ public static class RequestReader
             Protocol.MsgId.Login => new InvalidRequest(Protocol.MsgId.Login, ErrorCode.Invalid, "LOGIN needs id and password (or token)"),
             Protocol.MsgId.LoginOut => new LogoutRequest { All = All },
             Protocol.MsgId.Reg => new RegisterRequest(Name, Password),
-            Protocol.MsgId.OneChat when ToId is { } to && Msg is { } msg => new OneChatRequest(to, msg, Time),
+            Protocol.MsgId.OneChat or Protocol.MsgId.GroupChat when Reply is < 1 => new InvalidRequest((MsgId)MsgId!.Value, ErrorCode.BadRequest, "reply must be a seq, 1 or more"),
+            Protocol.MsgId.OneChat when ToId is { } to && Msg is { } msg => new OneChatRequest(to, msg, Time) { Reply = Reply },
             Protocol.MsgId.OneChat => new InvalidRequest(Protocol.MsgId.OneChat, ErrorCode.BadRequest, "ONE_CHAT needs toid and msg"),
-            Protocol.MsgId.GroupChat when GroupId is { } group && Msg is { } msg => new GroupChatRequest(group, msg, Time),
+            Protocol.MsgId.GroupChat when GroupId is { } group && Msg is { } msg => new GroupChatRequest(group, msg, Time) { Reply = Reply },
             Protocol.MsgId.GroupChat => new InvalidRequest(Protocol.MsgId.GroupChat, ErrorCode.BadRequest, "GROUP_CHAT needs groupid and msg"),
             Protocol.MsgId.AddFriend when FriendId is { } friend => new AddFriendRequest(friend),
             Protocol.MsgId.AddFriend => new InvalidRequest(Protocol.MsgId.AddFriend, ErrorCode.BadRequest, "field 'friendid' is required"),
@@ -327,8 +334,51 @@ public static class RequestReader
             Protocol.MsgId.RemoveMember => new InvalidRequest(Protocol.MsgId.RemoveMember, ErrorCode.BadRequest, "REMOVE_MEMBER needs groupid and userid"),
             Protocol.MsgId.RemoveFriend when FriendId is { } friend => new RemoveFriendRequest(friend),
             Protocol.MsgId.RemoveFriend => new InvalidRequest(Protocol.MsgId.RemoveFriend, ErrorCode.BadRequest, "field 'friendid' is required"),
+            Protocol.MsgId.Edit or Protocol.MsgId.Recall or Protocol.MsgId.React => BindEvent(),
             var other => new InvalidRequest(other, ErrorCode.UnknownMsgId, $"msgid {(int)other} is not a request"),
         };
+
+        /// <summary>EDIT, RECALL or REACT: a conversation, the message's seq, and the text or emoji.</summary>
+        private readonly Request BindEvent()
+        {
+            var kind = (MsgId)MsgId!.Value;
+            var name = kind switch { Protocol.MsgId.Edit => "EDIT", Protocol.MsgId.Recall => "RECALL", _ => "REACT" };
+            var problem = ConversationProblem(name)
+                ?? (Seq is not >= 1 ? $"{name} needs seq, 1 or more" : null)
+                ?? (kind == Protocol.MsgId.Edit && Msg is null ? "EDIT needs msg" : null)
+                ?? (kind == Protocol.MsgId.React ? EmojiProblem(Emoji) : null);
+            if (problem is not null)
+            {
+                return new InvalidRequest(kind, ErrorCode.BadRequest, problem);
+            }
+
+            return kind switch
+            {
+                Protocol.MsgId.Edit => new EditRequest(Peer, GroupId, Seq!.Value, Msg!),
+                Protocol.MsgId.Recall => new RecallRequest(Peer, GroupId, Seq!.Value),
+                _ => new ReactRequest(Peer, GroupId, Seq!.Value, Emoji!, On ?? true),
+            };
+        }
+
+        /// <summary>An emoji is 1–16 UTF-16 units with no white space or control characters.</summary>
+        private static string? EmojiProblem(string? emoji)
+        {
+            const string Shape = "emoji must be 1 to 16 UTF-16 units, with no white space or control characters";
+            if (emoji is null || emoji.Length is 0 or > ReactRequest.MaxEmojiLength)
+            {
+                return Shape;
+            }
+
+            foreach (var c in emoji)
+            {
+                if (char.IsWhiteSpace(c) || char.IsControl(c) || c is '\u200B' or '\u2028' or '\u2029' or '\uFEFF')
+                {
+                    return Shape;
+                }
+            }
+
+            return null;
+        }
 
         private readonly Request BindHistory()
         {

@@ -42,9 +42,26 @@ public static class RequestWriter
                 break;
             case OneChatRequest chat:
                 WriteChatFields(w, Field.ToId, chat.ToId, chat.Msg, chat.Time);
+                if (chat.Reply is { } reply) w.WriteNumber(Field.Reply, reply);
                 break;
             case GroupChatRequest chat:
                 WriteChatFields(w, Field.GroupId, chat.GroupId, chat.Msg, chat.Time);
+                if (chat.Reply is { } groupReply) w.WriteNumber(Field.Reply, groupReply);
+                break;
+            case EditRequest edit:
+                WireJson.WriteConversation(w, edit.Peer, edit.GroupId);
+                w.WriteNumber(Field.Seq, edit.Seq);
+                w.WriteString(Field.Msg, edit.Msg);
+                break;
+            case RecallRequest recall:
+                WireJson.WriteConversation(w, recall.Peer, recall.GroupId);
+                w.WriteNumber(Field.Seq, recall.Seq);
+                break;
+            case ReactRequest react:
+                WireJson.WriteConversation(w, react.Peer, react.GroupId);
+                w.WriteNumber(Field.Seq, react.Seq);
+                w.WriteString(Field.Emoji, react.Emoji);
+                if (!react.On) w.WriteBoolean(Field.On, false);
                 break;
             case AddFriendRequest friend:
                 w.WriteNumber(Field.FriendId, friend.FriendId);

@@ -42,12 +42,40 @@ public sealed record RegisterRequest(string? Name, string? Password) : Request
 /// <param name="Time">The seed's free-text time, as the sender wrote it.</param>
 public sealed record OneChatRequest(int ToId, string Msg, string? Time = null) : Request
 {
+    /// <summary>v2: the seq of the message in the same conversation this one answers.</summary>
+    public long? Reply { get; init; }
+
     public override MsgId MsgId => MsgId.OneChat;
 }
 
 public sealed record GroupChatRequest(int GroupId, string Msg, string? Time = null) : Request
 {
+    /// <summary>v2: the seq of the message in the same conversation this one answers.</summary>
+    public long? Reply { get; init; }
+
     public override MsgId MsgId => MsgId.GroupChat;
+}
+
+/// <summary>EDIT (24): replaces the text of the user's own message at <paramref name="Seq"/> in the conversation named by
+/// exactly one of <paramref name="Peer"/> and <paramref name="GroupId"/>.</summary>
+public sealed record EditRequest(int? Peer, int? GroupId, long Seq, string Msg) : Request
+{
+    public override MsgId MsgId => MsgId.Edit;
+}
+
+/// <summary>RECALL (25): takes back the message at <paramref name="Seq"/>: its text, file and reactions are erased.</summary>
+public sealed record RecallRequest(int? Peer, int? GroupId, long Seq) : Request
+{
+    public override MsgId MsgId => MsgId.Recall;
+}
+
+/// <summary>REACT (26): the user reacts to the message at <paramref name="Seq"/> with <paramref name="Emoji"/>, or takes it back (<paramref name="On"/> false).</summary>
+public sealed record ReactRequest(int? Peer, int? GroupId, long Seq, string Emoji, bool On = true) : Request
+{
+    /// <summary>An emoji is 1 to this many UTF-16 units.</summary>
+    public const int MaxEmojiLength = 16;
+
+    public override MsgId MsgId => MsgId.React;
 }
 
 public sealed record AddFriendRequest(int FriendId) : Request

@@ -35,6 +35,14 @@ public enum ServerField
     Unread,
     UserId,
     By,
+    Ref,
+    Emoji,
+    On,
+    Reply,
+    Edited,
+    Recalled,
+    Reactions,
+    Ids,
 }
 
 /// <summary>
@@ -112,5 +120,13 @@ public static class ServerFields
         : reader.ValueTextEquals(Field.Unread.EncodedUtf8Bytes) ? ServerField.Unread
         : reader.ValueTextEquals(Field.UserId.EncodedUtf8Bytes) ? ServerField.UserId
         : reader.ValueTextEquals(Field.By.EncodedUtf8Bytes) ? ServerField.By
+        : reader.ValueTextEquals(Field.Ref.EncodedUtf8Bytes) ? ServerField.Ref
+        : reader.ValueTextEquals(Field.Emoji.EncodedUtf8Bytes) ? ServerField.Emoji
+        : reader.ValueTextEquals(Field.On.EncodedUtf8Bytes) ? ServerField.On
+        : reader.ValueTextEquals(Field.Reply.EncodedUtf8Bytes) ? ServerField.Reply
+        : reader.ValueTextEquals(Field.Edited.EncodedUtf8Bytes) ? ServerField.Edited
+        : reader.ValueTextEquals(Field.Recalled.EncodedUtf8Bytes) ? ServerField.Recalled
+        : reader.ValueTextEquals(Field.Reactions.EncodedUtf8Bytes) ? ServerField.Reactions
+        : reader.ValueTextEquals(Field.Ids.EncodedUtf8Bytes) ? ServerField.Ids
         : null;
 }

@@ -56,7 +56,7 @@ public static class ServerFrameReader
                 case ServerField.Users: f.Users = ReadList(ref reader, static e => e.ToUser()); break;
                 case ServerField.Friends: f.Friends = ReadList(ref reader, static e => e.ToUser()); break;
                 case ServerField.Groups: f.Groups = ReadList(ref reader, static e => e.ToGroup()); break;
-                case ServerField.OfflineMsg: f.Offline = ReadList(ref reader, static e => e.ToChat()); break;
+                case ServerField.OfflineMsg: f.Offline = ReadList(ref reader, static e => e.MsgId is >= (int)Protocol.MsgId.Edit and <= (int)Protocol.MsgId.React ? e.ToMessage() : e.ToChat()); break;
                 case ServerField.Convs: f.Convs = ReadList(ref reader, static e => e.ToConversation()); break;
                 case ServerField.Token: f.Token = Text(ref reader); break;
                 case ServerField.More: f.More = reader.TokenType == JsonTokenType.True; break;
@@ -65,6 +65,14 @@ public static class ServerFrameReader
                 case ServerField.Unread: f.Unread = Long(ref reader); break;
                 case ServerField.UserId: f.UserId = Int(ref reader); break;
                 case ServerField.By: f.By = Int(ref reader); break;
+                case ServerField.Ref: f.Ref = Long(ref reader); break;
+                case ServerField.Emoji: f.Emoji = Text(ref reader); break;
+                case ServerField.On: f.On = reader.TokenType != JsonTokenType.False; break;
+                case ServerField.Edited: f.Edited = Long(ref reader); break;
+                case ServerField.Recalled: f.Recalled = reader.TokenType == JsonTokenType.True; break;
+                case ServerField.Reply: f.Reply = ReadQuote(ref reader); break;
+                case ServerField.Reactions: f.Reactions = ReadList(ref reader, static e => new ReactionEntry(e.Emoji ?? "", e.Ids ?? [])); break;
+                case ServerField.Ids: f.Ids = ReadInts(ref reader); break;
                 default: reader.Skip(); break;
             }
         }
@@ -98,6 +106,37 @@ public static class ServerFrameReader
             }
 
             list.Add(build(entry));
+        }
+
+        return list;
+    }
+
+    private static QuoteEntry? ReadQuote(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        var q = new Fields();
+        ReadObject(ref reader, ref q);
+        return new QuoteEntry(q.Seq ?? 0, q.Id ?? 0, q.Name ?? "", q.Msg ?? "", q.Recalled);
+    }
+
+    private static List<int> ReadInts(ref Utf8JsonReader reader)
+    {
+        var list = new List<int>();
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            reader.Skip();
+            return list;
+        }
+
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (Int(ref reader) is { } id) list.Add(id);
+            else reader.Skip();
         }
 
         return list;
@@ -141,11 +180,17 @@ public static class ServerFrameReader
         public Cid? Cid;
         public List<UserEntry>? Users, Friends;
         public List<GroupEntry>? Groups;
-        public List<ChatReceived>? Offline;
+        public List<ServerMessage>? Offline;
         public List<ConversationEntry>? Convs;
         public List<ChatReceived>? Messages;
         public long? Read, Unread;
         public int? UserId, By;
+        public long? Ref, Edited;
+        public string? Emoji;
+        public bool On, Recalled;
+        public QuoteEntry? Reply;
+        public List<ReactionEntry>? Reactions;
+        public List<int>? Ids;
 
         private readonly ErrorCode Code => (ErrorCode)(Errno ?? 0);
 
@@ -156,7 +201,10 @@ public static class ServerFrameReader
             Protocol.MsgId.RegAck => new RegAckMessage(Code, ErrMsg, Id, Cid),
             Protocol.MsgId.Pong => new PongMessage(Cid),
             Protocol.MsgId.LoginAck => new LoginAckMessage(
-                Code, ErrMsg, Cid, Id ?? 0, Name ?? "", Friends ?? [], Groups ?? [], Offline ?? [], Convs ?? [], More, Token),
+                Code, ErrMsg, Cid, Id ?? 0, Name ?? "", Friends ?? [], Groups ?? [], [.. (Offline ?? []).OfType<ChatReceived>()], Convs ?? [], More, Token)
+            {
+                OfflineEntries = Offline ?? [],
+            },
             Protocol.MsgId.OneChat or Protocol.MsgId.GroupChat => ToChat(),
             Protocol.MsgId.Typing => new TypingMessage(Id ?? 0, Name ?? "", Peer, GroupId),
             Protocol.MsgId.Presence => new PresenceMessage(Id ?? 0, Online),
@@ -164,6 +212,9 @@ public static class ServerFrameReader
             Protocol.MsgId.ReadNotice => new ReadNoticeMessage(Id ?? 0, Peer, GroupId, Seq ?? 0),
             Protocol.MsgId.LeaveGroup or Protocol.MsgId.RemoveMember => new MemberGoneMessage((MsgId)MsgId!.Value, GroupId ?? 0, UserId ?? 0, By),
             Protocol.MsgId.AddGroup => new MemberJoinedMessage(GroupId ?? 0, ToUser()),
+            Protocol.MsgId.Edit or Protocol.MsgId.Recall or Protocol.MsgId.React => new LogEventReceived(new EventPush(
+                (MsgId)MsgId!.Value, GroupId is not null, Id ?? 0, Name ?? "", (GroupId ?? ToId) ?? 0, Seq ?? 0, Ref ?? 0,
+                (MsgId == (int)Protocol.MsgId.React ? Emoji : Msg) ?? "", On, Ts ?? 0)),
             var other => new OtherMessage(other),
         };
 
@@ -178,7 +229,13 @@ public static class ServerFrameReader
         {
             var isGroup = MsgId == (int)Protocol.MsgId.GroupChat;
             return new ChatReceived(new ChatPush(
-                isGroup, Id ?? 0, Name ?? "", (isGroup ? GroupId : ToId) ?? 0, Msg ?? "", Time ?? "", Seq ?? 0, Ts ?? 0));
+                isGroup, Id ?? 0, Name ?? "", (isGroup ? GroupId : ToId) ?? 0, Msg ?? "", Time ?? "", Seq ?? 0, Ts ?? 0)
+            {
+                Reply = Reply,
+                Edited = Edited,
+                Recalled = Recalled,
+                Reactions = Reactions,
+            });
         }
     }
 }

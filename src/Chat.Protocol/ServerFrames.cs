@@ -172,7 +172,68 @@ public static class ServerFrames
         w.WriteString(Field.Time, m.Time);
         w.WriteNumber(Field.Seq, m.Seq);
         w.WriteNumber(Field.Ts, m.Ts);
+        WriteLogState(w, m);
     });
+
+    /// <summary>
+    /// EDIT (24) <c>{msgid, id, name, toid|groupid, seq, ref, msg, ts}</c>, RECALL (25) <c>{msgid, id, toid|groupid, seq,
+    /// ref, ts}</c> or REACT (26) <c>{msgid, id, name, toid|groupid, seq, ref, emoji, on, ts}</c>: an event as every party gets it.
+    /// </summary>
+    public static byte[] Event(in EventPush push) => Build(push, static (w, e) =>
+    {
+        w.WriteNumber(Field.MsgId, (int)e.Kind);
+        w.WriteNumber(Field.Id, e.SenderId);
+        if (e.Kind != MsgId.Recall) w.WriteString(Field.Name, e.SenderName);
+        w.WriteNumber(e.IsGroup ? Field.GroupId : Field.ToId, e.TargetId);
+        w.WriteNumber(Field.Seq, e.Seq);
+        w.WriteNumber(Field.Ref, e.Ref);
+        if (e.Kind == MsgId.Edit) w.WriteString(Field.Msg, e.Msg);
+        if (e.Kind == MsgId.React)
+        {
+            w.WriteString(Field.Emoji, e.Msg);
+            w.WriteBoolean(Field.On, e.On);
+        }
+
+        w.WriteNumber(Field.Ts, e.Ts);
+    });
+
+    /// <summary>v2 fields of a chat frame: the quote it answers, and the message's state in the log.</summary>
+    private static void WriteLogState(Utf8JsonWriter w, in ChatPush m)
+    {
+        if (m.Reply is { } quote)
+        {
+            w.WriteStartObject(Field.Reply);
+            w.WriteNumber(Field.Seq, quote.Seq);
+            w.WriteNumber(Field.Id, quote.Id);
+            w.WriteString(Field.Name, quote.Name);
+            if (quote.Recalled) w.WriteBoolean(Field.Recalled, true);
+            else w.WriteString(Field.Msg, quote.Msg);
+            w.WriteEndObject();
+        }
+
+        if (m.Recalled)
+        {
+            w.WriteBoolean(Field.Recalled, true);
+            return;
+        }
+
+        if (m.Edited is { } edited) w.WriteNumber(Field.Edited, edited);
+        if (m.Reactions is { Count: > 0 } reactions)
+        {
+            w.WriteStartArray(Field.Reactions);
+            foreach (var r in reactions)
+            {
+                w.WriteStartObject();
+                w.WriteString(Field.Emoji, r.Emoji);
+                w.WriteStartArray(Field.Ids);
+                foreach (var id in r.Ids) w.WriteNumberValue(id);
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+    }
 
     /// <summary>TYPING (19) relayed: to the peer (<c>peer</c> = the typist, so the recipient knows the conversation) or to a group's members.</summary>
     public static byte[] Typing(int senderId, string senderName, bool isGroup, int targetId) => Build((senderId, senderName, isGroup, targetId), static (w, s) =>

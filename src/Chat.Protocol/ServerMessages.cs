@@ -40,7 +40,11 @@ public sealed record LoginAckMessage(
     IReadOnlyList<ChatReceived> Offline,
     IReadOnlyList<ConversationEntry> Conversations,
     bool More,
-    string? Token = null) : Answer(MsgId.LoginAck, Cid, Errno, ErrMsg);
+    string? Token = null) : Answer(MsgId.LoginAck, Cid, Errno, ErrMsg)
+{
+    /// <summary>v2: every offline entry in order, events (<see cref="LogEventReceived"/>) among the messages.</summary>
+    public IReadOnlyList<ServerMessage> OfflineEntries { get; init; } = [];
+}
 
 /// <summary>
 /// A chat message (ONE_CHAT 6 or GROUP_CHAT 10) as a recipient gets it. <see cref="ChatPush.Seq"/> and
@@ -64,6 +68,9 @@ public sealed record MemberGoneMessage(MsgId MsgId, int GroupId, int UserId, int
 
 /// <summary>A push to a group's other members (ADD_GROUP, 9): <paramref name="Member"/> joined group <paramref name="GroupId"/>.</summary>
 public sealed record MemberJoinedMessage(int GroupId, UserEntry Member) : ServerMessage(MsgId.AddGroup);
+
+/// <summary>An event of a conversation's log (EDIT 24, RECALL 25, REACT 26) as its parties get it.</summary>
+public sealed record LogEventReceived(EventPush Push) : ServerMessage(Push.Kind);
 
 /// <summary>A frame of a type this reader does not know: a client that does not know it either ignores it.</summary>
 public sealed record OtherMessage(MsgId MsgId) : ServerMessage(MsgId);

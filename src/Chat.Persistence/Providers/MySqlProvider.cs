@@ -27,7 +27,10 @@ internal sealed class MySqlProvider(string connectionString, string serverVersio
         // 4,096 four-byte characters stay far below the server's max_allowed_packet (16 MiB by default).
         MaxParameters: 2_048,
         // MySqlConnector sends a multi-statement command as one packet: BEGIN and COMMIT ride on the batch's commands.
-        BeginInText: "SET TRANSACTION ISOLATION LEVEL READ COMMITTED;\nSTART TRANSACTION");
+        BeginInText: "SET TRANSACTION ISOLATION LEVEL READ COMMITTED;\nSTART TRANSACTION")
+    {
+        Events = LogEvents.MySql,
+    };
 
     private readonly MySqlDataSource _dataSource = new(connectionString);
     private readonly ServerVersion _serverVersion = ServerVersion.Parse(serverVersion);

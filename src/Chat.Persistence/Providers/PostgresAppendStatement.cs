@@ -7,7 +7,7 @@ namespace Chat.Persistence;
 /// <summary>PostgreSQL's writer statement: the whole batch in one autocommitted statement over arrays, prepared once per connection.</summary>
 internal sealed class PostgresAppendStatement : IAppendStatement
 {
-    // One statement, autocommitted: $1..$7 are the batch's columns, one array each; ord is a message's 1-based
+    // One statement, autocommitted (in a transaction with the events' changes when the batch has events): $1..$10 are the batch's columns, one array each ($11..$13 its mark); ord is a message's 1-based
     // position in them. Every step is a scan, a sort or an index probe — no join between intermediate results —
     // so the plan cached on the connection cannot go quadratic, whatever sizes the planner guessed.
     // - input: each message, and the stored row when its (sender_id, client_id) is already there (a repeat).
@@ -17,15 +17,15 @@ internal sealed class PostgresAppendStatement : IAppendStatement
     //   writers (replicas) do not deadlock; the message ranked k gets last_seq - n + k: gap-free.
     // - participants: a direct conversation (id < 0, see ConversationId.Direct: -(lo << 31 | hi)) that just
     //   got its seq 1 gets a cursor at 0 for both participants, so what they have not read shows at login.
-    // - marked: the batch's mark ($8 lane, $9 batch number, $10 time) with each fresh message's ord:seq, and pruned:
+    // - marked: the batch's mark ($11 lane, $12 batch number, $13 time) with each fresh message's ord:seq, and pruned:
     //   the lane's mark 64 batches older (AppendMarks.Kept) deleted.
     // Result: (ord, seq) per stored message, plus the stored row for a repeat.
     private const string AppendSql = """
         WITH input AS (
             SELECT t.*, d.seq AS stored_seq, d.conversation_id AS stored_conv, d.sender_name AS stored_sender_name,
                    d.body AS stored_body, d.client_time AS stored_client_time, d.ts AS stored_ts
-            FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[])
-                WITH ORDINALITY AS t(conv, sender_id, sender_name, body, client_time, ts, client_id, ord)
+            FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::smallint[], $9::bigint[], $10::bigint[])
+                WITH ORDINALITY AS t(conv, sender_id, sender_name, body, client_time, ts, client_id, kind, ref_seq, reply_seq, ord)
             LEFT JOIN LATERAL (
                 SELECT m.conversation_id, m.seq, m.sender_name, m.body, m.client_time, m.ts
                 FROM messages m
@@ -33,7 +33,7 @@ internal sealed class PostgresAppendStatement : IAppendStatement
                 LIMIT 1) d ON t.client_id IS NOT NULL
         ),
         fresh AS (
-            SELECT conv, sender_id, sender_name, body, client_time, ts, client_id, ord,
+            SELECT conv, sender_id, sender_name, body, client_time, ts, client_id, kind, ref_seq, reply_seq, ord,
                    count(*) OVER (PARTITION BY conv) AS n,
                    row_number() OVER (PARTITION BY conv ORDER BY ord) AS k
             FROM input
@@ -48,14 +48,14 @@ internal sealed class PostgresAppendStatement : IAppendStatement
         numbered AS (
             SELECT *, max(last_seq) OVER (PARTITION BY conv) - n + k AS seq
             FROM (
-                SELECT conv, sender_id, sender_name, body, client_time, ts, client_id, ord, n, k, NULL::bigint AS last_seq FROM fresh
+                SELECT conv, sender_id, sender_name, body, client_time, ts, client_id, kind, ref_seq, reply_seq, ord, n, k, NULL::bigint AS last_seq FROM fresh
                 UNION ALL
-                SELECT id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, last_seq FROM allocated
+                SELECT id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, last_seq FROM allocated
             ) u
         ),
         inserted AS (
-            INSERT INTO messages (conversation_id, seq, sender_id, sender_name, body, client_time, ts, client_id)
-            SELECT conv, seq, sender_id, sender_name, body, client_time, ts, client_id FROM numbered WHERE ord IS NOT NULL
+            INSERT INTO messages (conversation_id, seq, sender_id, sender_name, body, client_time, ts, client_id, kind, ref_seq, reply_seq)
+            SELECT conv, seq, sender_id, sender_name, body, client_time, ts, client_id, kind, ref_seq, reply_seq FROM numbered WHERE ord IS NOT NULL
         ),
         participants AS (
             INSERT INTO cursors (user_id, conversation_id, delivered_seq)
@@ -67,10 +67,10 @@ internal sealed class PostgresAppendStatement : IAppendStatement
         ),
         marked AS (
             INSERT INTO append_marks (lane_id, batch, created_at, seqs)
-            SELECT $8, $9, $10, coalesce(string_agg(ord::text || ':' || seq::text, ','), '') FROM numbered WHERE ord IS NOT NULL
+            SELECT $11, $12, $13, coalesce(string_agg(ord::text || ':' || seq::text, ','), '') FROM numbered WHERE ord IS NOT NULL
         ),
         pruned AS (
-            DELETE FROM append_marks WHERE lane_id = $8 AND batch = $9 - 64
+            DELETE FROM append_marks WHERE lane_id = $11 AND batch = $12 - 64
         )
         SELECT ord, seq, NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::bigint FROM numbered WHERE ord IS NOT NULL
         UNION ALL
@@ -99,6 +99,9 @@ internal sealed class PostgresAppendStatement : IAppendStatement
             _command.Parameters.Add(ArrayParameter(NpgsqlDbType.Text, batch.ClientTimes));
             _command.Parameters.Add(ArrayParameter(NpgsqlDbType.Bigint, batch.Timestamps));
             _command.Parameters.Add(ArrayParameter(NpgsqlDbType.Text, batch.ClientIds));
+            _command.Parameters.Add(ArrayParameter(NpgsqlDbType.Smallint, batch.Kinds));
+            _command.Parameters.Add(ArrayParameter(NpgsqlDbType.Bigint, batch.Refs));
+            _command.Parameters.Add(ArrayParameter(NpgsqlDbType.Bigint, batch.ReplySeqs));
             _command.Parameters.Add(_lane);
             _command.Parameters.Add(_number);
             _command.Parameters.Add(_createdAt);
@@ -118,6 +121,29 @@ internal sealed class PostgresAppendStatement : IAppendStatement
             await _command.PrepareAsync(ct);
         }
 
+        if (!batch.HasEvents)
+        {
+            await RunAsync(batch, ct); // autocommitted
+            return;
+        }
+
+        // Events change the messages they name in the same transaction (issue 21): then not autocommitted.
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        _command.Transaction = (NpgsqlTransaction)transaction;
+        try
+        {
+            await RunAsync(batch, ct);
+            await LogEvents.Postgres.ApplyAsync(connection, transaction, batch, ct);
+            await transaction.CommitAsync(ct);
+        }
+        finally
+        {
+            _command.Transaction = null;
+        }
+    }
+
+    private async Task RunAsync(AppendBatch batch, CancellationToken ct)
+    {
         await using var reader = await _command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {

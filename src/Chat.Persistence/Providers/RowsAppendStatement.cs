@@ -17,8 +17,12 @@ namespace Chat.Persistence;
 /// then opens in the batch's first command and commits in its last, two round trips fewer than a transaction object's
 /// BEGIN and COMMIT; null: a transaction object.
 /// </param>
+/// <param name="Events">How the batch's events change the messages they name (issue 21).</param>
 internal sealed record RowsDialect(
-    IsolationLevel Isolation, string AddToLastSeq, string IgnoreExisting, string UpdateCursorsFrom, int MaxParameters, string? BeginInText = null);
+    IsolationLevel Isolation, string AddToLastSeq, string IgnoreExisting, string UpdateCursorsFrom, int MaxParameters, string? BeginInText = null)
+{
+    public LogEvents Events { get; init; } = LogEvents.Sqlite;
+}
 
 /// <summary>
 /// The writer's statement where there are no arrays to send (MySQL, SQLite): one transaction of multi-row
@@ -29,7 +33,7 @@ internal sealed record RowsDialect(
 /// </summary>
 internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatement
 {
-    private const int MessageColumns = 8;
+    private const int MessageColumns = 11;
 
     private readonly List<int> _fresh = [];
     private readonly SortedDictionary<long, Allocation> _conversations = [];
@@ -50,6 +54,7 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
         {
             await AllocateAsync(connection, transaction, batch, ct);
             await InsertAsync(connection, transaction, batch, ct);
+            await dialect.Events.ApplyAsync(connection, transaction, batch, ct);
         }
 
         await transaction.CommitAsync(ct);
@@ -72,13 +77,33 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
         try
         {
             await AllocateAsync(connection, null, batch, ct, begin + ";\n");
-            await InsertAsync(connection, null, batch, ct, ";\nCOMMIT");
+            var events = batch.HasEvents;
+            await InsertAsync(connection, null, batch, ct, events ? "" : ";\nCOMMIT");
+            if (events)
+            {
+                // Every event may have repeated a stored cid: then nothing to apply, but the transaction still commits.
+                if (batch.FreshEvents.Count == 0)
+                {
+                    await CommitInTextAsync(connection, ct);
+                }
+                else
+                {
+                    await dialect.Events.ApplyAsync(connection, null, batch, ct, "COMMIT");
+                }
+            }
         }
         catch
         {
             await RollBackAsync(connection);
             throw;
         }
+    }
+
+    private static async Task CommitInTextAsync(DbConnection connection, CancellationToken ct)
+    {
+        await using var commit = connection.CreateCommand();
+        commit.CommandText = "COMMIT";
+        await commit.ExecuteNonQueryAsync(ct);
     }
 
     private static async Task RollBackAsync(DbConnection connection)
@@ -196,7 +221,7 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
         foreach (var chunk in chunks)
         {
             await using var command = Command(connection, transaction);
-            _sql.Append("INSERT INTO messages (conversation_id, seq, sender_id, sender_name, body, client_time, ts, client_id) VALUES ");
+            _sql.Append("INSERT INTO messages (conversation_id, seq, sender_id, sender_name, body, client_time, ts, client_id, kind, ref_seq, reply_seq) VALUES ");
             var started = new List<long>();
             for (var i = 0; i < chunk.Length; i++)
             {
@@ -219,7 +244,10 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
                     .Append(Parameter(command, batch.Bodies[p])).Append(", ")
                     .Append(Parameter(command, batch.ClientTimes[p])).Append(", ")
                     .Append(Parameter(command, batch.Timestamps[p])).Append(", ")
-                    .Append(Parameter(command, batch.ClientIds[p])).Append(')');
+                    .Append(Parameter(command, batch.ClientIds[p])).Append(", ")
+                    .Append(Parameter(command, batch.Kinds[p])).Append(", ")
+                    .Append(Parameter(command, batch.Refs[p])).Append(", ")
+                    .Append(Parameter(command, batch.ReplySeqs[p])).Append(')');
             }
 
             if (started.Count > 0)

@@ -225,13 +225,15 @@ public sealed class LoginHandler(
         var window = Math.Min(options.Value.MaxLoginAckBytes, connection.Value.OutboundQueueBytes / 2);
         var offline = inbox.Pending.Select(Delivery.Of).ToList();
         var room = window - 4096L; // what LOGIN_ACK holds besides the messages stays small next to the window
-        var inAck = offline.TakeWhile(d => (room -= d.Frame.Length) >= 0).ToList();
+        // A seed client gets messages only, as they stand (no events, no recalled ones): their seqs are passed all the same.
+        bool Shows(Delivery d) => request.Version >= 2 || d.ForSeed;
+        var inAck = offline.TakeWhile(d => !Shows(d) || (room -= d.Frame.Length) >= 0).ToList();
         var ack = new LoginAck(
             user.Id,
             user.Name,
             [.. friends.Select(f => Entries.Friend(f, online))],
             [.. groups.Select(g => Entries.Group(g, online))],
-            [.. inAck.Select(d => d.Frame)],
+            [.. inAck.Where(Shows).Select(d => d.Frame)],
             [.. inbox.Conversations.Select(c => ConversationId.IsGroup(c.ConversationId)
                 ? new ConversationEntry(null, (int)c.ConversationId, c.LastSeq, c.Read, c.Unread)
                 : new ConversationEntry(ConversationId.Peer(c.ConversationId, user.Id), null, c.LastSeq, c.Read, c.Unread))],

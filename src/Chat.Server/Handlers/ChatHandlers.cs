@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Handlers;
 
-public sealed class OneChatHandler(KnownUsers knownUsers, MessageSender sender) : UserRequestHandler<OneChatRequest>
+public sealed class OneChatHandler(KnownUsers knownUsers, MessageSender sender, ReplyQuotes replies) : UserRequestHandler<OneChatRequest>
 {
     public override bool Pipelined => true;
 
@@ -25,27 +25,41 @@ public sealed class OneChatHandler(KnownUsers knownUsers, MessageSender sender) 
             return Reply.Fail(ErrorCode.NotFound, $"no user {request.ToId}");
         }
 
-        return new Pending(sender.SendAsync(user, request, ConversationId.Direct(user.Id, request.ToId), request.ToId, request.Msg, request.Time));
+        var conversation = ConversationId.Direct(user.Id, request.ToId);
+        var (reply, refusal) = await replies.ResolveAsync(user, conversation, request.Reply, ct);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        return new Pending(sender.SendAsync(user, request, conversation, request.ToId, request.Msg, request.Time, reply));
     }
 }
 
-public sealed class GroupChatHandler(MessageSender sender) : UserRequestHandler<GroupChatRequest>
+public sealed class GroupChatHandler(MessageSender sender, ReplyQuotes replies) : UserRequestHandler<GroupChatRequest>
 {
     public override bool Pipelined => true;
 
-    protected override ValueTask<Reply> HandleAsync(GroupChatRequest request, UserSession user, CancellationToken ct)
+    protected override async ValueTask<Reply> HandleAsync(GroupChatRequest request, UserSession user, CancellationToken ct)
     {
         if (sender.Problem(request.Msg, request.Time) is { } problem)
         {
-            return ValueTask.FromResult(Reply.Fail(ErrorCode.BadRequest, problem));
+            return Reply.Fail(ErrorCode.BadRequest, problem);
         }
 
         if (!user.IsMember(request.GroupId))
         {
-            return ValueTask.FromResult(Conversation.NotMember(request.GroupId));
+            return Conversation.NotMember(request.GroupId);
         }
 
-        return ValueTask.FromResult<Reply>(new Pending(sender.SendAsync(user, request, ConversationId.Group(request.GroupId), request.GroupId, request.Msg, request.Time)));
+        var conversation = ConversationId.Group(request.GroupId);
+        var (reply, refusal) = await replies.ResolveAsync(user, conversation, request.Reply, ct);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        return new Pending(sender.SendAsync(user, request, conversation, request.GroupId, request.Msg, request.Time, reply));
     }
 }
 
@@ -72,10 +86,11 @@ public sealed class MessageSender(
         return text.Length > maxChars ? $"msg must be at most {maxChars} characters" : Validation.ChatMessage(text, clientTime);
     }
 
-    public Task<Reply> SendAsync(UserSession user, Request request, long conversationId, int targetId, string text, string? clientTime)
+    /// <param name="entry">An event of the log, or a reply (null: a plain message).</param>
+    public Task<Reply> SendAsync(UserSession user, Request request, long conversationId, int targetId, string text, string? clientTime, LogEntry? entry = null)
     {
         var caller = Activity.Current;
-        var activity = ChatTelemetry.Source.StartActivity(request.MsgId == MsgId.GroupChat ? "GROUP_CHAT" : "ONE_CHAT", ActivityKind.Server);
+        var activity = ChatTelemetry.Source.StartActivity(SpanName(request.MsgId), ActivityKind.Server);
         Activity? storing = null;
         if (activity is not null)
         {
@@ -95,9 +110,14 @@ public sealed class MessageSender(
             text,
             clientTime ?? now.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
             now.ToUnixTimeMilliseconds(),
-            request.Cid?.Text);
+            request.Cid?.Text)
+        {
+            Kind = entry?.Kind ?? EntryKind.Message,
+            Ref = entry?.Ref,
+            ReplySeq = entry?.ReplySeq,
+        };
         var append = writer.AppendAsync(message, CancellationToken.None).AsTask();
-        var sent = CompleteAsync(user, append, user.LastSend, activity, storing);
+        var sent = CompleteAsync(user, append, user.LastSend, activity, storing, entry?.Quote);
         user.LastSend = sent;
         if (activity is not null)
         {
@@ -107,7 +127,16 @@ public sealed class MessageSender(
         return sent;
     }
 
-    private async Task<Reply> CompleteAsync(UserSession user, Task<AppendResult> append, Task previous, Activity? activity, Activity? storing)
+    private static string SpanName(MsgId msgId) => msgId switch
+    {
+        MsgId.GroupChat => "GROUP_CHAT",
+        MsgId.Edit => "EDIT",
+        MsgId.Recall => "RECALL",
+        MsgId.React => "REACT",
+        _ => "ONE_CHAT",
+    };
+
+    private async Task<Reply> CompleteAsync(UserSession user, Task<AppendResult> append, Task previous, Activity? activity, Activity? storing, ReplyQuote? quote)
     {
         using var traced = activity;
         await previous;
@@ -142,7 +171,7 @@ public sealed class MessageSender(
             metrics.MessageStored();
         }
 
-        var stored = result.Stored;
+        var stored = result.Stored with { Reply = quote };
         user.Sent(stored.Message.ConversationId, stored.Seq);
         // A repeated cid is routed again: recipients that have it drop it by seq, one that missed it gets it now.
         hub.Route(Delivery.Sent(stored, user.SessionId));

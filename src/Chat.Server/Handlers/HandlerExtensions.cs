@@ -12,6 +12,12 @@ public static class HandlerExtensions
         services.AddSingleton<LoginLifecycle>();
         services.AddSingleton<KnownUsers>();
         services.AddSingleton<MessageSender>();
+        services.AddOptions<MessageLogOptions>().BindConfiguration(MessageLogOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ReplyQuotes>();
+        services.AddScoped<MessageLog>();
+        services.AddKeyedScoped<IRequestHandler, EditHandler>(MsgId.Edit);
+        services.AddKeyedScoped<IRequestHandler, RecallHandler>(MsgId.Recall);
+        services.AddKeyedScoped<IRequestHandler, ReactHandler>(MsgId.React);
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<IConnectionApplication>(sp => sp.GetRequiredService<Dispatcher>());
 

@@ -50,8 +50,48 @@ public sealed record Delivery(long ConversationId, long Seq, int SenderId, int T
     public static Delivery Sent(StoredMessage stored, long sendingSession)
     {
         var m = stored.Message;
-        var frame = ServerFrames.Chat(new ChatPush(m.IsGroup, m.SenderId, m.SenderName, m.TargetId, m.Body, m.ClientTime, stored.Seq, m.Ts));
-        return new Delivery(m.ConversationId, stored.Seq, m.SenderId, m.TargetId, frame) { ExceptSession = sendingSession };
+        var frame = m.Kind == EntryKind.Message ? ServerFrames.Chat(ChatPushOf(stored)) : ServerFrames.Event(EventPushOf(stored));
+        return new Delivery(m.ConversationId, stored.Seq, m.SenderId, m.TargetId, frame)
+        {
+            ExceptSession = sendingSession,
+            Recalled = stored.Recalled,
+        };
+    }
+
+    // ---- The conversation is a log (issue 21). ----
+
+    /// <summary>A message recalled before it was delivered: a v2 session gets its tombstone, a seed session nothing.</summary>
+    public bool Recalled { get; init; }
+
+    /// <summary>An event of the log (EDIT, RECALL, REACT): it has a seq, but a seed session is never sent it.</summary>
+    public bool IsEvent => !IsPush && ServerFrames.LeadingMsgId(Frame.Span) is >= (int)MsgId.Edit and <= (int)MsgId.React;
+
+    /// <summary>A seed-protocol session gets it: messages as they stand, not events, not recalled messages.</summary>
+    public bool ForSeed => !Recalled && !IsEvent;
+
+    /// <summary>A stored message as its chat frame carries it: the quote it answers and how it stands now.</summary>
+    public static ChatPush ChatPushOf(StoredMessage stored)
+    {
+        var m = stored.Message;
+        return new ChatPush(m.IsGroup, m.SenderId, m.SenderName, m.TargetId, stored.Recalled ? "" : m.Body, m.ClientTime, stored.Seq, m.Ts)
+        {
+            Reply = stored.Reply is { } q ? new QuoteEntry(q.Seq, q.SenderId, q.SenderName, q.Text, q.Recalled) : null,
+            Edited = stored.EditedTs,
+            Recalled = stored.Recalled,
+            Reactions = [.. stored.Reactions.Select(r => new ReactionEntry(r.Emoji, r.UserIds))],
+        };
+    }
+
+    private static EventPush EventPushOf(StoredMessage stored)
+    {
+        var m = stored.Message;
+        var kind = m.Kind switch
+        {
+            EntryKind.Edit => MsgId.Edit,
+            EntryKind.Recall => MsgId.Recall,
+            _ => MsgId.React,
+        };
+        return new EventPush(kind, m.IsGroup, m.SenderId, m.SenderName, m.TargetId, stored.Seq, m.Ref ?? 0, m.Body, m.Kind != EntryKind.Unreact, m.Ts);
     }
 
     /// <summary>Tells every session of <paramref name="userId"/> but <paramref name="newer"/>, on any replica, that it was replaced.</summary>

@@ -209,6 +209,14 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
     private void Release(Line line, Delivery delivery)
     {
         line.Queued.Add(delivery.Seq);
+        if (!Modern && !delivery.ForSeed)
+        {
+            // An event, or a message recalled before it was delivered: a seed client never sees it, but its seq is
+            // passed, so the delivered-cursor moves over it (it only moves along unbroken runs).
+            if (line.Written.Add(delivery.Seq)) cursors.Advance(Id, delivery.ConversationId, line.Written.Contiguous);
+            return;
+        }
+
         Connection.Send(delivery.Frame, this, new Delivered(delivery.ConversationId, delivery.Seq));
     }
 

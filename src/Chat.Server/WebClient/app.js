@@ -8,6 +8,8 @@ const TYPING_SHOWN_MS = 4000;
 const HISTORY_PAGE = 50;
 const SESSION_KEY = "chat.session";
 const CHAT_FRAMES = new Set([MsgId.ONE_CHAT, MsgId.GROUP_CHAT]);
+const EVENT_FRAMES = new Set([MsgId.EDIT, MsgId.RECALL, MsgId.REACT]);
+const REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
 
 // ---------------------------------------------------------------------------------------------------------------
 // State
@@ -22,6 +24,7 @@ const state = {
   openKey: null,
   unsupported: new Set(),   // msgids this server does not know (errno 5): their features stay quiet
   credentials: null,        // { id, password } while a password login is wanted
+  compose: null,            // { key, mode: "reply" | "edit", seq }: what the composer's next send does
 };
 
 const session = {
@@ -51,6 +54,8 @@ function conversation(key) {
     conv = {
       key, group, target: group ? { groupid: id } : { peer: id },
       messages: new Map(),  // seq -> message
+      events: new Set(),    // seqs of edits, recalls and reactions seen (entries of the log that are no message)
+      held: new Map(),      // seq of a message not seen yet -> events naming it, applied when it comes
       pending: new Map(),   // cid -> message not yet acknowledged
       lastSeq: 0, read: 0, unread: 0, peerRead: 0,
       unreadFromServer: false,
@@ -99,13 +104,17 @@ function noteSeen(conv, seq) {
   const last = seen[conv.key];
   if (last === undefined || seq === last + 1) {
     seen[conv.key] = seq;
-    while (conv.messages.has(seen[conv.key] + 1)) seen[conv.key]++;
+    while (hasEntry(conv, seen[conv.key] + 1)) seen[conv.key]++;
     session.saveSeen(state.me.id, seen);
   }
 }
 
+function hasEntry(conv, seq) {
+  return conv.messages.has(seq) || conv.events.has(seq);
+}
+
 function hasGap(conv, from, to) {
-  for (let s = from + 1; s < to; s++) if (!conv.messages.has(s)) return true;
+  for (let s = from + 1; s < to; s++) if (!hasEntry(conv, s)) return true;
   return false;
 }
 
@@ -138,6 +147,11 @@ link.onopen = () => {
 link.onframe = frame => {
   if (CHAT_FRAMES.has(frame.msgid)) {
     receiveChat(frame, false);
+    render();
+    return;
+  }
+  if (EVENT_FRAMES.has(frame.msgid)) {
+    receiveEvent(frame);
     render();
     return;
   }
@@ -214,7 +228,10 @@ function applyLoginAck(ack) {
     conv.unreadFromServer = c.unread !== undefined;
     if (conv.unreadFromServer) conv.unread = c.unread;
   }
-  for (const frame of ack.offlinemsg ?? []) receiveChat(frame, true);
+  for (const frame of ack.offlinemsg ?? []) {
+    if (EVENT_FRAMES.has(frame.msgid)) receiveEvent(frame);
+    else receiveChat(frame, true);
+  }
   for (const conv of state.convs.values()) conv.unreadFromServer = false;
   render();
 }
@@ -249,7 +266,8 @@ function receiveChat(frame, offline) {
   const conv = conversation(group ? `g${frame.groupid}` : `u${mine ? frame.toid : frame.id}`);
   if (!mine) rememberUser(frame.id, frame.name);
   if (frame.seq === undefined || conv.messages.has(frame.seq)) return false;
-  conv.messages.set(frame.seq, { seq: frame.seq, from: frame.id, name: frame.name, msg: frame.msg, ts: frame.ts ?? Date.now() });
+  conv.messages.set(frame.seq, messageOf(frame));
+  applyHeld(conv, frame.seq);
   conv.lastSeq = Math.max(conv.lastSeq, frame.seq);
   conv.lastActivity = Math.max(conv.lastActivity, frame.ts ?? 0);
   noteSeen(conv, frame.seq);
@@ -259,6 +277,83 @@ function receiveChat(frame, offline) {
     else if (!(offline && conv.unreadFromServer)) conv.unread++;
   }
   return true;
+}
+
+/** A message as a chat frame or HISTORY carries it: its text as it stands, the quote it answers, its reactions. */
+function messageOf(frame) {
+  const reactions = new Map();
+  for (const r of frame.reactions ?? []) reactions.set(r.emoji, new Set(r.ids));
+  return {
+    seq: frame.seq, from: frame.id, name: frame.name, msg: frame.msg, ts: frame.ts ?? Date.now(),
+    edited: frame.edited, recalled: !!frame.recalled, reply: frame.reply, reactions,
+  };
+}
+
+/** The conversation an event (24–26) belongs to: a group, or the other party of a one-to-one chat. */
+function eventConversation(frame) {
+  if (frame.groupid !== undefined) return conversation(`g${frame.groupid}`);
+  return conversation(`u${frame.id === state.me.id ? frame.toid : frame.id}`);
+}
+
+/** An edit, recall or reaction: applied to its message, or held until the message is seen (it may come later). */
+function receiveEvent(frame) {
+  const conv = eventConversation(frame);
+  if (frame.seq === undefined || conv.events.has(frame.seq)) return;
+  conv.events.add(frame.seq);
+  conv.lastSeq = Math.max(conv.lastSeq, frame.seq);
+  noteSeen(conv, frame.seq);
+  const message = conv.messages.get(frame.ref);
+  if (message) {
+    applyEvent(message, frame);
+    return;
+  }
+  const held = conv.held.get(frame.ref) ?? [];
+  held.push(frame);
+  conv.held.set(frame.ref, held);
+  if (conv.historyStarted && frame.ref < Math.min(...conv.messages.keys())) return; // older pages bring it folded
+  if (conv.historyStarted && !conv.loadingHistory) {
+    // A message the page has not seen: ask for it (HISTORY folds what is held).
+    link.request({ msgid: MsgId.HISTORY, ...conv.target, before: frame.ref + 1, limit: 1 }).then(reply => {
+      for (const m of reply.messages ?? []) addFolded(conv, m);
+      render();
+    }, () => {});
+  }
+}
+
+function applyEvent(message, frame) {
+  if (frame.msgid === MsgId.EDIT && !message.recalled) {
+    message.msg = frame.msg;
+    message.edited = frame.ts;
+  } else if (frame.msgid === MsgId.RECALL) {
+    message.recalled = true;
+    message.msg = "";
+    message.edited = undefined;
+    message.reactions.clear();
+  } else if (frame.msgid === MsgId.REACT && !message.recalled) {
+    const ids = message.reactions.get(frame.emoji) ?? new Set();
+    if (frame.on) ids.add(frame.id);
+    else ids.delete(frame.id);
+    if (ids.size > 0) message.reactions.set(frame.emoji, ids);
+    else message.reactions.delete(frame.emoji);
+  }
+}
+
+/** Events that came before their message, applied in seq order once it is here. */
+function applyHeld(conv, seq) {
+  const held = conv.held.get(seq);
+  if (!held) return;
+  conv.held.delete(seq);
+  const message = conv.messages.get(seq);
+  for (const frame of held.sort((a, b) => a.seq - b.seq)) applyEvent(message, frame);
+}
+
+/** A message from HISTORY: already folded, so events held for it are in it (they were stored before the answer). */
+function addFolded(conv, m) {
+  if (m.id !== state.me.id) rememberUser(m.id, m.name);
+  conv.held.delete(m.seq);
+  if (!conv.messages.has(m.seq)) conv.messages.set(m.seq, messageOf(m));
+  conv.lastSeq = Math.max(conv.lastSeq, m.seq);
+  conv.lastActivity = Math.max(conv.lastActivity, m.ts ?? 0);
 }
 
 function onReadNotice(frame) {
@@ -372,8 +467,13 @@ async function ask(frame) {
   }
 }
 
-function sendMessage(conv, text) {
-  const message = { cid: `m${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`, from: state.me.id, msg: text, ts: Date.now(), pending: true };
+function sendMessage(conv, text, reply) {
+  const message = { cid: `m${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`, from: state.me.id, msg: text, ts: Date.now(), pending: true, reactions: new Map() };
+  if (reply !== undefined) {
+    const quoted = conv.messages.get(reply);
+    message.replySeq = reply;
+    message.reply = quoted && { seq: reply, id: quoted.from, name: quoted.name ?? userName(quoted.from), msg: quoted.msg.slice(0, 100), recalled: quoted.recalled || undefined };
+  }
   conv.pending.set(message.cid, message);
   conv.lastActivity = message.ts;
   deliver(conv, message);
@@ -384,10 +484,12 @@ async function deliver(conv, message) {
   const frame = conv.group
     ? { msgid: MsgId.GROUP_CHAT, groupid: conv.target.groupid, msg: message.msg, cid: message.cid }
     : { msgid: MsgId.ONE_CHAT, toid: conv.target.peer, msg: message.msg, cid: message.cid };
+  if (message.replySeq !== undefined) frame.reply = message.replySeq;
   try {
     const ack = await link.request(frame);
     conv.pending.delete(message.cid);
-    conv.messages.set(ack.seq, { seq: ack.seq, from: state.me.id, msg: message.msg, ts: ack.ts ?? message.ts });
+    conv.messages.set(ack.seq, { seq: ack.seq, from: state.me.id, msg: message.msg, ts: ack.ts ?? message.ts, reply: message.reply, reactions: new Map() });
+    applyHeld(conv, ack.seq);
     conv.lastSeq = Math.max(conv.lastSeq, ack.seq);
     conv.read = Math.max(conv.read, ack.seq);
     noteSeen(conv, ack.seq);
@@ -431,12 +533,7 @@ async function loadHistory(conv) {
   renderHistoryState(conv);
   try {
     const reply = await link.request(frame);
-    for (const m of reply.messages ?? []) {
-      if (m.id !== state.me.id) rememberUser(m.id, m.name);
-      if (!conv.messages.has(m.seq)) conv.messages.set(m.seq, { seq: m.seq, from: m.id, name: m.name, msg: m.msg, ts: m.ts });
-      conv.lastSeq = Math.max(conv.lastSeq, m.seq);
-      conv.lastActivity = Math.max(conv.lastActivity, m.ts ?? 0);
-    }
+    for (const m of reply.messages ?? []) addFolded(conv, m);
     const newest = Math.max(0, ...conv.messages.keys());
     if (newest && (seen[conv.key] === undefined || seen[conv.key] < newest) && !hasGap(conv, Math.min(...conv.messages.keys()) - 1, newest)) {
       seen[conv.key] = newest;
@@ -645,6 +742,7 @@ function renderPane(scroll) {
   }
   renderMessages(conv, scroll);
   renderHistoryState(conv);
+  renderCompose();
   const typing = [...conv.typing.values()].map(t => t.name);
   $("typing").textContent = typing.length === 0 ? "" : `${typing.join(" and ")} ${typing.length === 1 ? "is" : "are"} typing…`;
 }
@@ -688,12 +786,83 @@ function messageItem(conv, m, lastMine) {
     else if (!conv.group && m.seq <= conv.peerRead) status = "Read";
     else status = lastMine ? "Sent" : "";
   }
-  return el("li", { class: `message${mine ? " mine" : ""}${m.failed ? " failed" : ""}`, dataset: { seq: m.seq ?? "" } },
+  const stored = m.seq !== undefined && !m.pending;
+  const group = conv.group ? state.groups.get(conv.target.groupid) : null;
+  const canRecall = stored && !m.recalled && (mine || group?.members.get(state.me.id) === "creator");
+  const reactions = [...(m.reactions ?? new Map())].map(([emoji, ids]) => el("button", {
+    type: "button", class: `reaction${ids.has(state.me.id) ? " mine" : ""}`, dataset: { emoji },
+    "aria-label": `${emoji} ${ids.size}`, title: [...ids].map(userName).join(", "),
+    onclick: () => react(conv, m, emoji, !ids.has(state.me.id)),
+  }, el("span", { text: emoji }), el("span", { class: "count", text: String(ids.size) })));
+  return el("li", { class: `message${mine ? " mine" : ""}${m.failed ? " failed" : ""}${m.recalled ? " recalled" : ""}`, dataset: { seq: m.seq ?? "" } },
     conv.group && !mine ? el("span", { class: "sender", text: m.name ?? userName(m.from) }) : null,
-    el("p", { class: "text", text: m.msg }),
+    m.reply ? el("blockquote", { class: "quote", dataset: { seq: m.reply.seq } },
+      el("span", { class: "quote-name", text: m.reply.name ?? userName(m.reply.id) }),
+      el("span", { class: "quote-text", text: m.reply.recalled ? "Message recalled" : m.reply.msg })) : null,
+    m.recalled ? el("p", { class: "text recalled-text", text: "Message recalled" }) : el("p", { class: "text", text: m.msg }),
+    reactions.length ? el("div", { class: "reactions" }, ...reactions) : null,
     el("span", { class: "meta" },
       el("time", { datetime: new Date(m.ts).toISOString(), text: formatTime(m.ts) }),
-      status ? el("span", { class: "receipt", dataset: { status: status.split(":")[0] }, text: ` · ${status}` }) : null));
+      m.edited && !m.recalled ? el("span", { class: "edited", text: " · edited" }) : null,
+      status ? el("span", { class: "receipt", dataset: { status: status.split(":")[0] }, text: ` · ${status}` }) : null),
+    stored && !m.recalled ? el("div", { class: "actions" },
+      el("button", { type: "button", class: "ghost small", dataset: { action: "reply" }, text: "Reply", onclick: () => compose(conv, "reply", m) }),
+      mine ? el("button", { type: "button", class: "ghost small", dataset: { action: "edit" }, text: "Edit", onclick: () => compose(conv, "edit", m) }) : null,
+      canRecall ? el("button", { type: "button", class: "ghost small danger", dataset: { action: "recall" }, text: "Recall", onclick: () => recall(conv, m) }) : null,
+      ...REACTIONS.map(emoji => el("button", { type: "button", class: "ghost small", dataset: { react: emoji }, "aria-label": `React ${emoji}`, text: emoji,
+        onclick: () => react(conv, m, emoji, !(m.reactions?.get(emoji)?.has(state.me.id))) }))) : null);
+}
+
+/** Reply to or edit a message: the composer's next send does that (a bar above it says so). */
+function compose(conv, mode, m) {
+  state.compose = { key: conv.key, mode, seq: m.seq };
+  const input = $("message-input");
+  if (mode === "edit") input.value = m.msg;
+  renderCompose();
+  input.focus();
+}
+
+function renderCompose() {
+  const c = state.compose;
+  const conv = c && state.convs.get(c.key);
+  const m = conv?.messages.get(c.seq);
+  const shown = !!m && c.key === state.openKey;
+  $("compose-context").hidden = !shown;
+  if (shown) {
+    $("compose-context").dataset.mode = c.mode;
+    $("compose-context-text").textContent = c.mode === "edit" ? "Editing your message" : `Replying to ${m.name ?? userName(m.from)}: ${m.recalled ? "Message recalled" : m.msg.slice(0, 100)}`;
+  }
+}
+
+async function editMessage(conv, seq, text) {
+  const m = conv.messages.get(seq);
+  const ack = await ask({ msgid: MsgId.EDIT, ...conv.target, seq, msg: text });
+  if (ack && m) {
+    conv.events.add(ack.seq);
+    noteSeen(conv, ack.seq);
+    applyEvent(m, { msgid: MsgId.EDIT, msg: text, ts: ack.ts });
+    render();
+  }
+}
+
+async function recall(conv, m) {
+  const ack = await ask({ msgid: MsgId.RECALL, ...conv.target, seq: m.seq });
+  if (ack) {
+    conv.events.add(ack.seq);
+    noteSeen(conv, ack.seq);
+    applyEvent(m, { msgid: MsgId.RECALL });
+    render();
+  }
+}
+
+async function react(conv, m, emoji, on) {
+  const ack = await ask({ msgid: MsgId.REACT, ...conv.target, seq: m.seq, emoji, on });
+  if (ack) {
+    conv.events.add(ack.seq);
+    noteSeen(conv, ack.seq);
+    applyEvent(m, { msgid: MsgId.REACT, id: state.me.id, emoji, on });
+    render();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -841,7 +1010,16 @@ function wire() {
     if (!conv || !text) return;
     input.value = "";
     input.style.height = "auto";
-    sendMessage(conv, text);
+    const c = state.compose?.key === conv.key ? state.compose : null;
+    state.compose = null;
+    renderCompose();
+    if (c?.mode === "edit") editMessage(conv, c.seq, text);
+    else sendMessage(conv, text, c?.seq);
+  });
+  $("compose-cancel").addEventListener("click", () => {
+    if (state.compose?.mode === "edit") $("message-input").value = "";
+    state.compose = null;
+    renderCompose();
   });
   input.addEventListener("keydown", event => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {

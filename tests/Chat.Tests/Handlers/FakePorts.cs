@@ -55,6 +55,8 @@ public sealed class FakeStore : IChatStore
 
     public Task<long> NewestSeqAsync(long conversationId, CancellationToken ct) => Task.FromResult(0L);
 
+    public Task<MessageState?> MessageAsync(int userId, long conversationId, long seq, CancellationToken ct) => Task.FromResult<MessageState?>(null);
+
     public Task<LeftGroup?> LeaveGroupAsync(int userId, int groupId, CancellationToken ct) => Task.FromResult<LeftGroup?>(null);
 
     public Task<RemoveResult> RemoveMemberAsync(int byUserId, int groupId, int userId, CancellationToken ct) =>

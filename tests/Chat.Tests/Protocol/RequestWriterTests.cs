@@ -30,6 +30,13 @@ public sealed class RequestWriterTests
         new LeaveGroupRequest(5) { Cid = Cid.From("l") },
         new RemoveMemberRequest(5, 7),
         new RemoveFriendRequest(9) { Cid = Cid.From("f") },
+        new OneChatRequest(2, "answer") { Reply = 7, Cid = Cid.From("re") },
+        new GroupChatRequest(5, "answer") { Reply = 1 },
+        new EditRequest(7, null, 3, "fixed \"text\"") { Cid = Cid.From("e") },
+        new EditRequest(null, 5, 3, ""),
+        new RecallRequest(null, 5, 9) { Cid = Cid.From(25) },
+        new ReactRequest(7, null, 3, "👍🏽"),
+        new ReactRequest(null, 5, 3, "❤️", On: false) { Cid = Cid.From("r") },
     ];
 
     private static Request RoundTrip(byte[] frame)

@@ -40,6 +40,60 @@ public sealed class WebClientTests(WebClusterFixture cluster) : IClassFixture<We
     }
 
     [Fact]
+    public async Task Reply_react_edit_and_recall_between_two_pages_on_different_replicas()
+    {
+        var (alice, bob) = await FriendsAsync();
+        Assert.NotSame(cluster.ReplicaOf(alice.Id), cluster.ReplicaOf(bob.Id));
+        await alice.OpenChatWithFriendAsync(bob.Id);
+        await bob.OpenChatWithFriendAsync(alice.Id);
+        await alice.SendAsync("Lunch at noon?");
+        await bob.ExpectMessageAsync("Lunch at noon?");
+
+        // A reply carries its quote, shown above the message on both pages.
+        var seq = await bob.Page.Locator("#message-list > li:not(.mine)", new() { HasText = "Lunch at noon?" }).GetAttributeAsync("data-seq");
+        var question = bob.Page.Locator($"#message-list > li[data-seq='{seq}']");
+        await question.Locator("[data-action=reply]").ClickAsync();
+        await Expect(bob.Page.Locator("#compose-context")).ToContainTextAsync("Replying to");
+        await bob.SendAsync("Yes, see you there");
+        var answer = alice.Page.Locator("#message-list > li:not(.mine)", new() { HasText = "Yes, see you there" });
+        await Expect(answer.Locator(".quote")).ToContainTextAsync("Lunch at noon?");
+
+        // A reaction shows with its count on both pages.
+        await question.Locator("[data-react='👍']").ClickAsync();
+        var mine = alice.Page.Locator("#message-list > li.mine", new() { HasText = "Lunch" });
+        await Expect(mine.Locator(".reaction[data-emoji='👍'] .count")).ToHaveTextAsync("1");
+        await Expect(question.Locator(".reaction[data-emoji='👍'] .count")).ToHaveTextAsync("1");
+
+        // The author edits: the other page shows the new text, marked edited.
+        await mine.Locator("[data-action=edit]").ClickAsync();
+        var input = alice.Page.GetByLabel("Message", new() { Exact = true });
+        await Expect(input).ToHaveValueAsync("Lunch at noon?");
+        await input.FillAsync("Lunch at one?");
+        await input.PressAsync("Enter");
+        await Expect(mine.Locator(".text")).ToHaveTextAsync("Lunch at one?");
+        await Expect(question.Locator(".text")).ToHaveTextAsync("Lunch at one?");
+        await Expect(question.Locator(".edited")).ToBeVisibleAsync();
+
+        // The author recalls: the text is gone from the other page, "Message recalled" in its place.
+        var reply = bob.Page.Locator("#message-list > li.mine", new() { HasText = "Yes, see you there" });
+        await reply.Locator("[data-action=recall]").ClickAsync();
+        var recalled = alice.Page.Locator("#message-list > li.recalled");
+        await Expect(recalled.Locator(".text")).ToHaveTextAsync("Message recalled");
+        await Expect(alice.Page.Locator("#message-list")).Not.ToContainTextAsync("Yes, see you there");
+
+        // A reloaded page folds the log from HISTORY: the edited text, the reaction, the tombstone.
+        await bob.Page.ReloadAsync();
+        await bob.ExpectSignedInAsync(bob.Name);
+        await bob.OpenChatAsync($"u{alice.Id}");
+        var folded = bob.Page.Locator("#message-list > li:not(.mine)", new() { HasText = "Lunch at one?" });
+        await Expect(folded.Locator(".edited")).ToBeVisibleAsync();
+        await Expect(folded.Locator(".reaction[data-emoji='👍'] .count")).ToHaveTextAsync("1");
+        await Expect(bob.Page.Locator("#message-list > li.mine.recalled .text")).ToHaveTextAsync("Message recalled");
+        Assert.Empty(alice.ScriptErrors);
+        Assert.Empty(bob.ScriptErrors);
+    }
+
+    [Fact]
     public async Task A_reloaded_page_signs_in_by_itself_and_gets_what_it_missed()
     {
         var (alice, bob) = await FriendsAsync();

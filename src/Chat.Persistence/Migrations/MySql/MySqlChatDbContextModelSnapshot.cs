@@ -237,6 +237,26 @@ namespace Chat.Persistence.Migrations.MySql
                         .HasColumnType("varchar(64)")
                         .HasColumnName("client_time");
 
+                    b.Property<long?>("EditedTs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("edited_ts");
+
+                    b.Property<short>("Kind")
+                        .HasColumnType("smallint")
+                        .HasColumnName("kind");
+
+                    b.Property<bool>("Recalled")
+                        .HasColumnType("tinyint(1)")
+                        .HasColumnName("recalled");
+
+                    b.Property<long?>("RefSeq")
+                        .HasColumnType("bigint")
+                        .HasColumnName("ref_seq");
+
+                    b.Property<long?>("ReplySeq")
+                        .HasColumnType("bigint")
+                        .HasColumnName("reply_seq");
+
                     b.Property<int>("SenderId")
                         .HasColumnType("int")
                         .HasColumnName("sender_id");
@@ -259,6 +279,35 @@ namespace Chat.Persistence.Migrations.MySql
                         .HasDatabaseName("ux_messages_sender_id_client_id");
 
                     b.ToTable("messages", (string)null);
+                });
+
+            modelBuilder.Entity("Chat.Persistence.ReactionEntity", b =>
+                {
+                    b.Property<long>("ConversationId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("conversation_id");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("bigint")
+                        .HasColumnName("seq");
+
+                    b.Property<int>("UserId")
+                        .HasColumnType("int")
+                        .HasColumnName("user_id");
+
+                    b.Property<string>("Emoji")
+                        .HasMaxLength(16)
+                        .HasColumnType("varchar(16)")
+                        .HasColumnName("emoji");
+
+                    b.Property<long>("Ts")
+                        .HasColumnType("bigint")
+                        .HasColumnName("ts");
+
+                    b.HasKey("ConversationId", "Seq", "UserId", "Emoji")
+                        .HasName("pk_reactions");
+
+                    b.ToTable("reactions", (string)null);
                 });
 
             modelBuilder.Entity("Chat.Persistence.SessionTokenEntity", b =>

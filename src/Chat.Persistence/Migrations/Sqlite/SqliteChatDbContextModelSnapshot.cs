@@ -203,6 +203,26 @@ namespace Chat.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("client_time");
 
+                    b.Property<long?>("EditedTs")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("edited_ts");
+
+                    b.Property<short>("Kind")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("kind");
+
+                    b.Property<bool>("Recalled")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("recalled");
+
+                    b.Property<long?>("RefSeq")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("ref_seq");
+
+                    b.Property<long?>("ReplySeq")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("reply_seq");
+
                     b.Property<int>("SenderId")
                         .HasColumnType("INTEGER")
                         .HasColumnName("sender_id");
@@ -225,6 +245,35 @@ namespace Chat.Persistence.Migrations.Sqlite
                         .HasDatabaseName("ux_messages_sender_id_client_id");
 
                     b.ToTable("messages", (string)null);
+                });
+
+            modelBuilder.Entity("Chat.Persistence.ReactionEntity", b =>
+                {
+                    b.Property<long>("ConversationId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("conversation_id");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("seq");
+
+                    b.Property<int>("UserId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("user_id");
+
+                    b.Property<string>("Emoji")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("emoji");
+
+                    b.Property<long>("Ts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("ts");
+
+                    b.HasKey("ConversationId", "Seq", "UserId", "Emoji")
+                        .HasName("pk_reactions");
+
+                    b.ToTable("reactions", (string)null);
                 });
 
             modelBuilder.Entity("Chat.Persistence.SessionTokenEntity", b =>
