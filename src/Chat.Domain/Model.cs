@@ -30,6 +30,9 @@ public sealed record ChatMessage(
     string? ClientId)
 {
     public bool IsGroup => Domain.ConversationId.IsGroup(ConversationId);
+
+    /// <summary>The file this message carries (then <see cref="Body"/> is its caption, maybe empty), or null.</summary>
+    public FileRef? File { get; init; }
 }
 
 /// <summary>A message durably stored at <paramref name="Seq"/> in its conversation.</summary>

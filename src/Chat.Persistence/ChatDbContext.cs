@@ -25,6 +25,18 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
 
     public DbSet<SessionTokenEntity> SessionTokens => Set<SessionTokenEntity>();
 
+    // Files (attachments and avatars).
+    public DbSet<FileEntity> Files => Set<FileEntity>();
+
+    public DbSet<FileChunkEntity> FileChunks => Set<FileChunkEntity>();
+
+    public DbSet<MessageFileEntity> MessageFiles => Set<MessageFileEntity>();
+
+    // People: profiles and blocks.
+    public DbSet<ProfileEntity> Profiles => Set<ProfileEntity>();
+
+    public DbSet<BlockEntity> Blocks => Set<BlockEntity>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfiguration(new UserConfiguration());
@@ -35,5 +47,14 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         modelBuilder.ApplyConfiguration(new MessageConfiguration());
         modelBuilder.ApplyConfiguration(new CursorConfiguration());
         modelBuilder.ApplyConfiguration(new SessionTokenConfiguration());
+
+        // Files (attachments and avatars).
+        modelBuilder.ApplyConfiguration(new FileConfiguration());
+        modelBuilder.ApplyConfiguration(new FileChunkConfiguration());
+        modelBuilder.ApplyConfiguration(new MessageFileConfiguration());
+
+        // People: profiles and blocks.
+        modelBuilder.ApplyConfiguration(new ProfileConfiguration());
+        modelBuilder.ApplyConfiguration(new BlockConfiguration());
     }
 }

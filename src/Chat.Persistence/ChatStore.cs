@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Chat.Persistence;
 
 /// <summary>The relational side through EF Core: one instance (and one <see cref="ChatDbContext"/>) per scope.</summary>
-public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeProvider time) : IChatStore
+public sealed partial class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeProvider time) : IChatStore
 {
     public async Task<int?> RegisterAsync(string name, string passwordHash, CancellationToken ct)
     {
@@ -193,7 +193,7 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeP
 
         return new Inbox(
             [.. conversations.Select(c => c with { Unread = unread.GetValueOrDefault(c.ConversationId) })],
-            InSeqOrder(pending).Select(ToStored).ToList());
+            await WithFilesAsync(InSeqOrder(pending).Select(ToStored).ToList(), ct));
     }
 
     /// <summary>
@@ -238,7 +238,7 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeP
         }
 
         var more = newest.Count > limit;
-        return new MessagePage([.. newest.Take(limit).Reverse().Select(ToStored)], more);
+        return new MessagePage(await WithFilesAsync([.. newest.Take(limit).Reverse().Select(ToStored)], ct), more);
     }
 
     public async Task<long> NewestSeqAsync(long conversationId, CancellationToken ct) =>

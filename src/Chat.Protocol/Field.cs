@@ -49,6 +49,12 @@ public static class Field
     public static readonly JsonEncodedText UserId = JsonEncodedText.Encode("userid");
     public static readonly JsonEncodedText By = JsonEncodedText.Encode("by");
 
+    // Files (a chat message's attachment).
+    public static readonly JsonEncodedText File = JsonEncodedText.Encode("file");
+    public static readonly JsonEncodedText Size = JsonEncodedText.Encode("size");
+    public static readonly JsonEncodedText Type = JsonEncodedText.Encode("type");
+    public static readonly JsonEncodedText Thumb = JsonEncodedText.Encode("thumb");
+
     /// <summary>Values of <see cref="State"/> and <see cref="Role"/>.</summary>
     public static readonly JsonEncodedText Online = JsonEncodedText.Encode("online");
     public static readonly JsonEncodedText Offline = JsonEncodedText.Encode("offline");

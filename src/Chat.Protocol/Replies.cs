@@ -64,7 +64,26 @@ public sealed record LoginAck(
 
 /// <summary>A chat message (ONE_CHAT 6 or GROUP_CHAT 10) as its recipients get it.</summary>
 /// <param name="TargetId">The recipient (one-to-one) or the group.</param>
-public readonly record struct ChatPush(bool IsGroup, int SenderId, string SenderName, int TargetId, string Msg, string Time, long Seq, long Ts);
+/// <param name="File">The file it carries (then <paramref name="Msg"/> is its caption), or null.</param>
+public readonly record struct ChatPush(bool IsGroup, int SenderId, string SenderName, int TargetId, string Msg, string Time, long Seq, long Ts, ChatFile? File = null);
+
+/// <summary>A file as a chat message carries it: <c>file: {id, name, size, type, thumb}</c>.</summary>
+/// <param name="Thumb">A thumbnail can be fetched at <c>/files/{id}/thumb</c> (images).</param>
+public sealed record ChatFile(string Id, string Name, long Size, string Type, bool Thumb)
+{
+    /// <summary>How a seed client sees it, after the caption: <c>[file: name, size]</c>.</summary>
+    public string SeedText(string caption)
+    {
+        var size = Size switch
+        {
+            < 1024 => $"{Size} B",
+            < 1024 * 1024 => $"{Size / 1024.0:0.#} KB",
+            _ => $"{Size / (1024.0 * 1024):0.#} MB",
+        };
+        var text = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"[file: {Name}, {size}]");
+        return caption.Length == 0 ? text : $"{caption} {text}";
+    }
+}
 
 /// <summary>HISTORY_ACK: a page of a conversation, oldest first.</summary>
 /// <param name="Messages">Chat frames as <see cref="ServerFrames.Chat"/> builds them.</param>

@@ -84,6 +84,7 @@ public static class RequestReader
         else if (reader.ValueTextEquals(Field.All.EncodedUtf8Bytes)) f.All = ReadBool(ref reader, "all", ref f.Problem);
         else if (reader.ValueTextEquals(Field.ToId.EncodedUtf8Bytes)) f.ToId = ReadInt(ref reader, "toid", ref f.Problem);
         else if (reader.ValueTextEquals(Field.Msg.EncodedUtf8Bytes)) f.Msg = ReadString(ref reader, "msg", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.File.EncodedUtf8Bytes)) f.File = ReadString(ref reader, "file", ref f.Problem);
         else if (reader.ValueTextEquals(Field.Time.EncodedUtf8Bytes)) f.Time = ReadString(ref reader, "time", ref f.Problem);
         else if (reader.ValueTextEquals(Field.FriendId.EncodedUtf8Bytes)) f.FriendId = ReadInt(ref reader, "friendid", ref f.Problem);
         else if (reader.ValueTextEquals(Field.GroupId.EncodedUtf8Bytes)) f.GroupId = ReadInt(ref reader, "groupid", ref f.Problem);
@@ -297,6 +298,7 @@ public static class RequestReader
         public int? Limit;
         public long? Seq;
         public int? UserId;
+        public string? File;
 
         /// <summary>The typed request of this msgid, or what it lacks.</summary>
         public readonly Request Bind() => (MsgId)MsgId!.Value switch
@@ -305,10 +307,10 @@ public static class RequestReader
             Protocol.MsgId.Login => new InvalidRequest(Protocol.MsgId.Login, ErrorCode.Invalid, "LOGIN needs id and password (or token)"),
             Protocol.MsgId.LoginOut => new LogoutRequest { All = All },
             Protocol.MsgId.Reg => new RegisterRequest(Name, Password),
-            Protocol.MsgId.OneChat when ToId is { } to && Msg is { } msg => new OneChatRequest(to, msg, Time),
-            Protocol.MsgId.OneChat => new InvalidRequest(Protocol.MsgId.OneChat, ErrorCode.BadRequest, "ONE_CHAT needs toid and msg"),
-            Protocol.MsgId.GroupChat when GroupId is { } group && Msg is { } msg => new GroupChatRequest(group, msg, Time),
-            Protocol.MsgId.GroupChat => new InvalidRequest(Protocol.MsgId.GroupChat, ErrorCode.BadRequest, "GROUP_CHAT needs groupid and msg"),
+            Protocol.MsgId.OneChat when ToId is { } to && (Msg is not null || File is not null) => new OneChatRequest(to, Msg ?? "", Time) { File = File },
+            Protocol.MsgId.OneChat => new InvalidRequest(Protocol.MsgId.OneChat, ErrorCode.BadRequest, "ONE_CHAT needs toid and msg (or file)"),
+            Protocol.MsgId.GroupChat when GroupId is { } group && (Msg is not null || File is not null) => new GroupChatRequest(group, Msg ?? "", Time) { File = File },
+            Protocol.MsgId.GroupChat => new InvalidRequest(Protocol.MsgId.GroupChat, ErrorCode.BadRequest, "GROUP_CHAT needs groupid and msg (or file)"),
             Protocol.MsgId.AddFriend when FriendId is { } friend => new AddFriendRequest(friend),
             Protocol.MsgId.AddFriend => new InvalidRequest(Protocol.MsgId.AddFriend, ErrorCode.BadRequest, "field 'friendid' is required"),
             Protocol.MsgId.CreateGroup => new CreateGroupRequest(GroupName, GroupDesc),

@@ -43,11 +43,17 @@ public sealed record RegisterRequest(string? Name, string? Password) : Request
 public sealed record OneChatRequest(int ToId, string Msg, string? Time = null) : Request
 {
     public override MsgId MsgId => MsgId.OneChat;
+
+    /// <summary>An uploaded file's id: the message carries it, and <see cref="Msg"/> is its caption (may be empty).</summary>
+    public string? File { get; init; }
 }
 
 public sealed record GroupChatRequest(int GroupId, string Msg, string? Time = null) : Request
 {
     public override MsgId MsgId => MsgId.GroupChat;
+
+    /// <summary>An uploaded file's id: the message carries it, and <see cref="Msg"/> is its caption (may be empty).</summary>
+    public string? File { get; init; }
 }
 
 public sealed record AddFriendRequest(int FriendId) : Request

@@ -35,6 +35,7 @@ public enum ServerField
     Unread,
     UserId,
     By,
+    File,
 }
 
 /// <summary>
@@ -112,5 +113,6 @@ public static class ServerFields
         : reader.ValueTextEquals(Field.Unread.EncodedUtf8Bytes) ? ServerField.Unread
         : reader.ValueTextEquals(Field.UserId.EncodedUtf8Bytes) ? ServerField.UserId
         : reader.ValueTextEquals(Field.By.EncodedUtf8Bytes) ? ServerField.By
+        : reader.ValueTextEquals(Field.File.EncodedUtf8Bytes) ? ServerField.File
         : null;
 }

@@ -65,6 +65,7 @@ public static class ServerFrameReader
                 case ServerField.Unread: f.Unread = Long(ref reader); break;
                 case ServerField.UserId: f.UserId = Int(ref reader); break;
                 case ServerField.By: f.By = Int(ref reader); break;
+                case ServerField.File: f.File = ReadFile(ref reader); break;
                 default: reader.Skip(); break;
             }
         }
@@ -118,6 +119,31 @@ public static class ServerFrameReader
         }
     }
 
+    /// <summary>A chat message's <c>file</c> object; null when it is not one.</summary>
+    private static ChatFile? ReadFile(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        string? id = null, name = null, type = null;
+        long size = 0;
+        var thumb = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals(Field.Id.EncodedUtf8Bytes)) { reader.Read(); id = Text(ref reader); }
+            else if (reader.ValueTextEquals(Field.Name.EncodedUtf8Bytes)) { reader.Read(); name = Text(ref reader); }
+            else if (reader.ValueTextEquals(Field.Type.EncodedUtf8Bytes)) { reader.Read(); type = Text(ref reader); }
+            else if (reader.ValueTextEquals(Field.Size.EncodedUtf8Bytes)) { reader.Read(); size = Long(ref reader) ?? 0; }
+            else if (reader.ValueTextEquals(Field.Thumb.EncodedUtf8Bytes)) { reader.Read(); thumb = reader.TokenType == JsonTokenType.True; }
+            else { reader.Read(); reader.Skip(); }
+        }
+
+        return id is null ? null : new ChatFile(id, name ?? "", size, type ?? "application/octet-stream", thumb);
+    }
+
     private static int? Int(ref Utf8JsonReader reader) =>
         reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value) ? value : null;
 
@@ -146,6 +172,7 @@ public static class ServerFrameReader
         public List<ChatReceived>? Messages;
         public long? Read, Unread;
         public int? UserId, By;
+        public ChatFile? File;
 
         private readonly ErrorCode Code => (ErrorCode)(Errno ?? 0);
 
@@ -178,7 +205,7 @@ public static class ServerFrameReader
         {
             var isGroup = MsgId == (int)Protocol.MsgId.GroupChat;
             return new ChatReceived(new ChatPush(
-                isGroup, Id ?? 0, Name ?? "", (isGroup ? GroupId : ToId) ?? 0, Msg ?? "", Time ?? "", Seq ?? 0, Ts ?? 0));
+                isGroup, Id ?? 0, Name ?? "", (isGroup ? GroupId : ToId) ?? 0, Msg ?? "", Time ?? "", Seq ?? 0, Ts ?? 0, File));
         }
     }
 }

@@ -172,7 +172,31 @@ public static class ServerFrames
         w.WriteString(Field.Time, m.Time);
         w.WriteNumber(Field.Seq, m.Seq);
         w.WriteNumber(Field.Ts, m.Ts);
+        if (m.File is { } file)
+        {
+            w.WriteStartObject(Field.File);
+            w.WriteString(Field.Id, file.Id);
+            w.WriteString(Field.Name, file.Name);
+            w.WriteNumber(Field.Size, file.Size);
+            w.WriteString(Field.Type, file.Type);
+            w.WriteBoolean(Field.Thumb, file.Thumb);
+            w.WriteEndObject();
+        }
     });
+
+    /// <summary>
+    /// A chat frame as a seed session gets it: a file message's file becomes text after the caption
+    /// (<c>caption [file: name, size]</c>); any other frame as it is.
+    /// </summary>
+    public static ReadOnlyMemory<byte> ForSeed(ReadOnlyMemory<byte> frame)
+    {
+        if (frame.Span.IndexOf(",\"file\":{"u8) < 0 || ServerFrameReader.Read(frame.Span[..^1]) is not ChatReceived { Push: { File: { } file } push })
+        {
+            return frame;
+        }
+
+        return Chat(push with { Msg = file.SeedText(push.Msg), File = null });
+    }
 
     /// <summary>TYPING (19) relayed: to the peer (<c>peer</c> = the typist, so the recipient knows the conversation) or to a group's members.</summary>
     public static byte[] Typing(int senderId, string senderName, bool isGroup, int targetId) => Build((senderId, senderName, isGroup, targetId), static (w, s) =>

@@ -199,7 +199,7 @@ public sealed class LoginHandler(
 
         // LOGIN_ACK takes the oldest offline messages while they fit; the rest follow it.
         var window = Math.Min(options.Value.MaxLoginAckBytes, connection.Value.OutboundQueueBytes / 2);
-        var offline = inbox.Pending.Select(Delivery.Of).ToList();
+        var offline = inbox.Pending.Select(request.Version >= 2 ? Delivery.Of : (Func<StoredMessage, Delivery>)Delivery.ForSeed).ToList();
         var room = window - 4096L; // what LOGIN_ACK holds besides the messages stays small next to the window
         var inAck = offline.TakeWhile(d => (room -= d.Frame.Length) >= 0).ToList();
         var ack = new LoginAck(

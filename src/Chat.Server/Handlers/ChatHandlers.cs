@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Chat.Domain;
 using Chat.Protocol;
+using Chat.Server.Files;
 using Chat.Server.Hub;
 using Chat.Server.Sessions;
 using Chat.Server.Telemetry;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Handlers;
 
-public sealed class OneChatHandler(KnownUsers knownUsers, MessageSender sender) : UserRequestHandler<OneChatRequest>
+public sealed class OneChatHandler(KnownUsers knownUsers, MessageSender sender, FileService files) : UserRequestHandler<OneChatRequest>
 {
     public override bool Pipelined => true;
 
@@ -25,11 +26,17 @@ public sealed class OneChatHandler(KnownUsers knownUsers, MessageSender sender) 
             return Reply.Fail(ErrorCode.NotFound, $"no user {request.ToId}");
         }
 
-        return new Pending(sender.SendAsync(user, request, ConversationId.Direct(user.Id, request.ToId), request.ToId, request.Msg, request.Time));
+        FileRef? file = null;
+        if (request.File is { } fileId && (file = (await files.OwnedAsync(user.Id, fileId, ct))?.Ref) is null)
+        {
+            return Reply.Fail(ErrorCode.NotFound, "no such file of yours");
+        }
+
+        return new Pending(sender.SendAsync(user, request, ConversationId.Direct(user.Id, request.ToId), request.ToId, request.Msg, request.Time, file));
     }
 }
 
-public sealed class GroupChatHandler(MessageSender sender) : UserRequestHandler<GroupChatRequest>
+public sealed class GroupChatHandler(MessageSender sender, FileService files) : UserRequestHandler<GroupChatRequest>
 {
     public override bool Pipelined => true;
 
@@ -45,7 +52,17 @@ public sealed class GroupChatHandler(MessageSender sender) : UserRequestHandler<
             return ValueTask.FromResult(Conversation.NotMember(request.GroupId));
         }
 
+        if (request.File is { } fileId)
+        {
+            return WithFileAsync(fileId);
+        }
+
         return ValueTask.FromResult<Reply>(new Pending(sender.SendAsync(user, request, ConversationId.Group(request.GroupId), request.GroupId, request.Msg, request.Time)));
+
+        async ValueTask<Reply> WithFileAsync(string fileId) =>
+            (await files.OwnedAsync(user.Id, fileId, ct))?.Ref is { } file
+                ? new Pending(sender.SendAsync(user, request, ConversationId.Group(request.GroupId), request.GroupId, request.Msg, request.Time, file))
+                : Reply.Fail(ErrorCode.NotFound, "no such file of yours");
     }
 }
 
@@ -61,6 +78,7 @@ public sealed class MessageSender(
     ChatMetrics metrics,
     IOptions<MessageOptions> messages,
     IOptions<ChatServerOptions> server,
+    FileService files,
     ILogger<MessageSender> log)
 {
     private static readonly Reply NotStored = Reply.Fail(ErrorCode.Unavailable, "message not stored: try again");
@@ -72,7 +90,8 @@ public sealed class MessageSender(
         return text.Length > maxChars ? $"msg must be at most {maxChars} characters" : Validation.ChatMessage(text, clientTime);
     }
 
-    public Task<Reply> SendAsync(UserSession user, Request request, long conversationId, int targetId, string text, string? clientTime)
+    /// <param name="file">The file the message carries (the sender's own, checked), or null.</param>
+    public Task<Reply> SendAsync(UserSession user, Request request, long conversationId, int targetId, string text, string? clientTime, FileRef? file = null)
     {
         var caller = Activity.Current;
         var activity = ChatTelemetry.Source.StartActivity(request.MsgId == MsgId.GroupChat ? "GROUP_CHAT" : "ONE_CHAT", ActivityKind.Server);
@@ -95,9 +114,9 @@ public sealed class MessageSender(
             text,
             clientTime ?? now.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
             now.ToUnixTimeMilliseconds(),
-            request.Cid?.Text);
+            request.Cid?.Text) { File = file };
         var append = writer.AppendAsync(message, CancellationToken.None).AsTask();
-        var sent = CompleteAsync(user, append, user.LastSend, activity, storing);
+        var sent = CompleteAsync(user, message, append, user.LastSend, activity, storing);
         user.LastSend = sent;
         if (activity is not null)
         {
@@ -107,7 +126,7 @@ public sealed class MessageSender(
         return sent;
     }
 
-    private async Task<Reply> CompleteAsync(UserSession user, Task<AppendResult> append, Task previous, Activity? activity, Activity? storing)
+    private async Task<Reply> CompleteAsync(UserSession user, ChatMessage message, Task<AppendResult> append, Task previous, Activity? activity, Activity? storing)
     {
         using var traced = activity;
         await previous;
@@ -143,6 +162,21 @@ public sealed class MessageSender(
         }
 
         var stored = result.Stored;
+        if (message.File is { } file)
+        {
+            // The link makes the conversation's parties readers of the file, before anyone is told of it. A resent
+            // message (its cid repeated) comes back from the store without its file: it carries the one sent now.
+            stored = stored with { Message = stored.Message with { File = file } };
+            try
+            {
+                await files.LinkAsync(stored.Message.ConversationId, stored.Seq, file.Id, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                FileLog.LinkFailed(log, ex, file.Id, stored.Message.ConversationId, stored.Seq);
+            }
+        }
+
         user.Sent(stored.Message.ConversationId, stored.Seq);
         // A repeated cid is routed again: recipients that have it drop it by seq, one that missed it gets it now.
         hub.Route(Delivery.Sent(stored, user.SessionId));

@@ -2,6 +2,7 @@ using System.Net;
 using Chat.Domain;
 using Chat.Persistence;
 using Chat.Protocol;
+using Chat.Server.Files;
 using Chat.Server.Handlers;
 using Chat.Server.Hub;
 using Chat.Server.Sessions;
@@ -39,6 +40,7 @@ public static class ChatServerExtensions
         services.AddChatTransport();
         services.AddChatSessions();
         services.AddChatHandlers();
+        services.AddChatFiles(builder.Configuration);
         services.AddSingleton<StatsReporter>();
         services.AddChatOptions<ChatServerOptions>();
         services.AddSingleton<IValidateOptions<ChatServerOptions>, ChatTlsValidator>();
@@ -91,6 +93,7 @@ public static class ChatServerExtensions
         app.UseWebClient();
         app.MapGet("/stats", (StatsReporter stats) => Results.Json(stats.Snapshot()));
         app.MapChatWebSocket();
+        app.MapFiles();
         return app;
     }
 }

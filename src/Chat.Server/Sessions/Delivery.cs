@@ -46,11 +46,18 @@ public sealed record Delivery(long ConversationId, long Seq, int SenderId, int T
     /// <summary>A stored message with its frame, as every recipient gets it.</summary>
     public static Delivery Of(StoredMessage stored) => Sent(stored, 0);
 
+    /// <summary>A stored message as a seed session gets it: a file as text after the caption (<c>caption [file: name, size]</c>).</summary>
+    public static Delivery ForSeed(StoredMessage stored) =>
+        stored.Message.File is { } f
+            ? Of(stored with { Message = stored.Message with { Body = new ChatFile(f.Id, f.Name, f.Size, f.Type, f.Thumb).SeedText(stored.Message.Body), File = null } })
+            : Of(stored);
+
     /// <summary>A message just stored, for its recipients and the sender's other sessions (not <paramref name="sendingSession"/>, which gets the ACK).</summary>
     public static Delivery Sent(StoredMessage stored, long sendingSession)
     {
         var m = stored.Message;
-        var frame = ServerFrames.Chat(new ChatPush(m.IsGroup, m.SenderId, m.SenderName, m.TargetId, m.Body, m.ClientTime, stored.Seq, m.Ts));
+        var file = m.File is { } f ? new ChatFile(f.Id, f.Name, f.Size, f.Type, f.Thumb) : null;
+        var frame = ServerFrames.Chat(new ChatPush(m.IsGroup, m.SenderId, m.SenderName, m.TargetId, m.Body, m.ClientTime, stored.Seq, m.Ts, file));
         return new Delivery(m.ConversationId, stored.Seq, m.SenderId, m.TargetId, frame) { ExceptSession = sendingSession };
     }
 

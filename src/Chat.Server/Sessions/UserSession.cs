@@ -1,4 +1,5 @@
 using Chat.Domain;
+using Chat.Protocol;
 using Chat.Server.Transport;
 
 namespace Chat.Server.Sessions;
@@ -159,7 +160,9 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
         }
         else if (TryQueue(delivery.ConversationId, delivery.Seq))
         {
-            Connection.Send(delivery.Frame, this, new Delivered(delivery.ConversationId, delivery.Seq));
+            // A seed session gets a file message as text (the frame is rebuilt only for one that carries a file).
+            var frame = Modern ? delivery.Frame : ServerFrames.ForSeed(delivery.Frame);
+            Connection.Send(frame, this, new Delivered(delivery.ConversationId, delivery.Seq));
         }
     }
 

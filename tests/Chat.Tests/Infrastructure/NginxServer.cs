@@ -351,6 +351,12 @@ public sealed partial class NginxServer : IAsyncDisposable
                         proxy_buffering off;
                     }
 
+                    location /files {
+                        proxy_pass http://chat_http;
+                        client_max_body_size 20m;
+                        proxy_request_buffering off;
+                    }
+
                     location / {
                         proxy_pass http://chat_http;
                     }
