@@ -39,12 +39,17 @@ public class ClusterFixture : IAsyncLifetime
         Database = await TestDatabase.CreateAsync(Provider, "cluster");
         RedisConnectionString = await StartRedisAsync();
         var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = RedisConnectionString, ["Chat:RedisPrefix"] = RedisPrefix, ["Chat:PresenceTtl"] = PresenceTtl.ToString(), ["Chat:Login:Multiple"] = Devices };
+        foreach (var (key, value) in await MoreSettingsAsync())
+        {
+            settings[key] = value;
+        }
+
         A = await Replica.StartAsync(Database, new Dictionary<string, string?>(settings) { ["Chat:ReplicaId"] = "replica-a-" + Environment.ProcessId });
         B = await Replica.StartAsync(Database, new Dictionary<string, string?>(settings) { ["Chat:ReplicaId"] = "replica-b-" + Environment.ProcessId });
         Nginx = await NginxServer.StartNewAsync([A.ChatPort, B.ChatPort], httpUpstreamPorts: [A.HttpPort, B.HttpPort]);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await Nginx.DisposeAsync();
         await A.DisposeAsync();
@@ -54,6 +59,9 @@ public class ClusterFixture : IAsyncLifetime
             await _redis.DisposeAsync();
         }
     }
+
+    /// <summary>Settings a derived fixture adds to both replicas' (started before them).</summary>
+    protected virtual Task<IReadOnlyDictionary<string, string?>> MoreSettingsAsync() => Task.FromResult<IReadOnlyDictionary<string, string?>>(new Dictionary<string, string?>());
 
     /// <summary>The Redis the replicas share: a fresh one of this class's own.</summary>
     protected virtual async Task<string> StartRedisAsync()
