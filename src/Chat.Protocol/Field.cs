@@ -55,6 +55,13 @@ public static class Field
     public static readonly JsonEncodedText Type = JsonEncodedText.Encode("type");
     public static readonly JsonEncodedText Thumb = JsonEncodedText.Encode("thumb");
 
+    // People (PROFILE, FIND, BLOCK).
+    public static readonly JsonEncodedText About = JsonEncodedText.Encode("about");
+    public static readonly JsonEncodedText Avatar = JsonEncodedText.Encode("avatar");
+    public static readonly JsonEncodedText Q = JsonEncodedText.Encode("q");
+    public static readonly JsonEncodedText On = JsonEncodedText.Encode("on");
+    public static readonly JsonEncodedText Blocked = JsonEncodedText.Encode("blocked");
+
     /// <summary>Values of <see cref="State"/> and <see cref="Role"/>.</summary>
     public static readonly JsonEncodedText Online = JsonEncodedText.Encode("online");
     public static readonly JsonEncodedText Offline = JsonEncodedText.Encode("offline");

@@ -26,4 +26,9 @@ public enum MsgId
     LeaveGroup = 21,
     RemoveMember = 22,
     RemoveFriend = 23,
+
+    // People.
+    Profile = 27,
+    Find = 28,
+    Block = 29,
 }

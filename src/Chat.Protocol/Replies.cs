@@ -38,7 +38,20 @@ public sealed record Pong : Reply;
 public sealed record AlreadySent : Reply;
 
 /// <summary>A user as LOGIN_ACK lists them: a friend, or a group member with a role.</summary>
-public sealed record UserEntry(int Id, string Name, bool Online, bool? Creator = null);
+public sealed record UserEntry(int Id, string Name, bool Online, bool? Creator = null)
+{
+    /// <summary>PROFILE's about (v2 lists only; null: not written).</summary>
+    public string? About { get; init; }
+
+    /// <summary>PROFILE's avatar file id, "" for none (v2 lists only; null: not written).</summary>
+    public string? Avatar { get; init; }
+}
+
+/// <summary>A user as FIND answers: <c>{id, name, about, avatar}</c>.</summary>
+public sealed record FoundUser(int Id, string Name, string About, string Avatar);
+
+/// <summary>FIND: the users found (28, or ACK with a cid).</summary>
+public sealed record UsersFound(IReadOnlyList<FoundUser> Users) : Reply;
 
 public sealed record GroupEntry(int Id, string Name, string Description, IReadOnlyList<UserEntry> Users);
 
@@ -60,7 +73,11 @@ public sealed record LoginAck(
     IReadOnlyList<ReadOnlyMemory<byte>> Offline,
     IReadOnlyList<ConversationEntry> Conversations,
     bool More,
-    string? Token = null);
+    string? Token = null)
+{
+    /// <summary>Users this one blocked (v2 only).</summary>
+    public IReadOnlyList<int> Blocked { get; init; } = [];
+}
 
 /// <summary>A chat message (ONE_CHAT 6 or GROUP_CHAT 10) as its recipients get it.</summary>
 /// <param name="TargetId">The recipient (one-to-one) or the group.</param>

@@ -85,6 +85,10 @@ public static class RequestReader
         else if (reader.ValueTextEquals(Field.ToId.EncodedUtf8Bytes)) f.ToId = ReadInt(ref reader, "toid", ref f.Problem);
         else if (reader.ValueTextEquals(Field.Msg.EncodedUtf8Bytes)) f.Msg = ReadString(ref reader, "msg", ref f.Problem);
         else if (reader.ValueTextEquals(Field.File.EncodedUtf8Bytes)) f.File = ReadString(ref reader, "file", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.About.EncodedUtf8Bytes)) f.About = ReadString(ref reader, "about", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.Avatar.EncodedUtf8Bytes)) f.Avatar = ReadString(ref reader, "avatar", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.Q.EncodedUtf8Bytes)) f.Q = ReadString(ref reader, "q", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.On.EncodedUtf8Bytes)) f.On = ReadBool(ref reader, "on", ref f.Problem);
         else if (reader.ValueTextEquals(Field.Time.EncodedUtf8Bytes)) f.Time = ReadString(ref reader, "time", ref f.Problem);
         else if (reader.ValueTextEquals(Field.FriendId.EncodedUtf8Bytes)) f.FriendId = ReadInt(ref reader, "friendid", ref f.Problem);
         else if (reader.ValueTextEquals(Field.GroupId.EncodedUtf8Bytes)) f.GroupId = ReadInt(ref reader, "groupid", ref f.Problem);
@@ -299,6 +303,8 @@ public static class RequestReader
         public long? Seq;
         public int? UserId;
         public string? File;
+        public string? About, Avatar, Q;
+        public bool? On;
 
         /// <summary>The typed request of this msgid, or what it lacks.</summary>
         public readonly Request Bind() => (MsgId)MsgId!.Value switch
@@ -329,6 +335,11 @@ public static class RequestReader
             Protocol.MsgId.RemoveMember => new InvalidRequest(Protocol.MsgId.RemoveMember, ErrorCode.BadRequest, "REMOVE_MEMBER needs groupid and userid"),
             Protocol.MsgId.RemoveFriend when FriendId is { } friend => new RemoveFriendRequest(friend),
             Protocol.MsgId.RemoveFriend => new InvalidRequest(Protocol.MsgId.RemoveFriend, ErrorCode.BadRequest, "field 'friendid' is required"),
+            Protocol.MsgId.Profile => new ProfileRequest(About, Avatar),
+            Protocol.MsgId.Find when Q is { } q => new FindRequest(q),
+            Protocol.MsgId.Find => new InvalidRequest(Protocol.MsgId.Find, ErrorCode.BadRequest, "field 'q' is required"),
+            Protocol.MsgId.Block when UserId is { } blocked => new BlockRequest(blocked, On ?? true),
+            Protocol.MsgId.Block => new InvalidRequest(Protocol.MsgId.Block, ErrorCode.BadRequest, "field 'userid' is required"),
             var other => new InvalidRequest(other, ErrorCode.UnknownMsgId, $"msgid {(int)other} is not a request"),
         };
 

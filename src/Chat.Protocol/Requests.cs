@@ -125,6 +125,25 @@ public sealed record InvalidRequest(MsgId For, ErrorCode Code, string Problem) :
 /// <summary>A conversation (the other user's id, or a group id) and the last seq the client saw in it.</summary>
 public readonly record struct ResumePoint(int? Peer, int? GroupId, long Seq);
 
+/// <summary>PROFILE (27): what the user says about themselves; a field left out stays as it is.</summary>
+/// <param name="Avatar">An image file the user uploaded, or "" to clear.</param>
+public sealed record ProfileRequest(string? About, string? Avatar) : Request
+{
+    public override MsgId MsgId => MsgId.Profile;
+}
+
+/// <summary>FIND (28): users whose name starts with <paramref name="Q"/>, ignoring case.</summary>
+public sealed record FindRequest(string Q) : Request
+{
+    public override MsgId MsgId => MsgId.Find;
+}
+
+/// <summary>BLOCK (29): <paramref name="UserId"/> may no longer write to the user (or may again, <paramref name="On"/> false).</summary>
+public sealed record BlockRequest(int UserId, bool On = true) : Request
+{
+    public override MsgId MsgId => MsgId.Block;
+}
+
 /// <summary>A frame that could not be read as a request: what to tell the client.</summary>
 /// <param name="MsgId">The msgid, when it could be read.</param>
 /// <param name="Cid">The cid, when it could be read: the error then goes out as an ACK.</param>

@@ -47,6 +47,31 @@ public static class ServerFrames
             w.WritePropertyName(Field.Friend);
             WriteUser(w, s.f.Friend);
         }),
+        (_, UsersFound u) => Build((c: cid, u), static (w, s) =>
+        {
+            if (s.c is { } c)
+            {
+                WriteAckHead(w, c, ErrorCode.None);
+            }
+            else
+            {
+                w.WriteNumber(Field.MsgId, (int)MsgId.Find);
+                w.WriteNumber(Field.Errno, 0);
+            }
+
+            w.WriteStartArray(Field.Users);
+            foreach (var user in s.u.Users)
+            {
+                w.WriteStartObject();
+                w.WriteNumber(Field.Id, user.Id);
+                w.WriteString(Field.Name, user.Name);
+                w.WriteString(Field.About, user.About);
+                w.WriteString(Field.Avatar, user.Avatar);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }),
         (_, GroupJoined g) when cid is { } c => Build((c, g), static (w, s) =>
         {
             WriteAckHead(w, s.c, ErrorCode.None);
@@ -131,6 +156,17 @@ public static class ServerFrames
             {
                 w.WriteString(Field.Token, token);
             }
+
+            if (ack.Blocked.Count > 0)
+            {
+                w.WriteStartArray(Field.Blocked);
+                foreach (var blocked in ack.Blocked)
+                {
+                    w.WriteNumberValue(blocked);
+                }
+
+                w.WriteEndArray();
+            }
         }
     });
 
@@ -205,6 +241,15 @@ public static class ServerFrames
         w.WriteNumber(Field.Id, s.senderId);
         w.WriteString(Field.Name, s.senderName);
         w.WriteNumber(s.isGroup ? Field.GroupId : Field.Peer, s.isGroup ? s.targetId : s.senderId);
+    });
+
+    /// <summary>PROFILE (27) pushed: user <paramref name="userId"/> now says this about themselves (avatar "" for none).</summary>
+    public static byte[] Profile(int userId, string about, string avatar) => Build((userId, about, avatar), static (w, s) =>
+    {
+        w.WriteNumber(Field.MsgId, (int)MsgId.Profile);
+        w.WriteNumber(Field.Id, s.userId);
+        w.WriteString(Field.About, s.about);
+        w.WriteString(Field.Avatar, s.avatar);
     });
 
     /// <summary>PRESENCE (20): user <paramref name="userId"/> is now online or offline, cluster-wide.</summary>
@@ -323,6 +368,8 @@ public static class ServerFrames
         w.WriteString(Field.Name, user.Name);
         w.WriteString(Field.State, user.Online ? Field.Online : Field.Offline);
         if (user.Creator is { } creator) w.WriteString(Field.Role, creator ? Field.Creator : Field.Normal);
+        if (user.About is { } about) w.WriteString(Field.About, about);
+        if (user.Avatar is { } avatar) w.WriteString(Field.Avatar, avatar);
     }
 
     private static void WriteGroup(Utf8JsonWriter w, GroupEntry group, bool objects)

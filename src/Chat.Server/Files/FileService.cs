@@ -38,6 +38,13 @@ public sealed class FileService(IServiceScopeFactory scopes, IBlobStore blobs, T
         await scope.ServiceProvider.GetRequiredService<IFileCatalog>().LinkAsync(conversationId, seq, fileId, time.GetUtcNow().UtcDateTime, ct);
     }
 
+    /// <summary>The file counts as sent (an avatar): the sweep of unsent files leaves it.</summary>
+    public async Task MarkSentAsync(string fileId, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<IFileCatalog>().MarkSentAsync(fileId, time.GetUtcNow().UtcDateTime, ct);
+    }
+
     /// <summary>
     /// Erases a file: its bytes, then its record. The hook for RECALL (a recalled message's file is erased when no
     /// other message holds it) and for the sweep of files never sent.

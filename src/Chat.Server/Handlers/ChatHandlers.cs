@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Handlers;
 
-public sealed class OneChatHandler(KnownUsers knownUsers, MessageSender sender, FileService files) : UserRequestHandler<OneChatRequest>
+public sealed class OneChatHandler(KnownUsers knownUsers, MessageSender sender, FileService files, BlockList blocks) : UserRequestHandler<OneChatRequest>
 {
     public override bool Pipelined => true;
 
@@ -24,6 +24,11 @@ public sealed class OneChatHandler(KnownUsers knownUsers, MessageSender sender, 
         if (!await knownUsers.ExistsAsync(request.ToId, ct))
         {
             return Reply.Fail(ErrorCode.NotFound, $"no user {request.ToId}");
+        }
+
+        if (await blocks.HasBlockedAsync(request.ToId, user.Id, ct))
+        {
+            return Reply.Fail(ErrorCode.NotAllowed, $"user {request.ToId} does not take your messages");
         }
 
         FileRef? file = null;

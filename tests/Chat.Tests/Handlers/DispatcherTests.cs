@@ -45,7 +45,8 @@ public sealed class DispatcherTests : IAsyncDisposable
             .AddSingleton<ISessionTokenStore>(new FakeTokens())
             .AddSingleton<IMessageWriter>(_writer)
             .AddSingleton<ICursorWriter>(new NoCursors())
-            .AddSingleton<IReadMarkWriter>(new NoCursors());
+            .AddSingleton<IReadMarkWriter>(new NoCursors())
+            .AddSingleton<IPeopleStore>(new FakePeople());
         services.AddChatOptions<ChatServerOptions>();
         services.AddChatTelemetry().AddChatHub(redisConnectionString: null).AddChatTransport().AddChatSessions().AddChatHandlers().AddChatFiles(configuration);
         _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
