@@ -109,6 +109,9 @@ public sealed partial class ChatClient
             case MemberJoinedMessage joined:
                 printer.Line(Format.MemberJoined(joined));
                 break;
+            case ProfileMessage profile:
+                printer.Line($"[{profile.Id}] about: {profile.About}{(profile.Avatar.Length > 0 ? $" (avatar get-file:{profile.Avatar})" : "")}");
+                break;
         }
     }
 

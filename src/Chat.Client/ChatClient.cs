@@ -160,6 +160,15 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
                 case Command.LoginOut:
                     await LogOutAsync();
                     return true;
+                case Command.SendFile file:
+                    await SendFileAsync(file);
+                    break;
+                case Command.GetFile file:
+                    await GetFileAsync(file);
+                    break;
+                case Command.Profile profile:
+                    await SetProfileAsync(profile);
+                    break;
                 case var command:
                     Send(command);
                     break;
@@ -188,6 +197,8 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
             Command.RemoveMember m => Submit(new RemoveMemberRequest(m.GroupId, m.UserId), resend: true,
                 ack => Done(ack, $"removed {m.UserId} from group {m.GroupId}")),
             Command.RemoveFriend f => Submit(new RemoveFriendRequest(f.FriendId), resend: true, ack => Done(ack, $"friend {f.FriendId} removed")),
+            Command.Find f => Submit(new FindRequest(f.Query), resend: true, PrintFound),
+            Command.Block b => Submit(new BlockRequest(b.UserId, b.On), resend: true, ack => Done(ack, $"user {b.UserId} {(b.On ? "blocked" : "unblocked")}")),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command, "not a request"),
         };
     }

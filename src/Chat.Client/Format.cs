@@ -11,7 +11,8 @@ public static class Format
     /// <summary><c>time [id] name said: msg</c>, prefixed with <c>group message[groupid]: </c> for a group.</summary>
     public static string Chat(in ChatPush chat)
     {
-        var line = $"{chat.Time} [{chat.SenderId}] {chat.SenderName} said: {chat.Msg}";
+        var text = chat.File is { } file ? $"{chat.Msg} [file: {file.Name}, {file.Size} bytes, get-file:{file.Id}]".TrimStart() : chat.Msg;
+        var line = $"{chat.Time} [{chat.SenderId}] {chat.SenderName} said: {text}";
         return chat.IsGroup ? $"group message[{chat.TargetId}]: {line}" : line;
     }
 

@@ -42,9 +42,22 @@ public static class RequestWriter
                 break;
             case OneChatRequest chat:
                 WriteChatFields(w, Field.ToId, chat.ToId, chat.Msg, chat.Time);
+                WriteOptional(w, Field.File, chat.File);
                 break;
             case GroupChatRequest chat:
                 WriteChatFields(w, Field.GroupId, chat.GroupId, chat.Msg, chat.Time);
+                WriteOptional(w, Field.File, chat.File);
+                break;
+            case ProfileRequest profile:
+                WriteOptional(w, Field.About, profile.About);
+                WriteOptional(w, Field.Avatar, profile.Avatar);
+                break;
+            case FindRequest find:
+                w.WriteString(Field.Q, find.Q);
+                break;
+            case BlockRequest block:
+                w.WriteNumber(Field.UserId, block.UserId);
+                if (!block.On) w.WriteBoolean(Field.On, false);
                 break;
             case AddFriendRequest friend:
                 w.WriteNumber(Field.FriendId, friend.FriendId);

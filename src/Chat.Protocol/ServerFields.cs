@@ -36,6 +36,8 @@ public enum ServerField
     UserId,
     By,
     File,
+    About,
+    Avatar,
 }
 
 /// <summary>
@@ -114,5 +116,7 @@ public static class ServerFields
         : reader.ValueTextEquals(Field.UserId.EncodedUtf8Bytes) ? ServerField.UserId
         : reader.ValueTextEquals(Field.By.EncodedUtf8Bytes) ? ServerField.By
         : reader.ValueTextEquals(Field.File.EncodedUtf8Bytes) ? ServerField.File
+        : reader.ValueTextEquals(Field.About.EncodedUtf8Bytes) ? ServerField.About
+        : reader.ValueTextEquals(Field.Avatar.EncodedUtf8Bytes) ? ServerField.Avatar
         : null;
 }

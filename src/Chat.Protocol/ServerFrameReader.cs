@@ -66,6 +66,8 @@ public static class ServerFrameReader
                 case ServerField.UserId: f.UserId = Int(ref reader); break;
                 case ServerField.By: f.By = Int(ref reader); break;
                 case ServerField.File: f.File = ReadFile(ref reader); break;
+                case ServerField.About: f.About = Text(ref reader); break;
+                case ServerField.Avatar: f.Avatar = Text(ref reader); break;
                 default: reader.Skip(); break;
             }
         }
@@ -173,12 +175,15 @@ public static class ServerFrameReader
         public long? Read, Unread;
         public int? UserId, By;
         public ChatFile? File;
+        public string? About, Avatar;
 
         private readonly ErrorCode Code => (ErrorCode)(Errno ?? 0);
 
         public readonly ServerMessage ToMessage() => (MsgId)(MsgId ?? 0) switch
         {
-            Protocol.MsgId.Ack => new AckMessage(Cid, Code, ErrMsg, Seq, Ts, GroupId),
+            Protocol.MsgId.Ack => new AckMessage(Cid, Code, ErrMsg, Seq, Ts, GroupId) { Users = Users },
+            Protocol.MsgId.Profile => new ProfileMessage(Id ?? 0, About ?? "", Avatar ?? ""),
+            Protocol.MsgId.Find => new FoundMessage(Code, ErrMsg, Users ?? []),
             Protocol.MsgId.Error => new ErrorMessage(Code, ErrMsg, Req),
             Protocol.MsgId.RegAck => new RegAckMessage(Code, ErrMsg, Id, Cid),
             Protocol.MsgId.Pong => new PongMessage(Cid),
@@ -194,7 +199,7 @@ public static class ServerFrameReader
             var other => new OtherMessage(other),
         };
 
-        public readonly UserEntry ToUser() => new(Id ?? 0, Name ?? "", Online, Creator);
+        public readonly UserEntry ToUser() => new(Id ?? 0, Name ?? "", Online, Creator) { About = About, Avatar = Avatar };
 
         public readonly GroupEntry ToGroup() => new(Id ?? 0, GroupName ?? "", GroupDesc ?? "", Users ?? []);
 
