@@ -22,6 +22,7 @@ const state = {
   openKey: null,
   unsupported: new Set(),   // msgids this server does not know (errno 5): their features stay quiet
   credentials: null,        // { id, password } while a password login is wanted
+  blocked: new Set(),       // user ids this user blocked (v2 LOGIN_ACK, BLOCK)
 };
 
 const session = {
@@ -149,6 +150,7 @@ link.onframe = frame => {
     case MsgId.LEAVE_GROUP:
     case MsgId.REMOVE_MEMBER: return onRemoved(frame);
     case MsgId.ERROR: return onError(frame);
+    case MsgId.PROFILE: return onProfile(frame);
     default: return undefined; // a frame type this client does not use
   }
 };
@@ -197,8 +199,10 @@ function applyLoginAck(ack) {
   state.me = { id: ack.id, name: ack.name };
   state.loggedIn = true;
   state.friends = new Set();
+  state.blocked = new Set(ack.blocked ?? []);
   for (const f of ack.friends ?? []) {
     rememberUser(f.id, f.name, f.state);
+    rememberProfile(f);
     state.friends.add(f.id);
   }
   state.groups = new Map();
@@ -249,7 +253,7 @@ function receiveChat(frame, offline) {
   const conv = conversation(group ? `g${frame.groupid}` : `u${mine ? frame.toid : frame.id}`);
   if (!mine) rememberUser(frame.id, frame.name);
   if (frame.seq === undefined || conv.messages.has(frame.seq)) return false;
-  conv.messages.set(frame.seq, { seq: frame.seq, from: frame.id, name: frame.name, msg: frame.msg, ts: frame.ts ?? Date.now() });
+  conv.messages.set(frame.seq, { seq: frame.seq, from: frame.id, name: frame.name, msg: frame.msg, file: frame.file, ts: frame.ts ?? Date.now() });
   conv.lastSeq = Math.max(conv.lastSeq, frame.seq);
   conv.lastActivity = Math.max(conv.lastActivity, frame.ts ?? 0);
   noteSeen(conv, frame.seq);
@@ -372,8 +376,8 @@ async function ask(frame) {
   }
 }
 
-function sendMessage(conv, text) {
-  const message = { cid: `m${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`, from: state.me.id, msg: text, ts: Date.now(), pending: true };
+function sendMessage(conv, text, file) {
+  const message = { cid: `m${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`, from: state.me.id, msg: text, file, ts: Date.now(), pending: true };
   conv.pending.set(message.cid, message);
   conv.lastActivity = message.ts;
   deliver(conv, message);
@@ -384,10 +388,11 @@ async function deliver(conv, message) {
   const frame = conv.group
     ? { msgid: MsgId.GROUP_CHAT, groupid: conv.target.groupid, msg: message.msg, cid: message.cid }
     : { msgid: MsgId.ONE_CHAT, toid: conv.target.peer, msg: message.msg, cid: message.cid };
+  if (message.file) frame.file = message.file.id;
   try {
     const ack = await link.request(frame);
     conv.pending.delete(message.cid);
-    conv.messages.set(ack.seq, { seq: ack.seq, from: state.me.id, msg: message.msg, ts: ack.ts ?? message.ts });
+    conv.messages.set(ack.seq, { seq: ack.seq, from: state.me.id, msg: message.msg, file: message.file, ts: ack.ts ?? message.ts });
     conv.lastSeq = Math.max(conv.lastSeq, ack.seq);
     conv.read = Math.max(conv.read, ack.seq);
     noteSeen(conv, ack.seq);
@@ -433,7 +438,7 @@ async function loadHistory(conv) {
     const reply = await link.request(frame);
     for (const m of reply.messages ?? []) {
       if (m.id !== state.me.id) rememberUser(m.id, m.name);
-      if (!conv.messages.has(m.seq)) conv.messages.set(m.seq, { seq: m.seq, from: m.id, name: m.name, msg: m.msg, ts: m.ts });
+      if (!conv.messages.has(m.seq)) conv.messages.set(m.seq, { seq: m.seq, from: m.id, name: m.name, msg: m.msg, file: m.file, ts: m.ts });
       conv.lastSeq = Math.max(conv.lastSeq, m.seq);
       conv.lastActivity = Math.max(conv.lastActivity, m.ts ?? 0);
     }
@@ -481,9 +486,12 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
-function avatar(node, name, id) {
+function avatar(node, name, id, userId) {
   node.textContent = (name || "?").trim().slice(0, 1).toUpperCase();
   node.style.setProperty("--hue", String((id * 47) % 360));
+  node.classList.remove("picture");
+  node.style.backgroundImage = "";
+  if (userId) avatarPicture(node, userId);
 }
 
 function isVisible(conv) {
@@ -531,7 +539,7 @@ function lastMessage(conv) {
 
 function render(scroll = {}) {
   if (!state.me) return;
-  avatar($("me-avatar"), state.me.name, state.me.id);
+  avatar($("me-avatar"), state.me.name, state.me.id, state.me.id);
   $("me-name").textContent = state.me.name;
   $("me-id").textContent = `#${state.me.id}`;
   renderConversations();
@@ -551,7 +559,7 @@ function renderConversations() {
     const preview = last ? `${last.from === state.me.id ? "You: " : conv.group ? `${userName(last.from)}: ` : ""}${last.msg}` : "";
     const title = convTitle(conv);
     const icon = el("span", { class: "avatar", "aria-hidden": "true" });
-    avatar(icon, title, conv.group ? conv.target.groupid + 1000 : conv.target.peer);
+    avatar(icon, title, conv.group ? conv.target.groupid + 1000 : conv.target.peer, conv.group ? 0 : conv.target.peer);
     return el("li", {},
       el("button", {
         type: "button", class: "row", dataset: { conv: conv.key },
@@ -582,7 +590,8 @@ function renderFriends() {
       presenceDot(id),
       el("span", { class: "row-text" },
         el("span", { class: "row-title", text: userName(id) }),
-        el("span", { class: "row-preview", text: `#${id} · ${state.users.get(id)?.state ?? "unknown"}` }))))));
+        el("span", { class: "row-preview", text: `#${id} · ${state.users.get(id)?.state ?? "unknown"}` }),
+        state.users.get(id)?.about ? el("span", { class: "row-about", text: state.users.get(id).about }) : null)))));
   if (!friends.length) $("friends").append(el("li", { class: "empty", text: "No friends yet: add one by their user id." }));
 }
 
@@ -624,7 +633,7 @@ function renderPane(scroll) {
   $("pane-chat").hidden = !conv;
   if (!conv) return;
   const title = convTitle(conv);
-  avatar($("conv-avatar"), title, conv.group ? conv.target.groupid + 1000 : conv.target.peer);
+  avatar($("conv-avatar"), title, conv.group ? conv.target.groupid + 1000 : conv.target.peer, conv.group ? 0 : conv.target.peer);
   $("conv-title").textContent = title;
   const action = $("conv-action");
   if (conv.group) {
@@ -690,10 +699,195 @@ function messageItem(conv, m, lastMine) {
   }
   return el("li", { class: `message${mine ? " mine" : ""}${m.failed ? " failed" : ""}`, dataset: { seq: m.seq ?? "" } },
     conv.group && !mine ? el("span", { class: "sender", text: m.name ?? userName(m.from) }) : null,
-    el("p", { class: "text", text: m.msg }),
+    m.file ? fileView(m.file) : null,
+    m.msg || !m.file ? el("p", { class: "text", text: m.msg }) : null,
     el("span", { class: "meta" },
       el("time", { datetime: new Date(m.ts).toISOString(), text: formatTime(m.ts) }),
       status ? el("span", { class: "receipt", dataset: { status: status.split(":")[0] }, text: ` · ${status}` }) : null));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Files (POST/GET /files with the session token as bearer) and people (PROFILE 27, FIND 28, BLOCK 29)
+// ---------------------------------------------------------------------------------------------------------------
+const RASTER = ["image/jpeg", "image/png", "image/gif", "image/webp"];
+const fetched = new Map(); // path -> Promise of an object URL (files never change)
+
+function bearer() {
+  return { Authorization: `Bearer ${session.load()?.token ?? ""}` };
+}
+
+/** A file's bytes as an object URL, fetched once with the token (an <img src> cannot send it). */
+function fileUrl(path) {
+  if (!fetched.has(path)) {
+    const url = fetch(path, { headers: bearer() })
+      .then(response => { if (!response.ok) throw new Error(`HTTP ${response.status}`); return response.blob(); })
+      .then(blob => URL.createObjectURL(blob));
+    url.catch(() => fetched.delete(path));
+    fetched.set(path, url);
+  }
+  return fetched.get(path);
+}
+
+function formatSize(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** An image inline from its thumbnail (full size on click); anything else a download link. */
+function fileView(file) {
+  if (RASTER.includes(file.type) && file.thumb) {
+    const img = el("img", { class: "thumb", alt: file.name, title: file.name });
+    fileUrl(`/files/${file.id}/thumb`).then(url => { img.src = url; }, () => { img.alt = `${file.name} (unavailable)`; });
+    img.addEventListener("click", async () => {
+      try {
+        $("viewer-img").src = await fileUrl(`/files/${file.id}`);
+        $("viewer-img").alt = file.name;
+        $("viewer").showModal();
+      } catch (error) { toast(`Could not open ${file.name}: ${error.message}`); }
+    });
+    return el("div", { class: "attachment" }, img);
+  }
+  const link = el("a", { class: "file-link", href: "#", text: `${file.name} (${formatSize(file.size)})` });
+  link.addEventListener("click", async event => {
+    event.preventDefault();
+    try {
+      const a = el("a", { href: await fileUrl(`/files/${file.id}`), download: file.name });
+      document.body.append(a);
+      a.click();
+      a.remove();
+    } catch (error) { toast(`Download failed: ${error.message}`); }
+  });
+  return el("div", { class: "attachment" }, link);
+}
+
+/** Uploads with progress shown under the conversation; resolves to {id, name, size, type, thumb} or null. */
+function upload(file) {
+  return new Promise(resolve => {
+    const bar = el("progress", { max: 100, value: 0 });
+    const line = el("p", { class: "upload", text: `Uploading ${file.name}` }, bar);
+    $("uploads").append(line);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/files?name=${encodeURIComponent(file.name)}`);
+    xhr.setRequestHeader("Authorization", bearer().Authorization);
+    if (file.type) xhr.setRequestHeader("Content-Type", file.type);
+    xhr.upload.onprogress = event => { if (event.lengthComputable) bar.value = Math.round(100 * event.loaded / event.total); };
+    xhr.onload = () => {
+      line.remove();
+      if (xhr.status === 201) return resolve(JSON.parse(xhr.responseText));
+      const reason = { 401: "signed out", 413: "too large", 415: "not a readable image", 429: "daily upload limit reached" }[xhr.status] ?? `HTTP ${xhr.status}`;
+      toast(`${file.name} not sent: ${reason}`);
+      resolve(null);
+    };
+    xhr.onerror = () => { line.remove(); toast(`${file.name} not sent: network error`); resolve(null); };
+    xhr.send(file);
+  });
+}
+
+async function sendFiles(files) {
+  const conv = state.convs.get(state.openKey);
+  if (!conv) return;
+  for (const file of files) {
+    const uploaded = await upload(file);
+    if (uploaded) sendMessage(conv, "", uploaded);
+  }
+}
+
+function rememberProfile(entry) {
+  if (entry.about === undefined && entry.avatar === undefined) return;
+  const user = state.users.get(entry.id) ?? { id: entry.id };
+  user.about = entry.about ?? user.about;
+  user.avatar = entry.avatar ?? user.avatar;
+  state.users.set(entry.id, user);
+}
+
+function onProfile(frame) {
+  rememberProfile(frame);
+  render();
+}
+
+/** An avatar picture when the user has one, else the coloured initial. */
+function avatarPicture(node, id) {
+  const file = state.users.get(id)?.avatar;
+  if (!file) return;
+  fileUrl(`/files/${file}/thumb`).then(url => {
+    node.classList.add("picture");
+    node.style.backgroundImage = `url("${url}")`;
+  }, () => {});
+}
+
+async function findPeople(q) {
+  const ack = await ask({ msgid: MsgId.FIND, q });
+  if (!ack) return;
+  $("found").replaceChildren(...(ack.users ?? []).filter(u => u.id !== state.me.id).map(u => {
+    rememberUser(u.id, u.name);
+    rememberProfile(u);
+    const add = el("button", { type: "button", class: "ghost", text: state.friends.has(u.id) ? "Friend" : "Add", disabled: state.friends.has(u.id) });
+    add.addEventListener("click", async () => {
+      const added = await ask({ msgid: MsgId.ADD_FRIEND, friendid: u.id });
+      if (added) {
+        state.friends.add(u.id);
+        if (added.friend) rememberUser(added.friend.id, added.friend.name, added.friend.state);
+        add.textContent = "Friend";
+        add.disabled = true;
+        render();
+      }
+    });
+    const block = el("button", { type: "button", class: "ghost danger", text: state.blocked.has(u.id) ? "Unblock" : "Block" });
+    block.addEventListener("click", async () => {
+      const on = !state.blocked.has(u.id);
+      if (await ask({ msgid: MsgId.BLOCK, userid: u.id, on })) {
+        if (on) state.blocked.add(u.id); else state.blocked.delete(u.id);
+        block.textContent = on ? "Unblock" : "Block";
+      }
+    });
+    return el("li", { class: "row", dataset: { found: u.id } },
+      el("span", { class: "row-text" },
+        el("span", { class: "row-title", text: `${u.name} #${u.id}` }),
+        u.about ? el("span", { class: "row-about", text: u.about }) : null),
+      add, block);
+  }));
+  if (!(ack.users ?? []).length) $("found").append(el("li", { class: "empty", text: "Nobody by that name." }));
+}
+
+async function saveProfile(form) {
+  const frame = { msgid: MsgId.PROFILE, about: form.about.value };
+  const picked = form.avatar.files[0];
+  if (picked) {
+    const uploaded = await upload(picked);
+    if (!uploaded) return;
+    frame.avatar = uploaded.id;
+  }
+  if (await ask(frame)) {
+    rememberProfile({ id: state.me.id, about: frame.about, avatar: frame.avatar });
+    form.avatar.value = "";
+    toast("Profile saved");
+    render();
+  }
+}
+
+function wireFilesAndPeople() {
+  $("file-input").addEventListener("change", event => {
+    const files = [...event.target.files];
+    event.target.value = "";
+    sendFiles(files);
+  });
+  const pane = $("pane-chat");
+  pane.addEventListener("dragover", event => { event.preventDefault(); pane.classList.add("dropping"); });
+  pane.addEventListener("dragleave", () => pane.classList.remove("dropping"));
+  pane.addEventListener("drop", event => {
+    event.preventDefault();
+    pane.classList.remove("dropping");
+    sendFiles([...(event.dataTransfer?.files ?? [])]);
+  });
+  $("find-people").addEventListener("submit", event => {
+    event.preventDefault();
+    findPeople(event.target.q.value.trim());
+  });
+  $("profile-form").addEventListener("submit", event => {
+    event.preventDefault();
+    saveProfile(event.target);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -832,6 +1026,7 @@ function wire() {
   });
 
   $("back").addEventListener("click", closeConversation);
+  wireFilesAndPeople();
 
   const input = $("message-input");
   $("composer").addEventListener("submit", event => {
