@@ -48,6 +48,12 @@ public interface IFileCatalog
     Task<IReadOnlyList<string>> UnsentAsync(DateTime before, int limit, CancellationToken ct);
 
     /// <summary>
+    /// The message at <paramref name="seq"/> no longer carries its file (RECALL): the file's id when no other message
+    /// holds it and it is nobody's avatar (it is then the caller's to erase), else null.
+    /// </summary>
+    Task<string?> UnlinkAsync(long conversationId, long seq, CancellationToken ct);
+
+    /// <summary>
     /// The record goes (its bytes are the blob store's to erase). The messages that carried it keep their text.
     /// </summary>
     Task DeleteAsync(string id, CancellationToken ct);

@@ -85,6 +85,19 @@ public sealed class FileCatalog(ChatDbContext db, DatabaseProvider provider) : I
             .Take(limit)
             .ToListAsync(ct);
 
+    public async Task<string?> UnlinkAsync(long conversationId, long seq, CancellationToken ct)
+    {
+        var link = await db.MessageFiles.AsNoTracking().FirstOrDefaultAsync(m => m.ConversationId == conversationId && m.Seq == seq, ct);
+        if (link is null)
+        {
+            return null;
+        }
+
+        await db.MessageFiles.Where(m => m.ConversationId == conversationId && m.Seq == seq).ExecuteDeleteAsync(ct);
+        var held = await db.MessageFiles.AnyAsync(m => m.FileId == link.FileId, ct) || await db.Profiles.AnyAsync(p => p.Avatar == link.FileId, ct);
+        return held ? null : link.FileId;
+    }
+
     public Task DeleteAsync(string id, CancellationToken ct) => db.Files.Where(f => f.Id == id).ExecuteDeleteAsync(ct);
 
     /// <summary>The files of these messages (those that carry one), by conversation and seq: one query.</summary>

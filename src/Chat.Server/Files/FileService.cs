@@ -46,6 +46,27 @@ public sealed class FileService(IServiceScopeFactory scopes, IBlobStore blobs, T
     }
 
     /// <summary>
+    /// <b>The hook for RECALL</b>: call it once the message at <paramref name="seq"/> is a tombstone. Its file is
+    /// erased (bytes and record) when no other message holds it and it is nobody's avatar; true when it was.
+    /// </summary>
+    public async Task<bool> ReleaseAsync(long conversationId, long seq, CancellationToken ct)
+    {
+        string? orphan;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            orphan = await scope.ServiceProvider.GetRequiredService<IFileCatalog>().UnlinkAsync(conversationId, seq, ct);
+        }
+
+        if (orphan is null)
+        {
+            return false;
+        }
+
+        await EraseAsync(orphan, ct);
+        return true;
+    }
+
+    /// <summary>
     /// Erases a file: its bytes, then its record. The hook for RECALL (a recalled message's file is erased when no
     /// other message holds it) and for the sweep of files never sent.
     /// </summary>

@@ -394,6 +394,30 @@ public abstract class FilesTests(FilesClusterFixture cluster) : IDisposable
     }
 
     [Fact]
+    public async Task A_recalled_message_s_file_is_erased_once_no_other_message_holds_it()
+    {
+        await using var alice = await UserAsync(cluster.A.ChatPort, "fk");
+        await using var bob = await UserAsync(cluster.B.ChatPort, "fm");
+        var id = (string)(await UploadedAsync(cluster.A.HttpPort, alice.Token, "twice.bin", RandomBytes(3000)))["id"]!;
+        var seqs = new List<long>();
+        foreach (var cid in new[] { "r1", "r2" })
+        {
+            await alice.Chat.SendAsync(new { msgid = 6, toid = bob.Id, msg = "", file = id, cid });
+            var ack = await alice.Chat.ReceiveAsync((int)MsgId.Ack);
+            seqs.Add((long)ack["seq"]!);
+        }
+
+        var files = cluster.B.Services.GetRequiredService<FileService>();
+        var conversation = Chat.Domain.ConversationId.Direct(alice.Id, bob.Id);
+        Assert.False(await files.ReleaseAsync(conversation, seqs[0], CancellationToken.None)); // the second message holds it
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(cluster.A.HttpPort, $"/files/{id}", bob.Token)).StatusCode);
+        Assert.True(await files.ReleaseAsync(conversation, seqs[1], CancellationToken.None));
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(cluster.A.HttpPort, $"/files/{id}", alice.Token)).StatusCode);
+        await using var scope = cluster.A.Services.CreateAsyncScope();
+        Assert.Equal(0, await scope.ServiceProvider.GetRequiredService<ChatDbContext>().FileChunks.CountAsync(c => c.FileId == id));
+    }
+
+    [Fact]
     public async Task A_file_never_sent_is_erased_after_its_lifetime_and_a_sent_one_stays()
     {
         await using var alice = await UserAsync(cluster.A.ChatPort, "fe");
