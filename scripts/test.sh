@@ -101,6 +101,25 @@ if ((${#missing[@]} > 0)); then
 fi
 
 # ---------------------------------------------------------------------------------------------------------
+# 1b. A local S3-compatible server for the S3 file store's tests (no S3 service is reachable): s3rver from the npm
+#     registry, into .test-tools/ (git-ignored). The tests start it on a free loopback port (S3Server.cs).
+# ---------------------------------------------------------------------------------------------------------
+s3rver_version=3.7.1
+if [[ ! -x .test-tools/node_modules/.bin/s3rver ]] || ! grep -q "\"version\": \"$s3rver_version\"" .test-tools/node_modules/s3rver/package.json 2>/dev/null; then
+    if ! command -v npm > /dev/null; then
+        if [[ "$(id -u)" != 0 ]]; then
+            echo "Missing: npm. Install it with: sudo apt-get install -y nodejs npm" >&2
+            exit 1
+        fi
+        apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm
+    fi
+    echo "Installing s3rver $s3rver_version into .test-tools/ ..."
+    mkdir -p .test-tools
+    npm install --prefix .test-tools --no-audit --no-fund --no-save "s3rver@$s3rver_version"
+fi
+export CHAT_TEST_S3RVER="$repo_root/.test-tools/node_modules/.bin/s3rver"
+
+# ---------------------------------------------------------------------------------------------------------
 # 2. docker-compose.yml must at least parse (no Docker engine here: validation only).
 # ---------------------------------------------------------------------------------------------------------
 compose_status=0

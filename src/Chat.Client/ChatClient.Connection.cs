@@ -112,6 +112,9 @@ public sealed partial class ChatClient
             case LogEventReceived logEvent:
                 PrintEvent(logEvent.Push);
                 break;
+            case ProfileMessage profile:
+                printer.Line($"[{profile.Id}] about: {profile.About}{(profile.Avatar.Length > 0 ? $" (avatar get-file:{profile.Avatar})" : "")}");
+                break;
         }
     }
 

@@ -160,6 +160,15 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
                 case Command.LoginOut:
                     await LogOutAsync();
                     return true;
+                case Command.SendFile file:
+                    await SendFileAsync(file);
+                    break;
+                case Command.GetFile file:
+                    await GetFileAsync(file);
+                    break;
+                case Command.Profile profile:
+                    await SetProfileAsync(profile);
+                    break;
                 case var command:
                     Send(command);
                     break;
@@ -196,6 +205,8 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
                 ack => Done(ack, $"recalled seq {r.Seq}")),
             Command.React r => Submit(new ReactRequest(r.IsGroup ? null : r.TargetId, r.IsGroup ? r.TargetId : null, r.Seq, r.Emoji, r.On), resend: true,
                 ack => Done(ack, r.On ? $"reacted {r.Emoji} to seq {r.Seq}" : $"took back {r.Emoji} on seq {r.Seq}")),
+            Command.Find f => Submit(new FindRequest(f.Query), resend: true, PrintFound),
+            Command.Block b => Submit(new BlockRequest(b.UserId, b.On), resend: true, ack => Done(ack, $"user {b.UserId} {(b.On ? "blocked" : "unblocked")}")),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command, "not a request"),
         };
     }

@@ -3,6 +3,9 @@ namespace Chat.Client;
 /// <summary>Where the client connects, and how patient it is.</summary>
 public sealed record ClientOptions(string Host, int Port)
 {
+    /// <summary>Where files are uploaded and downloaded (nginx's http server); environment: CHAT_CLIENT_HTTP.</summary>
+    public Uri? HttpBase { get; init; }
+
     /// <summary>Connection attempts after a drop (and when connecting at all) before the client gives up.</summary>
     public int ConnectAttempts { get; init; } = 8;
 

@@ -50,6 +50,19 @@ public abstract record Command
     /// <summary>Reacts to the message at <paramref name="Seq"/> with <paramref name="Emoji"/>, or takes that back.</summary>
     public sealed record React(bool IsGroup, int TargetId, long Seq, string Emoji, bool On) : Command;
 
+    /// <summary>Uploads the file at <paramref name="Path"/> and sends it to a friend or a group, with an optional caption.</summary>
+    public sealed record SendFile(bool IsGroup, int TargetId, string Path, string Caption) : Command;
+
+    /// <summary>Downloads a file (or its thumbnail) to <paramref name="Path"/>.</summary>
+    public sealed record GetFile(string FileId, string Path, bool Thumb) : Command;
+
+    /// <summary>Sets what the user says about themselves; with <paramref name="AvatarPath"/> an image uploaded as the avatar.</summary>
+    public sealed record Profile(string About, string? AvatarPath) : Command;
+
+    public sealed record Find(string Query) : Command;
+
+    public sealed record Block(int UserId, bool On) : Command;
+
     /// <summary>A line that is not a command: what to tell the user.</summary>
     public sealed record Invalid(string Reason) : Command;
 
@@ -80,6 +93,12 @@ public abstract record Command
         "grouprecall : grouprecall:groupid:seq (the group's creator may recall any message)",
         "react : react:friendid:seq:emoji (unreact:... takes it back)",
         "groupreact : groupreact:groupid:seq:emoji (groupunreact:... takes it back)",
+        "send-file : send-file:friendid:path[:caption] (uploads the file and sends it)",
+        "send-groupfile : send-groupfile:groupid:path[:caption]",
+        "get-file : get-file:fileid:path (saves a file sent to you; get-thumb:fileid:path for an image's thumbnail)",
+        "profile : profile:about[:avatarimagepath]",
+        "find : find:name prefix (2 to 32 characters)",
+        "block : block:userid (unblock:userid undoes it)",
     ];
 
     /// <summary>
@@ -118,6 +137,15 @@ public abstract record Command
             "recall" or "grouprecall" => Numbers(args, 2, $"{name}:{Target(name)}:seq", n => new Recall(name == "grouprecall", (int)n[0], n[1])),
             "react" or "groupreact" or "unreact" or "groupunreact" => SeqAndText(args, name, (id, seq, emoji) =>
                 new React(name.StartsWith("group", StringComparison.Ordinal), id, seq, emoji.Trim(), !name.EndsWith("unreact", StringComparison.Ordinal))),
+            "send-file" or "send-groupfile" => FileToSend(name == "send-groupfile", args),
+            "get-file" or "get-thumb" => args?.IndexOf(':', StringComparison.Ordinal) is > 0 and var c && c < args.Length - 1
+                ? new GetFile(args[..c].Trim(), args[(c + 1)..], name == "get-thumb")
+                : new Invalid($"usage: {name}:fileid:path"),
+            "profile" => args is null ? new Invalid("usage: profile:about[:avatarimagepath]")
+                : args.IndexOf(':', StringComparison.Ordinal) is var p && p >= 0 ? new Profile(args[..p], args[(p + 1)..]) : new Profile(args, null),
+            "find" => args is { Length: >= 2 and <= 32 } ? new Find(args) : new Invalid("usage: find:prefix (2 to 32 characters)"),
+            "block" => Id(args, "block:userid", id => new Block(id, true)),
+            "unblock" => Id(args, "unblock:userid", id => new Block(id, false)),
             _ => new Invalid($"unknown command '{name}': type help"),
         };
     }
@@ -151,6 +179,14 @@ public abstract record Command
             && long.TryParse(parts[1].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var seq) && seq > 0
             ? make(id, seq, parts[2])
             : new Invalid(usage);
+    }
+
+    private static Command FileToSend(bool group, string? args)
+    {
+        var parts = args?.Split(':', 3) ?? [];
+        return parts.Length >= 2 && TryId(parts[0], out var id) && parts[1].Length > 0
+            ? new SendFile(group, id, parts[1], parts.Length > 2 ? parts[2] : "")
+            : new Invalid($"usage: send-{(group ? "groupfile:groupid" : "file:friendid")}:path[:caption]");
     }
 
     private static string Target(string command) => command.StartsWith("group", StringComparison.Ordinal) ? "groupid" : "friendid";

@@ -11,7 +11,8 @@ public static class Format
     /// <summary><c>time [id] name said: msg</c>, prefixed with <c>group message[groupid]: </c> for a group.</summary>
     public static string Chat(in ChatPush chat)
     {
-        var text = chat.Recalled ? "(message recalled)" : chat.Edited is null ? chat.Msg : $"{chat.Msg} (edited)";
+        var body = chat.File is { } file ? $"{chat.Msg} [file: {file.Name}, {file.Size} bytes, get-file:{file.Id}]".TrimStart() : chat.Msg;
+        var text = chat.Recalled ? "(message recalled)" : chat.Edited is null ? body : $"{body} (edited)";
         var quote = chat.Reply is not { } q ? "" : q.Recalled ? $"(re seq {q.Seq}: message recalled) " : $"(re seq {q.Seq} [{q.Id}] {q.Name}: {q.Msg}) ";
         var reactions = chat.Reactions is { Count: > 0 } r ? " " + string.Join(" ", r.Select(e => $"{e.Emoji}{e.Ids.Count}")) : "";
         var line = $"{chat.Time} [{chat.SenderId}] {chat.SenderName} said: {quote}{text}{reactions}";

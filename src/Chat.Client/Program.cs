@@ -21,6 +21,10 @@ public static class Program
             options = options with { Heartbeat = TimeSpan.FromSeconds(seconds) };
         }
 
+        options = options with
+        {
+            HttpBase = new Uri(Environment.GetEnvironmentVariable("CHAT_CLIENT_HTTP") is { Length: > 0 } http ? http : $"http://{host}:8080/"),
+        };
         var client = new ChatClient(options, Console.In, new Printer(Console.Out), TimeProvider.System);
         return await client.RunAsync();
     }

@@ -42,6 +42,8 @@ public sealed record ChatMessage(
 
     /// <summary>A message that answers the one at this seq (ONE_CHAT/GROUP_CHAT <c>reply</c>).</summary>
     public long? ReplySeq { get; init; }
+    /// <summary>The file this message carries (then <see cref="Body"/> is its caption, maybe empty), or null.</summary>
+    public FileRef? File { get; init; }
 }
 
 /// <summary>What an entry of a conversation's log is. Every kind takes the conversation's next seq.</summary>

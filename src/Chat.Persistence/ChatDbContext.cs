@@ -28,6 +28,17 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     public DbSet<BanEntity> Bans => Set<BanEntity>();
     public DbSet<AppendMarkEntity> AppendMarks => Set<AppendMarkEntity>();
     public DbSet<ReactionEntity> Reactions => Set<ReactionEntity>();
+    // Files (attachments and avatars).
+    public DbSet<FileEntity> Files => Set<FileEntity>();
+
+    public DbSet<FileChunkEntity> FileChunks => Set<FileChunkEntity>();
+
+    public DbSet<MessageFileEntity> MessageFiles => Set<MessageFileEntity>();
+
+    // People: profiles and blocks.
+    public DbSet<ProfileEntity> Profiles => Set<ProfileEntity>();
+
+    public DbSet<BlockEntity> Blocks => Set<BlockEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -42,5 +53,14 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         modelBuilder.ApplyConfiguration(new BanConfiguration());
         modelBuilder.ApplyConfiguration(new AppendMarkConfiguration());
         modelBuilder.ApplyConfiguration(new ReactionConfiguration());
+
+        // Files (attachments and avatars).
+        modelBuilder.ApplyConfiguration(new FileConfiguration());
+        modelBuilder.ApplyConfiguration(new FileChunkConfiguration());
+        modelBuilder.ApplyConfiguration(new MessageFileConfiguration());
+
+        // People: profiles and blocks.
+        modelBuilder.ApplyConfiguration(new ProfileConfiguration());
+        modelBuilder.ApplyConfiguration(new BlockConfiguration());
     }
 }

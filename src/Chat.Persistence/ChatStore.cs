@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Chat.Persistence;
 
 /// <summary>The relational side through EF Core: one instance (and one <see cref="ChatDbContext"/>) per scope.</summary>
-public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeProvider time) : IChatStore
+public sealed partial class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeProvider time) : IChatStore
 {
     public async Task<int?> RegisterAsync(string name, string passwordHash, CancellationToken ct)
     {
@@ -196,7 +196,7 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeP
         var quotes = await QuotesAsync(pending, ct);
         return new Inbox(
             [.. conversations.Select(c => c with { Unread = unread.GetValueOrDefault(c.ConversationId) })],
-            InSeqOrder(pending).Select(m => ToStored(m, quotes)).ToList());
+            await WithFilesAsync(InSeqOrder(pending).Select(m => ToStored(m, quotes)).ToList(), ct));
     }
 
     /// <summary>
@@ -246,7 +246,7 @@ public sealed class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeP
         var quotes = await QuotesAsync(page, ct);
         var reactions = await ReactionsAsync(conversationId, page, ct);
         return new MessagePage(
-            [.. page.Select(m => ToStored(m, quotes) with { Reactions = m.Recalled ? [] : reactions.GetValueOrDefault(m.Seq, []) })],
+            await WithFilesAsync([.. page.Select(m => ToStored(m, quotes) with { Reactions = m.Recalled ? [] : reactions.GetValueOrDefault(m.Seq, []) })], ct),
             more);
     }
 

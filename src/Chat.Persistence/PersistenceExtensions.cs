@@ -55,6 +55,8 @@ public static class PersistenceExtensions
         services.AddScoped<IChatStore, ChatStore>();
         services.AddScoped<ISessionTokenStore, SessionTokenStore>();
         services.AddScoped<IAdminStore, AdminStore>();
+        services.AddScoped<IFileCatalog, FileCatalog>();
+        services.AddScoped<IPeopleStore, PeopleStore>();
 
         // Hosted services start in registration order (and stop in reverse): schema first, then the writers.
         services.AddHostedService<DatabaseMigrator>();

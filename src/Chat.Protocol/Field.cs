@@ -58,6 +58,17 @@ public static class Field
     public static readonly JsonEncodedText Recalled = JsonEncodedText.Encode("recalled");
     public static readonly JsonEncodedText Reactions = JsonEncodedText.Encode("reactions");
     public static readonly JsonEncodedText Ids = JsonEncodedText.Encode("ids");
+    // Files (a chat message's attachment).
+    public static readonly JsonEncodedText File = JsonEncodedText.Encode("file");
+    public static readonly JsonEncodedText Size = JsonEncodedText.Encode("size");
+    public static readonly JsonEncodedText Type = JsonEncodedText.Encode("type");
+    public static readonly JsonEncodedText Thumb = JsonEncodedText.Encode("thumb");
+
+    // People (PROFILE, FIND, BLOCK).
+    public static readonly JsonEncodedText About = JsonEncodedText.Encode("about");
+    public static readonly JsonEncodedText Avatar = JsonEncodedText.Encode("avatar");
+    public static readonly JsonEncodedText Q = JsonEncodedText.Encode("q");
+    public static readonly JsonEncodedText Blocked = JsonEncodedText.Encode("blocked");
 
     /// <summary>Values of <see cref="State"/> and <see cref="Role"/>.</summary>
     public static readonly JsonEncodedText Online = JsonEncodedText.Encode("online");

@@ -31,4 +31,8 @@ public enum MsgId
     Edit = 24,
     Recall = 25,
     React = 26,
+    // People.
+    Profile = 27,
+    Find = 28,
+    Block = 29,
 }

@@ -38,7 +38,20 @@ public sealed record Pong : Reply;
 public sealed record AlreadySent : Reply;
 
 /// <summary>A user as LOGIN_ACK lists them: a friend, or a group member with a role.</summary>
-public sealed record UserEntry(int Id, string Name, bool Online, bool? Creator = null);
+public sealed record UserEntry(int Id, string Name, bool Online, bool? Creator = null)
+{
+    /// <summary>PROFILE's about (v2 lists only; null: not written).</summary>
+    public string? About { get; init; }
+
+    /// <summary>PROFILE's avatar file id, "" for none (v2 lists only; null: not written).</summary>
+    public string? Avatar { get; init; }
+}
+
+/// <summary>A user as FIND answers: <c>{id, name, about, avatar}</c>.</summary>
+public sealed record FoundUser(int Id, string Name, string About, string Avatar);
+
+/// <summary>FIND: the users found (28, or ACK with a cid).</summary>
+public sealed record UsersFound(IReadOnlyList<FoundUser> Users) : Reply;
 
 public sealed record GroupEntry(int Id, string Name, string Description, IReadOnlyList<UserEntry> Users);
 
@@ -60,11 +73,16 @@ public sealed record LoginAck(
     IReadOnlyList<ReadOnlyMemory<byte>> Offline,
     IReadOnlyList<ConversationEntry> Conversations,
     bool More,
-    string? Token = null);
+    string? Token = null)
+{
+    /// <summary>Users this one blocked (v2 only).</summary>
+    public IReadOnlyList<int> Blocked { get; init; } = [];
+}
 
 /// <summary>A chat message (ONE_CHAT 6 or GROUP_CHAT 10) as its recipients get it.</summary>
 /// <param name="TargetId">The recipient (one-to-one) or the group.</param>
-public readonly record struct ChatPush(bool IsGroup, int SenderId, string SenderName, int TargetId, string Msg, string Time, long Seq, long Ts)
+/// <param name="File">The file it carries (then <paramref name="Msg"/> is its caption), or null.</param>
+public readonly record struct ChatPush(bool IsGroup, int SenderId, string SenderName, int TargetId, string Msg, string Time, long Seq, long Ts, ChatFile? File = null)
 {
     // ---- v2, the conversation is a log (issue 21): what the message answers, and how it stands now. ----
 
@@ -94,6 +112,24 @@ public sealed record ReactionEntry(string Emoji, IReadOnlyList<int> Ids);
 /// </summary>
 public readonly record struct EventPush(
     MsgId Kind, bool IsGroup, int SenderId, string SenderName, int TargetId, long Seq, long Ref, string Msg, bool On, long Ts);
+
+/// <summary>A file as a chat message carries it: <c>file: {id, name, size, type, thumb}</c>.</summary>
+/// <param name="Thumb">A thumbnail can be fetched at <c>/files/{id}/thumb</c> (images).</param>
+public sealed record ChatFile(string Id, string Name, long Size, string Type, bool Thumb)
+{
+    /// <summary>How a seed client sees it, after the caption: <c>[file: name, size]</c>.</summary>
+    public string SeedText(string caption)
+    {
+        var size = Size switch
+        {
+            < 1024 => $"{Size} B",
+            < 1024 * 1024 => $"{Size / 1024.0:0.#} KB",
+            _ => $"{Size / (1024.0 * 1024):0.#} MB",
+        };
+        var text = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"[file: {Name}, {size}]");
+        return caption.Length == 0 ? text : $"{caption} {text}";
+    }
+}
 
 /// <summary>HISTORY_ACK: a page of a conversation, oldest first.</summary>
 /// <param name="Messages">Chat frames as <see cref="ServerFrames.Chat"/> builds them.</param>

@@ -84,6 +84,11 @@ public static class RequestReader
         else if (reader.ValueTextEquals(Field.All.EncodedUtf8Bytes)) f.All = ReadBool(ref reader, "all", ref f.Problem);
         else if (reader.ValueTextEquals(Field.ToId.EncodedUtf8Bytes)) f.ToId = ReadInt(ref reader, "toid", ref f.Problem);
         else if (reader.ValueTextEquals(Field.Msg.EncodedUtf8Bytes)) f.Msg = ReadString(ref reader, "msg", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.File.EncodedUtf8Bytes)) f.File = ReadString(ref reader, "file", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.About.EncodedUtf8Bytes)) f.About = ReadString(ref reader, "about", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.Avatar.EncodedUtf8Bytes)) f.Avatar = ReadString(ref reader, "avatar", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.Q.EncodedUtf8Bytes)) f.Q = ReadString(ref reader, "q", ref f.Problem);
+        else if (reader.ValueTextEquals(Field.On.EncodedUtf8Bytes)) f.On = ReadBool(ref reader, "on", ref f.Problem);
         else if (reader.ValueTextEquals(Field.Time.EncodedUtf8Bytes)) f.Time = ReadString(ref reader, "time", ref f.Problem);
         else if (reader.ValueTextEquals(Field.FriendId.EncodedUtf8Bytes)) f.FriendId = ReadInt(ref reader, "friendid", ref f.Problem);
         else if (reader.ValueTextEquals(Field.GroupId.EncodedUtf8Bytes)) f.GroupId = ReadInt(ref reader, "groupid", ref f.Problem);
@@ -302,6 +307,8 @@ public static class RequestReader
         public int? UserId;
         public long? Reply;
         public string? Emoji;
+        public string? File;
+        public string? About, Avatar, Q;
         public bool? On;
 
         /// <summary>The typed request of this msgid, or what it lacks.</summary>
@@ -312,9 +319,9 @@ public static class RequestReader
             Protocol.MsgId.LoginOut => new LogoutRequest { All = All },
             Protocol.MsgId.Reg => new RegisterRequest(Name, Password),
             Protocol.MsgId.OneChat or Protocol.MsgId.GroupChat when Reply is < 1 => new InvalidRequest((MsgId)MsgId!.Value, ErrorCode.BadRequest, "reply must be a seq, 1 or more"),
-            Protocol.MsgId.OneChat when ToId is { } to && Msg is { } msg => new OneChatRequest(to, msg, Time) { Reply = Reply },
+            Protocol.MsgId.OneChat when ToId is { } to && (Msg is not null || File is not null) => new OneChatRequest(to, Msg ?? "", Time) { Reply = Reply, File = File },
             Protocol.MsgId.OneChat => new InvalidRequest(Protocol.MsgId.OneChat, ErrorCode.BadRequest, "ONE_CHAT needs toid and msg"),
-            Protocol.MsgId.GroupChat when GroupId is { } group && Msg is { } msg => new GroupChatRequest(group, msg, Time) { Reply = Reply },
+            Protocol.MsgId.GroupChat when GroupId is { } group && (Msg is not null || File is not null) => new GroupChatRequest(group, Msg ?? "", Time) { Reply = Reply, File = File },
             Protocol.MsgId.GroupChat => new InvalidRequest(Protocol.MsgId.GroupChat, ErrorCode.BadRequest, "GROUP_CHAT needs groupid and msg"),
             Protocol.MsgId.AddFriend when FriendId is { } friend => new AddFriendRequest(friend),
             Protocol.MsgId.AddFriend => new InvalidRequest(Protocol.MsgId.AddFriend, ErrorCode.BadRequest, "field 'friendid' is required"),
@@ -335,6 +342,11 @@ public static class RequestReader
             Protocol.MsgId.RemoveFriend when FriendId is { } friend => new RemoveFriendRequest(friend),
             Protocol.MsgId.RemoveFriend => new InvalidRequest(Protocol.MsgId.RemoveFriend, ErrorCode.BadRequest, "field 'friendid' is required"),
             Protocol.MsgId.Edit or Protocol.MsgId.Recall or Protocol.MsgId.React => BindEvent(),
+            Protocol.MsgId.Profile => new ProfileRequest(About, Avatar),
+            Protocol.MsgId.Find when Q is { } q => new FindRequest(q),
+            Protocol.MsgId.Find => new InvalidRequest(Protocol.MsgId.Find, ErrorCode.BadRequest, "field 'q' is required"),
+            Protocol.MsgId.Block when UserId is { } blocked => new BlockRequest(blocked, On ?? true),
+            Protocol.MsgId.Block => new InvalidRequest(Protocol.MsgId.Block, ErrorCode.BadRequest, "field 'userid' is required"),
             var other => new InvalidRequest(other, ErrorCode.UnknownMsgId, $"msgid {(int)other} is not a request"),
         };
 

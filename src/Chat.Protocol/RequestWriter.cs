@@ -43,10 +43,12 @@ public static class RequestWriter
             case OneChatRequest chat:
                 WriteChatFields(w, Field.ToId, chat.ToId, chat.Msg, chat.Time);
                 if (chat.Reply is { } reply) w.WriteNumber(Field.Reply, reply);
+                WriteOptional(w, Field.File, chat.File);
                 break;
             case GroupChatRequest chat:
                 WriteChatFields(w, Field.GroupId, chat.GroupId, chat.Msg, chat.Time);
                 if (chat.Reply is { } groupReply) w.WriteNumber(Field.Reply, groupReply);
+                WriteOptional(w, Field.File, chat.File);
                 break;
             case EditRequest edit:
                 WireJson.WriteConversation(w, edit.Peer, edit.GroupId);
@@ -62,6 +64,17 @@ public static class RequestWriter
                 w.WriteNumber(Field.Seq, react.Seq);
                 w.WriteString(Field.Emoji, react.Emoji);
                 if (!react.On) w.WriteBoolean(Field.On, false);
+                break;
+            case ProfileRequest profile:
+                WriteOptional(w, Field.About, profile.About);
+                WriteOptional(w, Field.Avatar, profile.Avatar);
+                break;
+            case FindRequest find:
+                w.WriteString(Field.Q, find.Q);
+                break;
+            case BlockRequest block:
+                w.WriteNumber(Field.UserId, block.UserId);
+                if (!block.On) w.WriteBoolean(Field.On, false);
                 break;
             case AddFriendRequest friend:
                 w.WriteNumber(Field.FriendId, friend.FriendId);

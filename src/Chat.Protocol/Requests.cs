@@ -46,6 +46,9 @@ public sealed record OneChatRequest(int ToId, string Msg, string? Time = null) :
     public long? Reply { get; init; }
 
     public override MsgId MsgId => MsgId.OneChat;
+
+    /// <summary>An uploaded file's id: the message carries it, and <see cref="Msg"/> is its caption (may be empty).</summary>
+    public string? File { get; init; }
 }
 
 public sealed record GroupChatRequest(int GroupId, string Msg, string? Time = null) : Request
@@ -54,6 +57,9 @@ public sealed record GroupChatRequest(int GroupId, string Msg, string? Time = nu
     public long? Reply { get; init; }
 
     public override MsgId MsgId => MsgId.GroupChat;
+
+    /// <summary>An uploaded file's id: the message carries it, and <see cref="Msg"/> is its caption (may be empty).</summary>
+    public string? File { get; init; }
 }
 
 /// <summary>EDIT (24): replaces the text of the user's own message at <paramref name="Seq"/> in the conversation named by
@@ -146,6 +152,25 @@ public sealed record InvalidRequest(MsgId For, ErrorCode Code, string Problem) :
 
 /// <summary>A conversation (the other user's id, or a group id) and the last seq the client saw in it.</summary>
 public readonly record struct ResumePoint(int? Peer, int? GroupId, long Seq);
+
+/// <summary>PROFILE (27): what the user says about themselves; a field left out stays as it is.</summary>
+/// <param name="Avatar">An image file the user uploaded, or "" to clear.</param>
+public sealed record ProfileRequest(string? About, string? Avatar) : Request
+{
+    public override MsgId MsgId => MsgId.Profile;
+}
+
+/// <summary>FIND (28): users whose name starts with <paramref name="Q"/>, ignoring case.</summary>
+public sealed record FindRequest(string Q) : Request
+{
+    public override MsgId MsgId => MsgId.Find;
+}
+
+/// <summary>BLOCK (29): <paramref name="UserId"/> may no longer write to the user (or may again, <paramref name="On"/> false).</summary>
+public sealed record BlockRequest(int UserId, bool On = true) : Request
+{
+    public override MsgId MsgId => MsgId.Block;
+}
 
 /// <summary>A frame that could not be read as a request: what to tell the client.</summary>
 /// <param name="MsgId">The msgid, when it could be read.</param>

@@ -43,6 +43,9 @@ public enum ServerField
     Recalled,
     Reactions,
     Ids,
+    File,
+    About,
+    Avatar,
 }
 
 /// <summary>
@@ -128,5 +131,8 @@ public static class ServerFields
         : reader.ValueTextEquals(Field.Recalled.EncodedUtf8Bytes) ? ServerField.Recalled
         : reader.ValueTextEquals(Field.Reactions.EncodedUtf8Bytes) ? ServerField.Reactions
         : reader.ValueTextEquals(Field.Ids.EncodedUtf8Bytes) ? ServerField.Ids
+        : reader.ValueTextEquals(Field.File.EncodedUtf8Bytes) ? ServerField.File
+        : reader.ValueTextEquals(Field.About.EncodedUtf8Bytes) ? ServerField.About
+        : reader.ValueTextEquals(Field.Avatar.EncodedUtf8Bytes) ? ServerField.Avatar
         : null;
 }

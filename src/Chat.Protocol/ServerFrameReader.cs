@@ -73,6 +73,9 @@ public static class ServerFrameReader
                 case ServerField.Reply: f.Reply = ReadQuote(ref reader); break;
                 case ServerField.Reactions: f.Reactions = ReadList(ref reader, static e => new ReactionEntry(e.Emoji ?? "", e.Ids ?? [])); break;
                 case ServerField.Ids: f.Ids = ReadInts(ref reader); break;
+                case ServerField.File: f.File = ReadFile(ref reader); break;
+                case ServerField.About: f.About = Text(ref reader); break;
+                case ServerField.Avatar: f.Avatar = Text(ref reader); break;
                 default: reader.Skip(); break;
             }
         }
@@ -157,6 +160,31 @@ public static class ServerFrameReader
         }
     }
 
+    /// <summary>A chat message's <c>file</c> object; null when it is not one.</summary>
+    private static ChatFile? ReadFile(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        string? id = null, name = null, type = null;
+        long size = 0;
+        var thumb = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals(Field.Id.EncodedUtf8Bytes)) { reader.Read(); id = Text(ref reader); }
+            else if (reader.ValueTextEquals(Field.Name.EncodedUtf8Bytes)) { reader.Read(); name = Text(ref reader); }
+            else if (reader.ValueTextEquals(Field.Type.EncodedUtf8Bytes)) { reader.Read(); type = Text(ref reader); }
+            else if (reader.ValueTextEquals(Field.Size.EncodedUtf8Bytes)) { reader.Read(); size = Long(ref reader) ?? 0; }
+            else if (reader.ValueTextEquals(Field.Thumb.EncodedUtf8Bytes)) { reader.Read(); thumb = reader.TokenType == JsonTokenType.True; }
+            else { reader.Read(); reader.Skip(); }
+        }
+
+        return id is null ? null : new ChatFile(id, name ?? "", size, type ?? "application/octet-stream", thumb);
+    }
+
     private static int? Int(ref Utf8JsonReader reader) =>
         reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value) ? value : null;
 
@@ -191,12 +219,16 @@ public static class ServerFrameReader
         public QuoteEntry? Reply;
         public List<ReactionEntry>? Reactions;
         public List<int>? Ids;
+        public ChatFile? File;
+        public string? About, Avatar;
 
         private readonly ErrorCode Code => (ErrorCode)(Errno ?? 0);
 
         public readonly ServerMessage ToMessage() => (MsgId)(MsgId ?? 0) switch
         {
-            Protocol.MsgId.Ack => new AckMessage(Cid, Code, ErrMsg, Seq, Ts, GroupId),
+            Protocol.MsgId.Ack => new AckMessage(Cid, Code, ErrMsg, Seq, Ts, GroupId) { Users = Users },
+            Protocol.MsgId.Profile => new ProfileMessage(Id ?? 0, About ?? "", Avatar ?? ""),
+            Protocol.MsgId.Find => new FoundMessage(Code, ErrMsg, Users ?? []),
             Protocol.MsgId.Error => new ErrorMessage(Code, ErrMsg, Req),
             Protocol.MsgId.RegAck => new RegAckMessage(Code, ErrMsg, Id, Cid),
             Protocol.MsgId.Pong => new PongMessage(Cid),
@@ -218,7 +250,7 @@ public static class ServerFrameReader
             var other => new OtherMessage(other),
         };
 
-        public readonly UserEntry ToUser() => new(Id ?? 0, Name ?? "", Online, Creator);
+        public readonly UserEntry ToUser() => new(Id ?? 0, Name ?? "", Online, Creator) { About = About, Avatar = Avatar };
 
         public readonly GroupEntry ToGroup() => new(Id ?? 0, GroupName ?? "", GroupDesc ?? "", Users ?? []);
 
@@ -229,7 +261,7 @@ public static class ServerFrameReader
         {
             var isGroup = MsgId == (int)Protocol.MsgId.GroupChat;
             return new ChatReceived(new ChatPush(
-                isGroup, Id ?? 0, Name ?? "", (isGroup ? GroupId : ToId) ?? 0, Msg ?? "", Time ?? "", Seq ?? 0, Ts ?? 0)
+                isGroup, Id ?? 0, Name ?? "", (isGroup ? GroupId : ToId) ?? 0, Msg ?? "", Time ?? "", Seq ?? 0, Ts ?? 0, File)
             {
                 Reply = Reply,
                 Edited = Edited,

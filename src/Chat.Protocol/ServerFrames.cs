@@ -47,6 +47,31 @@ public static class ServerFrames
             w.WritePropertyName(Field.Friend);
             WriteUser(w, s.f.Friend);
         }),
+        (_, UsersFound u) => Build((c: cid, u), static (w, s) =>
+        {
+            if (s.c is { } c)
+            {
+                WriteAckHead(w, c, ErrorCode.None);
+            }
+            else
+            {
+                w.WriteNumber(Field.MsgId, (int)MsgId.Find);
+                w.WriteNumber(Field.Errno, 0);
+            }
+
+            w.WriteStartArray(Field.Users);
+            foreach (var user in s.u.Users)
+            {
+                w.WriteStartObject();
+                w.WriteNumber(Field.Id, user.Id);
+                w.WriteString(Field.Name, user.Name);
+                w.WriteString(Field.About, user.About);
+                w.WriteString(Field.Avatar, user.Avatar);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }),
         (_, GroupJoined g) when cid is { } c => Build((c, g), static (w, s) =>
         {
             WriteAckHead(w, s.c, ErrorCode.None);
@@ -131,6 +156,17 @@ public static class ServerFrames
             {
                 w.WriteString(Field.Token, token);
             }
+
+            if (ack.Blocked.Count > 0)
+            {
+                w.WriteStartArray(Field.Blocked);
+                foreach (var blocked in ack.Blocked)
+                {
+                    w.WriteNumberValue(blocked);
+                }
+
+                w.WriteEndArray();
+            }
         }
     });
 
@@ -172,6 +208,17 @@ public static class ServerFrames
         w.WriteString(Field.Time, m.Time);
         w.WriteNumber(Field.Seq, m.Seq);
         w.WriteNumber(Field.Ts, m.Ts);
+        if (m.File is { } file)
+        {
+            w.WriteStartObject(Field.File);
+            w.WriteString(Field.Id, file.Id);
+            w.WriteString(Field.Name, file.Name);
+            w.WriteNumber(Field.Size, file.Size);
+            w.WriteString(Field.Type, file.Type);
+            w.WriteBoolean(Field.Thumb, file.Thumb);
+            w.WriteEndObject();
+        }
+
         WriteLogState(w, m);
     });
 
@@ -235,6 +282,20 @@ public static class ServerFrames
         }
     }
 
+    /// <summary>
+    /// A chat frame as a seed session gets it: a file message's file becomes text after the caption
+    /// (<c>caption [file: name, size]</c>); any other frame as it is.
+    /// </summary>
+    public static ReadOnlyMemory<byte> ForSeed(ReadOnlyMemory<byte> frame)
+    {
+        if (frame.Span.IndexOf(",\"file\":{"u8) < 0 || ServerFrameReader.Read(frame.Span[..^1]) is not ChatReceived { Push: { File: { } file } push })
+        {
+            return frame;
+        }
+
+        return Chat(push with { Msg = file.SeedText(push.Msg), File = null });
+    }
+
     /// <summary>TYPING (19) relayed: to the peer (<c>peer</c> = the typist, so the recipient knows the conversation) or to a group's members.</summary>
     public static byte[] Typing(int senderId, string senderName, bool isGroup, int targetId) => Build((senderId, senderName, isGroup, targetId), static (w, s) =>
     {
@@ -242,6 +303,15 @@ public static class ServerFrames
         w.WriteNumber(Field.Id, s.senderId);
         w.WriteString(Field.Name, s.senderName);
         w.WriteNumber(s.isGroup ? Field.GroupId : Field.Peer, s.isGroup ? s.targetId : s.senderId);
+    });
+
+    /// <summary>PROFILE (27) pushed: user <paramref name="userId"/> now says this about themselves (avatar "" for none).</summary>
+    public static byte[] Profile(int userId, string about, string avatar) => Build((userId, about, avatar), static (w, s) =>
+    {
+        w.WriteNumber(Field.MsgId, (int)MsgId.Profile);
+        w.WriteNumber(Field.Id, s.userId);
+        w.WriteString(Field.About, s.about);
+        w.WriteString(Field.Avatar, s.avatar);
     });
 
     /// <summary>PRESENCE (20): user <paramref name="userId"/> is now online or offline, cluster-wide.</summary>
@@ -360,6 +430,8 @@ public static class ServerFrames
         w.WriteString(Field.Name, user.Name);
         w.WriteString(Field.State, user.Online ? Field.Online : Field.Offline);
         if (user.Creator is { } creator) w.WriteString(Field.Role, creator ? Field.Creator : Field.Normal);
+        if (user.About is { } about) w.WriteString(Field.About, about);
+        if (user.Avatar is { } avatar) w.WriteString(Field.Avatar, avatar);
     }
 
     private static void WriteGroup(Utf8JsonWriter w, GroupEntry group, bool objects)

@@ -11,7 +11,17 @@ public abstract record Answer(MsgId MsgId, Cid? Cid, ErrorCode Errno, string? Er
 
 /// <summary>ACK (11), with what the request produced: a chat message's seq and ts, a new group's id.</summary>
 public sealed record AckMessage(Cid? Cid, ErrorCode Errno, string? ErrMsg, long? Seq = null, long? Ts = null, int? GroupId = null)
-    : Answer(MsgId.Ack, Cid, Errno, ErrMsg);
+    : Answer(MsgId.Ack, Cid, Errno, ErrMsg)
+{
+    /// <summary>FIND's users (with <c>about</c> and <c>avatar</c>), when the ACK answers one.</summary>
+    public IReadOnlyList<UserEntry>? Users { get; init; }
+}
+
+/// <summary>PROFILE (27) pushed: what user <paramref name="Id"/> now says about themselves.</summary>
+public sealed record ProfileMessage(int Id, string About, string Avatar) : ServerMessage(MsgId.Profile);
+
+/// <summary>FIND (28) answered without a cid.</summary>
+public sealed record FoundMessage(ErrorCode Errno, string? ErrMsg, IReadOnlyList<UserEntry> Users) : Answer(MsgId.Find, null, Errno, ErrMsg);
 
 /// <summary>ERROR (12): a failure that carries no cid; <paramref name="Req"/> is the failed request's msgid, when known.</summary>
 public sealed record ErrorMessage(ErrorCode Errno, string? ErrMsg, int? Req) : Answer(MsgId.Error, null, Errno, ErrMsg);

@@ -67,7 +67,8 @@ public sealed class LoginHandler(
     TimeProvider time,
     IOptions<LoginOptions> options,
     IOptions<ConnectionOptions> connection,
-    ConnectionRegistry connections) : RequestHandler<LoginRequest>
+    ConnectionRegistry connections,
+    IPeopleStore peopleStore) : RequestHandler<LoginRequest>
 {
     private static readonly Reply Sent = new AlreadySent();
 
@@ -217,13 +218,18 @@ public sealed class LoginHandler(
             user.AddGroup(group.Id, starts.GetValueOrDefault(ConversationId.Group(group.Id)));
         }
 
-        hub.Watch(user, [.. friends.Select(f => f.Id)]);
+        // A friend who blocked this user is shown offline and sends no PRESENCE (BLOCK).
+        var blockers = (await peopleStore.BlockersOfAsync(user.Id, ct)).ToHashSet();
+        hub.Watch(user, [.. friends.Select(f => f.Id).Where(id => !blockers.Contains(id))]);
         var people = friends.Select(f => f.Id).Concat(groups.SelectMany(g => g.Members.Select(m => m.Id))).ToHashSet();
-        var online = await hub.OnlineAsync(people);
+        var online = (await hub.OnlineAsync(people)).Where(id => !blockers.Contains(id)).ToHashSet();
+        var v2 = request.Version >= 2;
+        var profiles = v2 ? await peopleStore.ProfilesAsync(people, ct) : new Dictionary<int, Profile>();
+        var blocked = v2 ? await peopleStore.BlockedByAsync(user.Id, ct) : [];
 
         // LOGIN_ACK takes the oldest offline messages while they fit; the rest follow it.
         var window = Math.Min(options.Value.MaxLoginAckBytes, connection.Value.OutboundQueueBytes / 2);
-        var offline = inbox.Pending.Select(Delivery.Of).ToList();
+        var offline = inbox.Pending.Select(request.Version >= 2 ? Delivery.Of : (Func<StoredMessage, Delivery>)Delivery.SeedOf).ToList();
         var room = window - 4096L; // what LOGIN_ACK holds besides the messages stays small next to the window
         // A seed client gets messages only, as they stand (no events, no recalled ones): their seqs are passed all the same.
         bool Shows(Delivery d) => request.Version >= 2 || d.ForSeed;
@@ -231,14 +237,17 @@ public sealed class LoginHandler(
         var ack = new LoginAck(
             user.Id,
             user.Name,
-            [.. friends.Select(f => Entries.Friend(f, online))],
-            [.. groups.Select(g => Entries.Group(g, online))],
+            [.. friends.Select(f => Entries.WithProfile(Entries.Friend(f, online), v2, profiles))],
+            [.. groups.Select(g => Entries.WithProfiles(Entries.Group(g, online), v2, profiles))],
             [.. inAck.Where(Shows).Select(d => d.Frame)],
             [.. inbox.Conversations.Select(c => ConversationId.IsGroup(c.ConversationId)
                 ? new ConversationEntry(null, (int)c.ConversationId, c.LastSeq, c.Read, c.Unread)
                 : new ConversationEntry(ConversationId.Peer(c.ConversationId, user.Id), null, c.LastSeq, c.Read, c.Unread))],
             More: inbox.Pending.Count >= limit || inAck.Count < offline.Count,
-            Token: token);
+            Token: token)
+        {
+            Blocked = blocked,
+        };
         var frame = ServerFrames.LoginOk(ack, objects: request.Version >= 2, request.Cid);
         _ = user.CompleteLoginAsync(frame, [.. inAck.Select(d => (d.ConversationId, d.Seq))], offline[inAck.Count..], window);
     }

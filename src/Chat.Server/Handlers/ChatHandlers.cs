@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Chat.Domain;
 using Chat.Protocol;
+using Chat.Server.Files;
 using Chat.Server.Hub;
 using Chat.Server.Sessions;
 using Chat.Server.Telemetry;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Handlers;
 
-public sealed class OneChatHandler(KnownUsers knownUsers, MessageSender sender, ReplyQuotes replies) : UserRequestHandler<OneChatRequest>
+public sealed class OneChatHandler(KnownUsers knownUsers, MessageSender sender, ReplyQuotes replies, FileService files, BlockList blocks) : UserRequestHandler<OneChatRequest>
 {
     public override bool Pipelined => true;
 
@@ -25,6 +26,17 @@ public sealed class OneChatHandler(KnownUsers knownUsers, MessageSender sender, 
             return Reply.Fail(ErrorCode.NotFound, $"no user {request.ToId}");
         }
 
+        if (await blocks.HasBlockedAsync(request.ToId, user.Id, ct))
+        {
+            return Reply.Fail(ErrorCode.NotAllowed, $"user {request.ToId} does not take your messages");
+        }
+
+        FileRef? file = null;
+        if (request.File is { } fileId && (file = (await files.OwnedAsync(user.Id, fileId, ct))?.Ref) is null)
+        {
+            return Reply.Fail(ErrorCode.NotFound, "no such file of yours");
+        }
+
         var conversation = ConversationId.Direct(user.Id, request.ToId);
         var (reply, refusal) = await replies.ResolveAsync(user, conversation, request.Reply, ct);
         if (refusal is not null)
@@ -32,11 +44,11 @@ public sealed class OneChatHandler(KnownUsers knownUsers, MessageSender sender, 
             return refusal;
         }
 
-        return new Pending(sender.SendAsync(user, request, conversation, request.ToId, request.Msg, request.Time, reply));
+        return new Pending(sender.SendAsync(user, request, conversation, request.ToId, request.Msg, request.Time, reply, file));
     }
 }
 
-public sealed class GroupChatHandler(MessageSender sender, ReplyQuotes replies) : UserRequestHandler<GroupChatRequest>
+public sealed class GroupChatHandler(MessageSender sender, ReplyQuotes replies, FileService files) : UserRequestHandler<GroupChatRequest>
 {
     public override bool Pipelined => true;
 
@@ -52,6 +64,12 @@ public sealed class GroupChatHandler(MessageSender sender, ReplyQuotes replies) 
             return Conversation.NotMember(request.GroupId);
         }
 
+        FileRef? file = null;
+        if (request.File is { } fileId && (file = (await files.OwnedAsync(user.Id, fileId, ct))?.Ref) is null)
+        {
+            return Reply.Fail(ErrorCode.NotFound, "no such file of yours");
+        }
+
         var conversation = ConversationId.Group(request.GroupId);
         var (reply, refusal) = await replies.ResolveAsync(user, conversation, request.Reply, ct);
         if (refusal is not null)
@@ -59,7 +77,7 @@ public sealed class GroupChatHandler(MessageSender sender, ReplyQuotes replies) 
             return refusal;
         }
 
-        return new Pending(sender.SendAsync(user, request, conversation, request.GroupId, request.Msg, request.Time, reply));
+        return new Pending(sender.SendAsync(user, request, conversation, request.GroupId, request.Msg, request.Time, reply, file));
     }
 }
 
@@ -75,6 +93,7 @@ public sealed class MessageSender(
     ChatMetrics metrics,
     IOptions<MessageOptions> messages,
     IOptions<ChatServerOptions> server,
+    FileService files,
     ILogger<MessageSender> log)
 {
     private static readonly Reply NotStored = Reply.Fail(ErrorCode.Unavailable, "message not stored: try again");
@@ -87,7 +106,8 @@ public sealed class MessageSender(
     }
 
     /// <param name="entry">An event of the log, or a reply (null: a plain message).</param>
-    public Task<Reply> SendAsync(UserSession user, Request request, long conversationId, int targetId, string text, string? clientTime, LogEntry? entry = null)
+    /// <param name="file">The file the message carries (the sender's own, checked), or null.</param>
+    public Task<Reply> SendAsync(UserSession user, Request request, long conversationId, int targetId, string text, string? clientTime, LogEntry? entry = null, FileRef? file = null)
     {
         var caller = Activity.Current;
         var activity = ChatTelemetry.Source.StartActivity(SpanName(request.MsgId), ActivityKind.Server);
@@ -115,9 +135,10 @@ public sealed class MessageSender(
             Kind = entry?.Kind ?? EntryKind.Message,
             Ref = entry?.Ref,
             ReplySeq = entry?.ReplySeq,
+            File = file,
         };
         var append = writer.AppendAsync(message, CancellationToken.None).AsTask();
-        var sent = CompleteAsync(user, append, user.LastSend, activity, storing, entry?.Quote);
+        var sent = CompleteAsync(user, message, append, user.LastSend, activity, storing, entry?.Quote);
         user.LastSend = sent;
         if (activity is not null)
         {
@@ -136,7 +157,7 @@ public sealed class MessageSender(
         _ => "ONE_CHAT",
     };
 
-    private async Task<Reply> CompleteAsync(UserSession user, Task<AppendResult> append, Task previous, Activity? activity, Activity? storing, ReplyQuote? quote)
+    private async Task<Reply> CompleteAsync(UserSession user, ChatMessage message, Task<AppendResult> append, Task previous, Activity? activity, Activity? storing, ReplyQuote? quote)
     {
         using var traced = activity;
         await previous;
@@ -172,6 +193,34 @@ public sealed class MessageSender(
         }
 
         var stored = result.Stored with { Reply = quote };
+        if (message.File is { } file)
+        {
+            // The link makes the conversation's parties readers of the file, before anyone is told of it. A resent
+            // message (its cid repeated) comes back from the store without its file: it carries the one sent now.
+            stored = stored with { Message = stored.Message with { File = file } };
+            try
+            {
+                await files.LinkAsync(stored.Message.ConversationId, stored.Seq, file.Id, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                FileLog.LinkFailed(log, ex, file.Id, stored.Message.ConversationId, stored.Seq);
+            }
+        }
+
+        if (message.Kind == EntryKind.Recall && message.Ref is { } recalled && !result.Duplicate)
+        {
+            // A recall erases the message's file too, once no other message holds it.
+            try
+            {
+                await files.ReleaseAsync(stored.Message.ConversationId, recalled, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                FileLog.ReleaseFailed(log, ex, stored.Message.ConversationId, recalled);
+            }
+        }
+
         user.Sent(stored.Message.ConversationId, stored.Seq);
         // A repeated cid is routed again: recipients that have it drop it by seq, one that missed it gets it now.
         hub.Route(Delivery.Sent(stored, user.SessionId));

@@ -37,6 +37,13 @@ public static class HandlerExtensions
         services.AddKeyedScoped<IRequestHandler, LeaveGroupHandler>(MsgId.LeaveGroup);
         services.AddKeyedScoped<IRequestHandler, RemoveMemberHandler>(MsgId.RemoveMember);
         services.AddKeyedScoped<IRequestHandler, RemoveFriendHandler>(MsgId.RemoveFriend);
+
+        // People.
+        services.AddSingleton<BlockList>();
+        services.AddSingleton<FindLimiter>();
+        services.AddKeyedScoped<IRequestHandler, ProfileHandler>(MsgId.Profile);
+        services.AddKeyedScoped<IRequestHandler, FindHandler>(MsgId.Find);
+        services.AddKeyedScoped<IRequestHandler, BlockHandler>(MsgId.Block);
         return services;
     }
 }

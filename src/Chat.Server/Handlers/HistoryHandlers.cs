@@ -48,7 +48,7 @@ public sealed class HistoryHandler(
 /// <see cref="IReadMarkWriter"/> (no database write per READ). When the mark moved, READ_NOTICE goes to the other user's
 /// v2 sessions (one-to-one) and to the reader's own other sessions, wherever they are.
 /// </summary>
-public sealed class ReadHandler(IChatStore store, KnownUsers knownUsers, IReadMarkWriter marks, ChatHub hub) : UserRequestHandler<ReadRequest>
+public sealed class ReadHandler(IChatStore store, KnownUsers knownUsers, IReadMarkWriter marks, ChatHub hub, BlockList blocks) : UserRequestHandler<ReadRequest>
 {
     protected override async ValueTask<Reply> HandleAsync(ReadRequest request, UserSession user, CancellationToken ct)
     {
@@ -65,7 +65,7 @@ public sealed class ReadHandler(IChatStore store, KnownUsers knownUsers, IReadMa
         }
 
         marks.Advance(user.Id, conversation, seq);
-        if (request.Peer is { } peer)
+        if (request.Peer is { } peer && !await blocks.HasBlockedAsync(user.Id, peer, ct))
         {
             hub.Route(Delivery.PushToUser(user.Id, peer, ServerFrames.ReadNotice(user.Id, user.Id, null, seq)));
         }

@@ -12,7 +12,7 @@ namespace Chat.Server.Handlers;
 /// in the group (errno 7, from the session's memory). At most one per second per user and conversation on this
 /// replica: extras are dropped silently (answered like a relayed one).
 /// </summary>
-public sealed class TypingHandler(KnownUsers knownUsers, ChatHub hub, TypingLimiter limiter) : UserRequestHandler<TypingRequest>
+public sealed class TypingHandler(KnownUsers knownUsers, ChatHub hub, TypingLimiter limiter, BlockList blocks) : UserRequestHandler<TypingRequest>
 {
     protected override async ValueTask<Reply> HandleAsync(TypingRequest request, UserSession user, CancellationToken ct)
     {
@@ -42,7 +42,8 @@ public sealed class TypingHandler(KnownUsers knownUsers, ChatHub hub, TypingLimi
             return Reply.Fail(ErrorCode.NotFound, $"no user {peer}");
         }
 
-        if (limiter.TryPass(user.Id, ConversationId.Direct(user.Id, peer)))
+        // Nothing of a blocker reaches whom they blocked (answered as if relayed).
+        if (!await blocks.HasBlockedAsync(user.Id, peer, ct) && limiter.TryPass(user.Id, ConversationId.Direct(user.Id, peer)))
         {
             hub.Route(Delivery.PushToUser(user.Id, peer, ServerFrames.Typing(user.Id, user.Name, isGroup: false, peer)));
         }

@@ -14,15 +14,30 @@ public static class Entries
         new(group.Id, group.Name, group.Description, [.. group.Members.Select(m => Member(m, online.Contains(m.Id)))]);
 
     public static UserEntry Member(GroupMemberInfo member, bool online) => new(member.Id, member.Name, online, member.Role == GroupRole.Creator);
+
+    /// <summary>A v2 entry carries the user's about and avatar ("" for none); a seed entry stays as the seed knows it.</summary>
+    public static UserEntry WithProfile(UserEntry entry, bool v2, IReadOnlyDictionary<int, Profile> profiles) =>
+        !v2 ? entry
+        : profiles.TryGetValue(entry.Id, out var p) ? entry with { About = p.About, Avatar = p.Avatar }
+        : entry with { About = "", Avatar = "" };
+
+    /// <summary>A group whose v2 member entries carry about and avatar.</summary>
+    public static GroupEntry WithProfiles(GroupEntry group, bool v2, IReadOnlyDictionary<int, Profile> profiles) =>
+        v2 ? group with { Users = [.. group.Users.Select(u => WithProfile(u, v2, profiles))] } : group;
 }
 
-public sealed class AddFriendHandler(IChatStore store, ChatHub hub) : UserRequestHandler<AddFriendRequest>
+public sealed class AddFriendHandler(IChatStore store, ChatHub hub, BlockList blocks) : UserRequestHandler<AddFriendRequest>
 {
     protected override async ValueTask<Reply> HandleAsync(AddFriendRequest request, UserSession user, CancellationToken ct)
     {
         if (request.FriendId == user.Id)
         {
             return Reply.Fail(ErrorCode.BadRequest, "you cannot add yourself as a friend");
+        }
+
+        if (await blocks.HasBlockedAsync(request.FriendId, user.Id, ct))
+        {
+            return Reply.Fail(ErrorCode.NotAllowed, $"user {request.FriendId} does not take your requests");
         }
 
         if (!await store.AddFriendAsync(user.Id, request.FriendId, ct))

@@ -3,6 +3,7 @@ using Chat.Domain;
 using Chat.Persistence;
 using Chat.Protocol;
 using Chat.Server.Admin;
+using Chat.Server.Files;
 using Chat.Server.Handlers;
 using Chat.Server.Hub;
 using Chat.Server.Sessions;
@@ -40,6 +41,7 @@ public static class ChatServerExtensions
         services.AddChatTransport();
         services.AddChatSessions();
         services.AddChatHandlers();
+        services.AddChatFiles(builder.Configuration);
         services.AddSingleton<StatsReporter>();
         services.AddChatAdmin();
         services.AddChatOptions<ChatServerOptions>();
@@ -94,6 +96,7 @@ public static class ChatServerExtensions
         app.MapGet("/stats", (StatsReporter stats) => Results.Json(stats.Snapshot()));
         app.MapChatWebSocket();
         app.MapChatAdmin();
+        app.MapFiles();
         return app;
     }
 }

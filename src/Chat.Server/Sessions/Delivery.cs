@@ -46,6 +46,12 @@ public sealed record Delivery(long ConversationId, long Seq, int SenderId, int T
     /// <summary>A stored message with its frame, as every recipient gets it.</summary>
     public static Delivery Of(StoredMessage stored) => Sent(stored, 0);
 
+    /// <summary>A stored message as a seed session gets it: a file as text after the caption (<c>caption [file: name, size]</c>).</summary>
+    public static Delivery SeedOf(StoredMessage stored) =>
+        stored.Message.File is { } f
+            ? Of(stored with { Message = stored.Message with { Body = new ChatFile(f.Id, f.Name, f.Size, f.Type, f.Thumb).SeedText(stored.Message.Body), File = null } })
+            : Of(stored);
+
     /// <summary>A message just stored, for its recipients and the sender's other sessions (not <paramref name="sendingSession"/>, which gets the ACK).</summary>
     public static Delivery Sent(StoredMessage stored, long sendingSession)
     {
@@ -73,7 +79,8 @@ public sealed record Delivery(long ConversationId, long Seq, int SenderId, int T
     public static ChatPush ChatPushOf(StoredMessage stored)
     {
         var m = stored.Message;
-        return new ChatPush(m.IsGroup, m.SenderId, m.SenderName, m.TargetId, stored.Recalled ? "" : m.Body, m.ClientTime, stored.Seq, m.Ts)
+        var file = m.File is { } f && !stored.Recalled ? new ChatFile(f.Id, f.Name, f.Size, f.Type, f.Thumb) : null;
+        return new ChatPush(m.IsGroup, m.SenderId, m.SenderName, m.TargetId, stored.Recalled ? "" : m.Body, m.ClientTime, stored.Seq, m.Ts, file)
         {
             Reply = stored.Reply is { } q ? new QuoteEntry(q.Seq, q.SenderId, q.SenderName, q.Text, q.Recalled) : null,
             Edited = stored.EditedTs,

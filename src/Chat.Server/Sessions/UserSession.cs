@@ -1,4 +1,5 @@
 using Chat.Domain;
+using Chat.Protocol;
 using Chat.Server.Transport;
 
 namespace Chat.Server.Sessions;
@@ -145,9 +146,10 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
                 }
 
                 // From the store, in seq order per conversation already; the user's own are not among them, so no gap waits.
-                if (TryQueue(delivery.ConversationId, delivery.Seq))
+                var line = Marks(delivery.ConversationId);
+                if (!line.Queued.Contains(delivery.Seq))
                 {
-                    Connection.Send(delivery.Frame, this, new Delivered(delivery.ConversationId, delivery.Seq));
+                    Release(line, delivery);
                 }
             }
         }
@@ -217,7 +219,9 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
             return;
         }
 
-        Connection.Send(delivery.Frame, this, new Delivered(delivery.ConversationId, delivery.Seq));
+        // A seed session gets a file message as text (the frame is rebuilt only for one that carries a file).
+        var frame = Modern ? delivery.Frame : ServerFrames.ForSeed(delivery.Frame);
+        Connection.Send(frame, this, new Delivered(delivery.ConversationId, delivery.Seq));
     }
 
     /// <summary>Queues the held entries that are next in line now; drops those that turned out to be duplicates.</summary>

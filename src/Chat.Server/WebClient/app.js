@@ -25,6 +25,7 @@ const state = {
   unsupported: new Set(),   // msgids this server does not know (errno 5): their features stay quiet
   credentials: null,        // { id, password } while a password login is wanted
   compose: null,            // { key, mode: "reply" | "edit", seq }: what the composer's next send does
+  blocked: new Set(),       // user ids this user blocked (v2 LOGIN_ACK, BLOCK)
 };
 
 const session = {
@@ -163,6 +164,7 @@ link.onframe = frame => {
     case MsgId.LEAVE_GROUP:
     case MsgId.REMOVE_MEMBER: return onRemoved(frame);
     case MsgId.ERROR: return onError(frame);
+    case MsgId.PROFILE: return onProfile(frame);
     default: return undefined; // a frame type this client does not use
   }
 };
@@ -211,8 +213,10 @@ function applyLoginAck(ack) {
   state.me = { id: ack.id, name: ack.name };
   state.loggedIn = true;
   state.friends = new Set();
+  state.blocked = new Set(ack.blocked ?? []);
   for (const f of ack.friends ?? []) {
     rememberUser(f.id, f.name, f.state);
+    rememberProfile(f);
     state.friends.add(f.id);
   }
   state.groups = new Map();
@@ -284,7 +288,7 @@ function messageOf(frame) {
   const reactions = new Map();
   for (const r of frame.reactions ?? []) reactions.set(r.emoji, new Set(r.ids));
   return {
-    seq: frame.seq, from: frame.id, name: frame.name, msg: frame.msg, ts: frame.ts ?? Date.now(),
+    seq: frame.seq, from: frame.id, name: frame.name, msg: frame.msg, file: frame.file, ts: frame.ts ?? Date.now(),
     edited: frame.edited, recalled: !!frame.recalled, reply: frame.reply, reactions,
   };
 }
@@ -467,8 +471,8 @@ async function ask(frame) {
   }
 }
 
-function sendMessage(conv, text, reply) {
-  const message = { cid: `m${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`, from: state.me.id, msg: text, ts: Date.now(), pending: true, reactions: new Map() };
+function sendMessage(conv, text, reply, file) {
+  const message = { cid: `m${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`, from: state.me.id, msg: text, file, ts: Date.now(), pending: true, reactions: new Map() };
   if (reply !== undefined) {
     const quoted = conv.messages.get(reply);
     message.replySeq = reply;
@@ -485,10 +489,11 @@ async function deliver(conv, message) {
     ? { msgid: MsgId.GROUP_CHAT, groupid: conv.target.groupid, msg: message.msg, cid: message.cid }
     : { msgid: MsgId.ONE_CHAT, toid: conv.target.peer, msg: message.msg, cid: message.cid };
   if (message.replySeq !== undefined) frame.reply = message.replySeq;
+  if (message.file) frame.file = message.file.id;
   try {
     const ack = await link.request(frame);
     conv.pending.delete(message.cid);
-    conv.messages.set(ack.seq, { seq: ack.seq, from: state.me.id, msg: message.msg, ts: ack.ts ?? message.ts, reply: message.reply, reactions: new Map() });
+    conv.messages.set(ack.seq, { seq: ack.seq, from: state.me.id, msg: message.msg, file: message.file, ts: ack.ts ?? message.ts, reply: message.reply, reactions: new Map() });
     applyHeld(conv, ack.seq);
     conv.lastSeq = Math.max(conv.lastSeq, ack.seq);
     conv.read = Math.max(conv.read, ack.seq);
@@ -578,9 +583,12 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
-function avatar(node, name, id) {
+function avatar(node, name, id, userId) {
   node.textContent = (name || "?").trim().slice(0, 1).toUpperCase();
   node.style.setProperty("--hue", String((id * 47) % 360));
+  node.classList.remove("picture");
+  node.style.backgroundImage = "";
+  if (userId) avatarPicture(node, userId);
 }
 
 function isVisible(conv) {
@@ -628,7 +636,7 @@ function lastMessage(conv) {
 
 function render(scroll = {}) {
   if (!state.me) return;
-  avatar($("me-avatar"), state.me.name, state.me.id);
+  avatar($("me-avatar"), state.me.name, state.me.id, state.me.id);
   $("me-name").textContent = state.me.name;
   $("me-id").textContent = `#${state.me.id}`;
   renderConversations();
@@ -648,7 +656,7 @@ function renderConversations() {
     const preview = last ? `${last.from === state.me.id ? "You: " : conv.group ? `${userName(last.from)}: ` : ""}${last.msg}` : "";
     const title = convTitle(conv);
     const icon = el("span", { class: "avatar", "aria-hidden": "true" });
-    avatar(icon, title, conv.group ? conv.target.groupid + 1000 : conv.target.peer);
+    avatar(icon, title, conv.group ? conv.target.groupid + 1000 : conv.target.peer, conv.group ? 0 : conv.target.peer);
     return el("li", {},
       el("button", {
         type: "button", class: "row", dataset: { conv: conv.key },
@@ -679,7 +687,8 @@ function renderFriends() {
       presenceDot(id),
       el("span", { class: "row-text" },
         el("span", { class: "row-title", text: userName(id) }),
-        el("span", { class: "row-preview", text: `#${id} · ${state.users.get(id)?.state ?? "unknown"}` }))))));
+        el("span", { class: "row-preview", text: `#${id} · ${state.users.get(id)?.state ?? "unknown"}` }),
+        state.users.get(id)?.about ? el("span", { class: "row-about", text: state.users.get(id).about }) : null)))));
   if (!friends.length) $("friends").append(el("li", { class: "empty", text: "No friends yet: add one by their user id." }));
 }
 
@@ -721,7 +730,7 @@ function renderPane(scroll) {
   $("pane-chat").hidden = !conv;
   if (!conv) return;
   const title = convTitle(conv);
-  avatar($("conv-avatar"), title, conv.group ? conv.target.groupid + 1000 : conv.target.peer);
+  avatar($("conv-avatar"), title, conv.group ? conv.target.groupid + 1000 : conv.target.peer, conv.group ? 0 : conv.target.peer);
   $("conv-title").textContent = title;
   const action = $("conv-action");
   if (conv.group) {
@@ -799,7 +808,8 @@ function messageItem(conv, m, lastMine) {
     m.reply ? el("blockquote", { class: "quote", dataset: { seq: m.reply.seq } },
       el("span", { class: "quote-name", text: m.reply.name ?? userName(m.reply.id) }),
       el("span", { class: "quote-text", text: m.reply.recalled ? "Message recalled" : m.reply.msg })) : null,
-    m.recalled ? el("p", { class: "text recalled-text", text: "Message recalled" }) : el("p", { class: "text", text: m.msg }),
+    m.file && !m.recalled ? fileView(m.file) : null,
+    m.recalled ? el("p", { class: "text recalled-text", text: "Message recalled" }) : m.msg || !m.file ? el("p", { class: "text", text: m.msg }) : null,
     reactions.length ? el("div", { class: "reactions" }, ...reactions) : null,
     el("span", { class: "meta" },
       el("time", { datetime: new Date(m.ts).toISOString(), text: formatTime(m.ts) }),
@@ -863,6 +873,190 @@ async function react(conv, m, emoji, on) {
     applyEvent(m, { msgid: MsgId.REACT, id: state.me.id, emoji, on });
     render();
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Files (POST/GET /files with the session token as bearer) and people (PROFILE 27, FIND 28, BLOCK 29)
+// ---------------------------------------------------------------------------------------------------------------
+const RASTER = ["image/jpeg", "image/png", "image/gif", "image/webp"];
+const fetched = new Map(); // path -> Promise of an object URL (files never change)
+
+function bearer() {
+  return { Authorization: `Bearer ${session.load()?.token ?? ""}` };
+}
+
+/** A file's bytes as an object URL, fetched once with the token (an <img src> cannot send it). */
+function fileUrl(path) {
+  if (!fetched.has(path)) {
+    const url = fetch(path, { headers: bearer() })
+      .then(response => { if (!response.ok) throw new Error(`HTTP ${response.status}`); return response.blob(); })
+      .then(blob => URL.createObjectURL(blob));
+    url.catch(() => fetched.delete(path));
+    fetched.set(path, url);
+  }
+  return fetched.get(path);
+}
+
+function formatSize(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** An image inline from its thumbnail (full size on click); anything else a download link. */
+function fileView(file) {
+  if (RASTER.includes(file.type) && file.thumb) {
+    const img = el("img", { class: "thumb", alt: file.name, title: file.name });
+    fileUrl(`/files/${file.id}/thumb`).then(url => { img.src = url; }, () => { img.alt = `${file.name} (unavailable)`; });
+    img.addEventListener("click", async () => {
+      try {
+        $("viewer-img").src = await fileUrl(`/files/${file.id}`);
+        $("viewer-img").alt = file.name;
+        $("viewer").showModal();
+      } catch (error) { toast(`Could not open ${file.name}: ${error.message}`); }
+    });
+    return el("div", { class: "attachment" }, img);
+  }
+  const link = el("a", { class: "file-link", href: "#", text: `${file.name} (${formatSize(file.size)})` });
+  link.addEventListener("click", async event => {
+    event.preventDefault();
+    try {
+      const a = el("a", { href: await fileUrl(`/files/${file.id}`), download: file.name });
+      document.body.append(a);
+      a.click();
+      a.remove();
+    } catch (error) { toast(`Download failed: ${error.message}`); }
+  });
+  return el("div", { class: "attachment" }, link);
+}
+
+/** Uploads with progress shown under the conversation; resolves to {id, name, size, type, thumb} or null. */
+function upload(file) {
+  return new Promise(resolve => {
+    const bar = el("progress", { max: 100, value: 0 });
+    const line = el("p", { class: "upload", text: `Uploading ${file.name}` }, bar);
+    $("uploads").append(line);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/files?name=${encodeURIComponent(file.name)}`);
+    xhr.setRequestHeader("Authorization", bearer().Authorization);
+    if (file.type) xhr.setRequestHeader("Content-Type", file.type);
+    xhr.upload.onprogress = event => { if (event.lengthComputable) bar.value = Math.round(100 * event.loaded / event.total); };
+    xhr.onload = () => {
+      line.remove();
+      if (xhr.status === 201) return resolve(JSON.parse(xhr.responseText));
+      const reason = { 401: "signed out", 413: "too large", 415: "not a readable image", 429: "daily upload limit reached" }[xhr.status] ?? `HTTP ${xhr.status}`;
+      toast(`${file.name} not sent: ${reason}`);
+      resolve(null);
+    };
+    xhr.onerror = () => { line.remove(); toast(`${file.name} not sent: network error`); resolve(null); };
+    xhr.send(file);
+  });
+}
+
+async function sendFiles(files) {
+  const conv = state.convs.get(state.openKey);
+  if (!conv) return;
+  for (const file of files) {
+    const uploaded = await upload(file);
+    if (uploaded) sendMessage(conv, "", undefined, uploaded);
+  }
+}
+
+function rememberProfile(entry) {
+  if (entry.about === undefined && entry.avatar === undefined) return;
+  const user = state.users.get(entry.id) ?? { id: entry.id };
+  user.about = entry.about ?? user.about;
+  user.avatar = entry.avatar ?? user.avatar;
+  state.users.set(entry.id, user);
+}
+
+function onProfile(frame) {
+  rememberProfile(frame);
+  render();
+}
+
+/** An avatar picture when the user has one, else the coloured initial. */
+function avatarPicture(node, id) {
+  const file = state.users.get(id)?.avatar;
+  if (!file) return;
+  fileUrl(`/files/${file}/thumb`).then(url => {
+    node.classList.add("picture");
+    node.style.backgroundImage = `url("${url}")`;
+  }, () => {});
+}
+
+async function findPeople(q) {
+  const ack = await ask({ msgid: MsgId.FIND, q });
+  if (!ack) return;
+  $("found").replaceChildren(...(ack.users ?? []).filter(u => u.id !== state.me.id).map(u => {
+    rememberUser(u.id, u.name);
+    rememberProfile(u);
+    const add = el("button", { type: "button", class: "ghost", text: state.friends.has(u.id) ? "Friend" : "Add", disabled: state.friends.has(u.id) });
+    add.addEventListener("click", async () => {
+      const added = await ask({ msgid: MsgId.ADD_FRIEND, friendid: u.id });
+      if (added) {
+        state.friends.add(u.id);
+        if (added.friend) rememberUser(added.friend.id, added.friend.name, added.friend.state);
+        add.textContent = "Friend";
+        add.disabled = true;
+        render();
+      }
+    });
+    const block = el("button", { type: "button", class: "ghost danger", text: state.blocked.has(u.id) ? "Unblock" : "Block" });
+    block.addEventListener("click", async () => {
+      const on = !state.blocked.has(u.id);
+      if (await ask({ msgid: MsgId.BLOCK, userid: u.id, on })) {
+        if (on) state.blocked.add(u.id); else state.blocked.delete(u.id);
+        block.textContent = on ? "Unblock" : "Block";
+      }
+    });
+    return el("li", { class: "row", dataset: { found: u.id } },
+      el("span", { class: "row-text" },
+        el("span", { class: "row-title", text: `${u.name} #${u.id}` }),
+        u.about ? el("span", { class: "row-about", text: u.about }) : null),
+      add, block);
+  }));
+  if (!(ack.users ?? []).length) $("found").append(el("li", { class: "empty", text: "Nobody by that name." }));
+}
+
+async function saveProfile(form) {
+  const frame = { msgid: MsgId.PROFILE, about: form.about.value };
+  const picked = form.avatar.files[0];
+  if (picked) {
+    const uploaded = await upload(picked);
+    if (!uploaded) return;
+    frame.avatar = uploaded.id;
+  }
+  if (await ask(frame)) {
+    rememberProfile({ id: state.me.id, about: frame.about, avatar: frame.avatar });
+    form.avatar.value = "";
+    toast("Profile saved");
+    render();
+  }
+}
+
+function wireFilesAndPeople() {
+  $("file-input").addEventListener("change", event => {
+    const files = [...event.target.files];
+    event.target.value = "";
+    sendFiles(files);
+  });
+  const pane = $("pane-chat");
+  pane.addEventListener("dragover", event => { event.preventDefault(); pane.classList.add("dropping"); });
+  pane.addEventListener("dragleave", () => pane.classList.remove("dropping"));
+  pane.addEventListener("drop", event => {
+    event.preventDefault();
+    pane.classList.remove("dropping");
+    sendFiles([...(event.dataTransfer?.files ?? [])]);
+  });
+  $("find-people").addEventListener("submit", event => {
+    event.preventDefault();
+    findPeople(event.target.q.value.trim());
+  });
+  $("profile-form").addEventListener("submit", event => {
+    event.preventDefault();
+    saveProfile(event.target);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1001,6 +1195,7 @@ function wire() {
   });
 
   $("back").addEventListener("click", closeConversation);
+  wireFilesAndPeople();
 
   const input = $("message-input");
   $("composer").addEventListener("submit", event => {

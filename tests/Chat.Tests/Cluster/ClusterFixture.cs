@@ -49,12 +49,17 @@ public class ClusterFixture : IAsyncLifetime
             ["Chat:Login:Multiple"] = Devices,
             ["Chat:Admin:Keys:0"] = AdminKey,
         };
+        foreach (var (key, value) in await MoreSettingsAsync())
+        {
+            settings[key] = value;
+        }
+
         A = await Replica.StartAsync(Database, new Dictionary<string, string?>(settings) { ["Chat:ReplicaId"] = "replica-a-" + Environment.ProcessId });
         B = await Replica.StartAsync(Database, new Dictionary<string, string?>(settings) { ["Chat:ReplicaId"] = "replica-b-" + Environment.ProcessId });
         Nginx = await NginxServer.StartNewAsync([A.ChatPort, B.ChatPort], httpUpstreamPorts: [A.HttpPort, B.HttpPort]);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await Nginx.DisposeAsync();
         await A.DisposeAsync();
@@ -64,6 +69,9 @@ public class ClusterFixture : IAsyncLifetime
             await _redis.DisposeAsync();
         }
     }
+
+    /// <summary>Settings a derived fixture adds to both replicas' (started before them).</summary>
+    protected virtual Task<IReadOnlyDictionary<string, string?>> MoreSettingsAsync() => Task.FromResult<IReadOnlyDictionary<string, string?>>(new Dictionary<string, string?>());
 
     /// <summary>The Redis the replicas share: a fresh one of this class's own.</summary>
     protected virtual async Task<string> StartRedisAsync()

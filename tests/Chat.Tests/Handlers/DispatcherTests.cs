@@ -4,6 +4,7 @@ using System.Text;
 using Chat.Domain;
 using Chat.Protocol;
 using Chat.Server;
+using Chat.Server.Files;
 using Chat.Server.Handlers;
 using Chat.Server.Hub;
 using Chat.Server.Sessions;
@@ -45,9 +46,10 @@ public sealed class DispatcherTests : IAsyncDisposable
             .AddSingleton<ISessionTokenStore>(new FakeTokens())
             .AddSingleton<IMessageWriter>(_writer)
             .AddSingleton<ICursorWriter>(new NoCursors())
-            .AddSingleton<IReadMarkWriter>(new NoCursors());
+            .AddSingleton<IReadMarkWriter>(new NoCursors())
+            .AddSingleton<IPeopleStore>(new FakePeople());
         services.AddChatOptions<ChatServerOptions>();
-        services.AddChatTelemetry().AddChatHub(redisConnectionString: null).AddChatTransport().AddChatSessions().AddChatHandlers();
+        services.AddChatTelemetry().AddChatHub(redisConnectionString: null).AddChatTransport().AddChatSessions().AddChatHandlers().AddChatFiles(configuration);
         _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
     }
 

@@ -374,6 +374,11 @@ public sealed partial class NginxServer : IAsyncDisposable
                     }
 
                     location ^~ /admin { return 404; }
+                    location /files {
+                        proxy_pass http://chat_http;
+                        client_max_body_size 20m;
+                        proxy_request_buffering off;
+                    }
 
                     location / {
                         proxy_pass http://chat_http;

@@ -75,6 +75,25 @@ namespace Chat.Persistence.Migrations.MySql
                     b.ToTable("bans", (string)null);
                 });
 
+            modelBuilder.Entity("Chat.Persistence.BlockEntity", b =>
+                {
+                    b.Property<int>("UserId")
+                        .HasColumnType("int")
+                        .HasColumnName("user_id");
+
+                    b.Property<int>("BlockedId")
+                        .HasColumnType("int")
+                        .HasColumnName("blocked_id");
+
+                    b.HasKey("UserId", "BlockedId")
+                        .HasName("pk_blocks");
+
+                    b.HasIndex("BlockedId")
+                        .HasDatabaseName("ix_blocks_blocked_id");
+
+                    b.ToTable("blocks", (string)null);
+                });
+
             modelBuilder.Entity("Chat.Persistence.ConversationEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -121,6 +140,88 @@ namespace Chat.Persistence.Migrations.MySql
                         .HasName("pk_cursors");
 
                     b.ToTable("cursors", (string)null);
+                });
+
+            modelBuilder.Entity("Chat.Persistence.FileChunkEntity", b =>
+                {
+                    b.Property<string>("FileId")
+                        .HasMaxLength(32)
+                        .HasColumnType("varchar(32)")
+                        .HasColumnName("file_id");
+
+                    b.Property<short>("Part")
+                        .HasColumnType("smallint")
+                        .HasColumnName("part");
+
+                    b.Property<int>("Index")
+                        .HasColumnType("int")
+                        .HasColumnName("idx");
+
+                    b.Property<byte[]>("Data")
+                        .IsRequired()
+                        .HasColumnType("longblob")
+                        .HasColumnName("data");
+
+                    b.HasKey("FileId", "Part", "Index")
+                        .HasName("pk_file_chunks");
+
+                    b.ToTable("file_chunks", (string)null);
+                });
+
+            modelBuilder.Entity("Chat.Persistence.FileEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("varchar(32)")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("datetime(6)")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("varchar(255)")
+                        .HasColumnName("name");
+
+                    b.Property<DateTime?>("SentAt")
+                        .HasColumnType("datetime(6)")
+                        .HasColumnName("sent_at");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint")
+                        .HasColumnName("size");
+
+                    b.Property<long>("ThumbSize")
+                        .HasColumnType("bigint")
+                        .HasColumnName("thumb_size");
+
+                    b.Property<string>("ThumbType")
+                        .HasMaxLength(32)
+                        .HasColumnType("varchar(32)")
+                        .HasColumnName("thumb_type");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(127)
+                        .HasColumnType("varchar(127)")
+                        .HasColumnName("type");
+
+                    b.Property<int>("UploaderId")
+                        .HasColumnType("int")
+                        .HasColumnName("uploader_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_files");
+
+                    b.HasIndex("SentAt", "CreatedAt")
+                        .HasDatabaseName("ix_files_sent_at_created_at");
+
+                    b.HasIndex("UploaderId", "CreatedAt")
+                        .HasDatabaseName("ix_files_uploader_id_created_at");
+
+                    b.ToTable("files", (string)null);
                 });
 
             modelBuilder.Entity("Chat.Persistence.FriendEntity", b =>
@@ -281,6 +382,55 @@ namespace Chat.Persistence.Migrations.MySql
                     b.ToTable("messages", (string)null);
                 });
 
+            modelBuilder.Entity("Chat.Persistence.MessageFileEntity", b =>
+                {
+                    b.Property<long>("ConversationId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("conversation_id");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("bigint")
+                        .HasColumnName("seq");
+
+                    b.Property<string>("FileId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("varchar(32)")
+                        .HasColumnName("file_id");
+
+                    b.HasKey("ConversationId", "Seq")
+                        .HasName("pk_message_files");
+
+                    b.HasIndex("FileId")
+                        .HasDatabaseName("ix_message_files_file_id");
+
+                    b.ToTable("message_files", (string)null);
+                });
+
+            modelBuilder.Entity("Chat.Persistence.ProfileEntity", b =>
+                {
+                    b.Property<int>("UserId")
+                        .HasColumnType("int")
+                        .HasColumnName("user_id");
+
+                    b.Property<string>("About")
+                        .IsRequired()
+                        .HasMaxLength(140)
+                        .HasColumnType("varchar(140)")
+                        .HasColumnName("about");
+
+                    b.Property<string>("Avatar")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("varchar(32)")
+                        .HasColumnName("avatar");
+
+                    b.HasKey("UserId")
+                        .HasName("pk_profiles");
+
+                    b.ToTable("profiles", (string)null);
+                });
+
             modelBuilder.Entity("Chat.Persistence.ReactionEntity", b =>
                 {
                     b.Property<long>("ConversationId")
@@ -375,6 +525,33 @@ namespace Chat.Persistence.Migrations.MySql
                         .HasConstraintName("fk_bans_user_id");
                 });
 
+            modelBuilder.Entity("Chat.Persistence.BlockEntity", b =>
+                {
+                    b.HasOne("Chat.Persistence.UserEntity", null)
+                        .WithMany()
+                        .HasForeignKey("BlockedId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_blocks_blocked_id");
+
+                    b.HasOne("Chat.Persistence.UserEntity", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_blocks_user_id");
+                });
+
+            modelBuilder.Entity("Chat.Persistence.FileEntity", b =>
+                {
+                    b.HasOne("Chat.Persistence.UserEntity", null)
+                        .WithMany()
+                        .HasForeignKey("UploaderId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_files_uploader_id");
+                });
+
             modelBuilder.Entity("Chat.Persistence.FriendEntity", b =>
                 {
                     b.HasOne("Chat.Persistence.UserEntity", null)
@@ -407,6 +584,16 @@ namespace Chat.Persistence.Migrations.MySql
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_group_members_user_id");
+                });
+
+            modelBuilder.Entity("Chat.Persistence.ProfileEntity", b =>
+                {
+                    b.HasOne("Chat.Persistence.UserEntity", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_profiles_user_id");
                 });
 
             modelBuilder.Entity("Chat.Persistence.SessionTokenEntity", b =>

@@ -17,6 +17,31 @@ namespace Chat.Persistence.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "9.0.23");
 
+            modelBuilder.Entity("Chat.Persistence.AppendMarkEntity", b =>
+                {
+                    b.Property<long>("LaneId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("lane_id");
+
+                    b.Property<long>("Batch")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("batch");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Seqs")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("seqs");
+
+                    b.HasKey("LaneId", "Batch")
+                        .HasName("pk_append_marks");
+
+                    b.ToTable("append_marks", (string)null);
+                });
+
             modelBuilder.Entity("Chat.Persistence.BanEntity", b =>
                 {
                     b.Property<int>("UserId")
@@ -41,6 +66,25 @@ namespace Chat.Persistence.Migrations.Sqlite
                         .HasName("pk_bans");
 
                     b.ToTable("bans", (string)null);
+                });
+
+            modelBuilder.Entity("Chat.Persistence.BlockEntity", b =>
+                {
+                    b.Property<int>("UserId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("user_id");
+
+                    b.Property<int>("BlockedId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("blocked_id");
+
+                    b.HasKey("UserId", "BlockedId")
+                        .HasName("pk_blocks");
+
+                    b.HasIndex("BlockedId")
+                        .HasDatabaseName("ix_blocks_blocked_id");
+
+                    b.ToTable("blocks", (string)null);
                 });
 
             modelBuilder.Entity("Chat.Persistence.ConversationEntity", b =>
@@ -89,6 +133,88 @@ namespace Chat.Persistence.Migrations.Sqlite
                         .HasName("pk_cursors");
 
                     b.ToTable("cursors", (string)null);
+                });
+
+            modelBuilder.Entity("Chat.Persistence.FileChunkEntity", b =>
+                {
+                    b.Property<string>("FileId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("file_id");
+
+                    b.Property<short>("Part")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("part");
+
+                    b.Property<int>("Index")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("idx");
+
+                    b.Property<byte[]>("Data")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("data");
+
+                    b.HasKey("FileId", "Part", "Index")
+                        .HasName("pk_file_chunks");
+
+                    b.ToTable("file_chunks", (string)null);
+                });
+
+            modelBuilder.Entity("Chat.Persistence.FileEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<DateTime?>("SentAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sent_at");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("size");
+
+                    b.Property<long>("ThumbSize")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("thumb_size");
+
+                    b.Property<string>("ThumbType")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("thumb_type");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(127)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("type");
+
+                    b.Property<int>("UploaderId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("uploader_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_files");
+
+                    b.HasIndex("SentAt", "CreatedAt")
+                        .HasDatabaseName("ix_files_sent_at_created_at");
+
+                    b.HasIndex("UploaderId", "CreatedAt")
+                        .HasDatabaseName("ix_files_uploader_id_created_at");
+
+                    b.ToTable("files", (string)null);
                 });
 
             modelBuilder.Entity("Chat.Persistence.FriendEntity", b =>
@@ -247,6 +373,55 @@ namespace Chat.Persistence.Migrations.Sqlite
                     b.ToTable("messages", (string)null);
                 });
 
+            modelBuilder.Entity("Chat.Persistence.MessageFileEntity", b =>
+                {
+                    b.Property<long>("ConversationId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("conversation_id");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("seq");
+
+                    b.Property<string>("FileId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("file_id");
+
+                    b.HasKey("ConversationId", "Seq")
+                        .HasName("pk_message_files");
+
+                    b.HasIndex("FileId")
+                        .HasDatabaseName("ix_message_files_file_id");
+
+                    b.ToTable("message_files", (string)null);
+                });
+
+            modelBuilder.Entity("Chat.Persistence.ProfileEntity", b =>
+                {
+                    b.Property<int>("UserId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("user_id");
+
+                    b.Property<string>("About")
+                        .IsRequired()
+                        .HasMaxLength(140)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("about");
+
+                    b.Property<string>("Avatar")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("avatar");
+
+                    b.HasKey("UserId")
+                        .HasName("pk_profiles");
+
+                    b.ToTable("profiles", (string)null);
+                });
+
             modelBuilder.Entity("Chat.Persistence.ReactionEntity", b =>
                 {
                     b.Property<long>("ConversationId")
@@ -339,6 +514,33 @@ namespace Chat.Persistence.Migrations.Sqlite
                         .HasConstraintName("fk_bans_user_id");
                 });
 
+            modelBuilder.Entity("Chat.Persistence.BlockEntity", b =>
+                {
+                    b.HasOne("Chat.Persistence.UserEntity", null)
+                        .WithMany()
+                        .HasForeignKey("BlockedId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_blocks_blocked_id");
+
+                    b.HasOne("Chat.Persistence.UserEntity", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_blocks_user_id");
+                });
+
+            modelBuilder.Entity("Chat.Persistence.FileEntity", b =>
+                {
+                    b.HasOne("Chat.Persistence.UserEntity", null)
+                        .WithMany()
+                        .HasForeignKey("UploaderId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_files_uploader_id");
+                });
+
             modelBuilder.Entity("Chat.Persistence.FriendEntity", b =>
                 {
                     b.HasOne("Chat.Persistence.UserEntity", null)
@@ -371,6 +573,16 @@ namespace Chat.Persistence.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_group_members_user_id");
+                });
+
+            modelBuilder.Entity("Chat.Persistence.ProfileEntity", b =>
+                {
+                    b.HasOne("Chat.Persistence.UserEntity", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_profiles_user_id");
                 });
 
             modelBuilder.Entity("Chat.Persistence.SessionTokenEntity", b =>
