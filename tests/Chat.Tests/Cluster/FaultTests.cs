@@ -67,36 +67,99 @@ public sealed class FaultTests
         var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = redis.ConnectionString, ["Chat:PresenceTtl"] = "00:00:03" };
         await using var a = await Replica.StartAsync(database, settings);
         await using var b = await Replica.StartAsync(database, settings);
-        await using var alice = await TestClient.LoggedInAsync(a.ChatPort, TestClient.Unique("alice"));
+        var aliceName = TestClient.Unique("alice");
+        var alice = await TestClient.LoggedInAsync(a.ChatPort, aliceName);
         var bobName = TestClient.Unique("bob");
-        await using var bob = await TestClient.LoggedInAsync(b.ChatPort, bobName);
-        await alice.SendAsync(new { msgid = 6, toid = bob.Id, msg = "before" });
-        Assert.Equal("before", (string)(await bob.ReceiveAsync(6))["msg"]!);
-
-        await redis.StopAsync();
-        var during = await alice.RequestAsync(new { msgid = 6, toid = bob.Id, msg = "during", cid = "d" });
-        Assert.Equal(0, (int)during["errno"]!); // stored: PostgreSQL is up
-        await redis.StartAsync();
-
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        await Wait.UntilAsync(async () =>
-            (await http.GetAsync(new Uri($"http://127.0.0.1:{a.HttpPort}/readyz"))).IsSuccessStatusCode &&
-            (await http.GetAsync(new Uri($"http://127.0.0.1:{b.HttpPort}/readyz"))).IsSuccessStatusCode,
-            TimeSpan.FromSeconds(30), "both replicas ready again after Redis restarted");
-
-        await alice.SendAsync(new { msgid = 6, toid = bob.Id, msg = "after" });
-        var live = await bob.ReceiveAsync(6);
-        Assert.True((string)live["msg"]! is "during" or "after", live.ToJsonString());
-        if ((string)live["msg"]! == "during")
+        var bob = await TestClient.LoggedInAsync(b.ChatPort, bobName);
+        try
         {
-            Assert.Equal("after", (string)(await bob.ReceiveAsync(6))["msg"]!);
-            return;
+            await alice.SendAsync(new { msgid = 6, toid = bob.Id, msg = "before" });
+            Assert.Equal("before", (string)(await bob.ReceiveAsync(6))["msg"]!);
+
+            await redis.StopAsync();
+            var during = await alice.RequestAsync(new { msgid = 6, toid = bob.Id, msg = "during", cid = "d" });
+            Assert.Equal(0, (int)during["errno"]!); // stored: the database is up
+            await redis.StartAsync();
+
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            await Wait.UntilAsync(async () =>
+                (await http.GetAsync(new Uri($"http://127.0.0.1:{a.HttpPort}/readyz"))).IsSuccessStatusCode &&
+                (await http.GetAsync(new Uri($"http://127.0.0.1:{b.HttpPort}/readyz"))).IsSuccessStatusCode,
+                TimeSpan.FromSeconds(30), "both replicas ready again after Redis restarted");
+
+            // An outage longer than the liveness TTL (3 s) closes the replicas' sessions (one user, one replica):
+            // their clients log in again, and "during" then waits for bob in offlinemsg.
+            var (aliceAgain, _) = await StillOrAgainAsync(alice, a.ChatPort, aliceName);
+            alice = aliceAgain;
+            var (bobAgain, offlineAtRelogin) = await StillOrAgainAsync(bob, b.ChatPort, bobName);
+            bob = bobAgain;
+            if (offlineAtRelogin is not null)
+            {
+                Assert.Contains("during", offlineAtRelogin);
+                await alice.SendAsync(new { msgid = 6, toid = bob.Id, msg = "after" });
+                Assert.Equal("after", (string)(await bob.ReceiveAsync(6))["msg"]!);
+                return;
+            }
+
+            await alice.SendAsync(new { msgid = 6, toid = bob.Id, msg = "after" });
+            var live = await bob.ReceiveAsync(6);
+            Assert.True((string)live["msg"]! is "during" or "after", live.ToJsonString());
+            if ((string)live["msg"]! == "during")
+            {
+                Assert.Equal("after", (string)(await bob.ReceiveAsync(6))["msg"]!);
+                return;
+            }
+
+            // "during" found no subscriber: it waits beyond bob's cursor and comes at his next login.
+            await bob.SendAsync(new { msgid = 3 });
+            var login = await bob.LoginAsync(bob.Id, "pw-" + bobName);
+            var offline = login["offlinemsg"]!.AsArray().Select(m => (string)JsonNode.Parse((string)m!)!["msg"]!).ToList();
+            Assert.Contains("during", offline);
+        }
+        finally
+        {
+            await alice.DisposeAsync();
+            await bob.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// The client if its session is still open (a PING is answered); else a new connection logged in as the same user,
+    /// with the texts of the offline messages its login brought.
+    /// </summary>
+    private static async Task<(TestClient Client, List<string>? Offline)> StillOrAgainAsync(TestClient client, int port, string name)
+    {
+        try
+        {
+            await client.SendAsync(new { msgid = 13 });
+            if (await client.ReceiveOrCloseAsync() is { } frame && (int)frame["msgid"]! == 14)
+            {
+                return (client, null);
+            }
+        }
+        catch (IOException)
+        {
+            // closed while writing
         }
 
-        // "during" found no subscriber: it waits beyond bob's cursor and comes at his next login.
-        await bob.SendAsync(new { msgid = 3 });
-        var login = await bob.LoginAsync(bob.Id, "pw-" + bobName);
-        var offline = login["offlinemsg"]!.AsArray().Select(m => (string)JsonNode.Parse((string)m!)!["msg"]!).ToList();
-        Assert.Contains("during", offline);
+        var id = client.Id;
+        await client.DisposeAsync();
+        List<string>? offline = null;
+        TestClient? again = null;
+        await Wait.UntilAsync(async () =>
+        {
+            var attempt = await TestClient.ConnectAsync(port);
+            var login = await attempt.LoginAsync(id, "pw-" + name);
+            if ((int)login["errno"]! != 0)
+            {
+                await attempt.DisposeAsync();
+                return false;
+            }
+
+            offline = (login["offlinemsg"]?.AsArray() ?? []).Select(m => (string)JsonNode.Parse((string)m!)!["msg"]!).ToList();
+            again = attempt;
+            return true;
+        }, TimeSpan.FromSeconds(30), $"user {id} logged in again after the outage closed the session");
+        return (again!, offline);
     }
 }

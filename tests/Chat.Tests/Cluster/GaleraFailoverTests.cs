@@ -9,22 +9,26 @@ namespace Chat.Tests.Cluster;
 
 /// <summary>
 /// Two replicas on a three-node Galera cluster (their connection string names all three, in failover order, so they
-/// write to the first). The node being written to is killed (SIGKILL) under load, from v2 senders with cids and seed
+/// write to the first). The node being written to is killed (SIGKILL) or stopped (SIGTERM) under load, from v2 senders with cids and seed
 /// senders without, on both replicas; it is brought back while the load runs and rejoins.
 /// </summary>
 public sealed class GaleraFailoverTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
-    [Fact]
-    public async Task Killing_the_node_written_to_loses_nothing_acked_stores_nothing_twice_and_sends_resume_within_5_s()
+    /// <param name="how"><c>kill</c>: SIGKILL, as a crash; <c>stop</c>: SIGTERM, a clean shutdown (a rolling restart).</param>
+    [Theory]
+    [InlineData("kill")]
+    [InlineData("stop")]
+    public async Task Losing_the_node_written_to_loses_nothing_acked_stores_nothing_twice_and_sends_resume_within_5_s(string how)
     {
         var galera = await GaleraCluster.StartedAsync();
-        var database = await galera.CreateDatabaseAsync("galera_kill");
+        var database = await galera.CreateDatabaseAsync("galera_" + how);
         await using var redis = await RedisServer.StartNewAsync();
         var settings = new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = redis.ConnectionString };
-        await using var a = await Replica.StartAsync(database, settings);
-        await using var b = await Replica.StartAsync(database, settings);
+        var logs = new CapturedLogs();
+        await using var a = await Replica.StartAsync(database, settings, logs.AddTo);
+        await using var b = await Replica.StartAsync(database, settings, logs.AddTo);
 
         // Each sender on one replica, its recipient on the other.
         var senders = new List<Sender>();
@@ -39,11 +43,22 @@ public sealed class GaleraFailoverTests(ITestOutputHelper output)
         var modernSenders = senders.Where(s => s.Modern).ToList();
         await Wait.UntilAsync(() => modernSenders.All(s => s.Acked.Count >= 20), Deadline, "load running: 20 ACKs per v2 sender");
 
-        galera.Kill(0);
+        // Measured from the moment the node is gone: the SIGKILL, or the end of the clean shutdown (the node serves
+        // until it has closed its connections).
+        if (how == "kill")
+        {
+            galera.Kill(0);
+        }
+        else
+        {
+            await galera.StopAsync(0);
+        }
+
         var killedAt = Stopwatch.GetTimestamp();
+
         await Wait.UntilAsync(() => modernSenders.All(s => s.LastAckAt > killedAt), Deadline, "every v2 sender served again after the kill");
         var resumed = TimeSpan.FromTicks(modernSenders.Max(s => Stopwatch.GetElapsedTime(killedAt, s.FirstAckAfter(killedAt))).Ticks);
-        output.WriteLine($"node 0 killed: every v2 sender ACKed again within {resumed.TotalMilliseconds:F0} ms; refused meanwhile: {senders.Sum(s => s.Refused)}");
+        output.WriteLine($"node 0 {how}: every v2 sender ACKed again within {resumed.TotalMilliseconds:F0} ms; refused meanwhile: {senders.Sum(s => s.Refused)}");
 
         var rejoining = Stopwatch.StartNew();
         await galera.StartNodeAsync(0);
@@ -79,6 +94,11 @@ public sealed class GaleraFailoverTests(ITestOutputHelper output)
             {
                 Assert.Equal(sender.Sent - sender.Errors, rows); // a message was either refused with an ERROR or stored once
             }
+        }
+
+        foreach (var entry in logs.Entries.Where(e => e.Category.StartsWith("Chat.Persistence", StringComparison.Ordinal) && e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning))
+        {
+            output.WriteLine(entry.ToString().Split('\n')[0]);
         }
 
         Assert.True(resumed < TimeSpan.FromSeconds(5), $"sends were served again {resumed} after the kill");

@@ -77,6 +77,21 @@ public sealed class GaleraCluster
         _processes[node] = null;
     }
 
+    /// <summary>SIGTERM: a clean shutdown (the node leaves the cluster and closes its clients' connections); waits for it to exit.</summary>
+    public async Task StopAsync(int node)
+    {
+        if (_processes[node] is not { } process)
+        {
+            return;
+        }
+
+        var kill = Executable.Require("kill", "apt-get install procps", "/usr/bin", "/bin");
+        (await ChildProcess.RunAsync(kill, ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)], CommandTimeout)).EnsureSuccess();
+        await process.WaitForExitAsync(CommandTimeout, killOnTimeout: true);
+        process.Dispose();
+        _processes[node] = null;
+    }
+
     /// <summary>A status variable of one node (e.g. wsrep_cluster_size), or null when the node does not answer.</summary>
     /// <remarks>Asked as the OS user through the node's socket: it answers before the tests' user exists.</remarks>
     public async Task<string?> StatusAsync(int node, string variable)
