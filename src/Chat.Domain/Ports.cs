@@ -45,6 +45,13 @@ public interface IChatStore
     Task<MessagePage?> HistoryAsync(int userId, long conversationId, long? before, int limit, CancellationToken ct);
 
     /// <summary>
+    /// A conversation's entries — messages as they stand and the events after them, as a live session is sent them —
+    /// with seqs strictly between <paramref name="after"/> and <paramref name="before"/>, ascending; never from before
+    /// the user joined a group, nothing when the user is not in the conversation. What fills a gap in live delivery.
+    /// </summary>
+    Task<IReadOnlyList<StoredMessage>> EntriesAsync(int userId, long conversationId, long after, long before, CancellationToken ct);
+
+    /// <summary>
     /// The message at <paramref name="seq"/> as <paramref name="userId"/> may see it; null when there is none, it is an
     /// event, or it lies before the user joined the group.
     /// </summary>

@@ -250,6 +250,18 @@ public sealed partial class ChatStore(ChatDbContext db, DatabaseProvider provide
             more);
     }
 
+    public async Task<IReadOnlyList<StoredMessage>> EntriesAsync(int userId, long conversationId, long after, long before, CancellationToken ct)
+    {
+        var entries = await (from m in db.Messages.AsNoTracking()
+                             join c in db.Cursors.AsNoTracking() on m.ConversationId equals c.ConversationId
+                             where c.UserId == userId && m.ConversationId == conversationId && m.Seq > c.FromSeq && m.Seq > after && m.Seq < before
+                             orderby m.Seq
+                             select m)
+            .ToListAsync(ct);
+        var quotes = await QuotesAsync(entries, ct);
+        return await WithFilesAsync([.. entries.Select(m => ToStored(m, quotes))], ct);
+    }
+
     public async Task<MessageState?> MessageAsync(int userId, long conversationId, long seq, CancellationToken ct)
     {
         var message = await db.Messages.AsNoTracking()

@@ -37,9 +37,9 @@ public sealed class GapFill(Func<int, long, long, long, Task<IReadOnlyList<Deliv
             async (userId, conversationId, after, before) =>
             {
                 await using var scope = scopes.CreateAsyncScope();
-                var page = await scope.ServiceProvider.GetRequiredService<IChatStore>()
-                    .HistoryAsync(userId, conversationId, before, (int)(before - after - 1), CancellationToken.None);
-                return [.. (page?.Messages ?? []).Where(m => m.Seq > after).Select(Delivery.Of)];
+                var entries = await scope.ServiceProvider.GetRequiredService<IChatStore>()
+                    .EntriesAsync(userId, conversationId, after, before, CancellationToken.None);
+                return [.. entries.Select(Delivery.Of)];
             },
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<IOptions<DeliveryOptions>>().Value);

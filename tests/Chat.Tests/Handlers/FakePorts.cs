@@ -53,6 +53,9 @@ public sealed class FakeStore : IChatStore
     public Task<MessagePage?> HistoryAsync(int userId, long conversationId, long? before, int limit, CancellationToken ct) =>
         Task.FromResult<MessagePage?>(ConversationId.IsGroup(conversationId) ? null : new MessagePage([], false));
 
+    public Task<IReadOnlyList<StoredMessage>> EntriesAsync(int userId, long conversationId, long after, long before, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<StoredMessage>>([]);
+
     public Task<long> NewestSeqAsync(long conversationId, CancellationToken ct) => Task.FromResult(0L);
 
     public Task<MessageState?> MessageAsync(int userId, long conversationId, long seq, CancellationToken ct) => Task.FromResult<MessageState?>(null);

@@ -55,6 +55,12 @@ public sealed class LogEntriesStoreTests
         Assert.Equal(1, inbox.Conversations.Single(c => c.ConversationId == direct).Unread);
         Assert.Equal(9, inbox.Conversations.Single(c => c.ConversationId == direct).LastSeq);
 
+        // What fills a gap in live delivery: every entry strictly between two seqs, events too, in seq order.
+        var gap = await store.WithStoreAsync(s => s.EntriesAsync(bob, direct, 2, 7, None));
+        Assert.Equal([3L, 4, 5, 6], gap.Select(m => m.Seq));
+        Assert.Equal([EntryKind.Edit, EntryKind.React, EntryKind.React, EntryKind.React], gap.Select(m => m.Message.Kind));
+        Assert.Empty(await store.WithStoreAsync(s => s.EntriesAsync(bob, direct, 9, 20, None)));
+
         var state = (await store.WithStoreAsync(s => s.MessageAsync(alice, direct, 1, None)))!;
         Assert.Equal((alice, "hello, bob", false), (state.SenderId, state.Body, state.Recalled));
         Assert.Equal(["👍", "😂"], state.MyEmoji.Order(StringComparer.Ordinal));
@@ -133,6 +139,8 @@ public sealed class LogEntriesStoreTests
         Assert.Null(await store.WithStoreAsync(s => s.MessageAsync(bob, conversation, 2, None)));
         Assert.NotNull(await store.WithStoreAsync(s => s.MessageAsync(alice, conversation, 2, None)));
         Assert.Equal("after the join", (await store.WithStoreAsync(s => s.MessageAsync(bob, conversation, 3, None)))!.Body);
+        Assert.Equal([3L], (await store.WithStoreAsync(s => s.EntriesAsync(bob, conversation, 0, 10, None))).Select(m => m.Seq)); // not from before the join
+        Assert.Empty(await store.WithStoreAsync(s => s.EntriesAsync(bob + alice, conversation, 0, 10, None))); // not in the group at all
 
         await Append(store, MessageWriterTests.Message(conversation, alice, "re: long") with { ReplySeq = 2 });
         await Append(store, MessageWriterTests.Message(conversation, alice, "re: first") with { ReplySeq = 1 });
