@@ -47,7 +47,8 @@ public sealed class DispatcherTests : IAsyncDisposable
             .AddSingleton<IMessageWriter>(_writer)
             .AddSingleton<ICursorWriter>(new NoCursors())
             .AddSingleton<IReadMarkWriter>(new NoCursors())
-            .AddSingleton<IPeopleStore>(new FakePeople());
+            .AddSingleton<IPeopleStore>(new FakePeople())
+            .AddSingleton<IAdminStore>(new NoBans());
         services.AddChatOptions<ChatServerOptions>();
         services.AddChatTelemetry().AddChatHub(redisConnectionString: null).AddChatTransport().AddChatSessions().AddChatHandlers().AddChatFiles(configuration);
         _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });

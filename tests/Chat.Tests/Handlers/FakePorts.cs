@@ -143,3 +143,17 @@ public sealed class FakeTokens : ISessionTokenStore
         return Task.CompletedTask;
     }
 }
+
+/// <summary>Nobody is banned; the admin API's other reads find nothing.</summary>
+public sealed class NoBans : IAdminStore
+{
+    public Task<IReadOnlyList<FriendInfo>> UsersByNameAsync(string prefix, int limit, CancellationToken ct) => Task.FromResult<IReadOnlyList<FriendInfo>>([]);
+
+    public Task<Ban?> BanAsync(int userId, DateTimeOffset now, CancellationToken ct) => Task.FromResult<Ban?>(null);
+
+    public Task BanAsync(int userId, Ban ban, DateTimeOffset now, CancellationToken ct) => throw new NotSupportedException("no bans in unit tests");
+
+    public Task<bool> LiftBanAsync(int userId, CancellationToken ct) => Task.FromResult(false);
+
+    public Task<GroupInfo?> GroupAsync(int groupId, CancellationToken ct) => Task.FromResult<GroupInfo?>(null);
+}

@@ -155,8 +155,15 @@ public sealed class LogEntriesStoreTests
     internal static ChatMessage Event(long conversation, int sender, EntryKind kind, long target, string body, string? cid = null) =>
         MessageWriterTests.Message(conversation, sender, body, cid) with { Kind = kind, Ref = target };
 
-    private static async Task<long> EventAsync(StoreHost store, long conversation, int sender, EntryKind kind, long target, string body) =>
-        (await Append(store, Event(conversation, sender, kind, target, body))).Stored.Seq;
+    /// <summary>Each event a millisecond after the last one at least: reactions list users in the order they reacted (by ts).</summary>
+    private static async Task<long> EventAsync(StoreHost store, long conversation, int sender, EntryKind kind, long target, string body)
+    {
+        var ts = Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), Interlocked.Increment(ref _lastTs));
+        Interlocked.Exchange(ref _lastTs, ts);
+        return (await Append(store, Event(conversation, sender, kind, target, body) with { Ts = ts })).Stored.Seq;
+    }
+
+    private static long _lastTs;
 
     private static Task<AppendResult> Append(StoreHost store, ChatMessage message) =>
         store.Writer.AppendAsync(message, None).AsTask();
