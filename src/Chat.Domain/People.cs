@@ -24,9 +24,12 @@ public interface IPeopleStore
     /// <summary>Whom <paramref name="userId"/> blocked.</summary>
     Task<IReadOnlyList<int>> BlockedByAsync(int userId, CancellationToken ct);
 
-    /// <summary>Who blocked <paramref name="userId"/>.</summary>
-    Task<IReadOnlyList<int>> BlockersOfAsync(int userId, CancellationToken ct);
+    /// <summary>Whom <paramref name="userId"/> blocked, and who blocked them, in one read (a login needs both).</summary>
+    Task<BlocksOf> BlocksAsync(int userId, CancellationToken ct);
 }
+
+/// <summary>A user's blocks both ways: whom they blocked, and who blocked them.</summary>
+public sealed record BlocksOf(IReadOnlyList<int> Blocked, IReadOnlyList<int> Blockers);
 
 public static class PeopleRules
 {

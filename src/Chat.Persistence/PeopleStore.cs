@@ -108,6 +108,9 @@ public sealed class PeopleStore(ChatDbContext db, DatabaseProvider provider) : I
     public async Task<IReadOnlyList<int>> BlockedByAsync(int userId, CancellationToken ct) =>
         await db.Blocks.AsNoTracking().Where(b => b.UserId == userId).Select(b => b.BlockedId).ToListAsync(ct);
 
-    public async Task<IReadOnlyList<int>> BlockersOfAsync(int userId, CancellationToken ct) =>
-        await db.Blocks.AsNoTracking().Where(b => b.BlockedId == userId).Select(b => b.UserId).ToListAsync(ct);
+    public async Task<BlocksOf> BlocksAsync(int userId, CancellationToken ct)
+    {
+        var rows = await db.Blocks.AsNoTracking().Where(b => b.UserId == userId || b.BlockedId == userId).ToListAsync(ct);
+        return new BlocksOf([.. rows.Where(b => b.UserId == userId).Select(b => b.BlockedId)], [.. rows.Where(b => b.BlockedId == userId).Select(b => b.UserId)]);
+    }
 }

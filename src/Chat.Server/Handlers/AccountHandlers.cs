@@ -116,7 +116,8 @@ public sealed class LoginHandler(
             return Reply.Fail(ErrorCode.Invalid, byToken ? "id or token is invalid" : "id or password is invalid");
         }
 
-        if (await admin.BanAsync(account.Id, time.GetUtcNow(), ct) is { } ban)
+        // A token proves there is no ban: a ban revokes every token of the user, and none is issued while it lasts.
+        if (!byToken && await admin.BanAsync(account.Id, time.GetUtcNow(), ct) is { } ban)
         {
             metrics.Login(LoginOutcome.Banned);
             return Reply.Fail(ErrorCode.NotAllowed, ban.Refusal);
@@ -219,13 +220,14 @@ public sealed class LoginHandler(
         }
 
         // A friend who blocked this user is shown offline and sends no PRESENCE (BLOCK).
-        var blockers = (await peopleStore.BlockersOfAsync(user.Id, ct)).ToHashSet();
+        var blocks = await peopleStore.BlocksAsync(user.Id, ct);
+        var blockers = blocks.Blockers.ToHashSet();
         hub.Watch(user, [.. friends.Select(f => f.Id).Where(id => !blockers.Contains(id))]);
         var people = friends.Select(f => f.Id).Concat(groups.SelectMany(g => g.Members.Select(m => m.Id))).ToHashSet();
         var online = (await hub.OnlineAsync(people)).Where(id => !blockers.Contains(id)).ToHashSet();
         var v2 = request.Version >= 2;
         var profiles = v2 ? await peopleStore.ProfilesAsync(people, ct) : new Dictionary<int, Profile>();
-        var blocked = v2 ? await peopleStore.BlockedByAsync(user.Id, ct) : [];
+        var blocked = v2 ? blocks.Blocked : [];
 
         // LOGIN_ACK takes the oldest offline messages while they fit; the rest follow it.
         var window = Math.Min(options.Value.MaxLoginAckBytes, connection.Value.OutboundQueueBytes / 2);

@@ -53,11 +53,11 @@ public sealed class FakePeople : IPeopleStore
         }
     }
 
-    public Task<IReadOnlyList<int>> BlockersOfAsync(int userId, CancellationToken ct)
+    public Task<BlocksOf> BlocksAsync(int userId, CancellationToken ct)
     {
         lock (_blocks)
         {
-            return Task.FromResult<IReadOnlyList<int>>([.. _blocks.Where(b => b.Blocked == userId).Select(b => b.User)]);
+            return Task.FromResult(new BlocksOf([.. _blocks.Where(b => b.User == userId).Select(b => b.Blocked)], [.. _blocks.Where(b => b.Blocked == userId).Select(b => b.User)]));
         }
     }
 }
