@@ -57,7 +57,7 @@ export Chat__PasswordLoginsPerAddress="${Chat__PasswordLoginsPerAddress:-1000000
 export Chat__MaxConnections="${Chat__MaxConnections:-100000}"
 export Chat__MaxConnectionsPerAddress="${Chat__MaxConnectionsPerAddress:-1000000}"
 export Chat__MaxAnonymousConnections="${Chat__MaxAnonymousConnections:-100000}"
-export CHAT_NGINX_CONN_PER_ADDRESS="${CHAT_NGINX_CONN_PER_ADDRESS:-1000000}"
+export CHAT_NGINX_CONN_PER_ADDRESS="${CHAT_NGINX_CONN_PER_ADDRESS:-65535}" # nginx's limit_conn takes at most 65535
 # The bench's own sockets complete on the event thread too (fewer thread hops; it shares the cores).
 export DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS="${DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS:-1}"
 # Many connections per process: the soft open-file limit up to the hard one (raise the hard one with

@@ -40,7 +40,8 @@ mysql_port="${CHAT_MYSQL_PORT:-3307}"
 redis_port="${CHAT_REDIS_PORT:-6380}"
 redis_cluster_port="${CHAT_REDIS_CLUSTER_PORT:-6391}"
 conn_per_address="${CHAT_NGINX_CONN_PER_ADDRESS:-200}"
-[[ "$conn_per_address" =~ ^[1-9][0-9]*$ ]] || { echo "cluster: CHAT_NGINX_CONN_PER_ADDRESS must be a positive number" >&2; exit 1; }
+[[ "$conn_per_address" =~ ^[1-9][0-9]*$ ]] && ((conn_per_address <= 65535)) \
+    || { echo "cluster: CHAT_NGINX_CONN_PER_ADDRESS must be a number from 1 to 65535 (nginx's limit_conn)" >&2; exit 1; }
 galera_port="${CHAT_GALERA_PORT:-3307}"
 # What the replicas get as ConnectionStrings:Redis; --redis cluster names the cluster's nodes instead.
 redis_endpoints="127.0.0.1:$redis_port"
