@@ -33,7 +33,9 @@ public sealed class ChatConnectionTests
         await Wait.UntilAsync(() => context.ConnectionClosed.IsCancellationRequested, TimeSpan.FromSeconds(10), "the client that does not read is cut off");
         // 100 MB offered: what was queued stayed within the budget (bytes count until their flush completes), and
         // what reached the pipe, whichever way the writer batched it, is the budget plus the pipe's threshold at most.
-        Assert.InRange(held, 1, options.OutboundQueueBytes);
+        // (Sampled after each Send, racing the writer: it may read 0 in a run where the writer kept up until the cut-off;
+        // the bound is what matters here, and the pipe's contents below show the frames went out.)
+        Assert.InRange(held, 0, options.OutboundQueueBytes);
         Assert.InRange(pipes.FromServer.TryRead(out var unread) ? unread.Buffer.Length : 0, 1, options.OutboundQueueBytes + PipeThreshold);
     }
 
