@@ -32,17 +32,28 @@ public sealed class MessageLog(IChatStore store, KnownUsers knownUsers, TimeProv
     public MessageLogOptions Options => options.Value;
 
     /// <summary>The conversation a request names and the id its entries carry (the peer, or the group); or the refusal.</summary>
-    public async ValueTask<(long Conversation, int Target, Reply? Refusal)> ResolveAsync(UserSession user, int? peer, int? groupId, CancellationToken ct)
+    private async ValueTask<(long Conversation, int Target, Reply? Refusal)> ResolveAsync(UserSession user, int? peer, int? groupId, CancellationToken ct)
     {
         var (conversation, refusal) = await Conversation.ResolveAsync(knownUsers, user, peer, groupId, ct);
         return (conversation, groupId ?? peer ?? 0, refusal);
     }
 
-    /// <summary>The message at <paramref name="seq"/> as the user may see it, or errno 6.</summary>
-    public async ValueTask<(MessageState? Message, Reply? Refusal)> FindAsync(UserSession user, long conversation, long seq, CancellationToken ct) =>
-        await store.MessageAsync(user.Id, conversation, seq, ct) is { } message
-            ? (message, null)
+    /// <summary>
+    /// The message an event names — its conversation, the id its entries carry (the peer, or the group) and the message
+    /// at <paramref name="seq"/> as the user may see it — or the refusal (no such user, not a member, errno 6).
+    /// </summary>
+    public async ValueTask<(NamedMessage? Named, Reply? Refusal)> FindAsync(UserSession user, int? peer, int? groupId, long seq, CancellationToken ct)
+    {
+        var (conversation, target, refusal) = await ResolveAsync(user, peer, groupId, ct);
+        if (refusal is not null)
+        {
+            return (null, refusal);
+        }
+
+        return await store.MessageAsync(user.Id, conversation, seq, ct) is { } message
+            ? (new NamedMessage(conversation, target, message), null)
             : (null, Reply.Fail(ErrorCode.NotFound, $"no message {seq} in this conversation (or not yours to see)"));
+    }
 
     public bool Within(MessageState message, TimeSpan window) =>
         time.GetUtcNow().ToUnixTimeMilliseconds() - message.Ts <= (long)window.TotalMilliseconds;
@@ -64,19 +75,15 @@ public sealed class EditHandler(MessageLog log, MessageSender sender) : UserRequ
             return Reply.Fail(ErrorCode.BadRequest, problem);
         }
 
-        var (conversation, target, refusal) = await log.ResolveAsync(user, request.Peer, request.GroupId, ct);
+        var (named, refusal) = await log.FindAsync(user, request.Peer, request.GroupId, request.Seq, ct);
         if (refusal is not null)
         {
             return refusal;
         }
 
-        var (message, missing) = await log.FindAsync(user, conversation, request.Seq, ct);
-        if (missing is not null)
-        {
-            return missing;
-        }
+        var (conversation, target, message) = named!;
 
-        if (message!.SenderId != user.Id)
+        if (message.SenderId != user.Id)
         {
             return Reply.Fail(ErrorCode.NotAllowed, "only its author may edit a message");
         }
@@ -100,19 +107,15 @@ public sealed class RecallHandler(MessageLog log, MessageSender sender) : UserRe
 {
     protected override async ValueTask<Reply> HandleAsync(RecallRequest request, UserSession user, CancellationToken ct)
     {
-        var (conversation, target, refusal) = await log.ResolveAsync(user, request.Peer, request.GroupId, ct);
+        var (named, refusal) = await log.FindAsync(user, request.Peer, request.GroupId, request.Seq, ct);
         if (refusal is not null)
         {
             return refusal;
         }
 
-        var (message, missing) = await log.FindAsync(user, conversation, request.Seq, ct);
-        if (missing is not null)
-        {
-            return missing;
-        }
+        var (conversation, target, message) = named!;
 
-        if (message!.Recalled)
+        if (message.Recalled)
         {
             return MessageLog.Recalled;
         }
@@ -135,19 +138,15 @@ public sealed class ReactHandler(MessageLog log, MessageSender sender) : UserReq
 {
     protected override async ValueTask<Reply> HandleAsync(ReactRequest request, UserSession user, CancellationToken ct)
     {
-        var (conversation, target, refusal) = await log.ResolveAsync(user, request.Peer, request.GroupId, ct);
+        var (named, refusal) = await log.FindAsync(user, request.Peer, request.GroupId, request.Seq, ct);
         if (refusal is not null)
         {
             return refusal;
         }
 
-        var (message, missing) = await log.FindAsync(user, conversation, request.Seq, ct);
-        if (missing is not null)
-        {
-            return missing;
-        }
+        var (conversation, target, message) = named!;
 
-        if (message!.Recalled)
+        if (message.Recalled)
         {
             return MessageLog.Recalled;
         }
@@ -187,6 +186,9 @@ public sealed class ReplyQuotes(IServiceScopeFactory scopes)
         return (new LogEntry(EntryKind.Message, null, seq, quote), null);
     }
 }
+
+/// <summary>A message an event names: its conversation, the id the event's entries carry (the peer, or the group), and the message.</summary>
+public sealed record NamedMessage(long Conversation, int Target, MessageState Message);
 
 /// <summary>What an entry is beyond a plain message: an event naming <paramref name="Ref"/>, or a reply quoting <paramref name="Quote"/>.</summary>
 public sealed record LogEntry(EntryKind Kind, long? Ref, long? ReplySeq = null, ReplyQuote? Quote = null);
