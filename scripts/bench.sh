@@ -23,6 +23,9 @@
 #     BENCH_WORKLOADS ("same50 cross50 same1") which workloads, in that order
 #     BENCH_BASELINE=DIR          also an earlier checkout of this repository (A/B, e.g. a `git worktree` of main),
 #                                 labelled "base", its cluster on this one's ports + BENCH_BASELINE_OFFSET (100)
+#     BENCH_DB, BENCH_BASELINE_DB (mysql) each system's store: mysql or galera (three nodes on one SQL port, whose
+#                                 CPU is counted with the database's), e.g. a worktree of this same commit as the
+#                                 baseline with BENCH_BASELINE_DB=galera prices synchronous replication
 #     BENCH_SEEDPEER=FILE         the seed peer's starter script (`FILE up|down|status`; it runs the seed on 3306,
 #                                 6379, 7000, 7002), which is not part of this repository; unset, only Chat runs. Each run is bounded: a hung or broken system
 #                                 costs its window and drain, its lost messages are counted.
@@ -89,12 +92,12 @@ if [[ "${1:-}" == seed ]]; then
     # A run may not outlast its window, drain and setup by much: a stuck system is cut off, not waited for.
     limit=$((warmup + seconds + 5 + 120 + 30))
     started=()
-    # cluster_at DIR OFFSET up|down: that checkout's cluster.sh on this one's ports + OFFSET, MariaDB, one Redis.
+    # cluster_at DIR OFFSET up|down: that checkout's cluster.sh on this one's ports + OFFSET, one Redis.
     cluster_at() {
         CHAT_PORT_1=$((chat_port_1 + $2)) CHAT_PORT_2=$((chat_port_2 + $2)) \
         CHAT_HTTP_PORT_1=$((${CHAT_HTTP_PORT_1:-8081} + $2)) CHAT_HTTP_PORT_2=$((${CHAT_HTTP_PORT_2:-8082} + $2)) \
         CHAT_NGINX_PORT=$((nginx_port + $2)) CHAT_NGINX_HTTP_PORT=$((nginx_http_port + $2)) \
-        CHAT_MYSQL_PORT=$((mysql_port + $2)) CHAT_REDIS_PORT=$((redis_port + $2)) \
+        CHAT_MYSQL_PORT=$((mysql_port + $2)) CHAT_GALERA_PORT=$((mysql_port + $2)) CHAT_REDIS_PORT=$((redis_port + $2)) \
         CHAT_PG_PORT=$((${CHAT_PG_PORT:-5433} + $2)) CHAT_REDIS_CLUSTER_PORT=$((${CHAT_REDIS_CLUSTER_PORT:-6391} + $2)) \
             "$1/scripts/cluster.sh" "${@:3}"
     }
@@ -118,11 +121,11 @@ if [[ "${1:-}" == seed ]]; then
         echo "bench: no seed peer (BENCH_SEEDPEER=${seedpeer:-unset} is not an executable): Chat only" >&2
     fi
     [[ "$(cluster_at "$repo_root" 0 status 2> /dev/null)" =~ chat1\ +running ]] || started+=(chat)
-    cluster_at "$repo_root" 0 up --db mysql
+    cluster_at "$repo_root" 0 up --db "${BENCH_DB:-mysql}"
     systems+=(chat)
     if [[ -n "$baseline" ]]; then
         [[ "$(cluster_at "$baseline" "$offset" status 2> /dev/null)" =~ chat1\ +running ]] || started+=(base)
-        cluster_at "$baseline" "$offset" up --db mysql
+        cluster_at "$baseline" "$offset" up --db "${BENCH_BASELINE_DB:-mysql}"
         systems+=(base)
     fi
 
