@@ -73,9 +73,9 @@ public class HistoryBenchmarks
             await using (var scope = _scopes.CreateAsyncScope())
             {
                 var page = await scope.ServiceProvider.GetRequiredService<IChatStore>().HistoryAsync(_reader, _conversation, before, 50, CancellationToken.None);
-                if (page is not { Messages.Count: 50 })
+                if (page is not { Messages.Count: 50 } || !page.Messages.Any(m => m.Reactions.Count > 0))
                 {
-                    throw new InvalidOperationException("a page of 50 was expected");
+                    throw new InvalidOperationException("a page of 50 was expected, some of them with reactions");
                 }
             }
 
@@ -121,6 +121,8 @@ public class HistoryBenchmarks
             INSERT INTO reactions (conversation_id, seq, user_id, emoji, ts)
             SELECT {_conversation}, seq - 1, {_reader}, '👍', seq FROM ({numbers}) AS numbers WHERE seq % 20 = 10
             """);
+        // As the writer folds each REACT into its message (LogEvents).
+        await ExecuteAsync(connection, $"UPDATE messages SET reactions = '{_reader}:👍' WHERE conversation_id = {_conversation} AND seq % 20 = 9");
         await ExecuteAsync(connection, $"UPDATE conversations SET last_seq = {ConversationSize} WHERE id = {_conversation}");
         await ExecuteAsync(connection, Provider switch
         {

@@ -223,15 +223,18 @@ public sealed partial class ChatStore(ChatDbContext db, DatabaseProvider provide
 
     public async Task<MessagePage?> HistoryAsync(int userId, long conversationId, long? before, int limit, CancellationToken ct)
     {
-        // One query in the common case: the user's cursor (a primary-key lookup) bounds a backward range scan of the
-        // messages' primary key (conversation_id, seq), stopped after limit + 1 rows.
+        // One statement in the common case: the user's cursor (a primary-key lookup) bounds a backward range scan of the
+        // messages' primary key (conversation_id, seq), stopped after limit + 1 rows, each with its file's id (a key
+        // lookup); reactions are folded into the row. Files' records and replies' quotes cost one more each, if any.
         var below = before ?? long.MaxValue;
         var newest = await (from m in db.Messages.AsNoTracking()
                             join c in db.Cursors.AsNoTracking() on m.ConversationId equals c.ConversationId
+                            join l in db.MessageFiles.AsNoTracking() on new { m.ConversationId, m.Seq } equals new { l.ConversationId, l.Seq } into links
+                            from l in links.DefaultIfEmpty()
                             where c.UserId == userId && m.ConversationId == conversationId && m.Seq > c.FromSeq && m.Seq < below
                                 && m.Kind == EntryKind.Message
                             orderby m.Seq descending
-                            select m)
+                            select new { Message = m, FileId = l == null ? null : l.FileId })
             .Take(limit + 1)
             .ToListAsync(ct);
         if (newest.Count == 0
@@ -243,10 +246,18 @@ public sealed partial class ChatStore(ChatDbContext db, DatabaseProvider provide
 
         var more = newest.Count > limit;
         var page = newest.Take(limit).Reverse().ToList();
-        var quotes = await QuotesAsync(page, ct);
-        var reactions = await ReactionsAsync(conversationId, page, ct);
+        var quotes = await QuotesAsync([.. page.Select(r => r.Message)], ct);
+        var files = await FileCatalog.RefsAsync(db, [.. page.Select(r => r.FileId).OfType<string>()], ct);
         return new MessagePage(
-            await WithFilesAsync([.. page.Select(m => ToStored(m, quotes) with { Reactions = m.Recalled ? [] : reactions.GetValueOrDefault(m.Seq, []) })], ct),
+            [.. page.Select(r =>
+            {
+                var stored = ToStored(r.Message, quotes);
+                return stored with
+                {
+                    Message = r.FileId is { } file ? stored.Message with { File = files[file] } : stored.Message,
+                    Reactions = r.Message.Recalled ? [] : ReactionFold.Read(r.Message.Reactions),
+                };
+            })],
             more);
     }
 
@@ -291,25 +302,6 @@ public sealed partial class ChatStore(ChatDbContext db, DatabaseProvider provide
             .Select(r => r.Emoji)
             .ToListAsync(ct);
         return new MessageState(seq, message.SenderId, message.SenderName, message.Body, message.Ts, message.Recalled, mine);
-    }
-
-    /// <summary>The reactions to a page's messages, per seq: emoji in the order first used, users in the order they reacted.</summary>
-    private async Task<Dictionary<long, IReadOnlyList<ReactionGroup>>> ReactionsAsync(long conversationId, List<MessageEntity> page, CancellationToken ct)
-    {
-        if (page.Count == 0)
-        {
-            return [];
-        }
-
-        var (first, last) = (page[0].Seq, page[^1].Seq);
-        var rows = await db.Reactions.AsNoTracking()
-            .Where(r => r.ConversationId == conversationId && r.Seq >= first && r.Seq <= last)
-            .OrderBy(r => r.Seq).ThenBy(r => r.Ts).ThenBy(r => r.UserId)
-            .Select(r => new { r.Seq, r.Emoji, r.UserId })
-            .ToListAsync(ct);
-        return rows.GroupBy(r => r.Seq).ToDictionary(
-            g => g.Key,
-            g => (IReadOnlyList<ReactionGroup>)[.. g.GroupBy(r => r.Emoji, StringComparer.Ordinal).Select(e => new ReactionGroup(e.Key, [.. e.Select(r => r.UserId)]))]);
     }
 
     /// <summary>The messages the given ones reply to, as they stand now (a recalled one quotes nothing).</summary>

@@ -90,6 +90,13 @@ public sealed class MessageEntity
 
     /// <summary>The message this one answers (ONE_CHAT/GROUP_CHAT <c>reply</c>).</summary>
     public long? ReplySeq { get; set; }
+
+    /// <summary>
+    /// The message's reactions as they stand, folded for reading (<see cref="ReactionFold"/>): <c>user:emoji</c> per
+    /// <see cref="ReactionEntity"/> row, space-separated, in the order they were made; null when none. Written with
+    /// the rows, in the same transaction, so HISTORY reads a page in one statement.
+    /// </summary>
+    public string? Reactions { get; set; }
 }
 
 /// <summary>One user's reaction with one emoji to one message (issue 21): the current state REACT events leave.</summary>

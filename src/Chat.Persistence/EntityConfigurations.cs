@@ -98,6 +98,7 @@ internal sealed class MessageConfiguration : IEntityTypeConfiguration<MessageEnt
         e.Property(m => m.EditedTs).HasColumnName("edited_ts");
         e.Property(m => m.Recalled).HasColumnName("recalled");
         e.Property(m => m.ReplySeq).HasColumnName("reply_seq");
+        e.Property(m => m.Reactions).HasColumnName("reactions");
     }
 }
 

@@ -118,6 +118,12 @@ public sealed class FileCatalog(ChatDbContext db, DatabaseProvider provider) : I
         return rows.ToDictionary(r => (r.ConversationId, r.Seq), r => ToRecord(r.f).Ref);
     }
 
+    /// <summary>The files of these ids, by id (one query; none when there are none).</summary>
+    internal static async Task<Dictionary<string, FileRef>> RefsAsync(ChatDbContext db, IReadOnlyCollection<string> ids, CancellationToken ct) =>
+        ids.Count == 0
+            ? []
+            : (await db.Files.AsNoTracking().Where(f => ids.Contains(f.Id)).ToListAsync(ct)).ToDictionary(f => f.Id, f => ToRecord(f).Ref);
+
     private static FileRecord ToRecord(FileEntity f) =>
         new(f.Id, f.UploaderId, f.Name, f.Type, f.Size, f.ThumbType, f.ThumbSize, DateTime.SpecifyKind(f.CreatedAt, DateTimeKind.Utc),
             f.SentAt is { } sent ? DateTime.SpecifyKind(sent, DateTimeKind.Utc) : null);

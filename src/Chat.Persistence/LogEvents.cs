@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 using System.Text;
 using Chat.Domain;
 
@@ -9,17 +10,29 @@ namespace Chat.Persistence;
 /// name, run in the writer's transaction right after the entries are inserted, in seq order. An edit replaces the
 /// text (unless the message was recalled: then the edit's own text is erased too); a recall erases the text, the
 /// text of its edits and its reactions, and leaves a tombstone; a reaction is one row per message, user and emoji.
-/// Every engine runs the same text but for <paramref name="InsertIgnore"/>'s form.
+/// A reaction, and a recall, also refold the message's <see cref="MessageEntity.Reactions"/> from its rows.
+/// Every engine runs the same text but for <paramref name="InsertIgnore"/>'s and <paramref name="Fold"/>'s forms.
 /// </summary>
 /// <param name="InsertIgnore">Opens an insert that skips a row already there (<c>{0}</c>: the rest of the statement).</param>
-internal sealed record LogEvents(string InsertIgnore)
+/// <param name="Fold">
+/// The reactions of message <c>{1}</c> in conversation <c>{0}</c> as <see cref="ReactionFold"/> reads them (null when none).
+/// </param>
+internal sealed record LogEvents(string InsertIgnore, string Fold)
 {
     /// <summary>Events a command carries at most (about six parameters each).</summary>
     private const int PerCommand = 64;
 
-    public static readonly LogEvents MySql = new("INSERT IGNORE INTO {0}");
-    public static readonly LogEvents Sqlite = new("INSERT OR IGNORE INTO {0}");
-    public static readonly LogEvents Postgres = new("INSERT INTO {0} ON CONFLICT DO NOTHING");
+    public static readonly LogEvents MySql = new(
+        "INSERT IGNORE INTO {0}",
+        "(SELECT GROUP_CONCAT(CONCAT(user_id, ':', emoji) ORDER BY ts, user_id SEPARATOR ' ') FROM reactions WHERE conversation_id = {0} AND seq = {1})");
+
+    public static readonly LogEvents Sqlite = new(
+        "INSERT OR IGNORE INTO {0}",
+        "(SELECT group_concat(user_id || ':' || emoji, ' ') FROM (SELECT user_id, emoji FROM reactions WHERE conversation_id = {0} AND seq = {1} ORDER BY ts, user_id))");
+
+    public static readonly LogEvents Postgres = new(
+        "INSERT INTO {0} ON CONFLICT DO NOTHING",
+        "(SELECT string_agg(user_id || ':' || emoji, ' ' ORDER BY ts, user_id) FROM reactions WHERE conversation_id = {0} AND seq = {1})");
 
     /// <summary>
     /// Applies the batch's fresh events (<see cref="AppendBatch.FreshEvents"/>); <paramref name="commit"/> ends the last
@@ -65,7 +78,7 @@ internal sealed record LogEvents(string InsertIgnore)
                     .Append(" AND seq = ").Append(target).Append(" AND recalled = ").Append(yes).Append(") r);\n");
                 break;
             case EntryKind.Recall:
-                sql.Append("UPDATE messages SET body = '', edited_ts = NULL, recalled = ").Append(P(true))
+                sql.Append("UPDATE messages SET body = '', edited_ts = NULL, reactions = NULL, recalled = ").Append(P(true))
                     .Append(" WHERE conversation_id = ").Append(c).Append(" AND (seq = ").Append(target)
                     .Append(" OR (ref_seq = ").Append(target).Append(" AND kind = 1));\n");
                 sql.Append("DELETE FROM reactions WHERE conversation_id = ").Append(c).Append(" AND seq = ").Append(target).Append(";\n");
@@ -76,12 +89,18 @@ internal sealed record LogEvents(string InsertIgnore)
                     .Append(", ").Append(P(batch.Timestamps[p]))
                     .Append(" FROM messages WHERE conversation_id = ").Append(c).Append(" AND seq = ").Append(target)
                     .Append(" AND kind = 0 AND recalled = ").Append(P(false));
-                sql.Append(string.Format(System.Globalization.CultureInfo.InvariantCulture, InsertIgnore, row)).Append(";\n");
+                sql.Append(string.Format(CultureInfo.InvariantCulture, InsertIgnore, row)).Append(";\n");
+                Refold(sql, c, target);
                 break;
             case EntryKind.Unreact:
                 sql.Append("DELETE FROM reactions WHERE conversation_id = ").Append(c).Append(" AND seq = ").Append(target)
                     .Append(" AND user_id = ").Append(P(batch.Senders[p])).Append(" AND emoji = ").Append(P(batch.Bodies[p])).Append(";\n");
+                Refold(sql, c, target);
                 break;
         }
     }
+
+    private void Refold(StringBuilder sql, string conversation, string seq) =>
+        sql.Append("UPDATE messages SET reactions = ").Append(string.Format(CultureInfo.InvariantCulture, Fold, conversation, seq))
+            .Append(" WHERE conversation_id = ").Append(conversation).Append(" AND seq = ").Append(seq).Append(";\n");
 }

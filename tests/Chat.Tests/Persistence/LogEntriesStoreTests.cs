@@ -1,5 +1,10 @@
 using Chat.Domain;
+using Chat.Persistence;
 using Chat.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Chat.Tests.Persistence;
 
@@ -156,6 +161,35 @@ public sealed class LogEntriesStoreTests
         MessageWriterTests.Message(conversation, sender, body, cid) with { Kind = kind, Ref = target };
 
     /// <summary>Each event a millisecond after the last one at least: reactions list users in the order they reacted (by ts).</summary>
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task Reactions_made_before_they_were_folded_into_their_message_are_folded_when_the_database_is_upgraded(string provider)
+    {
+        await using var store = await StoreHost.StartAsync(provider, "fold");
+        var alice = await store.RegisterAsync("alice");
+        var bob = await store.RegisterAsync("bob");
+        var direct = ConversationId.Direct(alice, bob);
+        await store.AppendAsync(direct, alice, "hello", "unread");
+        await EventAsync(store, direct, bob, EntryKind.React, 1, "👍");
+        await EventAsync(store, direct, alice, EntryKind.React, 1, ":)");
+        await EventAsync(store, direct, alice, EntryKind.React, 1, "👍");
+
+        // Back to the release before the fold (its column dropped; the reaction rows stay), then upgraded again.
+        await using (var scope = store.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+            var migrator = db.GetService<IMigrator>();
+            var migrations = db.Database.GetMigrations().ToList();
+            Assert.EndsWith("_FoldedReactions", migrations[^1]);
+            await migrator.MigrateAsync(migrations[^2]);
+            await migrator.MigrateAsync();
+        }
+
+        var page = (await store.WithStoreAsync(s => s.HistoryAsync(alice, direct, null, 50, None)))!;
+        Assert.Equal("👍:" + bob + "," + alice + " :):" + alice, Describe(page.Messages[0].Reactions));
+        Assert.Empty(page.Messages[1].Reactions);
+    }
+
     private static async Task<long> EventAsync(StoreHost store, long conversation, int sender, EntryKind kind, long target, string body)
     {
         var ts = Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), Interlocked.Increment(ref _lastTs));

@@ -346,6 +346,10 @@ namespace Chat.Persistence.Migrations.MySql
                         .HasColumnType("smallint")
                         .HasColumnName("kind");
 
+                    b.Property<string>("Reactions")
+                        .HasColumnType("longtext")
+                        .HasColumnName("reactions");
+
                     b.Property<bool>("Recalled")
                         .HasColumnType("tinyint(1)")
                         .HasColumnName("recalled");

@@ -344,6 +344,10 @@ namespace Chat.Persistence.Migrations.Postgres
                         .HasColumnType("smallint")
                         .HasColumnName("kind");
 
+                    b.Property<string>("Reactions")
+                        .HasColumnType("text")
+                        .HasColumnName("reactions");
+
                     b.Property<bool>("Recalled")
                         .HasColumnType("boolean")
                         .HasColumnName("recalled");

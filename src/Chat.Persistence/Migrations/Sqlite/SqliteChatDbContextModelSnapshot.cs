@@ -337,6 +337,10 @@ namespace Chat.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("kind");
 
+                    b.Property<string>("Reactions")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reactions");
+
                     b.Property<bool>("Recalled")
                         .HasColumnType("INTEGER")
                         .HasColumnName("recalled");
