@@ -96,7 +96,7 @@ public sealed class GaleraFailoverTests(ITestOutputHelper output)
             }
         }
 
-        foreach (var entry in logs.Entries.Where(e => e.Category.StartsWith("Chat.Persistence", StringComparison.Ordinal) && e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning))
+        foreach (var entry in logs.Entries.Where(e => e.Category.StartsWith("Chat.", StringComparison.Ordinal) && e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning))
         {
             output.WriteLine(entry.ToString().Split('\n')[0]);
         }
