@@ -106,8 +106,8 @@ public sealed class BlockHandler(IPeopleStore people, BlockList blocks, ChatHub 
         blocks.Changed(user.Id);
         if (request.On)
         {
-            // Sessions of the blocked user on this replica stop hearing this user's PRESENCE now; elsewhere, from their next login.
-            hub.Unwatch(request.UserId, user.Id);
+            // The blocked user's sessions, on every replica, see this user offline and stop hearing their PRESENCE.
+            hub.WithdrawPresence(user.Id, request.UserId);
         }
 
         return Reply.Ok;

@@ -157,11 +157,23 @@ public abstract class ChatHub(LoginPolicy devices)
     {
         foreach (var session in _users.Get(userId))
         {
-            _watchers.Remove(friendId, session);
-            // Only while the session is here: one that disconnected meanwhile must not come back into the map.
-            while (_watching.TryGetValue(session, out var known) && !_watching.TryUpdate(session, [.. known.Where(id => id != friendId)], known))
-            {
-            }
+            Unwatch(session, friendId);
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="userId"/>'s sessions on every replica stop hearing <paramref name="otherId"/>'s PRESENCE (a
+    /// block): they are told the other is offline (<see cref="Delivery.PresenceWithdrawn"/>) and unwatch them.
+    /// </summary>
+    public void WithdrawPresence(int otherId, int userId) =>
+        RouteToUser(Delivery.PushToUser(otherId, userId, ServerFrames.Presence(otherId, online: false)));
+
+    private void Unwatch(UserSession session, int friendId)
+    {
+        _watchers.Remove(friendId, session);
+        // Only while the session is here: one that disconnected meanwhile must not come back into the map.
+        while (_watching.TryGetValue(session, out var known) && !_watching.TryUpdate(session, [.. known.Where(id => id != friendId)], known))
+        {
         }
     }
 
@@ -267,17 +279,26 @@ public abstract class ChatHub(LoginPolicy devices)
         return LeaveGroupAsync(groupId, session);
     }
 
-    /// <summary>To the user's sessions here: a push saying the user left a group also ends that membership in each.</summary>
+    /// <summary>
+    /// To the user's sessions here: a push saying the user left a group also ends that membership in each; one
+    /// withdrawing another user's presence ends the watch.
+    /// </summary>
     /// <returns>False when the user has no session here.</returns>
     private bool DeliverToUser(Delivery delivery)
     {
         var sessions = _users.Get(delivery.TargetId);
         var groupLeft = sessions.Length > 0 ? delivery.GroupLeft : null; // read from the frame once, not per session
+        var withdrawn = sessions.Length > 0 ? delivery.PresenceWithdrawn : null;
         foreach (var session in sessions)
         {
             if (groupLeft is { } groupId)
             {
                 _ = ForgetGroupAsync(session, groupId);
+            }
+
+            if (withdrawn is { } otherId)
+            {
+                Unwatch(session, otherId);
             }
 
             session.Deliver(delivery);

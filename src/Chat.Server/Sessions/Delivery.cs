@@ -29,6 +29,14 @@ public sealed record Delivery(long ConversationId, long Seq, int SenderId, int T
             ? gone.GroupId
             : null;
 
+    /// <summary>
+    /// The user this PRESENCE push stops its recipient hearing of: a presence push is about its sender, and one
+    /// addressed to another user than the sender is the sender withdrawing it (BLOCK, <c>ChatHub.WithdrawPresence</c>).
+    /// Null otherwise.
+    /// </summary>
+    public int? PresenceWithdrawn =>
+        IsPush && !IsGroup && TargetId != SenderId && ServerFrames.LeadingMsgId(Frame.Span) == (int)MsgId.Presence ? SenderId : null;
+
     /// <summary>A push from <paramref name="senderId"/> to one user's v2 sessions.</summary>
     public static Delivery PushToUser(int senderId, int userId, ReadOnlyMemory<byte> frame) =>
         new(Domain.ConversationId.Direct(senderId, userId), 0, senderId, userId, frame);

@@ -143,7 +143,16 @@ public sealed class PeopleTests(FilesClusterFixture cluster) : IClassFixture<Fil
         await using var alice = await UserAsync(cluster.A.ChatPort, TestClient.Unique("ba"));
         await using var bob = await UserAsync(cluster.B.ChatPort, TestClient.Unique("bb"));
         Assert.Equal(0, (int)(await AckedAsync(alice.Chat, new { msgid = 7, friendid = bob.Id }))["errno"]!);
+        // Friends both ways: bob hears alice's presence from the other replica.
+        Assert.Equal(0, (int)(await AckedAsync(bob.Chat, new { msgid = 7, friendid = alice.Id }))["errno"]!);
+        await alice.Chat.SendAsync(new LogoutRequest());
+        await alice.Chat.SendAsync(new LoginRequest(alice.Id, alice.Password, 2, null));
+        Assert.Equal(0, (int)(await NextAsync(alice.Chat, f => (int)f["msgid"]! == (int)MsgId.LoginAck))["errno"]!);
+        await NextAsync(bob.Chat, f => (int)f["msgid"]! == (int)MsgId.Presence && (int)f["id"]! == alice.Id && (string?)f["state"] == "online");
+
         Assert.Equal(0, (int)(await AckedAsync(alice.Chat, new { msgid = 29, userid = bob.Id }))["errno"]!);
+        // At once, on bob's replica too: alice is offline to bob, and stays so (checked after her next login below).
+        await NextAsync(bob.Chat, f => (int)f["msgid"]! == (int)MsgId.Presence && (int)f["id"]! == alice.Id && (string?)f["state"] == "offline");
 
         // Bob's replica learns of the block within its cache's lifetime: probe until refused.
         var conversation = ConversationId.Direct(alice.Id, bob.Id);
@@ -170,6 +179,7 @@ public sealed class PeopleTests(FilesClusterFixture cluster) : IClassFixture<Fil
         await alice.Chat.AssertNothingPendingAsync();
         var ack = await alice.Chat.LoginAsync(alice.Id, alice.Password, v: 2);
         Assert.Equal([bob.Id], ack["blocked"]!.AsArray().Select(b => (int)b!));
+        await bob.Chat.AssertNothingPendingAsync(); // no PRESENCE of alice's logout and login
 
         // Unblocked: bob may write again.
         Assert.Equal(0, (int)(await AckedAsync(alice.Chat, new { msgid = 29, userid = bob.Id, on = false }))["errno"]!);
