@@ -15,6 +15,7 @@ COPY src/Chat.Server/Chat.Server.csproj           src/Chat.Server/
 RUN dotnet restore src/Chat.Server/Chat.Server.csproj
 
 COPY src/ src/
+COPY clients/js/chat-client.js clients/js/
 RUN dotnet publish src/Chat.Server/Chat.Server.csproj -c Release --no-restore -o /app -p:UseAppHost=false
 
 # ---- runtime -----------------------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ export interface LoginAck extends Frame {
   groups?: Array<{ id: number; groupname: string; groupdesc: string; users: Array<{ id: number; name: string; state: string; role: string }> }>;
   offlinemsg?: ChatFrame[];
   convs?: Array<{ peer?: number; groupid?: number; seq: number; read: number; unread: number }>;
+  blocked?: number[];
   more?: boolean;
 }
 
@@ -121,6 +122,7 @@ export declare class ChatClient {
   constructor(url: string, options?: ClientOptions);
   id: number | null;
   token: string | null;
+  blocked: Set<number>;
   on<K extends keyof ChatEvents>(type: K, listener: (event: ChatEvents[K]) => void): () => void;
   connect(): Promise<void>;
   close(): void;
@@ -141,6 +143,9 @@ export declare class ChatClient {
   createGroup(groupname: string, groupdesc?: string): Promise<Ack & { groupid: number }>;
   joinGroup(groupid: number): Promise<Ack>;
   leaveGroup(groupid: number): Promise<Ack>;
+  profile(profile: { about?: string; avatar?: string }): Promise<Ack>;
+  find(q: string): Promise<Array<{ id: number; name: string; about?: string; avatar?: string }>>;
+  block(userid: number, on?: boolean): Promise<Ack>;
   request<T extends Frame = Frame>(frame: object): Promise<T>;
   seen(to: Conversation): number;
 }

@@ -229,6 +229,8 @@ export class ChatClient {
   id = null;
   /** The session token of the last LOGIN_ACK (keep it instead of the password). */
   token = null;
+  /** The ids of the users this user blocked: from each LOGIN_ACK (v2 `blocked`), then block(). */
+  blocked = new Set();
 
   /**
    * @param {string} url ws://host:port/ws
@@ -362,6 +364,25 @@ export class ChatClient {
     return this.request({ msgid: MsgId.LEAVE_GROUP, groupid });
   }
 
+  /** Sets what the user says about themselves and/or their avatar (an uploaded image's file id; "" clears it). */
+  profile({ about, avatar } = {}) {
+    return this.request({ msgid: MsgId.PROFILE, ...(about !== undefined ? { about } : {}), ...(avatar !== undefined ? { avatar } : {}) });
+  }
+
+  /** Up to 20 users whose name starts with `q` (2–32 characters, ignoring case): resolves with [{ id, name, about, avatar }]. */
+  async find(q) {
+    const answer = await this.request({ msgid: MsgId.FIND, q });
+    return answer.users ?? [];
+  }
+
+  /** Blocks a user (with on = false unblocks them); `blocked` follows. */
+  async block(userid, on = true) {
+    const ack = await this.request({ msgid: MsgId.BLOCK, userid, on });
+    if (on) this.blocked.add(userid);
+    else this.blocked.delete(userid);
+    return ack;
+  }
+
   /** Any request: resolves with the answer that carries its cid, rejects with RequestError on errno ≠ 0. */
   request(frame) {
     return this.#connection.request(frame);
@@ -419,6 +440,7 @@ export class ChatClient {
     const ack = await this.#connection.request(frame);
     this.id = ack.id;
     this.token = ack.token ?? this.token;
+    this.blocked = new Set(ack.blocked ?? []);
     this.#loggedIn = true;
     this.#connection.resetBackoff();
     for (const message of ack.offlinemsg ?? []) this.#onFrame(message);
@@ -437,7 +459,10 @@ export class ChatClient {
         this.#connection.retry();
         return;
       }
-      if (error instanceof RequestError && error.errno !== 10) {
+      // 10: the server is busy; 2 ("already online") on a token login: the server has not yet noticed that the
+      // lost link is gone. Both pass: try again after the backoff. Any other refusal ends the session.
+      const passing = error instanceof RequestError && (error.errno === 10 || (error.errno === 2 && token));
+      if (error instanceof RequestError && !passing) {
         this.#emit("error", error.reply);
         this.close();
         return;
@@ -445,6 +470,7 @@ export class ChatClient {
       this.#connection.retry();
       return;
     }
+    if (!this.#credentials) return; // closed while logging in
     this.#credentials.token = this.token;
     for (const [cid, frame] of this.#unacked) {
       this.#connection.request(frame).then(

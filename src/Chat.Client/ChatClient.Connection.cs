@@ -1,10 +1,12 @@
 using System.Net.Sockets;
 using Chat.Protocol;
+using Chat.Sdk;
 
 namespace Chat.Client;
 
 /// <summary>
-/// The client's side of the connection: requests pending by cid, the receive loop, and reconnecting with resume.
+/// The client's side of the connection: requests pending by cid, the receive loop, and reconnecting with resume. The
+/// connection itself (the writer queue, the read loop, the idle PING) is Chat.Sdk's <see cref="ChatLink"/>.
 /// </summary>
 public sealed partial class ChatClient
 {
@@ -19,13 +21,13 @@ public sealed partial class ChatClient
         {
             var number = ++_requests;
             var cid = $"{_run}-{number}";
-            pending = new Pending(cid, number, RequestWriter.ToFrame(request with { Cid = Cid.From(cid) }), resend, onAnswer);
+            pending = new Pending(cid, number, request with { Cid = Cid.From(cid) }, resend, onAnswer);
             _pending[cid] = pending;
             if (request.MsgId is MsgId.Login or MsgId.Reg || _online)
             {
                 if (_connection is { } connection)
                 {
-                    connection.Send(pending.Frame);
+                    connection.Send(pending.Request);
                     return pending;
                 }
 
@@ -68,7 +70,7 @@ public sealed partial class ChatClient
         }
     }
 
-    private async Task ReceiveLoopAsync(ServerConnection connection)
+    private async Task ReceiveLoopAsync(ChatLink connection)
     {
         while (await connection.ReceiveAsync() is { } message)
         {
@@ -155,7 +157,7 @@ public sealed partial class ChatClient
         pending.Answer.TrySetResult(answer);
     }
 
-    private async Task ClosedAsync(ServerConnection connection)
+    private async Task ClosedAsync(ChatLink connection)
     {
         await connection.DisposeAsync();
         Credentials? login;
@@ -321,26 +323,27 @@ public sealed partial class ChatClient
         return false;
     }
 
-    private async Task<ServerConnection?> TryConnectAsync()
+    private async Task<ChatLink?> TryConnectAsync()
     {
         using var timeout = new CancellationTokenSource(options.ReplyTimeout);
         try
         {
-            return await ServerConnection.ConnectAsync(options.Host, options.Port, options.Heartbeat, timeout.Token);
+            return await ChatLink.ConnectAsync(options.Endpoint, options.Heartbeat, timeout.Token);
         }
-        catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException or System.Net.WebSockets.WebSocketException or HttpRequestException)
         {
             return null;
         }
     }
 
-    private sealed class Pending(string cid, long number, byte[] frame, bool resend, Action<Answer>? onAnswer)
+    private sealed class Pending(string cid, long number, Request request, bool resend, Action<Answer>? onAnswer)
     {
         public string Cid { get; } = cid;
 
         public long Number { get; } = number;
 
-        public byte[] Frame { get; } = frame;
+        /// <summary>The request with its cid: sent again unchanged after a reconnect.</summary>
+        public Request Request { get; } = request;
 
         /// <summary>Sent again with the same cid after a reconnect (the server applies a cid once).</summary>
         public bool Resend { get; } = resend;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Chat.Protocol;
+using Chat.Sdk;
 
 namespace Chat.Client;
 
@@ -27,7 +28,7 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
     private readonly string _run = Guid.NewGuid().ToString("N")[..8];
     private readonly TaskCompletionSource _gaveUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _requests;
-    private ServerConnection? _connection;
+    private ChatLink? _connection;
     private Credentials? _login;
     private bool _online;
     private bool _quitting;
@@ -272,7 +273,7 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
     }
 
     /// <summary>The LOGIN_ACK after a reconnect: what was missed, then the requests that never got their answer.</summary>
-    private void Resumed(ServerConnection connection, Credentials credentials, Answer answer)
+    private void Resumed(ChatLink connection, Credentials credentials, Answer answer)
     {
         if (answer is not LoginAckMessage { Succeeded: true } ack)
         {
@@ -287,7 +288,7 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
             _online = true;
             foreach (var pending in _pending.Values.Where(p => p.Resend).OrderBy(p => p.Number))
             {
-                connection.Send(pending.Frame);
+                connection.Send(pending.Request);
             }
         }
     }
@@ -352,7 +353,7 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
             printer.Line($"quitting without an answer to {due.Count(t => !t.IsCompleted)} request(s)");
         }
 
-        ServerConnection? connection;
+        ChatLink? connection;
         lock (_gate)
         {
             _quitting = true;

@@ -3,6 +3,18 @@ namespace Chat.Client;
 /// <summary>Where the client connects, and how patient it is.</summary>
 public sealed record ClientOptions(string Host, int Port)
 {
+    private readonly Uri? _endpoint;
+
+    /// <summary>
+    /// What the client connects to: <c>tcp://host:port</c> (the default, from <see cref="Host"/> and <see cref="Port"/>),
+    /// or <c>ws://host:port/ws</c> for the same chat over WebSocket (Chat.Sdk's <c>ChatLink</c> speaks both).
+    /// </summary>
+    public Uri Endpoint
+    {
+        get => _endpoint ?? new UriBuilder("tcp", Host, Port).Uri;
+        init => _endpoint = value;
+    }
+
     /// <summary>Where files are uploaded and downloaded (nginx's http server); environment: CHAT_CLIENT_HTTP.</summary>
     public Uri? HttpBase { get; init; }
 

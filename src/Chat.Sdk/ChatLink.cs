@@ -10,32 +10,47 @@ namespace Chat.Sdk;
 /// <summary>
 /// One connection to a replica or to nginx: <c>tcp://host:port</c> (frames end with <c>\n</c>) or <c>ws://host:port/ws</c>
 /// (one frame per text message, through <see cref="WebSocketFrameStream"/>). Frames go out through a queue and one writer
-/// task, so a caller never blocks on the socket; frames come in typed (<see cref="ServerFrameReader"/>).
+/// task, so a caller never blocks on the socket; frames come in typed (<see cref="ServerFrameReader"/>). With a heartbeat,
+/// a link that has sent nothing for that long sends PING, so the server's idle timeout (5 min by default) and a
+/// balancer's never close a connection that is merely quiet; the PONGs come in as <see cref="PongMessage"/> without a cid.
 /// </summary>
 public sealed class ChatLink : IAsyncDisposable
 {
     /// <summary>Longest frame accepted from the server (a LOGIN_ACK with many offline messages is large).</summary>
     private const long MaxFrameBytes = 64L << 20;
 
+    private static readonly byte[] Ping = RequestWriter.ToFrame(new PingRequest());
+
     private readonly Stream _stream;
     private readonly PipeReader _reader;
     private readonly Channel<byte[]> _outbound = Channel.CreateUnbounded<byte[]>(new() { SingleReader = true });
+    private readonly TimeSpan? _heartbeat;
     private readonly Task _writing;
 
-    private ChatLink(Stream stream)
+    private ChatLink(Stream stream, TimeSpan? heartbeat)
     {
         _stream = stream;
         _reader = PipeReader.Create(stream);
+        _heartbeat = heartbeat;
         _writing = WriteLoopAsync();
     }
 
+    /// <summary>Connects to <c>tcp://host:port</c> or <c>ws://host:port/ws</c> (<c>wss://</c> too), with no heartbeat.</summary>
+    public static Task<ChatLink> ConnectAsync(Uri endpoint, CancellationToken ct = default) => ConnectAsync(endpoint, heartbeat: null, ct);
+
     /// <summary>Connects to <c>tcp://host:port</c> or <c>ws://host:port/ws</c> (<c>wss://</c> too).</summary>
-    public static async Task<ChatLink> ConnectAsync(Uri endpoint, CancellationToken ct = default)
+    /// <param name="heartbeat">After this long with nothing sent, a PING goes out; null: never.</param>
+    public static async Task<ChatLink> ConnectAsync(Uri endpoint, TimeSpan? heartbeat, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
+        if (heartbeat <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(heartbeat), heartbeat, "a heartbeat is longer than zero");
+        }
+
         if (endpoint.Scheme is "ws" or "wss")
         {
-            return new ChatLink(await WebSocketFrameStream.ConnectAsync(endpoint, source: null, receiveBuffer: null, ct));
+            return new ChatLink(await WebSocketFrameStream.ConnectAsync(endpoint, source: null, receiveBuffer: null, ct), heartbeat);
         }
 
         if (endpoint.Scheme != "tcp")
@@ -47,7 +62,7 @@ public sealed class ChatLink : IAsyncDisposable
         try
         {
             await tcp.ConnectAsync(endpoint.Host, endpoint.Port, ct);
-            return new ChatLink(tcp.GetStream());
+            return new ChatLink(tcp.GetStream(), heartbeat);
         }
         catch
         {
@@ -122,13 +137,41 @@ public sealed class ChatLink : IAsyncDisposable
         }
     }
 
+    /// <summary>True when frames wait to be written; false when the queue is done. Sends PING while it stays quiet.</summary>
+    private async Task<bool> NextOrHeartbeatAsync(ChannelReader<byte[]> frames)
+    {
+        if (_heartbeat is not { } heartbeat)
+        {
+            return await frames.WaitToReadAsync();
+        }
+
+        while (true)
+        {
+            using var quiet = new CancellationTokenSource(heartbeat);
+            try
+            {
+                return await frames.WaitToReadAsync(quiet.Token);
+            }
+            catch (OperationCanceledException) when (quiet.IsCancellationRequested)
+            {
+                await _stream.WriteAsync(Ping);
+                await _stream.FlushAsync();
+            }
+        }
+    }
+
     private async Task WriteLoopAsync()
     {
         try
         {
-            await foreach (var frame in _outbound.Reader.ReadAllAsync())
+            var frames = _outbound.Reader;
+            while (await NextOrHeartbeatAsync(frames))
             {
-                await _stream.WriteAsync(frame);
+                while (frames.TryRead(out var frame))
+                {
+                    await _stream.WriteAsync(frame);
+                }
+
                 await _stream.FlushAsync();
             }
         }

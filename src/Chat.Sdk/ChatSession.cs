@@ -36,7 +36,10 @@ public sealed class ChatSession(Uri endpoint, ChatSessionOptions? options = null
     /// <summary>A chat message (ONE_CHAT or GROUP_CHAT) to the user: each seq of a conversation once, in order.</summary>
     public event Action<ChatPush>? Message;
 
-    /// <summary>Anything else the server pushes: PRESENCE, TYPING, READ_NOTICE, group joins and departures, ERROR, and types this library does not know yet.</summary>
+    /// <summary>
+    /// Anything else the server pushes: PRESENCE, TYPING, READ_NOTICE, group joins and departures, ERROR, and types this
+    /// library does not know yet. After ERROR errno 12 (replaced by a newer login) the session does not reconnect.
+    /// </summary>
     public event Action<ServerMessage>? Pushed;
 
     /// <summary>Each LOGIN_ACK: the first, and the one after every reconnect.</summary>
@@ -167,7 +170,7 @@ public sealed class ChatSession(Uri endpoint, ChatSessionOptions? options = null
         {
             if (_link is null)
             {
-                _link = await ChatLink.ConnectAsync(endpoint, ct);
+                _link = await ChatLink.ConnectAsync(endpoint, _options.Heartbeat, ct);
                 _ = ReceiveLoopAsync(_link);
             }
         }
@@ -234,6 +237,12 @@ public sealed class ChatSession(Uri endpoint, ChatSessionOptions? options = null
                 break;
             case ChatReceived { Push: var push }:
                 Message?.Invoke(push); // a server that numbers nothing (the seed's)
+                break;
+            case PongMessage { Cid: null }:
+                break; // the answer to the link's heartbeat
+            case ErrorMessage { Errno: ErrorCode.Replaced }:
+                _credentials = null; // a newer login took over (Chat:Login:Multiple=replace): reconnecting would take it back
+                Pushed?.Invoke(frame);
                 break;
             default:
                 Pushed?.Invoke(frame);
@@ -308,6 +317,12 @@ public sealed class ChatSessionOptions
 
     /// <summary>The longest wait between reconnects.</summary>
     public TimeSpan BackoffMax { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// After this long without sending anything the session sends PING, so the server's idle timeout (5 min by default)
+    /// and a balancer's never close a connection that is merely quiet; null: no heartbeat.
+    /// </summary>
+    public TimeSpan? Heartbeat { get; init; } = TimeSpan.FromSeconds(60);
 }
 
 /// <summary>A request the server refused (<see cref="Errno"/>), or that could not be made.</summary>

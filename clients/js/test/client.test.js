@@ -152,3 +152,37 @@ test("a wrong password is refused with errno 1", async () => {
     client.close();
   }
 });
+
+test("people: a profile shows in FIND; a block refuses the blocked one's messages (errno 13), the next login lists it, and unblocking lets them in", async () => {
+  const stem = `p${Math.random().toString(36).slice(2, 10)}`;
+  const alice = await user(stem);
+  const bob = await user("bob");
+  let again;
+  try {
+    await alice.client.profile({ about: "likes tea" });
+    const found = await bob.client.find(stem);
+    assert.deepEqual(found.map(u => [u.id, u.name, u.about]), [[alice.id, alice.name, "likes tea"]]);
+
+    await alice.client.block(bob.id);
+    assert.deepEqual([...alice.client.blocked], [bob.id]);
+    await assert.rejects(bob.client.send(alice.id, "let me in"), error => error instanceof RequestError && error.errno === 13);
+
+    const token = alice.client.token;
+    await alice.client.logout();
+    again = new ChatClient(url, options);
+    const messages = [];
+    again.on("message", frame => messages.push(frame));
+    const ack = await again.login({ id: alice.id, token });
+    assert.deepEqual(ack.blocked, [bob.id]);
+    assert.deepEqual([...again.blocked], [bob.id]);
+
+    await again.block(bob.id, false);
+    assert.equal(again.blocked.size, 0);
+    await bob.client.send(alice.id, "hello again");
+    await until(() => messages.some(m => m.msg === "hello again"), "bob's message after the unblock");
+  } finally {
+    alice.client.close();
+    bob.client.close();
+    again?.close();
+  }
+});

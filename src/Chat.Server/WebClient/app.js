@@ -1,7 +1,7 @@
 // The web client: state, protocol handling and rendering. Plain DOM, no framework, no build step.
 // Protocol: DESIGN.md "Wire protocol" (v2 LOGIN with a session token, resume by seq, 15–23). User text only ever
 // reaches the page through textContent.
-import { Connection, MsgId, RequestError } from "./connection.js";
+import { Connection, MsgId, RequestError } from "./chat-client.js";
 
 const TYPING_SEND_EVERY_MS = 1500;   // the server drops more than one TYPING a second per conversation: keep a margin over its clock
 const TYPING_SHOWN_MS = 4000;
@@ -641,6 +641,7 @@ function render(scroll = {}) {
   $("me-id").textContent = `#${state.me.id}`;
   renderConversations();
   renderFriends();
+  renderBlocked();
   renderGroups();
   renderPane(scroll);
 }
@@ -1002,14 +1003,8 @@ async function findPeople(q) {
         render();
       }
     });
-    const block = el("button", { type: "button", class: "ghost danger", text: state.blocked.has(u.id) ? "Unblock" : "Block" });
-    block.addEventListener("click", async () => {
-      const on = !state.blocked.has(u.id);
-      if (await ask({ msgid: MsgId.BLOCK, userid: u.id, on })) {
-        if (on) state.blocked.add(u.id); else state.blocked.delete(u.id);
-        block.textContent = on ? "Unblock" : "Block";
-      }
-    });
+    const block = el("button", { type: "button", class: "ghost danger", dataset: { action: "block" }, text: state.blocked.has(u.id) ? "Unblock" : "Block" });
+    block.addEventListener("click", () => setBlocked(u.id, !state.blocked.has(u.id)));
     return el("li", { class: "row", dataset: { found: u.id } },
       el("span", { class: "row-text" },
         el("span", { class: "row-title", text: `${u.name} #${u.id}` }),
@@ -1017,6 +1012,29 @@ async function findPeople(q) {
       add, block);
   }));
   if (!(ack.users ?? []).length) $("found").append(el("li", { class: "empty", text: "Nobody by that name." }));
+}
+
+/** Blocks or unblocks a user (BLOCK 29); the Blocked list and any FIND row of theirs follow. */
+async function setBlocked(id, on) {
+  if (!(await ask({ msgid: MsgId.BLOCK, userid: id, on }))) return;
+  if (on) state.blocked.add(id); else state.blocked.delete(id);
+  for (const button of document.querySelectorAll(`#found [data-found="${id}"] [data-action="block"]`)) button.textContent = on ? "Unblock" : "Block";
+  render();
+}
+
+/**
+ * The people this user blocked (LOGIN_ACK `blocked`, then BLOCK), each with an Unblock button: someone blocked is in
+ * no FIND result the user has to hand. Their name is what the page knows of them (friends, group members, FIND,
+ * their messages); the protocol tells no name by id, so an unknown one shows as the id.
+ */
+function renderBlocked() {
+  const ids = [...state.blocked].sort((a, b) => userName(a).localeCompare(userName(b)) || a - b);
+  $("blocked").replaceChildren(...ids.map(id => el("li", { class: "row", dataset: { blocked: id } },
+    el("span", { class: "row-text" },
+      el("span", { class: "row-title", text: userName(id) }),
+      el("span", { class: "row-preview", text: `#${id}` })),
+    el("button", { type: "button", class: "ghost", "aria-label": `Unblock ${userName(id)}`, text: "Unblock", onclick: () => setBlocked(id, false) }))));
+  if (!ids.length) $("blocked").append(el("li", { class: "empty", text: "Nobody blocked." }));
 }
 
 async function saveProfile(form) {

@@ -37,7 +37,11 @@ public sealed class ClientProcess : IAsyncDisposable
         }
     }
 
-    public static ClientProcess Start(int port, IReadOnlyDictionary<string, string>? environment = null)
+    public static ClientProcess Start(int port, IReadOnlyDictionary<string, string>? environment = null) =>
+        Start(["127.0.0.1", port.ToString(CultureInfo.InvariantCulture)], environment);
+
+    /// <summary>Starts the client with <paramref name="arguments"/> as its command line (e.g. a <c>ws://</c> endpoint).</summary>
+    public static ClientProcess Start(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         var startInfo = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -50,8 +54,11 @@ public sealed class ClientProcess : IAsyncDisposable
             WorkingDirectory = "/",
         };
         startInfo.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Chat.Client.dll"));
-        startInfo.ArgumentList.Add("127.0.0.1");
-        startInfo.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             startInfo.Environment[name] = value;

@@ -30,6 +30,24 @@ public sealed partial class ClientTests(ReplicaFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Over_websocket_the_same_commands_chat_both_ways()
+    {
+        await using var client = ClientProcess.Start([$"ws://127.0.0.1:{fixture.Replica.HttpPort}/ws"]);
+        var (id, name) = await RegisterAsync(client);
+        await LogInAsync(client, id, name);
+        await using var bob = await TestClient.LoggedInAsync(Port, TestClient.Unique("bob"));
+
+        await bob.SendAsync(new { msgid = 6, toid = id, msg = "over tcp", time = "2026-11-21 10:00:00" });
+        await client.ExpectAsync($"2026-11-21 10:00:00 [{bob.Id}] {bob.Name} said: over tcp");
+        await client.SendAsync($"chat:{bob.Id}:over a websocket");
+        Assert.Equal("over a websocket", (string)(await bob.ReceiveAsync(6))["msg"]!);
+        await client.ExpectAsync("sent (seq 2)");
+
+        client.CloseInput();
+        Assert.Equal(0, await client.WaitForExitAsync());
+    }
+
+    [Fact]
     public async Task Friends_groups_and_group_chat_then_loginout_and_log_in_again_on_the_same_connection()
     {
         await using var client = ClientProcess.Start(Port);

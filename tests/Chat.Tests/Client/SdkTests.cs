@@ -123,6 +123,66 @@ public sealed class SdkTests(SdkTests.Fixture fixture) : IClassFixture<SdkTests.
         Assert.Equal(bobId, (await again.LoginAsync(bobId, token: token)).Id);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_quiet_session_sends_heartbeats_so_the_servers_idle_timeout_does_not_close_it(bool webSocket)
+    {
+        var idle = TimeSpan.FromSeconds(2);
+        await using var replica = await Replica.StartAsync(TestDatabase.Sqlite("sdkidle"), new Dictionary<string, string?> { ["Chat:IdleTimeout"] = "00:00:02" });
+        var endpoint = webSocket ? new Uri($"ws://127.0.0.1:{replica.HttpPort}/ws") : new Uri($"tcp://127.0.0.1:{replica.ChatPort}");
+        await using var quiet = new ChatSession(endpoint, new ChatSessionOptions { Heartbeat = TimeSpan.FromMilliseconds(500) });
+        var name = TestClient.Unique("quiet");
+        var id = await quiet.RegisterAsync(name, "pw-" + name);
+        var received = new ConcurrentQueue<ChatPush>();
+        var pushed = new ConcurrentQueue<ServerMessage>();
+        var lost = 0;
+        quiet.Message += received.Enqueue;
+        quiet.Pushed += pushed.Enqueue;
+        quiet.Online += online => Interlocked.Add(ref lost, online ? 0 : 1);
+        await quiet.LoginAsync(id, password: "pw-" + name);
+
+        // Nothing is sent for three idle timeouts: only the heartbeat keeps the connection open.
+        await Task.Delay(idle * 3);
+        await using var bob = await TestClient.LoggedInAsync(replica.ChatPort, TestClient.Unique("bob"));
+        await bob.SendAsync(new { msgid = 6, toid = id, msg = "still there?", time = "t" });
+
+        await Wait.UntilAsync(() => received.Count == 1, TimeSpan.FromSeconds(15), "bob's message");
+        Assert.Equal(0, Volatile.Read(ref lost));
+        Assert.DoesNotContain(pushed, frame => frame is PongMessage); // the heartbeat's answers are the link's business
+    }
+
+    [Fact]
+    public async Task A_session_replaced_by_a_newer_login_says_so_and_does_not_take_the_account_back()
+    {
+        await using var replica = await Replica.StartAsync(TestDatabase.Sqlite("sdkreplace"), new Dictionary<string, string?> { ["Chat:Login:Multiple"] = "replace" });
+        var endpoint = new Uri($"tcp://127.0.0.1:{replica.ChatPort}");
+        await using var older = new ChatSession(endpoint, Quick);
+        var name = TestClient.Unique("two");
+        var id = await older.RegisterAsync(name, "pw-" + name);
+        await older.LoginAsync(id, password: "pw-" + name);
+        var olderPushes = new ConcurrentQueue<ServerMessage>();
+        var olderLogins = 0;
+        older.Pushed += olderPushes.Enqueue;
+        older.LoggedIn += _ => Interlocked.Increment(ref olderLogins);
+
+        await using var newer = new ChatSession(endpoint, Quick);
+        var newerPushes = new ConcurrentQueue<ServerMessage>();
+        newer.Pushed += newerPushes.Enqueue;
+        await newer.LoginAsync(id, password: "pw-" + name);
+
+        await Wait.UntilAsync(() => olderPushes.Any(p => p is ErrorMessage { Errno: ErrorCode.Replaced }), TimeSpan.FromSeconds(15), "errno 12 at the older session");
+        // Ten first backoffs (50 ms each) later, the older session has not logged in again: the newer one keeps the account.
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        Assert.Equal(0, Volatile.Read(ref olderLogins));
+        Assert.DoesNotContain(newerPushes, p => p is ErrorMessage);
+        await using var bob = await TestClient.LoggedInAsync(replica.ChatPort, TestClient.Unique("bob"));
+        var received = new ConcurrentQueue<ChatPush>();
+        newer.Message += received.Enqueue;
+        await bob.SendAsync(new { msgid = 6, toid = id, msg = "to the newer one", time = "t" });
+        await Wait.UntilAsync(() => received.Count == 1, TimeSpan.FromSeconds(15), "the message at the newer session");
+    }
+
     /// <summary>README's ten-line sample, as written there.</summary>
     [Fact]
     public async Task The_readme_sample_sends_a_message()

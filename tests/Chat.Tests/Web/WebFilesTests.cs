@@ -1,5 +1,8 @@
 using System.Text;
+using Chat.Protocol;
+using Chat.Sdk;
 using Chat.Tests.Files;
+using Chat.Tests.Infrastructure;
 using Chat.Tests.Integration;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -83,5 +86,56 @@ public sealed class WebFilesTests(WebClusterFixture cluster) : IClassFixture<Web
         await Expect(bob.Friend(alice.Id)).ToBeVisibleAsync();
         await row.GetByRole(AriaRole.Button, new() { Name = "Block" }).ClickAsync();
         await Expect(row.GetByRole(AriaRole.Button, new() { Name = "Unblock" })).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task Someone_blocked_is_listed_after_a_reload_and_unblocked_from_the_list_then_their_messages_arrive_again()
+    {
+        var stem = "Wb" + Guid.NewGuid().ToString("N")[..8];
+        var web = await RegisteredAsync(TestClient.Unique("blocker"));
+        await using var stranger = new ChatSession(new Uri($"tcp://127.0.0.1:{cluster.ChatPort}"));
+        var strangerName = stem + "stranger";
+        var strangerId = await stranger.RegisterAsync(strangerName, "pw-" + strangerName);
+        await stranger.LoginAsync(strangerId, password: "pw-" + strangerName);
+        await stranger.SendAsync(web.Id, "hello from a stranger");
+        await web.ExpectUnreadAsync($"u{strangerId}", 1);
+
+        // Blocked from FIND's results (no friend of theirs): the Blocked list shows them at once.
+        await web.Page.GetByRole(AriaRole.Tab, new() { Name = "Friends" }).ClickAsync();
+        await web.Page.GetByLabel("Find people").FillAsync(stem.ToLowerInvariant());
+        await web.Page.GetByRole(AriaRole.Button, new() { Name = "Find", Exact = true }).ClickAsync();
+        await web.Page.Locator($"#found [data-found='{strangerId}']").GetByRole(AriaRole.Button, new() { Name = "Block" }).ClickAsync();
+        var listed = web.Page.Locator($"#blocked [data-blocked='{strangerId}']");
+        await Expect(listed).ToContainTextAsync(strangerName);
+        await Wait.UntilAsync(() => RefusedAsync(stranger, web.Id, "probe"), WebChatUser.Deadline, "the stranger's ONE_CHAT refused (errno 13)");
+
+        // A reload forgets FIND's results; the list comes from LOGIN_ACK's `blocked`, and Unblock works from there.
+        await web.Page.ReloadAsync();
+        await web.ExpectSignedInAsync(web.Name);
+        await web.Page.GetByRole(AriaRole.Tab, new() { Name = "Friends" }).ClickAsync();
+        await Expect(web.Page.Locator("#found > li")).ToHaveCountAsync(0);
+        await Expect(listed).ToContainTextAsync($"#{strangerId}");
+        await listed.GetByRole(AriaRole.Button, new() { Name = "Unblock" }).ClickAsync();
+        await Expect(listed).ToHaveCountAsync(0);
+        await Expect(web.Page.Locator("#blocked")).ToContainTextAsync("Nobody blocked.");
+
+        // Their messages arrive again (a replica rereads a user's blocks within a second).
+        await Wait.UntilAsync(async () => !await RefusedAsync(stranger, web.Id, "back again"), WebChatUser.Deadline, "the stranger's ONE_CHAT taken again");
+        await web.OpenChatAsync($"u{strangerId}");
+        await web.ExpectMessageAsync("back again");
+    }
+
+    /// <summary>Sends <paramref name="text"/>; true when the server refused it because the peer blocked the sender.</summary>
+    private static async Task<bool> RefusedAsync(ChatSession from, int to, string text)
+    {
+        try
+        {
+            await from.SendAsync(to, text);
+            return false;
+        }
+        catch (ChatException ex) when (ex.Errno == ErrorCode.NotAllowed)
+        {
+            return true;
+        }
     }
 }
