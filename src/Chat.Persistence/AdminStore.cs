@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Chat.Persistence;
 
 /// <summary>The admin API's reads and changes, through EF Core: one instance (and one <see cref="ChatDbContext"/>) per scope.</summary>
-public sealed class AdminStore(ChatDbContext db) : IAdminStore
+public sealed class AdminStore(ChatDbContext db, WebhookOutbox? webhooks = null) : IAdminStore
 {
     public async Task<IReadOnlyList<FriendInfo>> UsersByNameAsync(string prefix, int limit, CancellationToken ct)
     {
@@ -33,6 +33,11 @@ public sealed class AdminStore(ChatDbContext db) : IAdminStore
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await db.Bans.Where(b => b.UserId == userId).ExecuteDeleteAsync(ct);
         db.Bans.Add(new BanEntity { UserId = userId, Reason = ban.Reason, Until = ban.Until?.UtcDateTime, CreatedAt = now.UtcDateTime });
+        if (webhooks is not null)
+        {
+            db.WebhookOutbox.Add(WebhookOutbox.Banned(userId, ban, now.ToUnixTimeMilliseconds())); // in the ban's transaction (issue 24)
+        }
+
         await db.SaveChangesAsync(ct);
         await db.SessionTokens.Where(t => t.UserId == userId).ExecuteDeleteAsync(ct);
         await tx.CommitAsync(ct);

@@ -67,6 +67,15 @@ internal sealed class AppendBatch(int capacity)
     /// <summary>Some entry to send is an event: the statement then changes the messages they name, in the same transaction.</summary>
     public bool HasEvents => Kinds.Exists(k => k != (short)EntryKind.Message);
 
+    // Webhooks (issue 24): per position, the users a fresh message is announced to as message.offline (empty: none asked).
+    public List<IReadOnlyList<int>?> Offline { get; } = new(capacity);
+
+    /// <summary>Some message has an offline recipient to announce: the statement then writes outbox rows in the same transaction.</summary>
+    public bool HasOutbox => Offline.Exists(o => o is { Count: > 0 });
+
+    /// <summary>The seq the entry at <paramref name="position"/> was stored with by this attempt; null when it repeated a stored cid.</summary>
+    public long? FreshSeq(int position) => Results[Sent[position]] is { Duplicate: false } r ? r.Stored.Seq : null;
+
     /// <summary>The seq the entry at <paramref name="position"/> was stored with by this attempt.</summary>
     public long SeqAt(int position) => Results[Sent[position]]!.Stored.Seq;
 
@@ -91,6 +100,7 @@ internal sealed class AppendBatch(int capacity)
         Refs.Clear();
         ReplySeqs.Clear();
         FreshEvents.Clear();
+        Offline.Clear();
         _firstByClientId.Clear();
     }
 

@@ -40,6 +40,11 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
 
     public DbSet<BlockEntity> Blocks => Set<BlockEntity>();
 
+    // Operators and integrators: the webhook outbox, leases, retention.
+    public DbSet<WebhookOutboxEntity> WebhookOutbox => Set<WebhookOutboxEntity>();
+
+    public DbSet<LeaseEntity> Leases => Set<LeaseEntity>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfiguration(new UserConfiguration());
@@ -62,5 +67,10 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         // People: profiles and blocks.
         modelBuilder.ApplyConfiguration(new ProfileConfiguration());
         modelBuilder.ApplyConfiguration(new BlockConfiguration());
+
+        // Operators and integrators: the webhook outbox, leases, retention.
+        modelBuilder.ApplyConfiguration(new WebhookOutboxConfiguration());
+        modelBuilder.ApplyConfiguration(new LeaseConfiguration());
+        modelBuilder.ApplyConfiguration(new RetentionConfiguration());
     }
 }

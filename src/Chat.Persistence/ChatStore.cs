@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Chat.Persistence;
 
 /// <summary>The relational side through EF Core: one instance (and one <see cref="ChatDbContext"/>) per scope.</summary>
-public sealed partial class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeProvider time) : IChatStore
+public sealed partial class ChatStore(ChatDbContext db, DatabaseProvider provider, TimeProvider time, WebhookOutbox? webhooks = null) : IChatStore
 {
     public async Task<int?> RegisterAsync(string name, string passwordHash, CancellationToken ct)
     {
@@ -17,7 +17,23 @@ public sealed partial class ChatStore(ChatDbContext db, DatabaseProvider provide
 
         var user = new UserEntity { Name = name, PasswordHash = passwordHash };
         db.Users.Add(user);
-        return await TrySaveAsync(ct) ? user.Id : null;
+        if (webhooks is null)
+        {
+            return await TrySaveAsync(ct) ? user.Id : null;
+        }
+
+        // Webhooks on: user.registered goes to the outbox in the registration's transaction (issue 24).
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        if (!await TrySaveAsync(ct))
+        {
+            return null;
+        }
+
+        db.WebhookOutbox.Add(WebhookOutbox.Registered(user.Id, name, time.GetUtcNow().ToUnixTimeMilliseconds()));
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        db.ChangeTracker.Clear();
+        return user.Id;
     }
 
     public async Task<UserAccount?> FindUserAsync(int id, CancellationToken ct) =>

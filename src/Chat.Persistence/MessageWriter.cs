@@ -29,14 +29,15 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
     private readonly Lane[] _lanes;
     private readonly CancellationTokenSource _abort = new();
 
-    public MessageWriter(DatabaseProvider provider, IOptions<StoreOptions> options, ILogger<MessageWriter> logger, StoreMetrics? metrics = null)
+    /// <param name="offline">Webhooks on: asked once per batch who of its recipients is offline (<see cref="OutboxRows"/>). Null: nothing asked.</param>
+    public MessageWriter(DatabaseProvider provider, IOptions<StoreOptions> options, ILogger<MessageWriter> logger, StoreMetrics? metrics = null, IOfflineRecipients? offline = null)
     {
         var o = options.Value;
         var capacity = Math.Max(1, o.WriterQueueCapacity / o.WriterLanes);
         _lanes = new Lane[o.WriterLanes];
         for (var i = 0; i < _lanes.Length; i++)
         {
-            _lanes[i] = new Lane(provider, logger, metrics, o.MaxBatch, capacity, o.FailoverTimeout, _abort.Token);
+            _lanes[i] = new Lane(provider, logger, metrics, o.MaxBatch, capacity, o.FailoverTimeout, _abort.Token) { Offline = offline };
         }
 
         metrics?.Meter.CreateObservableGauge("chat.store.queue.depth", () => QueueDepth, "{message}", "Messages waiting for the writer");
@@ -161,6 +162,9 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
 
         public Task Loop { get; private set; } = Task.CompletedTask;
 
+        /// <summary>Webhooks on: who of a batch's recipients is offline.</summary>
+        public IOfflineRecipients? Offline { get; init; }
+
         public int QueueDepth => _queue.Reader.Count;
 
         public ValueTask<AppendResult> AppendAsync(ChatMessage message, CancellationToken ct)
@@ -229,6 +233,10 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
             try
             {
                 batch.Prepare();
+                if (Offline is not null)
+                {
+                    await OutboxRows.FindOfflineAsync(Offline, batch, _logger, _abort);
+                }
                 for (var (conflicts, reconnects) = (0, 0); ;)
                 {
                     try

@@ -121,19 +121,20 @@ internal sealed class PostgresAppendStatement : IAppendStatement
             await _command.PrepareAsync(ct);
         }
 
-        if (!batch.HasEvents)
+        if (!batch.HasEvents && !batch.HasOutbox)
         {
             await RunAsync(batch, ct); // autocommitted
             return;
         }
 
-        // Events change the messages they name in the same transaction (issue 21): then not autocommitted.
+        // Events change the messages they name in the same transaction (issue 21), webhook rows go with it (issue 24): then not autocommitted.
         await using var transaction = await connection.BeginTransactionAsync(ct);
         _command.Transaction = (NpgsqlTransaction)transaction;
         try
         {
             await RunAsync(batch, ct);
             await LogEvents.Postgres.ApplyAsync(connection, transaction, batch, ct);
+            await OutboxRows.ApplyAsync(connection, transaction, batch, ct); // webhooks (issue 24)
             await transaction.CommitAsync(ct);
         }
         finally

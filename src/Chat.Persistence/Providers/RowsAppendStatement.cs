@@ -55,6 +55,7 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
             await AllocateAsync(connection, transaction, batch, ct);
             await InsertAsync(connection, transaction, batch, ct);
             await dialect.Events.ApplyAsync(connection, transaction, batch, ct);
+            await OutboxRows.ApplyAsync(connection, transaction, batch, ct); // webhooks (issue 24)
         }
 
         await transaction.CommitAsync(ct);
@@ -78,18 +79,27 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
         {
             await AllocateAsync(connection, null, batch, ct, begin + ";\n");
             var events = batch.HasEvents;
-            await InsertAsync(connection, null, batch, ct, events ? "" : ";\nCOMMIT");
+            var outbox = batch.HasOutbox; // webhooks (issue 24): their rows commit with the batch, after the events
+            await InsertAsync(connection, null, batch, ct, events || outbox ? "" : ";\nCOMMIT");
             if (events)
             {
                 // Every event may have repeated a stored cid: then nothing to apply, but the transaction still commits.
                 if (batch.FreshEvents.Count == 0)
                 {
-                    await CommitInTextAsync(connection, ct);
+                    if (!outbox)
+                    {
+                        await CommitInTextAsync(connection, ct);
+                    }
                 }
                 else
                 {
-                    await dialect.Events.ApplyAsync(connection, null, batch, ct, "COMMIT");
+                    await dialect.Events.ApplyAsync(connection, null, batch, ct, outbox ? "" : "COMMIT");
                 }
+            }
+
+            if (outbox)
+            {
+                await OutboxRows.ApplyAsync(connection, null, batch, ct, "COMMIT");
             }
         }
         catch

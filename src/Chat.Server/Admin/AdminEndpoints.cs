@@ -48,6 +48,8 @@ public static class AdminEndpoints
         admin.MapDelete("/groups/{id:int}/members/{userId:int}", RemoveMemberAsync)
             .WithSummary("Removes a member (not the creator); the members see REMOVE_MEMBER with by = 0");
         admin.MapGet("/stats", StatsAsync).WithSummary("Cluster-wide: the live replicas and the users on each");
+        admin.MapPost("/recall", OperatorRecall.RecallAsync).Accepts<RecallBody>("application/json")
+            .WithSummary("Recalls a message as RECALL does (the author's entry): text, file and reactions erased, every live session told");
         return app;
     }
 

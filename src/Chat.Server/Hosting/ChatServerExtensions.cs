@@ -44,6 +44,7 @@ public static class ChatServerExtensions
         services.AddChatFiles(builder.Configuration);
         services.AddSingleton<StatsReporter>();
         services.AddChatAdmin();
+        services.AddChatOperations(builder.Configuration); // retention and webhooks (issue 24)
         services.AddChatOptions<ChatServerOptions>();
         services.AddSingleton<IValidateOptions<ChatServerOptions>, ChatTlsValidator>();
         builder.WebHost.ConfigureChatKestrel();

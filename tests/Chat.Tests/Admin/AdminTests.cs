@@ -19,7 +19,7 @@ public sealed class AdminTests(ClusterFixture cluster) : IClassFixture<ClusterFi
 {
     private static readonly string[] Routes =
     [
-        "/admin/groups/{id}", "/admin/groups/{id}/members/{userId}", "/admin/stats", "/admin/users", "/admin/users/{id}",
+        "/admin/groups/{id}", "/admin/groups/{id}/members/{userId}", "/admin/recall", "/admin/stats", "/admin/users", "/admin/users/{id}",
         "/admin/users/{id}/ban", "/admin/users/{id}/signout",
     ];
 

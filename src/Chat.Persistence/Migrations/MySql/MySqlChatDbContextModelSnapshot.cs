@@ -312,6 +312,29 @@ namespace Chat.Persistence.Migrations.MySql
                     b.ToTable("group_members", (string)null);
                 });
 
+            modelBuilder.Entity("Chat.Persistence.LeaseEntity", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("varchar(64)")
+                        .HasColumnName("name");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("Holder")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("varchar(128)")
+                        .HasColumnName("holder");
+
+                    b.HasKey("Name")
+                        .HasName("pk_leases");
+
+                    b.ToTable("leases", (string)null);
+                });
+
             modelBuilder.Entity("Chat.Persistence.MessageEntity", b =>
                 {
                     b.Property<long>("ConversationId")
@@ -378,6 +401,9 @@ namespace Chat.Persistence.Migrations.MySql
 
                     b.HasKey("ConversationId", "Seq")
                         .HasName("pk_messages");
+
+                    b.HasIndex("Ts")
+                        .HasDatabaseName("ix_messages_ts");
 
                     b.HasIndex("SenderId", "ClientId")
                         .IsUnique()
@@ -517,6 +543,54 @@ namespace Chat.Persistence.Migrations.MySql
                         .HasDatabaseName("ux_users_name");
 
                     b.ToTable("users", (string)null);
+                });
+
+            modelBuilder.Entity("Chat.Persistence.WebhookOutboxEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("varchar(32)")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("int")
+                        .HasColumnName("attempts");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("Dead")
+                        .HasColumnType("tinyint(1)")
+                        .HasColumnName("dead");
+
+                    b.Property<long>("DueAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("due_at");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(256)
+                        .HasColumnType("varchar(256)")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("longtext")
+                        .HasColumnName("payload");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("varchar(32)")
+                        .HasColumnName("type");
+
+                    b.HasKey("Id")
+                        .HasName("pk_webhook_outbox");
+
+                    b.HasIndex("Dead", "DueAt")
+                        .HasDatabaseName("ix_webhook_outbox_dead_due_at");
+
+                    b.ToTable("webhook_outbox", (string)null);
                 });
 
             modelBuilder.Entity("Chat.Persistence.BanEntity", b =>
