@@ -12,7 +12,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Chat.Persistence.Migrations.MySql
 {
     [DbContext(typeof(MySqlChatDbContext))]
-    [Migration("20261207163002_OperatorsAndIntegrators")]
+    [Migration("20261207164121_OperatorsAndIntegrators")]
     partial class OperatorsAndIntegrators
     {
         /// <inheritdoc />
@@ -371,6 +371,10 @@ namespace Chat.Persistence.Migrations.MySql
                     b.Property<short>("Kind")
                         .HasColumnType("smallint")
                         .HasColumnName("kind");
+
+                    b.Property<string>("Reactions")
+                        .HasColumnType("longtext")
+                        .HasColumnName("reactions");
 
                     b.Property<bool>("Recalled")
                         .HasColumnType("tinyint(1)")
