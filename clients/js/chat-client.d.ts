@@ -135,7 +135,7 @@ export declare class ChatClient {
   edit(to: Conversation, seq: number, msg: string): Promise<Ack>;
   recall(to: Conversation, seq: number): Promise<Ack>;
   react(to: Conversation, seq: number, emoji: string, on?: boolean): Promise<Ack>;
-  history(to: Conversation, page?: { before?: number; limit?: number }): Promise<Frame & { messages: ChatFrame[]; more?: boolean }>;
+  history(to: Conversation, page?: { before?: number; limit?: number }): Promise<Frame & { messages: ChatFrame[]; more?: boolean; start?: number }>;
   read(to: Conversation, seq: number): Promise<Ack>;
   typing(to: Conversation): Promise<Ack>;
   addFriend(friendid: number): Promise<Ack>;

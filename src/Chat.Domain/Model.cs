@@ -139,7 +139,14 @@ public enum JoinResult
 
 /// <summary>A page of a conversation's history, oldest first.</summary>
 /// <param name="More">Older messages the user may see exist before the first one.</param>
-public sealed record MessagePage(IReadOnlyList<StoredMessage> Messages, bool More);
+public sealed record MessagePage(IReadOnlyList<StoredMessage> Messages, bool More)
+{
+    /// <summary>
+    /// On the last page (<see cref="More"/> false): the oldest seq the conversation still holds for the user (an entry,
+    /// message or event). Above 1 (or the seq they joined at) when retention erased what came before. Null otherwise.
+    /// </summary>
+    public long? Start { get; init; }
+}
 
 public enum RemoveResult
 {

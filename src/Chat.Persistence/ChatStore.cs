@@ -262,6 +262,13 @@ public sealed partial class ChatStore(ChatDbContext db, DatabaseProvider provide
 
         var more = newest.Count > limit;
         var page = newest.Take(limit).Reverse().ToList();
+        // The last page says where the conversation now starts for the user (retention may have erased its beginning).
+        long? start = more
+            ? null
+            : await (from m in db.Messages.AsNoTracking()
+                     join c in db.Cursors.AsNoTracking() on m.ConversationId equals c.ConversationId
+                     where c.UserId == userId && m.ConversationId == conversationId && m.Seq > c.FromSeq
+                     select (long?)m.Seq).MinAsync(ct);
         var quotes = await QuotesAsync([.. page.Select(r => r.Message)], ct);
         var files = await FileCatalog.RefsAsync(db, [.. page.Select(r => r.FileId).OfType<string>()], ct);
         return new MessagePage(
@@ -274,7 +281,10 @@ public sealed partial class ChatStore(ChatDbContext db, DatabaseProvider provide
                     Reactions = r.Message.Recalled ? [] : ReactionFold.Read(r.Message.Reactions),
                 };
             })],
-            more);
+            more)
+        {
+            Start = start,
+        };
     }
 
     public async Task<IReadOnlyList<StoredMessage>> EntriesAsync(int userId, long conversationId, long after, long before, CancellationToken ct)

@@ -41,6 +41,7 @@ public static class Field
     public static readonly JsonEncodedText OfflineMsg = JsonEncodedText.Encode("offlinemsg");
     public static readonly JsonEncodedText Convs = JsonEncodedText.Encode("convs");
     public static readonly JsonEncodedText More = JsonEncodedText.Encode("more");
+    public static readonly JsonEncodedText Start = JsonEncodedText.Encode("start");
     public static readonly JsonEncodedText Before = JsonEncodedText.Encode("before");
     public static readonly JsonEncodedText Limit = JsonEncodedText.Encode("limit");
     public static readonly JsonEncodedText Messages = JsonEncodedText.Encode("messages");

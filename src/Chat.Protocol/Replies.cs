@@ -134,4 +134,8 @@ public sealed record ChatFile(string Id, string Name, long Size, string Type, bo
 /// <summary>HISTORY_ACK: a page of a conversation, oldest first.</summary>
 /// <param name="Messages">Chat frames as <see cref="ServerFrames.Chat"/> builds them.</param>
 /// <param name="More">Older messages the user may see exist before the first one.</param>
-public sealed record HistoryPage(int? Peer, int? GroupId, IReadOnlyList<ReadOnlyMemory<byte>> Messages, bool More) : Reply;
+public sealed record HistoryPage(int? Peer, int? GroupId, IReadOnlyList<ReadOnlyMemory<byte>> Messages, bool More) : Reply
+{
+    /// <summary>On the last page: the oldest seq the conversation still holds for the user (<c>"start"</c>); null: not said.</summary>
+    public long? Start { get; init; }
+}

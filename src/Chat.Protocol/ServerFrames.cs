@@ -337,6 +337,10 @@ public static class ServerFrames
 
         w.WriteEndArray();
         w.WriteBoolean(Field.More, s.page.More);
+        if (s.page.Start is { } start)
+        {
+            w.WriteNumber(Field.Start, start);
+        }
     });
 
     /// <summary>READ_NOTICE (18): <paramref name="readerId"/> has read the conversation named by peer or groupid up to <paramref name="seq"/>.</summary>

@@ -39,7 +39,8 @@ public sealed class HistoryHandler(
             fit++;
         }
 
-        return new HistoryPage(request.Peer, request.GroupId, frames[^fit..], page.More || fit < frames.Count);
+        var more = page.More || fit < frames.Count;
+        return new HistoryPage(request.Peer, request.GroupId, frames[^fit..], more) { Start = more ? null : page.Start };
     }
 }
 

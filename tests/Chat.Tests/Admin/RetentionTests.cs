@@ -83,6 +83,8 @@ public sealed class RetentionTests
         var page = (await WithAsync<IChatStore, MessagePage?>(services, s => s.HistoryAsync(bob, direct, null, 50, None)))!;
         var kept = Assert.Single(page.Messages);
         Assert.Equal((s4, "new one, edited", "shared.txt", "🎉"), (kept.Seq, kept.Message.Body, kept.Message.File?.Name, kept.Reactions.Single().Emoji));
+        Assert.False(page.More);
+        Assert.Equal(s4, page.Start); // HISTORY says where the conversation starts now
 
         // Nothing more is old: a second pass erases nothing.
         Assert.Equal(0, await retention.RunOnceAsync(None));

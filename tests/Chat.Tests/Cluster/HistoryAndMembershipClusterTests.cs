@@ -31,6 +31,8 @@ public sealed class HistoryAndMembershipClusterTests(ClusterFixture cluster) : I
         Assert.Equal(("h1", "m4 m5", true), ((string)newest["cid"]!, Bodies(newest), (bool)newest["more"]!));
         Assert.Equal((alice.Id, "m2 m3", true), ((int)older["peer"]!, Bodies(older), (bool)older["more"]!));
         Assert.Equal(("m1 m2 m3 m4 m5", false), (Bodies(beyond), (bool)beyond["more"]!));
+        Assert.Null(newest["start"]); // said on the last page only
+        Assert.Equal(1L, (long)beyond["start"]!); // nothing erased: the conversation starts at seq 1
         Assert.Equal(bob.Id, (int)beyond["messages"]![0]!["toid"]!);
 
         // A group from when the member joined; not at all for one who is not in it.
@@ -41,7 +43,9 @@ public sealed class HistoryAndMembershipClusterTests(ClusterFixture cluster) : I
         await alice.RequestAsync(new { msgid = 10, groupid = group, msg = "after carol", cid = "g2" });
         await bob.ReceiveAsync(10);
         await carol.ReceiveAsync(10);
-        Assert.Equal("after carol", Bodies(await carol.RequestAsync(new { msgid = 15, groupid = group })));
+        var carols = await carol.RequestAsync(new { msgid = 15, groupid = group });
+        Assert.Equal("after carol", Bodies(carols));
+        Assert.Equal((long)carols["messages"]![0]!["seq"]!, (long)carols["start"]!); // her start is after her join
         Assert.Equal("before carol after carol", Bodies(await bob.RequestAsync(new { msgid = 15, groupid = group })));
 
         Assert.Equal(7, Errno(await carol.RequestAsync(new { msgid = 15, groupid = group + 1_000 })));
