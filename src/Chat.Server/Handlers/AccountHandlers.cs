@@ -21,7 +21,7 @@ public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccoun
 {
     protected override async ValueTask<Reply> HandleAsync(RegisterRequest request, RequestContext context, CancellationToken ct)
     {
-        if (await throttle.RefuseAsync(context.Connection, LoginAttempt.Register, ct) is { } refused)
+        if (await throttle.RefuseAsync(context, LoginAttempt.Register, ct) is { } refused)
         {
             return Reply.Fail(ErrorCode.TooManyAttempts, refused);
         }
@@ -39,7 +39,7 @@ public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccoun
 
         if (await store.RegisterAsync(request.Name!, hashed.Value!, ct) is not { } id)
         {
-            throttle.Failed(context.Connection);
+            throttle.Failed(context);
             return Reply.Fail(ErrorCode.Invalid, "name is taken");
         }
 
@@ -96,7 +96,7 @@ public sealed class LoginHandler(
     {
 
         var byToken = request.Password is null;
-        if (await throttle.RefuseAsync(context.Connection, byToken ? LoginAttempt.Token : LoginAttempt.Password, ct) is { } refused)
+        if (await throttle.RefuseAsync(context, byToken ? LoginAttempt.Token : LoginAttempt.Password, ct) is { } refused)
         {
             metrics.Login(LoginOutcome.Throttled);
             return Reply.Fail(ErrorCode.TooManyAttempts, refused);
@@ -112,7 +112,7 @@ public sealed class LoginHandler(
         if (account is null)
         {
             metrics.Login(LoginOutcome.Invalid);
-            throttle.Failed(context.Connection);
+            throttle.Failed(context);
             return Reply.Fail(ErrorCode.Invalid, byToken ? "id or token is invalid" : "id or password is invalid");
         }
 

@@ -1,7 +1,9 @@
 using System.Buffers;
 using Chat.Protocol;
+using Chat.Server.Sessions;
 using Chat.Server.Telemetry;
 using Chat.Server.Transport;
+using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Handlers;
 
@@ -9,11 +11,17 @@ namespace Chat.Server.Handlers;
 /// Reads each frame into a typed request, hands it to the handler keyed by its msgid (in a DI scope of its own), and
 /// turns what the handler returns — or what went wrong — into the reply frame. The one place that answers requests.
 /// </summary>
-public sealed class Dispatcher(IServiceScopeFactory scopes, LoginLifecycle logins, ChatMetrics metrics, ILogger<Dispatcher> log) : IConnectionApplication
+public sealed class Dispatcher(
+    IServiceScopeFactory scopes,
+    LoginLifecycle logins,
+    ChatMetrics metrics,
+    IOptions<ConnectionOptions> options,
+    ILogger<Dispatcher> log) : IConnectionApplication
 {
     private static readonly Reply NotDone = Reply.Fail(ErrorCode.Unavailable, "the server could not complete the request: try again");
 
-    public IConnectionState Open(ChatConnection connection) => new RequestContext(connection, this);
+    public IConnectionState Open(ChatConnection connection) =>
+        new DispatchedConnection(new RequestContext(connection, options.Value.MaxInFlightPerConnection), this);
 
     public async ValueTask DispatchAsync(RequestContext context, ReadOnlySequence<byte> frame, CancellationToken ct)
     {
@@ -55,11 +63,11 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, LoginLifecycle login
         if (handler.Pipelined)
         {
             // Not read further while the connection has its fill of sends waiting to be stored.
-            await connection.SendSlots.WaitAsync(ct);
+            await context.SendSlots.WaitAsync(ct);
         }
         else
         {
-            await connection.Pipeline;
+            await context.Answered;
         }
 
         var reply = NotDone;
@@ -71,13 +79,13 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, LoginLifecycle login
         {
             if (reply is not Pending)
             {
-                await EndAsync(handler, connection, scope);
+                await EndAsync(handler, context, scope);
             }
         }
 
         if (reply is Pending pending)
         {
-            connection.Pipeline = AnswerInOrderAsync(context, request, pending.Reply, connection.Pipeline, handler, scope);
+            context.Answered = AnswerInOrderAsync(context, request, pending.Reply, context.Answered, handler, scope);
         }
         else
         {
@@ -88,7 +96,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, LoginLifecycle login
     /// <summary>The connection ended: its sends finish, then the user is logged out.</summary>
     public async ValueTask CloseAsync(RequestContext context)
     {
-        await context.Connection.Pipeline;
+        await context.Answered;
         await logins.EndAsync(context);
     }
 
@@ -123,18 +131,18 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, LoginLifecycle login
         }
         finally
         {
-            await EndAsync(handler, context.Connection, scope);
+            await EndAsync(handler, context, scope);
         }
 
         await previous;
         Answer(context, request, reply);
     }
 
-    private static async ValueTask EndAsync(IRequestHandler handler, ChatConnection connection, AsyncServiceScope scope)
+    private static async ValueTask EndAsync(IRequestHandler handler, RequestContext context, AsyncServiceScope scope)
     {
         if (handler.Pipelined)
         {
-            connection.SendSlots.Release();
+            context.SendSlots.Release();
         }
 
         await scope.DisposeAsync();
@@ -152,4 +160,14 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, LoginLifecycle login
             context.Connection.Send(frame);
         }
     }
+}
+
+/// <summary>What the transport holds for one connection: its frames go to the dispatcher with the connection's context.</summary>
+internal sealed class DispatchedConnection(RequestContext context, Dispatcher dispatcher) : IConnectionState
+{
+    public int? UserId => context.UserId;
+
+    public ValueTask OnFrameAsync(ReadOnlySequence<byte> frame, CancellationToken ct) => dispatcher.DispatchAsync(context, frame, ct);
+
+    public ValueTask DisposeAsync() => dispatcher.CloseAsync(context);
 }
