@@ -9,7 +9,8 @@ namespace Chat.Server.Handlers;
 
 /// <summary>
 /// Reads each frame into a typed request, hands it to the handler keyed by its msgid (in a DI scope of its own), and
-/// turns what the handler returns — or what went wrong — into the reply frame. The one place that answers requests.
+/// turns what the handler returns — or what went wrong — into the reply frame. The one place that answers requests,
+/// and the one owner of the order a connection's sends complete in (<see cref="RequestContext.Answered"/>).
 /// </summary>
 public sealed class Dispatcher(
     IServiceScopeFactory scopes,
@@ -70,37 +71,37 @@ public sealed class Dispatcher(
             await context.Answered;
         }
 
-        var reply = NotDone;
+        var outcome = (Outcome)NotDone;
         try
         {
-            reply = await RunAsync(handler, request, context, ct);
+            outcome = await RunAsync(handler, request, context, ct);
         }
         finally
         {
-            if (reply is not Pending)
+            if (outcome.Send is null)
             {
                 await EndAsync(handler, context, scope);
             }
         }
 
-        if (reply is Pending pending)
+        if (outcome.Send is { } send)
         {
-            context.Answered = AnswerInOrderAsync(context, request, pending.Reply, context.Answered, handler, scope);
+            context.Answered = AnswerInOrderAsync(context, request, send, context.Answered, handler, scope);
         }
         else
         {
-            Answer(context, request, reply);
+            Answer(context, request, outcome.Reply!);
         }
     }
 
-    /// <summary>The connection ended: its sends finish, then the user is logged out.</summary>
+    /// <summary>The connection ended: its sends are answered, then the user is logged out.</summary>
     public async ValueTask CloseAsync(RequestContext context)
     {
         await context.Answered;
         await logins.EndAsync(context);
     }
 
-    private async Task<Reply> RunAsync(IRequestHandler handler, Request request, RequestContext context, CancellationToken ct)
+    private async Task<Outcome> RunAsync(IRequestHandler handler, Request request, RequestContext context, CancellationToken ct)
     {
         try
         {
@@ -117,12 +118,17 @@ public sealed class Dispatcher(
         }
     }
 
-    private async Task AnswerInOrderAsync(RequestContext context, Request request, Task<Reply> pending, Task previous, IRequestHandler handler, AsyncServiceScope scope)
+    /// <summary>
+    /// The one chain that orders a connection's sends: each is finished (stored, routed) and answered after the one
+    /// before it, so recipients and the sender get them in the order they were sent. The store works on them all at once.
+    /// </summary>
+    private async Task AnswerInOrderAsync(RequestContext context, Request request, SendUnderWay send, Task previous, IRequestHandler handler, AsyncServiceScope scope)
     {
         Reply reply;
         try
         {
-            reply = await pending;
+            await previous;
+            reply = await send.FinishAsync();
         }
         catch (Exception ex)
         {
@@ -134,7 +140,6 @@ public sealed class Dispatcher(
             await EndAsync(handler, context, scope);
         }
 
-        await previous;
         Answer(context, request, reply);
     }
 

@@ -98,7 +98,8 @@ public sealed class EditHandler(MessageLog log, MessageSender sender) : UserRequ
             return Reply.Fail(ErrorCode.NotAllowed, "the message is too old to edit");
         }
 
-        return await sender.SendAsync(user, request, conversation, target, request.Msg, null, new LogEntry(EntryKind.Edit, request.Seq));
+        return await sender.Start(user, request, conversation, target, request.Msg, null, new LogEntry(EntryKind.Edit, request.Seq))
+            .FinishAsync(); // not pipelined: the connection's sends before it are answered already
     }
 }
 
@@ -129,7 +130,8 @@ public sealed class RecallHandler(MessageLog log, MessageSender sender) : UserRe
                 : "only its author (or the group's creator) may recall a message");
         }
 
-        return await sender.SendAsync(user, request, conversation, target, "", null, new LogEntry(EntryKind.Recall, request.Seq));
+        return await sender.Start(user, request, conversation, target, "", null, new LogEntry(EntryKind.Recall, request.Seq))
+            .FinishAsync(); // not pipelined: the connection's sends before it are answered already
     }
 }
 
@@ -158,7 +160,8 @@ public sealed class ReactHandler(MessageLog log, MessageSender sender) : UserReq
         }
 
         var kind = request.On ? EntryKind.React : EntryKind.Unreact;
-        return await sender.SendAsync(user, request, conversation, target, request.Emoji, null, new LogEntry(kind, request.Seq));
+        return await sender.Start(user, request, conversation, target, request.Emoji, null, new LogEntry(kind, request.Seq))
+            .FinishAsync(); // not pipelined: the connection's sends before it are answered already
     }
 }
 

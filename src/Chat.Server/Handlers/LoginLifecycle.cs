@@ -39,8 +39,8 @@ public sealed class LoginLifecycle(ChatHub hub, ICursorWriter cursors, IReadMark
     }
 
     /// <summary>
-    /// Ends the login: waits for its sends, stops live delivery, lets queued frames reach the connection, writes
-    /// cursors and read marks, and only then frees the user to log in elsewhere.
+    /// Ends the login: waits for its sends to be answered, stops live delivery, lets queued frames reach the connection,
+    /// writes cursors and read marks, and only then frees the user to log in elsewhere.
     /// </summary>
     public async Task EndAsync(RequestContext context)
     {
@@ -51,10 +51,18 @@ public sealed class LoginLifecycle(ChatHub hub, ICursorWriter cursors, IReadMark
 
         try
         {
-            await user.LastSend;
-            await hub.DisconnectAsync(user, user.Groups());
-            user.End();
-            context.User = null;
+            try
+            {
+                await context.Answered;
+                await hub.DisconnectAsync(user, user.Groups());
+            }
+            finally
+            {
+                // Once, whatever failed: nothing more is queued for the login.
+                user.End();
+                context.User = null;
+            }
+
             await user.Connection.WhenWrittenAsync();
             await cursors.FlushAsync(CancellationToken.None);
             await reads.FlushAsync(CancellationToken.None);
@@ -67,8 +75,6 @@ public sealed class LoginLifecycle(ChatHub hub, ICursorWriter cursors, IReadMark
         }
         finally
         {
-            user.End();
-            context.User = null;
             await hub.ReleaseAsync(user);
         }
     }

@@ -34,9 +34,6 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
     /// <summary>Read marks as this login knows them (READ).</summary>
     public ReadMarks Reads { get; } = new();
 
-    /// <summary>The last chat send of this login: sends complete in order, and logout waits for them.</summary>
-    public Task LastSend { get; set; } = Task.CompletedTask;
-
     private Lock Gate { get; } = new();
 
     public bool IsMember(int groupId)
