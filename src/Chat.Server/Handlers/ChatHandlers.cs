@@ -14,7 +14,7 @@ public sealed class OneChatHandler(KnownUsers knownUsers, MessageSender sender, 
 {
     protected override async ValueTask<Outcome> HandleAsync(OneChatRequest request, UserSession user, CancellationToken ct)
     {
-        if (sender.Problem(request.Msg, request.Time) is { } problem)
+        if (sender.Problem(request, request.Msg, request.Time) is { } problem)
         {
             return Reply.Fail(ErrorCode.BadRequest, problem);
         }
@@ -50,7 +50,7 @@ public sealed class GroupChatHandler(MessageSender sender, ReplyQuotes replies, 
 {
     protected override async ValueTask<Outcome> HandleAsync(GroupChatRequest request, UserSession user, CancellationToken ct)
     {
-        if (sender.Problem(request.Msg, request.Time) is { } problem)
+        if (sender.Problem(request, request.Msg, request.Time) is { } problem)
         {
             return Reply.Fail(ErrorCode.BadRequest, problem);
         }
@@ -96,11 +96,15 @@ public sealed class MessageSender(
 {
     private static readonly Reply NotStored = Reply.Fail(ErrorCode.Unavailable, "message not stored: try again");
 
-    /// <summary>What is wrong with a chat text and its free-text time, or null.</summary>
-    public string? Problem(string text, string? clientTime)
+    /// <summary>
+    /// What is wrong with what a send would store of the client's — its text, free-text time and cid — or null: the one
+    /// check of them, made first (errno 4). The writer refuses nothing a checked send carries, so whatever fails later is
+    /// the server's (errno 10), never the client's mistake.
+    /// </summary>
+    public string? Problem(Request request, string text, string? clientTime)
     {
         var maxChars = messages.Value.MaxMessageChars;
-        return text.Length > maxChars ? $"msg must be at most {maxChars} characters" : Validation.ChatMessage(text, clientTime);
+        return text.Length > maxChars ? $"msg must be at most {maxChars} characters" : Validation.ChatMessage(text, clientTime, request.Cid?.Text);
     }
 
     /// <summary>Stamps the message and hands it to the store; the send is finished (routed, answered) by the dispatcher, in order.</summary>
@@ -162,12 +166,6 @@ public sealed class MessageSender(
         {
             result = await append;
             storing?.Dispose();
-        }
-        catch (ArgumentException ex)
-        {
-            // Refused by the writer before any database saw it (e.g. a cid ending in a space): the request's fault.
-            storing?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name).Dispose();
-            return Reply.Fail(ErrorCode.BadRequest, ex.Message);
         }
         catch (Exception ex)
         {

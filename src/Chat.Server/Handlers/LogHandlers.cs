@@ -70,7 +70,7 @@ public sealed class EditHandler(MessageLog log, MessageSender sender) : UserRequ
 {
     protected override async ValueTask<Reply> HandleAsync(EditRequest request, UserSession user, CancellationToken ct)
     {
-        if (sender.Problem(request.Msg, null) is { } problem)
+        if (sender.Problem(request, request.Msg, null) is { } problem)
         {
             return Reply.Fail(ErrorCode.BadRequest, problem);
         }
@@ -108,6 +108,11 @@ public sealed class RecallHandler(MessageLog log, MessageSender sender) : UserRe
 {
     protected override async ValueTask<Reply> HandleAsync(RecallRequest request, UserSession user, CancellationToken ct)
     {
+        if (sender.Problem(request, "", null) is { } problem)
+        {
+            return Reply.Fail(ErrorCode.BadRequest, problem);
+        }
+
         var (named, refusal) = await log.FindAsync(user, request.Peer, request.GroupId, request.Seq, ct);
         if (refusal is not null)
         {
@@ -140,6 +145,11 @@ public sealed class ReactHandler(MessageLog log, MessageSender sender) : UserReq
 {
     protected override async ValueTask<Reply> HandleAsync(ReactRequest request, UserSession user, CancellationToken ct)
     {
+        if (sender.Problem(request, request.Emoji, null) is { } problem)
+        {
+            return Reply.Fail(ErrorCode.BadRequest, problem);
+        }
+
         var (named, refusal) = await log.FindAsync(user, request.Peer, request.GroupId, request.Seq, ct);
         if (refusal is not null)
         {

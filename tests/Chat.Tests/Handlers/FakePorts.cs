@@ -99,6 +99,14 @@ public sealed class HeldWriter : IMessageWriter
             next.Done.SetResult(new AppendResult(new StoredMessage(next.Message, ++_seq), Duplicate: false));
         }
     }
+
+    /// <summary>The oldest held message fails with <paramref name="failure"/>, as a database driver might fail a commit.</summary>
+    public void Fail(Exception failure)
+    {
+        TaskCompletionSource<AppendResult> done;
+        lock (_held) done = _held.Dequeue().Done;
+        done.SetException(failure);
+    }
 }
 
 public sealed class NoCursors : ICursorWriter, IReadMarkWriter
