@@ -75,7 +75,7 @@ public abstract class ChatHub(LoginPolicy devices)
 
         if (claim == Claim.Replaced)
         {
-            var replacing = Delivery.Replacing(user.Id, user.SessionId, ReplacedFrame);
+            var replacing = Delivery.Closing(user.Id, user.SessionId, ReplacedFrame);
             CloseReplaced(replacing);
             Publish(replacing);
         }
@@ -134,7 +134,7 @@ public abstract class ChatHub(LoginPolicy devices)
     /// </summary>
     public void CloseEverywhere(int userId, ReadOnlyMemory<byte> frame)
     {
-        var closing = Delivery.Replacing(userId, 0, frame); // no session is the newer one: all close
+        var closing = Delivery.Closing(userId, 0, frame); // no session is the newer one: all close
         CloseReplaced(closing);
         Publish(closing);
     }
@@ -236,7 +236,7 @@ public abstract class ChatHub(LoginPolicy devices)
         {
             DeliverToGroup(delivery);
         }
-        else if (delivery.IsReplacement)
+        else if (delivery.Kind == DeliveryKind.Close)
         {
             CloseReplaced(delivery);
         }
@@ -248,7 +248,7 @@ public abstract class ChatHub(LoginPolicy devices)
 
     /// <summary>
     /// The user is out of the group (LEAVE_GROUP, REMOVE_MEMBER): their sessions here stop receiving it and may no
-    /// longer send to it, at once. Sessions elsewhere learn it from the <see cref="Delivery.GroupLeft"/> push.
+    /// longer send to it, at once. Sessions elsewhere learn it from the <see cref="DeliveryKind.GroupLeft"/> push.
     /// </summary>
     public Task RemoveFromGroupAsync(int userId, int groupId) =>
         Task.WhenAll(_users.Get(userId).Select(session => ForgetGroupAsync(session, groupId)));
@@ -272,12 +272,11 @@ public abstract class ChatHub(LoginPolicy devices)
     private bool DeliverToUser(Delivery delivery)
     {
         var sessions = _users.Get(delivery.TargetId);
-        var groupLeft = sessions.Length > 0 ? delivery.GroupLeft : null; // read from the frame once, not per session
         foreach (var session in sessions)
         {
-            if (groupLeft is { } groupId)
+            if (delivery.Kind == DeliveryKind.GroupLeft)
             {
-                _ = ForgetGroupAsync(session, groupId);
+                _ = ForgetGroupAsync(session, delivery.LeftGroup);
             }
 
             session.Deliver(delivery);

@@ -235,7 +235,7 @@ public sealed class RedisHub(
 
             // A replica delivers its own group messages (and replacements, and everything when a user's sessions span
             // replicas) locally before publishing them.
-            if (envelope.Origin == _origin && (delivery.IsGroup || delivery.IsReplacement || SessionsSpanReplicas))
+            if (envelope.Origin == _origin && (delivery.IsGroup || delivery.Kind == DeliveryKind.Close || SessionsSpanReplicas))
             {
                 return;
             }

@@ -1,5 +1,4 @@
 using Chat.Domain;
-using Chat.Protocol;
 using Chat.Server.Transport;
 
 namespace Chat.Server.Sessions;
@@ -216,8 +215,8 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
             return;
         }
 
-        // A seed session gets a file message as text (the frame is rebuilt only for one that carries a file).
-        var frame = Modern ? delivery.Frame : ServerFrames.ForSeed(delivery.Frame);
+        // A seed session gets a file message as text (built once per delivery, for all of them).
+        var frame = Modern ? delivery.Frame : delivery.SeedFrame;
         Connection.Send(frame, this, new Delivered(delivery.ConversationId, delivery.Seq));
     }
 
