@@ -34,7 +34,7 @@ public static class ChatServerExtensions
         });
         builder.AddChatPersistence();
         var services = builder.Services;
-        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>(PersistenceExtensions.ProviderName(builder.Configuration), tags: [ServiceDefaults.ReadyTag]);
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>(PersistenceExtensions.ProviderName(builder.Configuration), tags: [HealthTags.Ready]);
         services.AddSingleton(TimeProvider.System);
         services.AddChatTelemetry();
         services.AddChatHub(builder.Configuration.GetConnectionString("Redis"));

@@ -14,16 +14,10 @@ namespace Chat.Server.Hosting;
 /// <summary>
 /// What every replica has whatever it serves, as eShop's <c>AddServiceDefaults()</c>: OpenTelemetry and health checks.
 /// Components add only their own parts: their instruments' meters are named here, their health checks they register
-/// themselves with <see cref="ReadyTag"/> (the database in <see cref="ChatServerExtensions"/>, Redis in Cluster).
+/// themselves with <see cref="HealthTags.Ready"/> (the database in <see cref="ChatServerExtensions"/>, Redis in the hub's).
 /// </summary>
 public static class ServiceDefaults
 {
-    /// <summary>Checks that say the process runs: <c>/healthz</c>.</summary>
-    public const string LiveTag = "live";
-
-    /// <summary>Checks that say the replica can serve: <c>/readyz</c>.</summary>
-    public const string ReadyTag = "ready";
-
     /// <summary>A check that has not answered by then counts as failed.</summary>
     public static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(2);
 
@@ -86,7 +80,7 @@ public static class ServiceDefaults
     /// <summary>The health check service with one live check (the process answers) and a deadline for every check.</summary>
     public static IHostApplicationBuilder AddDefaultHealthChecks(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [HealthTags.Live]);
         builder.Services.PostConfigure<HealthCheckServiceOptions>(options =>
         {
             foreach (var registration in options.Registrations.Where(r => r.Timeout == Timeout.InfiniteTimeSpan))
@@ -103,12 +97,12 @@ public static class ServiceDefaults
         app.MapPrometheusScrapingEndpoint();
         app.MapHealthChecks("/healthz", new HealthCheckOptions
         {
-            Predicate = r => r.Tags.Contains(LiveTag),
+            Predicate = r => r.Tags.Contains(HealthTags.Live),
             ResponseWriter = HealthResponses.WriteLiveAsync,
         });
         app.MapHealthChecks("/readyz", new HealthCheckOptions
         {
-            Predicate = r => r.Tags.Contains(ReadyTag),
+            Predicate = r => r.Tags.Contains(HealthTags.Ready),
             ResponseWriter = HealthResponses.WriteReadyAsync,
         });
         return app;

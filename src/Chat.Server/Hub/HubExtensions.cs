@@ -1,4 +1,3 @@
-using Chat.Server.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using StackExchange.Redis;
 
@@ -26,7 +25,7 @@ public static class HubExtensions
         services.AddSingleton<RedisHub>();
         services.AddSingleton<ChatHub>(sp => sp.GetRequiredService<RedisHub>());
         services.AddHostedService(sp => sp.GetRequiredService<RedisHub>());
-        services.AddHealthChecks().AddCheck<RedisHealthCheck>(RedisHealthCheck.Name, tags: [ServiceDefaults.ReadyTag]);
+        services.AddHealthChecks().AddCheck<RedisHealthCheck>(RedisHealthCheck.Name, tags: [HealthTags.Ready]);
         return services;
     }
 

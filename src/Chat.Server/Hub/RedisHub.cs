@@ -233,9 +233,8 @@ public sealed class RedisHub(
                 return;
             }
 
-            // A replica delivers its own group messages (and replacements, and everything when a user's sessions span
-            // replicas) locally before publishing them.
-            if (envelope.Origin == _origin && (delivery.IsGroup || delivery.Kind == DeliveryKind.Close || SessionsSpanReplicas))
+            // What this replica delivered here before publishing it comes back to it: delivered already.
+            if (envelope.Origin == _origin && PublishedAfterDeliveryHere(delivery))
             {
                 return;
             }
@@ -251,7 +250,7 @@ public sealed class RedisHub(
                 Tag(activity, delivery);
             }
 
-            DeliverFromBus(delivery);
+            DeliverHere(delivery);
         }
         catch (Exception ex)
         {
