@@ -1,4 +1,3 @@
-using Chat.Persistence;
 using Chat.Server.Telemetry;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -13,16 +12,15 @@ namespace Chat.Server.Hosting;
 
 /// <summary>
 /// What every replica has whatever it serves, as eShop's <c>AddServiceDefaults()</c>: OpenTelemetry and health checks.
-/// Components add only their own parts: their instruments' meters are named here, their health checks they register
-/// themselves with <see cref="HealthTags.Ready"/> (the database in <see cref="ChatServerExtensions"/>, Redis in the hub's).
+/// It names no meter, source or check of the chat's own: each area adds its instruments to the providers
+/// (<c>ConfigureOpenTelemetryMeterProvider</c>: the chat's in <c>AddChatTelemetry</c>, the store's and its drivers' in
+/// <see cref="ChatServerExtensions"/>, Redis's in <c>AddChatHub</c>) and registers its health checks with
+/// <see cref="HealthTags.Ready"/>.
 /// </summary>
 public static class ServiceDefaults
 {
     /// <summary>A check that has not answered by then counts as failed.</summary>
     public static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(2);
-
-    // The database clients publish their spans and instruments under their own names (no extra package needed).
-    private static readonly string[] DatabaseClients = ["Npgsql", "MySqlConnector"];
 
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
@@ -32,9 +30,10 @@ public static class ServiceDefaults
     }
 
     /// <summary>
-    /// Metrics always (the chat and store meters, runtime, ASP.NET Core, database clients), scraped at <c>/metrics</c>.
+    /// Metrics always (runtime, ASP.NET Core, and whatever meters the areas add), scraped at <c>/metrics</c>.
     /// Traces and logs only with an OTLP endpoint (<see cref="TelemetryExport"/>): without one no tracer or log
-    /// exporter exists, so spans cost nothing on the chat path.
+    /// exporter exists, so spans cost nothing on the chat path. The exporters are built from the options as validated
+    /// (<see cref="TelemetryOptions.Read"/>), not as found in the configuration.
     /// </summary>
     public static IHostApplicationBuilder ConfigureOpenTelemetry(this IHostApplicationBuilder builder)
     {
@@ -42,7 +41,7 @@ public static class ServiceDefaults
             .BindConfiguration(TelemetryOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        var telemetry = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new();
+        var telemetry = TelemetryOptions.Read(builder.Configuration);
         var export = new TelemetryExport(builder.Configuration, telemetry);
         builder.Services.AddSingleton(export);
 
@@ -51,8 +50,6 @@ public static class ServiceDefaults
                 sp.GetRequiredService<IOptions<TelemetryOptions>>().Value.ServiceName,
                 sp.GetRequiredService<IOptions<ChatServerOptions>>().Value.ReplicaId)))
             .WithMetrics(metrics => metrics
-                .AddMeter(ChatMetrics.MeterName, StoreMetrics.MeterName)
-                .AddMeter(DatabaseClients)
                 .AddRuntimeInstrumentation()
                 .AddAspNetCoreInstrumentation()
                 .AddPrometheusExporter());
@@ -67,10 +64,7 @@ public static class ServiceDefaults
                 reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)telemetry.MetricExportInterval.TotalMilliseconds;
             }))
             .WithTracing(tracing => tracing
-                .AddSource(ChatTelemetry.SourceName)
-                .AddSource(DatabaseClients)
                 .AddAspNetCoreInstrumentation()
-                .AddRedisInstrumentation()
                 .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(telemetry.TraceSampleRatio)))
                 .AddOtlpExporter(exporter => export.Configure(exporter, "v1/traces")))
             .WithLogging(logging => logging.AddOtlpExporter(exporter => export.Configure(exporter, "v1/logs")));

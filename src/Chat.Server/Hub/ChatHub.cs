@@ -27,6 +27,9 @@ public abstract class ChatHub(LoginPolicy devices)
     /// <summary>Bus channels this replica listens to: one per local user, one per group with a local member.</summary>
     public virtual int Subscriptions => 0;
 
+    /// <summary>The bus as <c>/stats</c> shows it: <c>connected</c>, <c>disconnected</c> or <c>not configured</c> (a single node).</summary>
+    public virtual string BusState => "not configured";
+
     /// <summary>What a second login of a user does.</summary>
     public LoginPolicy Devices { get; } = devices;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry.Trace;
 using StackExchange.Redis;
 
 namespace Chat.Server.Hub;
@@ -26,6 +27,7 @@ public static class HubExtensions
         services.AddSingleton<ChatHub>(sp => sp.GetRequiredService<RedisHub>());
         services.AddHostedService(sp => sp.GetRequiredService<RedisHub>());
         services.AddHealthChecks().AddCheck<RedisHealthCheck>(RedisHealthCheck.Name, tags: [HealthTags.Ready]);
+        services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddRedisInstrumentation()); // when traces are exported
         return services;
     }
 

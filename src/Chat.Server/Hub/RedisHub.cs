@@ -47,6 +47,8 @@ public sealed class RedisHub(
 
     public override int Subscriptions => UserCount + GroupCount;
 
+    public override string BusState => redis.IsConnected ? "connected" : "disconnected";
+
     private ISubscriber Subscriber => redis.GetSubscriber();
 
     /// <summary><c>chat:user:{id}</c> or <c>chat:group:{id}</c>; a sharded channel on a Redis Cluster.</summary>

@@ -82,6 +82,8 @@ public sealed class HeldWriter : IMessageWriter
         }
     }
 
+    public int QueueDepth => Held;
+
     public ValueTask<AppendResult> AppendAsync(ChatMessage message, CancellationToken ct)
     {
         var done = new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously);
