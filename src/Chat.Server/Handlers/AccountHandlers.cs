@@ -130,7 +130,7 @@ public sealed class LoginHandler(
             return PasswordWorkExtensions.Busy;
         }
 
-        if (await logins.BeginAsync(context, account, modern: request.Version >= 2) is not { } user)
+        if (await logins.BeginAsync(context, account, v2: request.Version >= 2) is not { } user)
         {
             metrics.Login(LoginOutcome.AlreadyOnline);
             return Reply.Fail(ErrorCode.AlreadyOnline, "this account is online already");

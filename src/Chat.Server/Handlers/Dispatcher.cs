@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Frozen;
 using Chat.Protocol;
 using Chat.Server.Sessions;
 using Chat.Server.Telemetry;
@@ -8,18 +9,25 @@ using Microsoft.Extensions.Options;
 namespace Chat.Server.Handlers;
 
 /// <summary>
-/// Reads each frame into a typed request, hands it to the handler keyed by its msgid (in a DI scope of its own), and
+/// Reads each frame into a typed request, hands it to the handler keyed by its msgid (in a DI scope of its own, unless
+/// the handler is a singleton: no scope is made for a chat send), and
 /// turns what the handler returns — or what went wrong — into the reply frame. The one place that answers requests,
 /// and the one owner of the order a connection's sends complete in (<see cref="RequestContext.Answered"/>).
 /// </summary>
 public sealed class Dispatcher(
+    IServiceProvider services,
     IServiceScopeFactory scopes,
+    SingletonHandlers singletons,
     LoginLifecycle logins,
     ChatMetrics metrics,
     IOptions<ConnectionOptions> options,
     ILogger<Dispatcher> log) : IConnectionApplication
 {
     private static readonly Reply NotDone = Reply.Fail(ErrorCode.Unavailable, "the server could not complete the request: try again");
+
+    /// <summary>The singleton handlers, resolved at the first frame (not at construction: their dependencies may not be ready then).</summary>
+    private readonly Lazy<FrozenDictionary<MsgId, IRequestHandler>> _singletons = new(() =>
+        singletons.MsgIds.ToFrozenDictionary(id => id, id => services.GetRequiredKeyedService<IRequestHandler>(id)));
 
     public IConnectionState Open(ChatConnection connection) =>
         new DispatchedConnection(new RequestContext(connection, options.Value.MaxInFlightPerConnection), this);
@@ -53,10 +61,17 @@ public sealed class Dispatcher(
             return;
         }
 
-        var scope = scopes.CreateAsyncScope();
-        if (scope.ServiceProvider.GetKeyedService<IRequestHandler>(request.MsgId) is not { } handler)
+        AsyncServiceScope? scope = null;
+        if (!_singletons.Value.TryGetValue(request.MsgId, out var handler))
         {
-            await scope.DisposeAsync();
+            var scoped = scopes.CreateAsyncScope();
+            scope = scoped;
+            handler = scoped.ServiceProvider.GetKeyedService<IRequestHandler>(request.MsgId);
+        }
+
+        if (handler is null)
+        {
+            await EndScopeAsync(scope);
             Answer(context, request, Reply.Fail(ErrorCode.UnknownMsgId, $"msgid {(int)request.MsgId} is not a request"));
             return;
         }
@@ -122,7 +137,7 @@ public sealed class Dispatcher(
     /// The one chain that orders a connection's sends: each is finished (stored, routed) and answered after the one
     /// before it, so recipients and the sender get them in the order they were sent. The store works on them all at once.
     /// </summary>
-    private async Task AnswerInOrderAsync(RequestContext context, Request request, SendUnderWay send, Task previous, IRequestHandler handler, AsyncServiceScope scope)
+    private async Task AnswerInOrderAsync(RequestContext context, Request request, SendUnderWay send, Task previous, IRequestHandler handler, AsyncServiceScope? scope)
     {
         Reply reply;
         try
@@ -143,15 +158,17 @@ public sealed class Dispatcher(
         Answer(context, request, reply);
     }
 
-    private static async ValueTask EndAsync(IRequestHandler handler, RequestContext context, AsyncServiceScope scope)
+    private static ValueTask EndAsync(IRequestHandler handler, RequestContext context, AsyncServiceScope? scope)
     {
         if (handler.Pipelined)
         {
             context.SendSlots.Release();
         }
 
-        await scope.DisposeAsync();
+        return EndScopeAsync(scope);
     }
+
+    private static ValueTask EndScopeAsync(AsyncServiceScope? scope) => scope is { } s ? s.DisposeAsync() : ValueTask.CompletedTask;
 
     private void Answer(RequestContext context, Request request, Reply reply)
     {

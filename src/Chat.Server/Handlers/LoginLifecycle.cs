@@ -17,10 +17,10 @@ public sealed class LoginLifecycle(ChatHub hub, ICursorWriter cursors, IReadMark
 
     /// <summary>Claims the user cluster-wide and makes this connection reachable as them.</summary>
     /// <returns>Null when the user is already online.</returns>
-    /// <param name="modern">The login asked for the v2 protocol.</param>
-    public async Task<UserSession?> BeginAsync(RequestContext context, UserAccount account, bool modern)
+    /// <param name="v2">The login asked for the v2 protocol.</param>
+    public async Task<UserSession?> BeginAsync(RequestContext context, UserAccount account, bool v2)
     {
-        var user = new UserSession(account.Id, account.Name, context.Connection, cursors, modern, gaps);
+        var user = new UserSession(account.Id, account.Name, context.Connection, cursors, v2, gaps);
         if (!await hub.ConnectAsync(user))
         {
             return null;

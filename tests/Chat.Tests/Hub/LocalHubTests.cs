@@ -113,7 +113,7 @@ public sealed class LocalHubTests
         {
             var connection = new ChatConnection(_pipes.Context, new ConnectionOptions());
             connection.StartWriter();
-            Session = new UserSession(userId, "u" + userId, connection, new NoCursors(), modern: v2);
+            Session = new UserSession(userId, "u" + userId, connection, new NoCursors(), v2: v2);
         }
 
         public UserSession Session { get; }
