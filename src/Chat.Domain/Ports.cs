@@ -88,6 +88,9 @@ public interface IMessageWriter
 {
     /// <summary>Completes once the message is committed (or throws when the store failed).</summary>
     ValueTask<AppendResult> AppendAsync(ChatMessage message, CancellationToken ct);
+
+    /// <summary>Messages handed over and not yet taken into a batch (for <c>/stats</c>).</summary>
+    int QueueDepth { get; }
 }
 
 /// <summary>Delivered-cursors, advanced in batches after a frame reached a recipient's connection.</summary>

@@ -9,6 +9,9 @@ public static class Validation
     public const int MaxClientTimeLength = 64;
     public const int MaxBanReasonLength = 256;
 
+    /// <summary>The longest cid the log keeps (its column; the wire allows no more either).</summary>
+    public const int MaxClientIdLength = 64;
+
     public static string? UserName(string? name) => Name(name, "name");
 
     public static string? GroupName(string? name) => Name(name, "groupname");
@@ -36,11 +39,24 @@ public static class Validation
             ? $"groupdesc must be at most {MaxGroupDescriptionLength} characters"
             : Storable(description, "groupdesc");
 
-    /// <summary>A chat text and the seed's free-text time field.</summary>
-    public static string? ChatMessage(string text, string? clientTime) =>
+    /// <summary>A chat text, the seed's free-text time field and the client's cid, as the log stores them.</summary>
+    public static string? ChatMessage(string text, string? clientTime, string? clientId) =>
         Storable(text, "msg")
         ?? (clientTime is { Length: > MaxClientTimeLength } ? $"time must be at most {MaxClientTimeLength} characters" : null)
-        ?? Storable(clientTime, "time");
+        ?? Storable(clientTime, "time")
+        ?? ClientId(clientId);
+
+    /// <summary>
+    /// A cid as the log keeps it, to find a resent message by. MySQL's binary collations compare with trailing spaces
+    /// padded away ("c1" and "c1 " would be one cid there): refused on every engine alike.
+    /// </summary>
+    public static string? ClientId(string? clientId) => clientId switch
+    {
+        null => null,
+        { Length: > MaxClientIdLength } => $"cid must be at most {MaxClientIdLength} characters",
+        _ when clientId.EndsWith(' ') => "cid must not end with a space",
+        _ => Storable(clientId, "cid"),
+    };
 
     /// <summary>Text a database can hold: no NUL, and no half of a surrogate pair (JSON can spell both).</summary>
     public static bool IsStorable(ReadOnlySpan<char> text)

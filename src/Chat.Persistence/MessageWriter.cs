@@ -23,9 +23,6 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
 {
     private const int MaxAttempts = 5;
 
-    /// <summary>The messages table's client_id column (characters).</summary>
-    private const int MaxClientIdLength = 64;
-
     private readonly Lane[] _lanes;
     private readonly CancellationTokenSource _abort = new();
 
@@ -49,7 +46,9 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
     /// <summary>
     /// Completes once the message is committed. Fails, without touching the database, with an
     /// <see cref="ArgumentException"/> when a text is longer than its column or holds a NUL or an unpaired
-    /// surrogate, and with a <see cref="ChannelClosedException"/> once the writer is stopping.
+    /// surrogate (a caller's bug: callers check what users send with <see cref="Validation"/> and answer it themselves;
+    /// this only keeps one such message from failing a whole batch), and with a <see cref="ChannelClosedException"/>
+    /// once the writer is stopping.
     /// </summary>
     public ValueTask<AppendResult> AppendAsync(ChatMessage message, CancellationToken ct)
     {
@@ -96,19 +95,15 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
         _abort.Dispose();
     }
 
-    /// <summary>What the database would refuse: refused here, so that one bad message cannot fail a whole batch.</summary>
+    /// <summary>
+    /// What the database would refuse, by the same rules callers check users' input with (<see cref="Validation"/>):
+    /// refused here, so that one bad message cannot fail a whole batch.
+    /// </summary>
     private static ArgumentException? Problem(ChatMessage m) =>
         TextProblem(m.SenderName, Validation.MaxNameLength, "SenderName")
         ?? TextProblem(m.Body, int.MaxValue, "Body")
         ?? TextProblem(m.ClientTime, Validation.MaxClientTimeLength, "ClientTime")
-        ?? (m.ClientId is null ? null : TextProblem(m.ClientId, MaxClientIdLength, "ClientId") ?? ClientIdProblem(m.ClientId));
-
-    /// <summary>
-    /// MySQL's binary collations compare with trailing spaces padded away: "c1" and "c1 " would be one cid there.
-    /// Refused on every engine alike.
-    /// </summary>
-    private static ArgumentException? ClientIdProblem(string clientId) =>
-        clientId.EndsWith(' ') ? new ArgumentException("ClientId ends with a space.", nameof(clientId)) : null;
+        ?? (Validation.ClientId(m.ClientId) is { } problem ? new ArgumentException(problem, nameof(m)) : null);
 
     private static ArgumentException? TextProblem(string? value, int maxLength, string field)
     {

@@ -21,7 +21,7 @@ public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccoun
 {
     protected override async ValueTask<Reply> HandleAsync(RegisterRequest request, RequestContext context, CancellationToken ct)
     {
-        if (await throttle.RefuseAsync(context.Connection, LoginAttempt.Register, ct) is { } refused)
+        if (await throttle.RefuseAsync(context, LoginAttempt.Register, ct) is { } refused)
         {
             return Reply.Fail(ErrorCode.TooManyAttempts, refused);
         }
@@ -39,7 +39,7 @@ public sealed class RegisterHandler(IChatStore store, IPasswordHasher<UserAccoun
 
         if (await store.RegisterAsync(request.Name!, hashed.Value!, ct) is not { } id)
         {
-            throttle.Failed(context.Connection);
+            throttle.Failed(context);
             return Reply.Fail(ErrorCode.Invalid, "name is taken");
         }
 
@@ -96,7 +96,7 @@ public sealed class LoginHandler(
     {
 
         var byToken = request.Password is null;
-        if (await throttle.RefuseAsync(context.Connection, byToken ? LoginAttempt.Token : LoginAttempt.Password, ct) is { } refused)
+        if (await throttle.RefuseAsync(context, byToken ? LoginAttempt.Token : LoginAttempt.Password, ct) is { } refused)
         {
             metrics.Login(LoginOutcome.Throttled);
             return Reply.Fail(ErrorCode.TooManyAttempts, refused);
@@ -112,7 +112,7 @@ public sealed class LoginHandler(
         if (account is null)
         {
             metrics.Login(LoginOutcome.Invalid);
-            throttle.Failed(context.Connection);
+            throttle.Failed(context);
             return Reply.Fail(ErrorCode.Invalid, byToken ? "id or token is invalid" : "id or password is invalid");
         }
 
@@ -130,7 +130,7 @@ public sealed class LoginHandler(
             return PasswordWorkExtensions.Busy;
         }
 
-        if (await logins.BeginAsync(context, account, modern: request.Version >= 2) is not { } user)
+        if (await logins.BeginAsync(context, account, v2: request.Version >= 2) is not { } user)
         {
             metrics.Login(LoginOutcome.AlreadyOnline);
             return Reply.Fail(ErrorCode.AlreadyOnline, "this account is online already");
@@ -231,17 +231,18 @@ public sealed class LoginHandler(
 
         // LOGIN_ACK takes the oldest offline messages while they fit; the rest follow it.
         var window = Math.Min(options.Value.MaxLoginAckBytes, connection.Value.OutboundQueueBytes / 2);
-        var offline = inbox.Pending.Select(request.Version >= 2 ? Delivery.Of : (Func<StoredMessage, Delivery>)Delivery.SeedOf).ToList();
+        var offline = inbox.Pending.Select(Delivery.Of).ToList();
         var room = window - 4096L; // what LOGIN_ACK holds besides the messages stays small next to the window
-        // A seed client gets messages only, as they stand (no events, no recalled ones): their seqs are passed all the same.
-        bool Shows(Delivery d) => request.Version >= 2 || d.ForSeed;
-        var inAck = offline.TakeWhile(d => !Shows(d) || (room -= d.Frame.Length) >= 0).ToList();
+        // A seed client gets messages only, as they stand (no events, no recalled ones; a file as text): their seqs are passed all the same.
+        bool Shows(Delivery d) => v2 || d.ForSeed;
+        ReadOnlyMemory<byte> Shown(Delivery d) => v2 ? d.Frame : d.SeedFrame;
+        var inAck = offline.TakeWhile(d => !Shows(d) || (room -= Shown(d).Length) >= 0).ToList();
         var ack = new LoginAck(
             user.Id,
             user.Name,
             [.. friends.Select(f => Entries.WithProfile(Entries.Friend(f, online), v2, profiles))],
             [.. groups.Select(g => Entries.WithProfiles(Entries.Group(g, online), v2, profiles))],
-            [.. inAck.Where(Shows).Select(d => d.Frame)],
+            [.. inAck.Where(Shows).Select(Shown)],
             [.. inbox.Conversations.Select(c => ConversationId.IsGroup(c.ConversationId)
                 ? new ConversationEntry(null, (int)c.ConversationId, c.LastSeq, c.Read, c.Unread)
                 : new ConversationEntry(ConversationId.Peer(c.ConversationId, user.Id), null, c.LastSeq, c.Read, c.Unread))],

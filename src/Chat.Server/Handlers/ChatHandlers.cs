@@ -10,13 +10,11 @@ using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Handlers;
 
-public sealed class OneChatHandler(KnownUsers knownUsers, MessageSender sender, ReplyQuotes replies, FileService files, BlockList blocks) : UserRequestHandler<OneChatRequest>
+public sealed class OneChatHandler(KnownUsers knownUsers, MessageSender sender, ReplyQuotes replies, FileService files, BlockList blocks) : SendHandler<OneChatRequest>
 {
-    public override bool Pipelined => true;
-
-    protected override async ValueTask<Reply> HandleAsync(OneChatRequest request, UserSession user, CancellationToken ct)
+    protected override async ValueTask<Outcome> HandleAsync(OneChatRequest request, UserSession user, CancellationToken ct)
     {
-        if (sender.Problem(request.Msg, request.Time) is { } problem)
+        if (sender.Problem(request, request.Msg, request.Time) is { } problem)
         {
             return Reply.Fail(ErrorCode.BadRequest, problem);
         }
@@ -44,17 +42,15 @@ public sealed class OneChatHandler(KnownUsers knownUsers, MessageSender sender, 
             return refusal;
         }
 
-        return new Pending(sender.SendAsync(user, request, conversation, request.ToId, request.Msg, request.Time, reply, file));
+        return sender.Start(user, request, conversation, request.ToId, request.Msg, request.Time, reply, file);
     }
 }
 
-public sealed class GroupChatHandler(MessageSender sender, ReplyQuotes replies, FileService files) : UserRequestHandler<GroupChatRequest>
+public sealed class GroupChatHandler(MessageSender sender, ReplyQuotes replies, FileService files) : SendHandler<GroupChatRequest>
 {
-    public override bool Pipelined => true;
-
-    protected override async ValueTask<Reply> HandleAsync(GroupChatRequest request, UserSession user, CancellationToken ct)
+    protected override async ValueTask<Outcome> HandleAsync(GroupChatRequest request, UserSession user, CancellationToken ct)
     {
-        if (sender.Problem(request.Msg, request.Time) is { } problem)
+        if (sender.Problem(request, request.Msg, request.Time) is { } problem)
         {
             return Reply.Fail(ErrorCode.BadRequest, problem);
         }
@@ -77,14 +73,16 @@ public sealed class GroupChatHandler(MessageSender sender, ReplyQuotes replies, 
             return refusal;
         }
 
-        return new Pending(sender.SendAsync(user, request, conversation, request.GroupId, request.Msg, request.Time, reply, file));
+        return sender.Start(user, request, conversation, request.GroupId, request.Msg, request.Time, reply, file);
     }
 }
 
 /// <summary>
-/// Store first, then route. The append starts at once (so it joins the writer's next batch); completion is chained
-/// per login so a sender's messages are routed in the order it sent them. When traced, a send is a span named after
-/// its msgid, with the store append and the routing as its children.
+/// Store first, then route. <see cref="Start"/> stamps the message and hands it to the writer at once (so it joins the
+/// writer's next batch); <see cref="SendUnderWay.FinishAsync"/> waits for the store, routes it and gives the sender's
+/// reply. It keeps no order of its own: the dispatcher finishes a connection's sends one after another, in the order they
+/// were sent (<see cref="RequestContext.Answered"/>), so they are routed and answered in that order. When traced, a send
+/// is a span named after its msgid, with the store append and the routing as its children.
 /// </summary>
 public sealed class MessageSender(
     IMessageWriter writer,
@@ -98,16 +96,21 @@ public sealed class MessageSender(
 {
     private static readonly Reply NotStored = Reply.Fail(ErrorCode.Unavailable, "message not stored: try again");
 
-    /// <summary>What is wrong with a chat text and its free-text time, or null.</summary>
-    public string? Problem(string text, string? clientTime)
+    /// <summary>
+    /// What is wrong with what a send would store of the client's — its text, free-text time and cid — or null: the one
+    /// check of them, made first (errno 4). The writer refuses nothing a checked send carries, so whatever fails later is
+    /// the server's (errno 10), never the client's mistake.
+    /// </summary>
+    public string? Problem(Request request, string text, string? clientTime)
     {
         var maxChars = messages.Value.MaxMessageChars;
-        return text.Length > maxChars ? $"msg must be at most {maxChars} characters" : Validation.ChatMessage(text, clientTime);
+        return text.Length > maxChars ? $"msg must be at most {maxChars} characters" : Validation.ChatMessage(text, clientTime, request.Cid?.Text);
     }
 
+    /// <summary>Stamps the message and hands it to the store; the send is finished (routed, answered) by the dispatcher, in order.</summary>
     /// <param name="entry">An event of the log, or a reply (null: a plain message).</param>
     /// <param name="file">The file the message carries (the sender's own, checked), or null.</param>
-    public Task<Reply> SendAsync(UserSession user, Request request, long conversationId, int targetId, string text, string? clientTime, LogEntry? entry = null, FileRef? file = null)
+    public SendUnderWay Start(UserSession user, Request request, long conversationId, int targetId, string text, string? clientTime, LogEntry? entry = null, FileRef? file = null)
     {
         var caller = Activity.Current;
         var activity = ChatTelemetry.Source.StartActivity(SpanName(request.MsgId), ActivityKind.Server);
@@ -138,14 +141,12 @@ public sealed class MessageSender(
             File = file,
         };
         var append = writer.AppendAsync(message, CancellationToken.None).AsTask();
-        var sent = CompleteAsync(user, message, append, user.LastSend, activity, storing, entry?.Quote);
-        user.LastSend = sent;
         if (activity is not null)
         {
             Activity.Current = caller;
         }
 
-        return sent;
+        return new SendUnderWay(this, user, message, append, activity, storing, entry?.Quote);
     }
 
     private static string SpanName(MsgId msgId) => msgId switch
@@ -157,21 +158,14 @@ public sealed class MessageSender(
         _ => "ONE_CHAT",
     };
 
-    private async Task<Reply> CompleteAsync(UserSession user, ChatMessage message, Task<AppendResult> append, Task previous, Activity? activity, Activity? storing, ReplyQuote? quote)
+    internal async Task<Reply> FinishAsync(UserSession user, ChatMessage message, Task<AppendResult> append, Activity? activity, Activity? storing, ReplyQuote? quote)
     {
         using var traced = activity;
-        await previous;
         AppendResult result;
         try
         {
             result = await append;
             storing?.Dispose();
-        }
-        catch (ArgumentException ex)
-        {
-            // Refused by the writer before any database saw it (e.g. a cid ending in a space): the request's fault.
-            storing?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name).Dispose();
-            return Reply.Fail(ErrorCode.BadRequest, ex.Message);
         }
         catch (Exception ex)
         {
@@ -226,4 +220,28 @@ public sealed class MessageSender(
         hub.Route(Delivery.Sent(stored, user.SessionId));
         return new MessageStored(stored.Seq, stored.Message.Ts);
     }
+}
+
+/// <summary>
+/// A chat send stamped and handed to the store (<see cref="MessageSender.Start"/>). <see cref="FinishAsync"/>, called once,
+/// after the connection's sends before it are answered, waits for the store, routes the message and gives the
+/// sender's reply.
+/// </summary>
+public sealed class SendUnderWay
+{
+    private readonly MessageSender _sender;
+    private readonly UserSession _user;
+    private readonly ChatMessage _message;
+    private readonly Task<AppendResult> _append;
+    private readonly Activity? _activity;
+    private readonly Activity? _storing;
+    private readonly ReplyQuote? _quote;
+
+    internal SendUnderWay(MessageSender sender, UserSession user, ChatMessage message, Task<AppendResult> append, Activity? activity, Activity? storing, ReplyQuote? quote)
+    {
+        (_sender, _user, _message, _append) = (sender, user, message, append);
+        (_activity, _storing, _quote) = (activity, storing, quote);
+    }
+
+    public Task<Reply> FinishAsync() => _sender.FinishAsync(_user, _message, _append, _activity, _storing, _quote);
 }

@@ -1,19 +1,36 @@
 using System.Buffers;
+using System.Collections.Frozen;
 using Chat.Protocol;
+using Chat.Server.Sessions;
 using Chat.Server.Telemetry;
 using Chat.Server.Transport;
+using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Handlers;
 
 /// <summary>
-/// Reads each frame into a typed request, hands it to the handler keyed by its msgid (in a DI scope of its own), and
-/// turns what the handler returns — or what went wrong — into the reply frame. The one place that answers requests.
+/// Reads each frame into a typed request, hands it to the handler keyed by its msgid (in a DI scope of its own, unless
+/// the handler is a singleton: no scope is made for a chat send), and
+/// turns what the handler returns — or what went wrong — into the reply frame. The one place that answers requests,
+/// and the one owner of the order a connection's sends complete in (<see cref="RequestContext.Answered"/>).
 /// </summary>
-public sealed class Dispatcher(IServiceScopeFactory scopes, LoginLifecycle logins, ChatMetrics metrics, ILogger<Dispatcher> log) : IConnectionApplication
+public sealed class Dispatcher(
+    IServiceProvider services,
+    IServiceScopeFactory scopes,
+    SingletonHandlers singletons,
+    LoginLifecycle logins,
+    ChatMetrics metrics,
+    IOptions<ConnectionOptions> options,
+    ILogger<Dispatcher> log) : IConnectionApplication
 {
     private static readonly Reply NotDone = Reply.Fail(ErrorCode.Unavailable, "the server could not complete the request: try again");
 
-    public IConnectionState Open(ChatConnection connection) => new RequestContext(connection, this);
+    /// <summary>The singleton handlers, resolved at the first frame (not at construction: their dependencies may not be ready then).</summary>
+    private readonly Lazy<FrozenDictionary<MsgId, IRequestHandler>> _singletons = new(() =>
+        singletons.MsgIds.ToFrozenDictionary(id => id, id => services.GetRequiredKeyedService<IRequestHandler>(id)));
+
+    public IConnectionState Open(ChatConnection connection) =>
+        new DispatchedConnection(new RequestContext(connection, options.Value.MaxInFlightPerConnection), this);
 
     public async ValueTask DispatchAsync(RequestContext context, ReadOnlySequence<byte> frame, CancellationToken ct)
     {
@@ -44,10 +61,17 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, LoginLifecycle login
             return;
         }
 
-        var scope = scopes.CreateAsyncScope();
-        if (scope.ServiceProvider.GetKeyedService<IRequestHandler>(request.MsgId) is not { } handler)
+        AsyncServiceScope? scope = null;
+        if (!_singletons.Value.TryGetValue(request.MsgId, out var handler))
         {
-            await scope.DisposeAsync();
+            var scoped = scopes.CreateAsyncScope();
+            scope = scoped;
+            handler = scoped.ServiceProvider.GetKeyedService<IRequestHandler>(request.MsgId);
+        }
+
+        if (handler is null)
+        {
+            await EndScopeAsync(scope);
             Answer(context, request, Reply.Fail(ErrorCode.UnknownMsgId, $"msgid {(int)request.MsgId} is not a request"));
             return;
         }
@@ -55,44 +79,44 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, LoginLifecycle login
         if (handler.Pipelined)
         {
             // Not read further while the connection has its fill of sends waiting to be stored.
-            await connection.SendSlots.WaitAsync(ct);
+            await context.SendSlots.WaitAsync(ct);
         }
         else
         {
-            await connection.Pipeline;
+            await context.Answered;
         }
 
-        var reply = NotDone;
+        var outcome = (Outcome)NotDone;
         try
         {
-            reply = await RunAsync(handler, request, context, ct);
+            outcome = await RunAsync(handler, request, context, ct);
         }
         finally
         {
-            if (reply is not Pending)
+            if (outcome.Send is null)
             {
-                await EndAsync(handler, connection, scope);
+                await EndAsync(handler, context, scope);
             }
         }
 
-        if (reply is Pending pending)
+        if (outcome.Send is { } send)
         {
-            connection.Pipeline = AnswerInOrderAsync(context, request, pending.Reply, connection.Pipeline, handler, scope);
+            context.Answered = AnswerInOrderAsync(context, request, send, context.Answered, handler, scope);
         }
         else
         {
-            Answer(context, request, reply);
+            Answer(context, request, outcome.Reply!);
         }
     }
 
-    /// <summary>The connection ended: its sends finish, then the user is logged out.</summary>
+    /// <summary>The connection ended: its sends are answered, then the user is logged out.</summary>
     public async ValueTask CloseAsync(RequestContext context)
     {
-        await context.Connection.Pipeline;
+        await context.Answered;
         await logins.EndAsync(context);
     }
 
-    private async Task<Reply> RunAsync(IRequestHandler handler, Request request, RequestContext context, CancellationToken ct)
+    private async Task<Outcome> RunAsync(IRequestHandler handler, Request request, RequestContext context, CancellationToken ct)
     {
         try
         {
@@ -109,12 +133,17 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, LoginLifecycle login
         }
     }
 
-    private async Task AnswerInOrderAsync(RequestContext context, Request request, Task<Reply> pending, Task previous, IRequestHandler handler, AsyncServiceScope scope)
+    /// <summary>
+    /// The one chain that orders a connection's sends: each is finished (stored, routed) and answered after the one
+    /// before it, so recipients and the sender get them in the order they were sent. The store works on them all at once.
+    /// </summary>
+    private async Task AnswerInOrderAsync(RequestContext context, Request request, SendUnderWay send, Task previous, IRequestHandler handler, AsyncServiceScope? scope)
     {
         Reply reply;
         try
         {
-            reply = await pending;
+            await previous;
+            reply = await send.FinishAsync();
         }
         catch (Exception ex)
         {
@@ -123,22 +152,23 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, LoginLifecycle login
         }
         finally
         {
-            await EndAsync(handler, context.Connection, scope);
+            await EndAsync(handler, context, scope);
         }
 
-        await previous;
         Answer(context, request, reply);
     }
 
-    private static async ValueTask EndAsync(IRequestHandler handler, ChatConnection connection, AsyncServiceScope scope)
+    private static ValueTask EndAsync(IRequestHandler handler, RequestContext context, AsyncServiceScope? scope)
     {
         if (handler.Pipelined)
         {
-            connection.SendSlots.Release();
+            context.SendSlots.Release();
         }
 
-        await scope.DisposeAsync();
+        return EndScopeAsync(scope);
     }
+
+    private static ValueTask EndScopeAsync(AsyncServiceScope? scope) => scope is { } s ? s.DisposeAsync() : ValueTask.CompletedTask;
 
     private void Answer(RequestContext context, Request request, Reply reply)
     {
@@ -152,4 +182,14 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, LoginLifecycle login
             context.Connection.Send(frame);
         }
     }
+}
+
+/// <summary>What the transport holds for one connection: its frames go to the dispatcher with the connection's context.</summary>
+internal sealed class DispatchedConnection(RequestContext context, Dispatcher dispatcher) : IConnectionState
+{
+    public int? UserId => context.UserId;
+
+    public ValueTask OnFrameAsync(ReadOnlySequence<byte> frame, CancellationToken ct) => dispatcher.DispatchAsync(context, frame, ct);
+
+    public ValueTask DisposeAsync() => dispatcher.CloseAsync(context);
 }

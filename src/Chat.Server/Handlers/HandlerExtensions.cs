@@ -44,6 +44,17 @@ public static class HandlerExtensions
         services.AddKeyedScoped<IRequestHandler, ProfileHandler>(MsgId.Profile);
         services.AddKeyedScoped<IRequestHandler, FindHandler>(MsgId.Find);
         services.AddKeyedScoped<IRequestHandler, BlockHandler>(MsgId.Block);
+
+        // Handlers registered as singletons (the chat sends among them) run without a DI scope of their own.
+        services.AddSingleton(new SingletonHandlers([.. services
+            .Where(d => d.IsKeyedService && d.ServiceType == typeof(IRequestHandler) && d.Lifetime == ServiceLifetime.Singleton && d.ServiceKey is MsgId)
+            .Select(d => (MsgId)d.ServiceKey!)]));
         return services;
     }
+}
+
+/// <summary>The msgids whose handlers are singletons: the dispatcher resolves them once and runs them without a DI scope.</summary>
+public sealed class SingletonHandlers(IReadOnlyCollection<MsgId> msgIds)
+{
+    public IReadOnlyCollection<MsgId> MsgIds { get; } = msgIds;
 }

@@ -70,7 +70,7 @@ public sealed class EditHandler(MessageLog log, MessageSender sender) : UserRequ
 {
     protected override async ValueTask<Reply> HandleAsync(EditRequest request, UserSession user, CancellationToken ct)
     {
-        if (sender.Problem(request.Msg, null) is { } problem)
+        if (sender.Problem(request, request.Msg, null) is { } problem)
         {
             return Reply.Fail(ErrorCode.BadRequest, problem);
         }
@@ -98,7 +98,8 @@ public sealed class EditHandler(MessageLog log, MessageSender sender) : UserRequ
             return Reply.Fail(ErrorCode.NotAllowed, "the message is too old to edit");
         }
 
-        return await sender.SendAsync(user, request, conversation, target, request.Msg, null, new LogEntry(EntryKind.Edit, request.Seq));
+        return await sender.Start(user, request, conversation, target, request.Msg, null, new LogEntry(EntryKind.Edit, request.Seq))
+            .FinishAsync(); // not pipelined: the connection's sends before it are answered already
     }
 }
 
@@ -107,6 +108,11 @@ public sealed class RecallHandler(MessageLog log, MessageSender sender) : UserRe
 {
     protected override async ValueTask<Reply> HandleAsync(RecallRequest request, UserSession user, CancellationToken ct)
     {
+        if (sender.Problem(request, "", null) is { } problem)
+        {
+            return Reply.Fail(ErrorCode.BadRequest, problem);
+        }
+
         var (named, refusal) = await log.FindAsync(user, request.Peer, request.GroupId, request.Seq, ct);
         if (refusal is not null)
         {
@@ -129,7 +135,8 @@ public sealed class RecallHandler(MessageLog log, MessageSender sender) : UserRe
                 : "only its author (or the group's creator) may recall a message");
         }
 
-        return await sender.SendAsync(user, request, conversation, target, "", null, new LogEntry(EntryKind.Recall, request.Seq));
+        return await sender.Start(user, request, conversation, target, "", null, new LogEntry(EntryKind.Recall, request.Seq))
+            .FinishAsync(); // not pipelined: the connection's sends before it are answered already
     }
 }
 
@@ -138,6 +145,11 @@ public sealed class ReactHandler(MessageLog log, MessageSender sender) : UserReq
 {
     protected override async ValueTask<Reply> HandleAsync(ReactRequest request, UserSession user, CancellationToken ct)
     {
+        if (sender.Problem(request, request.Emoji, null) is { } problem)
+        {
+            return Reply.Fail(ErrorCode.BadRequest, problem);
+        }
+
         var (named, refusal) = await log.FindAsync(user, request.Peer, request.GroupId, request.Seq, ct);
         if (refusal is not null)
         {
@@ -158,7 +170,8 @@ public sealed class ReactHandler(MessageLog log, MessageSender sender) : UserReq
         }
 
         var kind = request.On ? EntryKind.React : EntryKind.Unreact;
-        return await sender.SendAsync(user, request, conversation, target, request.Emoji, null, new LogEntry(kind, request.Seq));
+        return await sender.Start(user, request, conversation, target, request.Emoji, null, new LogEntry(kind, request.Seq))
+            .FinishAsync(); // not pipelined: the connection's sends before it are answered already
     }
 }
 

@@ -17,10 +17,10 @@ public sealed class LoginLifecycle(ChatHub hub, ICursorWriter cursors, IReadMark
 
     /// <summary>Claims the user cluster-wide and makes this connection reachable as them.</summary>
     /// <returns>Null when the user is already online.</returns>
-    /// <param name="modern">The login asked for the v2 protocol.</param>
-    public async Task<UserSession?> BeginAsync(RequestContext context, UserAccount account, bool modern)
+    /// <param name="v2">The login asked for the v2 protocol.</param>
+    public async Task<UserSession?> BeginAsync(RequestContext context, UserAccount account, bool v2)
     {
-        var user = new UserSession(account.Id, account.Name, context.Connection, cursors, modern, gaps);
+        var user = new UserSession(account.Id, account.Name, context.Connection, cursors, v2, gaps);
         if (!await hub.ConnectAsync(user))
         {
             return null;
@@ -39,8 +39,8 @@ public sealed class LoginLifecycle(ChatHub hub, ICursorWriter cursors, IReadMark
     }
 
     /// <summary>
-    /// Ends the login: waits for its sends, stops live delivery, lets queued frames reach the connection, writes
-    /// cursors and read marks, and only then frees the user to log in elsewhere.
+    /// Ends the login: waits for its sends to be answered, stops live delivery, lets queued frames reach the connection,
+    /// writes cursors and read marks, and only then frees the user to log in elsewhere.
     /// </summary>
     public async Task EndAsync(RequestContext context)
     {
@@ -51,10 +51,18 @@ public sealed class LoginLifecycle(ChatHub hub, ICursorWriter cursors, IReadMark
 
         try
         {
-            await user.LastSend;
-            await hub.DisconnectAsync(user, user.Groups());
-            user.End();
-            context.User = null;
+            try
+            {
+                await context.Answered;
+                await hub.DisconnectAsync(user, user.Groups());
+            }
+            finally
+            {
+                // Once, whatever failed: nothing more is queued for the login.
+                user.End();
+                context.User = null;
+            }
+
             await user.Connection.WhenWrittenAsync();
             await cursors.FlushAsync(CancellationToken.None);
             await reads.FlushAsync(CancellationToken.None);
@@ -67,8 +75,6 @@ public sealed class LoginLifecycle(ChatHub hub, ICursorWriter cursors, IReadMark
         }
         finally
         {
-            user.End();
-            context.User = null;
             await hub.ReleaseAsync(user);
         }
     }

@@ -21,7 +21,7 @@ public sealed class LeaveGroupHandler(IChatStore store, ChatHub hub) : UserReque
 
         await hub.RemoveFromGroupAsync(user.Id, request.GroupId);
         var gone = ServerFrames.MemberGone(request.GroupId, user.Id, by: null, creator: left.Heir);
-        hub.Route(Delivery.PushToUser(user.Id, user.Id, gone) with { ExceptSession = user.SessionId });
+        hub.Route(Delivery.GroupLeftBy(user.Id, user.Id, request.GroupId, gone) with { ExceptSession = user.SessionId });
         hub.Route(Delivery.PushToGroup(user.Id, request.GroupId, gone));
         return Reply.Ok;
     }
@@ -67,7 +67,7 @@ public static class MemberRemoval
     {
         await hub.RemoveFromGroupAsync(userId, groupId);
         var gone = ServerFrames.MemberGone(groupId, userId, by);
-        hub.Route(Delivery.PushToUser(by, userId, gone));
+        hub.Route(Delivery.GroupLeftBy(by, userId, groupId, gone));
         // Sent as from the removed member, whose sessions the group route skips (they have theirs above).
         hub.Route(Delivery.PushToGroup(userId, groupId, gone) with { ExceptSession = exceptSession });
     }

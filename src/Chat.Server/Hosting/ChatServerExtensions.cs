@@ -12,11 +12,16 @@ using Chat.Server.Transport;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace Chat.Server.Hosting;
 
 public static class ChatServerExtensions
 {
+    // The database clients publish their spans and instruments under their own names (no extra package needed).
+    private static readonly string[] DatabaseClients = ["Npgsql", "MySqlConnector"];
+
     /// <summary>Everything one replica needs: each area registers its own parts; Kestrel listens as the validated options say.</summary>
     public static WebApplicationBuilder AddChatServer(this WebApplicationBuilder builder)
     {
@@ -34,7 +39,10 @@ public static class ChatServerExtensions
         });
         builder.AddChatPersistence();
         var services = builder.Services;
-        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>(PersistenceExtensions.ProviderName(builder.Configuration), tags: [ServiceDefaults.ReadyTag]);
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>(PersistenceExtensions.ProviderName(builder.Configuration), tags: [HealthTags.Ready]);
+        // The store's instruments and its drivers' (Chat.Persistence has no OpenTelemetry of its own to add them with).
+        services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(StoreMetrics.MeterName).AddMeter(DatabaseClients));
+        services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddSource(DatabaseClients));
         services.AddSingleton(TimeProvider.System);
         services.AddChatTelemetry();
         services.AddChatHub(builder.Configuration.GetConnectionString("Redis"));

@@ -1,4 +1,3 @@
-using Chat.Persistence;
 using Chat.Server.Telemetry;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -13,22 +12,15 @@ namespace Chat.Server.Hosting;
 
 /// <summary>
 /// What every replica has whatever it serves, as eShop's <c>AddServiceDefaults()</c>: OpenTelemetry and health checks.
-/// Components add only their own parts: their instruments' meters are named here, their health checks they register
-/// themselves with <see cref="ReadyTag"/> (the database in <see cref="ChatServerExtensions"/>, Redis in Cluster).
+/// It names no meter, source or check of the chat's own: each area adds its instruments to the providers
+/// (<c>ConfigureOpenTelemetryMeterProvider</c>: the chat's in <c>AddChatTelemetry</c>, the store's and its drivers' in
+/// <see cref="ChatServerExtensions"/>, Redis's in <c>AddChatHub</c>) and registers its health checks with
+/// <see cref="HealthTags.Ready"/>.
 /// </summary>
 public static class ServiceDefaults
 {
-    /// <summary>Checks that say the process runs: <c>/healthz</c>.</summary>
-    public const string LiveTag = "live";
-
-    /// <summary>Checks that say the replica can serve: <c>/readyz</c>.</summary>
-    public const string ReadyTag = "ready";
-
     /// <summary>A check that has not answered by then counts as failed.</summary>
     public static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(2);
-
-    // The database clients publish their spans and instruments under their own names (no extra package needed).
-    private static readonly string[] DatabaseClients = ["Npgsql", "MySqlConnector"];
 
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
     {
@@ -38,9 +30,10 @@ public static class ServiceDefaults
     }
 
     /// <summary>
-    /// Metrics always (the chat and store meters, runtime, ASP.NET Core, database clients), scraped at <c>/metrics</c>.
+    /// Metrics always (runtime, ASP.NET Core, and whatever meters the areas add), scraped at <c>/metrics</c>.
     /// Traces and logs only with an OTLP endpoint (<see cref="TelemetryExport"/>): without one no tracer or log
-    /// exporter exists, so spans cost nothing on the chat path.
+    /// exporter exists, so spans cost nothing on the chat path. The exporters are built from the options as validated
+    /// (<see cref="TelemetryOptions.Read"/>), not as found in the configuration.
     /// </summary>
     public static IHostApplicationBuilder ConfigureOpenTelemetry(this IHostApplicationBuilder builder)
     {
@@ -48,7 +41,7 @@ public static class ServiceDefaults
             .BindConfiguration(TelemetryOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        var telemetry = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new();
+        var telemetry = TelemetryOptions.Read(builder.Configuration);
         var export = new TelemetryExport(builder.Configuration, telemetry);
         builder.Services.AddSingleton(export);
 
@@ -57,8 +50,6 @@ public static class ServiceDefaults
                 sp.GetRequiredService<IOptions<TelemetryOptions>>().Value.ServiceName,
                 sp.GetRequiredService<IOptions<ChatServerOptions>>().Value.ReplicaId)))
             .WithMetrics(metrics => metrics
-                .AddMeter(ChatMetrics.MeterName, StoreMetrics.MeterName)
-                .AddMeter(DatabaseClients)
                 .AddRuntimeInstrumentation()
                 .AddAspNetCoreInstrumentation()
                 .AddPrometheusExporter());
@@ -73,10 +64,7 @@ public static class ServiceDefaults
                 reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)telemetry.MetricExportInterval.TotalMilliseconds;
             }))
             .WithTracing(tracing => tracing
-                .AddSource(ChatTelemetry.SourceName)
-                .AddSource(DatabaseClients)
                 .AddAspNetCoreInstrumentation()
-                .AddRedisInstrumentation()
                 .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(telemetry.TraceSampleRatio)))
                 .AddOtlpExporter(exporter => export.Configure(exporter, "v1/traces")))
             .WithLogging(logging => logging.AddOtlpExporter(exporter => export.Configure(exporter, "v1/logs")));
@@ -86,7 +74,7 @@ public static class ServiceDefaults
     /// <summary>The health check service with one live check (the process answers) and a deadline for every check.</summary>
     public static IHostApplicationBuilder AddDefaultHealthChecks(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [HealthTags.Live]);
         builder.Services.PostConfigure<HealthCheckServiceOptions>(options =>
         {
             foreach (var registration in options.Registrations.Where(r => r.Timeout == Timeout.InfiniteTimeSpan))
@@ -103,12 +91,12 @@ public static class ServiceDefaults
         app.MapPrometheusScrapingEndpoint();
         app.MapHealthChecks("/healthz", new HealthCheckOptions
         {
-            Predicate = r => r.Tags.Contains(LiveTag),
+            Predicate = r => r.Tags.Contains(HealthTags.Live),
             ResponseWriter = HealthResponses.WriteLiveAsync,
         });
         app.MapHealthChecks("/readyz", new HealthCheckOptions
         {
-            Predicate = r => r.Tags.Contains(ReadyTag),
+            Predicate = r => r.Tags.Contains(HealthTags.Ready),
             ResponseWriter = HealthResponses.WriteReadyAsync,
         });
         return app;

@@ -1,9 +1,8 @@
-using Chat.Persistence;
+using Chat.Domain;
 using Chat.Server.Hub;
 using Chat.Server.Telemetry;
 using Chat.Server.Transport;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace Chat.Server.Hosting;
 
@@ -27,20 +26,15 @@ public sealed class StatsReporter(
     ChatMetrics metrics,
     ConnectionRegistry connections,
     ChatHub hub,
-    MessageWriter writer,
-    IServiceProvider services)
+    IMessageWriter writer)
 {
-    public StatsReport Snapshot()
-    {
-        var redis = services.GetService<ConnectionMultiplexer>();
-        var state = redis is null ? "not configured" : redis.IsConnected ? "connected" : "disconnected";
-        return new StatsReport(
+    public StatsReport Snapshot() =>
+        new(
             options.Value.ReplicaId,
             connections.Count,
             hub.UserCount,
             Math.Round(metrics.MessageRate.PerSecond(), 1),
             metrics.MessageRate.Seconds,
             writer.QueueDepth,
-            new RedisStats(state, hub.Subscriptions));
-    }
+            new RedisStats(hub.BusState, hub.Subscriptions));
 }

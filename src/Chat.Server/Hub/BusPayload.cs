@@ -15,16 +15,19 @@ public readonly record struct BusEnvelope(Guid Origin, long PublishedAtTicks, Ac
 /// <para>Version 1 header (41 bytes): version, origin replica (16), conversation (8), seq (8), sender (4), target (4).</para>
 /// <para>Version 2 and later: version, header length (2), the same fields, publish time (UTC ticks, 8), and the
 /// W3C trace context of the publishing span: trace id (16), span id (8), trace flags (1); all zero without one.
-/// Version 3 appends the session the delivery skips (8; 0 for none).
+/// Version 3 appends the session the delivery skips (8; 0 for none). Version 4 appends the delivery's kind (1,
+/// <see cref="DeliveryKind"/>) and the group a <see cref="DeliveryKind.GroupLeft"/> push names (4; 0 otherwise): a
+/// receiver no longer tells a kind by the seq, the conversation or the frame (it still does for the older versions).
 /// A reader takes the fields it knows and starts the frame at the header length, so later versions may append
-/// fields without breaking it. All three versions are read.</para>
+/// fields without breaking it. All four versions are read.</para>
 /// </summary>
 public static class BusPayload
 {
-    private const byte Version = 3;
+    private const byte Version = 4;
     private const int V1HeaderLength = 1 + 16 + 8 + 8 + 4 + 4;
     private const int V2HeaderLength = 1 + 2 + 16 + 8 + 8 + 4 + 4 + 8 + 16 + 8 + 1;
-    private const int HeaderLength = V2HeaderLength + 8;
+    private const int V3HeaderLength = V2HeaderLength + 8;
+    private const int HeaderLength = V3HeaderLength + 1 + 4;
 
     public static byte[] Encode(Delivery delivery, in BusEnvelope envelope)
     {
@@ -46,6 +49,8 @@ public static class BusPayload
         }
 
         BinaryPrimitives.WriteInt64LittleEndian(span[76..], delivery.ExceptSession);
+        span[84] = (byte)delivery.Kind;
+        BinaryPrimitives.WriteInt32LittleEndian(span[85..], delivery.LeftGroup);
 
         delivery.Frame.Span.CopyTo(span[HeaderLength..]);
         return payload;
@@ -97,8 +102,15 @@ public static class BusPayload
             BinaryPrimitives.ReadInt32LittleEndian(span[39..]),
             payload.AsMemory(headerLength))
         {
-            ExceptSession = headerLength >= HeaderLength ? BinaryPrimitives.ReadInt64LittleEndian(span[76..]) : 0,
+            ExceptSession = headerLength >= V3HeaderLength ? BinaryPrimitives.ReadInt64LittleEndian(span[76..]) : 0,
+            Kind = headerLength >= HeaderLength ? (DeliveryKind)span[84] : default,
+            LeftGroup = headerLength >= HeaderLength ? BinaryPrimitives.ReadInt32LittleEndian(span[85..]) : 0,
         };
+        if (headerLength < HeaderLength)
+        {
+            delivery = Delivery.WithKindOfOlderReplica(delivery);
+        }
+
         return true;
     }
 
@@ -119,6 +131,7 @@ public static class BusPayload
             BinaryPrimitives.ReadInt32LittleEndian(span[33..]),
             BinaryPrimitives.ReadInt32LittleEndian(span[37..]),
             payload.AsMemory(V1HeaderLength));
+        delivery = Delivery.WithKindOfOlderReplica(delivery);
         return true;
     }
 }

@@ -1,34 +1,34 @@
-using System.Collections.Concurrent;
 using Chat.Protocol;
 using Chat.Server.Sessions;
 
 namespace Chat.Server.Hub;
 
 /// <summary>
-/// Who is where, for one topology: the sessions logged in on this replica (a user may have several, per
-/// <see cref="LoginPolicy"/>), per group those of its members, per user the sessions whose friend list holds them;
-/// the cluster-wide presence claim and its changes (PRESENCE pushes); and live delivery — recipients here get a stored
-/// message or a push directly, the others through the bus. <see cref="LocalHub"/> is a single node; <see cref="RedisHub"/>
-/// a replica among others. Nothing else keeps this registry, so nothing else decides what is local. (SignalR's
-/// HubLifetimeManager has the same job.)
+/// Who is where, for one topology, as SignalR's HubLifetimeManager: sessions connect and disconnect (claiming the user
+/// cluster-wide per <see cref="LoginPolicy"/>, closing the sessions a login replaces), join and leave groups, and get
+/// what is routed to them — recipients here directly, the others through the bus. It keeps the registry of sessions
+/// here (<see cref="SessionRegistry"/>) and who watches whose presence (<see cref="PresenceWatchers"/>), and owns both:
+/// nothing else decides what is local. <see cref="LocalHub"/> is a single node; <see cref="RedisHub"/> a replica among
+/// others.
 /// </summary>
 public abstract class ChatHub(LoginPolicy devices)
 {
     private static readonly byte[] ReplacedFrame = ServerFrames.Error(ErrorCode.Replaced, "you logged in elsewhere: this session was replaced", null);
 
-    private readonly SessionIndex _users = new();
-    private readonly SessionIndex _groups = new();
-    private readonly SessionIndex _watchers = new();
-    private readonly ConcurrentDictionary<UserSession, int[]> _watching = new();
+    private readonly SessionRegistry _local = new();
+    private readonly PresenceWatchers _watchers = new();
 
     /// <summary>Users logged in here.</summary>
-    public int UserCount => _users.Count;
+    public int UserCount => _local.UserCount;
 
     /// <summary>Groups with at least one member here.</summary>
-    public int GroupCount => _groups.Count;
+    public int GroupCount => _local.GroupCount;
 
     /// <summary>Bus channels this replica listens to: one per local user, one per group with a local member.</summary>
     public virtual int Subscriptions => 0;
+
+    /// <summary>The bus as <c>/stats</c> shows it: <c>connected</c>, <c>disconnected</c> or <c>not configured</c> (a single node).</summary>
+    public virtual string BusState => "not configured";
 
     /// <summary>What a second login of a user does.</summary>
     public LoginPolicy Devices { get; } = devices;
@@ -36,10 +36,10 @@ public abstract class ChatHub(LoginPolicy devices)
     /// <summary>A user's sessions may be on several replicas at once: a delivery to a user here goes on the bus too.</summary>
     protected bool SessionsSpanReplicas => Devices == LoginPolicy.Allow;
 
-    protected IEnumerable<UserSession> LocalSessions => _users.Values.SelectMany(sessions => sessions);
+    protected IEnumerable<UserSession> LocalSessions => _local.All;
 
     /// <summary>A local session of a user, if the user is logged in here.</summary>
-    public UserSession? Find(int userId) => _users.Get(userId) is [var first, ..] ? first : null;
+    public UserSession? Find(int userId) => _local.OfUser(userId) is [var first, ..] ? first : null;
 
     /// <summary>
     /// Claims the user cluster-wide for this session (per <see cref="Devices"/>) and makes it reachable here; the
@@ -56,14 +56,8 @@ public abstract class ChatHub(LoginPolicy devices)
 
         try
         {
-            Task subscribing;
-            lock (_users.Gate)
-            {
-                // Under the gate: subscribe and unsubscribe of one user's channel stay in order on the bus.
-                subscribing = _users.Add(user.Id, user) ? SubscribeAsync(Topic.User(user.Id)) : Task.CompletedTask;
-            }
-
-            await subscribing;
+            // Under the registry's gate: subscribe and unsubscribe of one user's channel stay in order on the bus.
+            await _local.AddUser(user, () => SubscribeAsync(Topic.User(user.Id)));
         }
         catch
         {
@@ -75,9 +69,7 @@ public abstract class ChatHub(LoginPolicy devices)
 
         if (claim == Claim.Replaced)
         {
-            var replacing = Delivery.Replacing(user.Id, user.SessionId, ReplacedFrame);
-            CloseReplaced(replacing);
-            Publish(replacing);
+            Route(Delivery.Closing(user.Id, user.SessionId, ReplacedFrame));
         }
         else if (claim == Claim.First)
         {
@@ -94,22 +86,8 @@ public abstract class ChatHub(LoginPolicy devices)
     public async Task DisconnectAsync(UserSession user, IEnumerable<int> groups)
     {
         var pending = groups.Select(groupId => LeaveGroupAsync(groupId, user)).ToList();
-        lock (_users.Gate)
-        {
-            if (_users.Remove(user.Id, user))
-            {
-                pending.Add(UnsubscribeAsync(Topic.User(user.Id)));
-            }
-        }
-
-        if (_watching.TryRemove(user, out var friends))
-        {
-            foreach (var friend in friends)
-            {
-                _watchers.Remove(friend, user);
-            }
-        }
-
+        pending.Add(_local.RemoveUser(user, () => UnsubscribeAsync(Topic.User(user.Id))));
+        _watchers.Forget(user);
         await Task.WhenAll(pending);
     }
 
@@ -132,79 +110,73 @@ public abstract class ChatHub(LoginPolicy devices)
     /// Every session of the user, on every replica, gets <paramref name="frame"/> (an ERROR, seed sessions too) and is
     /// closed: an operator's ban or sign-out.
     /// </summary>
-    public void CloseEverywhere(int userId, ReadOnlyMemory<byte> frame)
-    {
-        var closing = Delivery.Replacing(userId, 0, frame); // no session is the newer one: all close
-        CloseReplaced(closing);
-        Publish(closing);
-    }
+    public void CloseEverywhere(int userId, ReadOnlyMemory<byte> frame) =>
+        Route(Delivery.Closing(userId, 0, frame)); // no session is the newer one: all close
 
     /// <summary>
     /// The session hears (PRESENCE) when one of these users comes online or goes offline. Call before reading their
     /// state, so no change falls between the read and the watch.
     /// </summary>
-    public void Watch(UserSession user, IReadOnlyCollection<int> friendIds)
-    {
-        _watching.AddOrUpdate(user, _ => [.. friendIds], (_, known) => [.. known.Union(friendIds)]);
-        foreach (var friend in friendIds)
-        {
-            _watchers.Add(friend, user);
-        }
-    }
+    public void Watch(UserSession user, IReadOnlyCollection<int> friendIds) => _watchers.Watch(user, friendIds);
+
+    /// <summary>
+    /// <paramref name="userId"/>'s sessions on every replica stop hearing <paramref name="blockerId"/>'s PRESENCE (a block):
+    /// they are told the blocker is offline and unwatch them (<see cref="DeliveryKind.PresenceWithdrawn"/>).
+    /// </summary>
+    public void WithdrawPresence(int blockerId, int userId) => Route(Delivery.PresenceWithdrawnBy(blockerId, userId));
 
     /// <summary>The user's sessions here no longer hear of <paramref name="friendId"/> (REMOVE_FRIEND).</summary>
     public void Unwatch(int userId, int friendId)
     {
-        foreach (var session in _users.Get(userId))
+        foreach (var session in _local.OfUser(userId))
         {
-            Unwatch(session, friendId);
+            _watchers.Unwatch(session, friendId);
         }
     }
 
+    /// <summary>Subscribing under the registry's gate keeps subscribe/unsubscribe of one group in order on the bus.</summary>
+    public Task JoinGroupAsync(int groupId, UserSession user) =>
+        _local.JoinGroup(groupId, user, () => SubscribeAsync(Topic.Group(groupId)));
+
     /// <summary>
-    /// <paramref name="userId"/>'s sessions on every replica stop hearing <paramref name="otherId"/>'s PRESENCE (a
-    /// block): they are told the other is offline (<see cref="Delivery.PresenceWithdrawn"/>) and unwatch them.
+    /// The user is out of the group (LEAVE_GROUP, REMOVE_MEMBER): their sessions here stop receiving it and may no
+    /// longer send to it, at once. Sessions elsewhere learn it from the <see cref="DeliveryKind.GroupLeft"/> push.
     /// </summary>
-    public void WithdrawPresence(int otherId, int userId) =>
-        RouteToUser(Delivery.PushToUser(otherId, userId, ServerFrames.Presence(otherId, online: false)));
-
-    private void Unwatch(UserSession session, int friendId)
-    {
-        _watchers.Remove(friendId, session);
-        // Only while the session is here: one that disconnected meanwhile must not come back into the map.
-        while (_watching.TryGetValue(session, out var known) && !_watching.TryUpdate(session, [.. known.Where(id => id != friendId)], known))
-        {
-        }
-    }
-
-    public Task JoinGroupAsync(int groupId, UserSession user)
-    {
-        lock (_groups.Gate)
-        {
-            // Subscribing under the lock keeps subscribe/unsubscribe of one group in order on the bus.
-            return _groups.Add(groupId, user) ? SubscribeAsync(Topic.Group(groupId)) : Task.CompletedTask;
-        }
-    }
+    public Task RemoveFromGroupAsync(int userId, int groupId) =>
+        Task.WhenAll(_local.OfUser(userId).Select(session => ForgetGroupAsync(session, groupId)));
 
     /// <summary>
-    /// A message this replica stored, or a push: local recipients at once, the others through the bus (once per
-    /// message). With several sessions per user allowed, a stored message also reaches the sender's other sessions.
+    /// A message this replica stored, a push, or a close: to the recipients here at once and, unless they were all
+    /// here, through the bus (once per delivery). With several sessions per user allowed, a stored message also
+    /// reaches the sender's other sessions.
     /// </summary>
     public void Route(Delivery delivery)
     {
-        if (delivery.IsGroup)
+        if (PublishedAfterDeliveryHere(delivery))
         {
-            DeliverToGroup(delivery);
+            DeliverHere(delivery);
             Publish(delivery);
-            return;
+        }
+        else if (!DeliverHere(delivery))
+        {
+            Publish(delivery); // the user's sessions are all on one replica: not this one
         }
 
-        RouteToUser(delivery);
-        if (SessionsSpanReplicas && !delivery.IsPush && delivery.ExceptSession != 0 && delivery.SenderId != delivery.TargetId)
+        if (SessionsSpanReplicas && !delivery.IsPush && !delivery.IsGroup && delivery.ExceptSession != 0 && delivery.SenderId != delivery.TargetId)
         {
-            RouteToUser(delivery with { TargetId = delivery.SenderId });
+            Route(delivery with { TargetId = delivery.SenderId });
         }
     }
+
+    /// <summary>
+    /// Whether <see cref="Route"/> delivers this here and publishes it as well, so that this replica skips its own copy
+    /// when the bus brings it back: a group's (members may be anywhere), a close (the user's sessions may be anywhere),
+    /// and every delivery while a user's sessions may span replicas. Otherwise a user's sessions are all on one replica,
+    /// and a delivery is published only when none is here — so a copy that comes back is one not delivered yet (the user
+    /// logged in here meanwhile). The one place that decides "delivered here already".
+    /// </summary>
+    protected bool PublishedAfterDeliveryHere(Delivery delivery) =>
+        delivery.IsGroup || delivery.Kind == DeliveryKind.Close || SessionsSpanReplicas;
 
     /// <summary>What the login of this session does to the user's other sessions, here and elsewhere.</summary>
     protected abstract Task<Claim> ClaimAsync(UserSession user);
@@ -228,49 +200,51 @@ public abstract class ChatHub(LoginPolicy devices)
     protected void AnnouncePresence(int userId, bool online)
     {
         var push = Delivery.PushToUser(userId, userId, ServerFrames.Presence(userId, online));
-        DeliverPresence(push);
+        _watchers.Deliver(push);
         PublishPresence(push);
     }
 
-    /// <summary>A presence change (a push whose sender is the user it is about) for the sessions here that watch its user.</summary>
-    protected void DeliverPresence(Delivery presence)
-    {
-        foreach (var watcher in _watchers.Get(presence.SenderId))
-        {
-            watcher.Deliver(presence);
-        }
-    }
+    /// <summary>A presence change another replica announced, for the sessions here that watch its user.</summary>
+    protected void DeliverPresence(Delivery presence) => _watchers.Deliver(presence);
 
-    /// <summary>A message another replica stored and published.</summary>
-    protected void DeliverFromBus(Delivery delivery)
+    /// <summary>
+    /// To the recipients here: a group's members, the user's sessions (a close closes them; a push saying the user left a
+    /// group ends that membership in each). Whatever the bus brings, and what <see cref="Route"/> delivers here.
+    /// </summary>
+    /// <returns>False when no recipient is here.</returns>
+    protected bool DeliverHere(Delivery delivery)
     {
         if (delivery.IsGroup)
         {
             DeliverToGroup(delivery);
+            return true;
         }
-        else if (delivery.IsReplacement)
-        {
-            CloseReplaced(delivery);
-        }
-        else
-        {
-            DeliverToUser(delivery);
-        }
-    }
 
-    /// <summary>
-    /// The user is out of the group (LEAVE_GROUP, REMOVE_MEMBER): their sessions here stop receiving it and may no
-    /// longer send to it, at once. Sessions elsewhere learn it from the <see cref="Delivery.GroupLeft"/> push.
-    /// </summary>
-    public Task RemoveFromGroupAsync(int userId, int groupId) =>
-        Task.WhenAll(_users.Get(userId).Select(session => ForgetGroupAsync(session, groupId)));
-
-    private void RouteToUser(Delivery delivery)
-    {
-        if (!DeliverToUser(delivery) || SessionsSpanReplicas)
+        var sessions = _local.OfUser(delivery.TargetId);
+        foreach (var session in sessions)
         {
-            Publish(delivery);
+            switch (delivery.Kind)
+            {
+                case DeliveryKind.Close when session.SessionId != delivery.ExceptSession:
+                    Close(session, delivery.Frame);
+                    break;
+                case DeliveryKind.Close:
+                    break;
+                case DeliveryKind.GroupLeft:
+                    _ = ForgetGroupAsync(session, delivery.LeftGroup);
+                    session.Deliver(delivery);
+                    break;
+                case DeliveryKind.PresenceWithdrawn:
+                    _watchers.Unwatch(session, delivery.SenderId);
+                    session.Deliver(delivery);
+                    break;
+                default:
+                    session.Deliver(delivery);
+                    break;
+            }
         }
+
+        return sessions.Length > 0;
     }
 
     private Task ForgetGroupAsync(UserSession session, int groupId)
@@ -279,38 +253,10 @@ public abstract class ChatHub(LoginPolicy devices)
         return LeaveGroupAsync(groupId, session);
     }
 
-    /// <summary>
-    /// To the user's sessions here: a push saying the user left a group also ends that membership in each; one
-    /// withdrawing another user's presence ends the watch.
-    /// </summary>
-    /// <returns>False when the user has no session here.</returns>
-    private bool DeliverToUser(Delivery delivery)
-    {
-        var sessions = _users.Get(delivery.TargetId);
-        var groupLeft = sessions.Length > 0 ? delivery.GroupLeft : null; // read from the frame once, not per session
-        var withdrawn = sessions.Length > 0 ? delivery.PresenceWithdrawn : null;
-        foreach (var session in sessions)
-        {
-            if (groupLeft is { } groupId)
-            {
-                _ = ForgetGroupAsync(session, groupId);
-            }
-
-            if (withdrawn is { } otherId)
-            {
-                Unwatch(session, otherId);
-            }
-
-            session.Deliver(delivery);
-        }
-
-        return sessions.Length > 0;
-    }
-
     /// <summary>To every other member's sessions; a stored message to the sender's other sessions too, a push not.</summary>
     private void DeliverToGroup(Delivery delivery)
     {
-        foreach (var member in _groups.Get(delivery.TargetId))
+        foreach (var member in _local.InGroup(delivery.TargetId))
         {
             if (member.Id != delivery.SenderId || (!delivery.IsPush && member.SessionId != delivery.ExceptSession))
             {
@@ -331,33 +277,20 @@ public abstract class ChatHub(LoginPolicy devices)
     {
         foreach (var session in LocalSessions.ToList())
         {
-            session.End();
-            session.Connection.Send(frame);
-            session.Connection.CloseFromOutside();
+            Close(session, frame);
         }
     }
 
-    /// <summary>The user's sessions here, but the newer one, get ERROR errno 12 (seed ones too: it is a seed frame type) and close.</summary>
-    private void CloseReplaced(Delivery replacing)
+    /// <summary>The session gets <paramref name="frame"/> (an ERROR: seed sessions too) after what was queued for it, and closes.</summary>
+    private static void Close(UserSession session, ReadOnlyMemory<byte> frame)
     {
-        foreach (var session in _users.Get(replacing.TargetId))
-        {
-            if (session.SessionId != replacing.ExceptSession)
-            {
-                session.End();
-                session.Connection.Send(replacing.Frame);
-                session.Connection.CloseFromOutside();
-            }
-        }
+        session.End();
+        session.Connection.Send(frame);
+        session.Connection.CloseFromOutside();
     }
 
-    private Task LeaveGroupAsync(int groupId, UserSession user)
-    {
-        lock (_groups.Gate)
-        {
-            return _groups.Remove(groupId, user) ? UnsubscribeAsync(Topic.Group(groupId)) : Task.CompletedTask;
-        }
-    }
+    private Task LeaveGroupAsync(int groupId, UserSession user) =>
+        _local.LeaveGroup(groupId, user, () => UnsubscribeAsync(Topic.Group(groupId)));
 }
 
 /// <summary>A live replica (its instance name) and how many users it holds.</summary>

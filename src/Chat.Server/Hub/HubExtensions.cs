@@ -1,5 +1,5 @@
-using Chat.Server.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry.Trace;
 using StackExchange.Redis;
 
 namespace Chat.Server.Hub;
@@ -26,7 +26,8 @@ public static class HubExtensions
         services.AddSingleton<RedisHub>();
         services.AddSingleton<ChatHub>(sp => sp.GetRequiredService<RedisHub>());
         services.AddHostedService(sp => sp.GetRequiredService<RedisHub>());
-        services.AddHealthChecks().AddCheck<RedisHealthCheck>(RedisHealthCheck.Name, tags: [ServiceDefaults.ReadyTag]);
+        services.AddHealthChecks().AddCheck<RedisHealthCheck>(RedisHealthCheck.Name, tags: [HealthTags.Ready]);
+        services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddRedisInstrumentation()); // when traces are exported
         return services;
     }
 

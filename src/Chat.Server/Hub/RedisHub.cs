@@ -47,6 +47,8 @@ public sealed class RedisHub(
 
     public override int Subscriptions => UserCount + GroupCount;
 
+    public override string BusState => redis.IsConnected ? "connected" : "disconnected";
+
     private ISubscriber Subscriber => redis.GetSubscriber();
 
     /// <summary><c>chat:user:{id}</c> or <c>chat:group:{id}</c>; a sharded channel on a Redis Cluster.</summary>
@@ -233,9 +235,8 @@ public sealed class RedisHub(
                 return;
             }
 
-            // A replica delivers its own group messages (and replacements, and everything when a user's sessions span
-            // replicas) locally before publishing them.
-            if (envelope.Origin == _origin && (delivery.IsGroup || delivery.IsReplacement || SessionsSpanReplicas))
+            // What this replica delivered here before publishing it comes back to it: delivered already.
+            if (envelope.Origin == _origin && PublishedAfterDeliveryHere(delivery))
             {
                 return;
             }
@@ -251,7 +252,7 @@ public sealed class RedisHub(
                 Tag(activity, delivery);
             }
 
-            DeliverFromBus(delivery);
+            DeliverHere(delivery);
         }
         catch (Exception ex)
         {

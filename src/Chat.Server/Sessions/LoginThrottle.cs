@@ -1,4 +1,3 @@
-using Chat.Server.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -52,17 +51,18 @@ public sealed class LoginThrottle
     /// why not (errno 11), checked before any password work. A refusal that closes the connection has already asked
     /// the session to close after its answer.
     /// </summary>
-    public string? Refuse(ChatConnection connection, LoginAttempt attempt)
+    public string? Refuse(RequestContext context, LoginAttempt attempt)
     {
-        if (Check(connection, attempt) is not { } refusal)
+        if (Check(context, attempt) is not { } refusal)
         {
             return null;
         }
 
-        if (!connection.ThrottleReported)
+        var connection = context.Connection;
+        if (!context.ThrottleReported)
         {
             // Once per connection: a client hammering on refusals must not turn each one into a log line.
-            connection.ThrottleReported = true;
+            context.ThrottleReported = true;
             ServerLog.LoginThrottled(_log, connection.ConnectionId, connection.RemoteAddress?.ToString(), refusal.Message);
         }
 
@@ -79,14 +79,14 @@ public sealed class LoginThrottle
     /// connection is not read meanwhile, so a client hammering on refusals is slowed to one a delay, and a flood of them
     /// costs the replica next to nothing.
     /// </summary>
-    public async ValueTask<string?> RefuseAsync(ChatConnection connection, LoginAttempt attempt, CancellationToken ct)
+    public async ValueTask<string?> RefuseAsync(RequestContext context, LoginAttempt attempt, CancellationToken ct)
     {
-        if (Refuse(connection, attempt) is not { } refusal)
+        if (Refuse(context, attempt) is not { } refusal)
         {
             return null;
         }
 
-        if (!connection.Closing)
+        if (!context.Connection.Closing)
         {
             await Task.Delay(_options.Value.ThrottledReplyDelay, _time, ct);
         }
@@ -95,24 +95,24 @@ public sealed class LoginThrottle
     }
 
     /// <summary>Counts a failed attempt against the connection and its address.</summary>
-    public void Failed(ChatConnection connection)
+    public void Failed(RequestContext context)
     {
-        connection.FailedLogins++;
-        if (connection.RemoteAddress is { } address)
+        context.FailedLogins++;
+        if (context.Connection.RemoteAddress is { } address)
         {
             _failures.Spend(address);
         }
     }
 
-    private Refusal? Check(ChatConnection connection, LoginAttempt attempt)
+    private Refusal? Check(RequestContext context, LoginAttempt attempt)
     {
         var settings = _options.Value;
-        if (connection.FailedLogins >= settings.LoginFailuresPerConnection)
+        if (context.FailedLogins >= settings.LoginFailuresPerConnection)
         {
             return new Refusal($"too many failed attempts on this connection ({settings.LoginFailuresPerConnection}): reconnect and retry later", Close: true);
         }
 
-        if (connection.RemoteAddress is not { } address)
+        if (context.Connection.RemoteAddress is not { } address)
         {
             return null;
         }

@@ -1,5 +1,4 @@
 using Chat.Domain;
-using Chat.Protocol;
 using Chat.Server.Transport;
 
 namespace Chat.Server.Sessions;
@@ -10,9 +9,9 @@ namespace Chat.Server.Sessions;
 /// Live deliveries that arrive while the login is still being answered are parked and released after LOGIN_ACK.
 /// A conversation's entries are queued in seq order only: one that comes early waits behind the gap (see <see cref="GapFill"/>).
 /// </summary>
-/// <param name="modern">The login said <c>"v":2</c>: the session may be sent frame types the seed does not know (pushes).</param>
+/// <param name="v2">The login said <c>"v":2</c>: the session may be sent frame types the seed does not know (pushes).</param>
 /// <param name="gaps">Fills gaps in arrival order; null: an early entry is queued at once (tests of other things).</param>
-public sealed class UserSession(int id, string name, ChatConnection connection, ICursorWriter cursors, bool modern = false, GapFill? gaps = null) : IDeliveryReceipt
+public sealed class UserSession(int id, string name, ChatConnection connection, ICursorWriter cursors, bool v2 = false, GapFill? gaps = null) : IDeliveryReceipt
 {
     private readonly Dictionary<long, Line> _marks = [];
     private readonly HashSet<int> _groups = [];
@@ -29,13 +28,10 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
     public long SessionId { get; } = Random.Shared.NextInt64(1, long.MaxValue);
 
     /// <summary>A v2 login: pushes (<see cref="Delivery.IsPush"/>) reach it; a seed client never gets one.</summary>
-    public bool Modern { get; } = modern;
+    public bool IsV2 { get; } = v2;
 
     /// <summary>Read marks as this login knows them (READ).</summary>
     public ReadMarks Reads { get; } = new();
-
-    /// <summary>The last chat send of this login: sends complete in order, and logout waits for them.</summary>
-    public Task LastSend { get; set; } = Task.CompletedTask;
 
     private Lock Gate { get; } = new();
 
@@ -97,7 +93,7 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
     {
         lock (Gate)
         {
-            if (_ended || delivery.ExceptSession == SessionId || (delivery.IsPush && !Modern))
+            if (_ended || delivery.ExceptSession == SessionId || (delivery.IsPush && !IsV2))
             {
                 return;
             }
@@ -211,7 +207,7 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
     private void Release(Line line, Delivery delivery)
     {
         line.Queued.Add(delivery.Seq);
-        if (!Modern && !delivery.ForSeed)
+        if (!IsV2 && !delivery.ForSeed)
         {
             // An event, or a message recalled before it was delivered: a seed client never sees it, but its seq is
             // passed, so the delivered-cursor moves over it (it only moves along unbroken runs).
@@ -219,8 +215,8 @@ public sealed class UserSession(int id, string name, ChatConnection connection, 
             return;
         }
 
-        // A seed session gets a file message as text (the frame is rebuilt only for one that carries a file).
-        var frame = Modern ? delivery.Frame : ServerFrames.ForSeed(delivery.Frame);
+        // A seed session gets a file message as text (built once per delivery, for all of them).
+        var frame = IsV2 ? delivery.Frame : delivery.SeedFrame;
         Connection.Send(frame, this, new Delivered(delivery.ConversationId, delivery.Seq));
     }
 

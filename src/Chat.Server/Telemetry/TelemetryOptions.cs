@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Telemetry;
 
@@ -25,4 +26,16 @@ public sealed class TelemetryOptions
     /// <summary>Share of traces recorded and exported (0 to 1), decided at the root span.</summary>
     [Range(0.0, 1.0)]
     public double TraceSampleRatio { get; set; } = 1.0;
+
+    /// <summary>
+    /// The section, bound and validated now, by the rules <c>ValidateOnStart</c> checks later: the exporters are built
+    /// from it while services are registered, before anything starts. A bad value fails here, as it would at start.
+    /// </summary>
+    /// <exception cref="OptionsValidationException">A value breaks its rule.</exception>
+    public static TelemetryOptions Read(IConfiguration configuration)
+    {
+        var options = configuration.GetSection(Section).Get<TelemetryOptions>() ?? new();
+        var result = new DataAnnotationValidateOptions<TelemetryOptions>(Options.DefaultName).Validate(Options.DefaultName, options);
+        return result.Failed ? throw new OptionsValidationException(Options.DefaultName, typeof(TelemetryOptions), result.Failures) : options;
+    }
 }

@@ -12,8 +12,8 @@ namespace Chat.Server.Transport;
 /// One client connection and its writer. Every frame, reply or push, goes through one queue drained by
 /// <see cref="RunWriterAsync"/>, so no caller ever waits on the client. The queue is bounded in bytes
 /// (<see cref="ConnectionOptions.OutboundQueueBytes"/>): a client that lets it fill is disconnected, and what was not
-/// written stays beyond its cursors for its next login. Reading is bounded too: at most
-/// <see cref="ConnectionOptions.MaxInFlightPerConnection"/> sends wait to be stored (<see cref="SendSlots"/>).
+/// written stays beyond its cursors for its next login. What the requests on it did (who logged in, the sends in flight,
+/// failed logins) is not kept here but on the request layer's context (<c>Sessions.RequestContext</c>).
 /// </summary>
 public sealed class ChatConnection
 {
@@ -33,7 +33,6 @@ public sealed class ChatConnection
         _connection = connection;
         _metrics = metrics;
         _budget = options.OutboundQueueBytes;
-        SendSlots = new SemaphoreSlim(options.MaxInFlightPerConnection);
     }
 
     public string ConnectionId => _connection.ConnectionId;
@@ -42,18 +41,6 @@ public sealed class ChatConnection
     public IPAddress? RemoteAddress => _connection.RemoteEndPoint is IPEndPoint { Address: var address }
         ? address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address
         : null;
-
-    /// <summary>One per chat send not yet stored; the read loop waits for one before it dispatches a send.</summary>
-    public SemaphoreSlim SendSlots { get; }
-
-    /// <summary>Replies to pipelined requests, in request order: each waits for the one before.</summary>
-    public Task Pipeline { get; set; } = Task.CompletedTask;
-
-    /// <summary>Failed LOGIN and REG attempts on this connection (touched only by its read loop).</summary>
-    public int FailedLogins { get; set; }
-
-    /// <summary>A refusal of this connection's logins has been logged (touched only by its read loop).</summary>
-    public bool ThrottleReported { get; set; }
 
     /// <summary>Set by a handler that wants the connection closed once the replies queued so far are written.</summary>
     public bool Closing { get; private set; }

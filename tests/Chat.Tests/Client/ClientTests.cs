@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Chat.Tests.Infrastructure;
 using Chat.Tests.Integration;
 
 namespace Chat.Tests.Client;

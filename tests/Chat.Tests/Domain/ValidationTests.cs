@@ -56,6 +56,23 @@ public sealed class ValidationTests
         { "too long", new string('p', 129), 8, "password must be at most 128 characters" },
     };
 
+    /// <summary>A cid as the log keeps it: the case, the cid, and the start of the problem (null: fine).</summary>
+    public static TheoryData<string, string?, string?> ClientIdCases => new()
+    {
+        { "none", null, null },
+        { "plain", "m1", null },
+        { "inner space", "m 1", null },
+        { "64 characters", new string('c', 64), null },
+        { "65 characters", new string('c', 65), "cid must be at most 64 characters" },
+        { "trailing space (one cid with \"c1\" on MySQL)", "c1 ", "cid must not end with a space" },
+        { "nul", "c\0", "cid must not contain NUL" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ClientIdCases), DisableDiscoveryEnumeration = true)]
+    public void A_cid_is_one_the_log_can_keep_and_find_again(string rule, string? cid, string? problem) =>
+        AssertProblem(rule, problem, Validation.ClientId(cid));
+
     [Theory]
     [MemberData(nameof(StorableCases), DisableDiscoveryEnumeration = true)]
     public void Storable_text_has_no_nul_and_only_whole_surrogate_pairs(string name, string text, bool storable) =>

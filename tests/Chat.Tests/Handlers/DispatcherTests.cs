@@ -109,6 +109,25 @@ public sealed class DispatcherTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_store_failure_is_never_answered_as_the_clients_mistake_and_a_bad_cid_never_reaches_the_store()
+    {
+        await using var bob = await LoggedInAsync("bob");
+        await using var alice = await LoggedInAsync("alice");
+
+        // A driver's ArgumentException during the commit: the server's failure (errno 10), not a bad request (errno 4).
+        await alice.SendAsync(new OneChatRequest(bob.Id, "hi") { Cid = Cid.From("m1") });
+        _writer.Fail(new ArgumentException("a driver's complaint about a parameter"));
+        Assert.StartsWith("""{"msgid":11,"cid":"m1","errno":10,""", await alice.ReadAsync(), StringComparison.Ordinal);
+
+        // What the log could not keep is the client's mistake, answered before anything is stored, on every send.
+        await alice.SendAsync(new OneChatRequest(bob.Id, "x") { Cid = Cid.From("c1 ") });
+        await alice.SendAsync(new RecallRequest(bob.Id, null, 1) { Cid = Cid.From("c2 ") });
+        Assert.StartsWith("""{"msgid":11,"cid":"c1 ","errno":4,""", await alice.ReadAsync(), StringComparison.Ordinal);
+        Assert.Contains(""""errno":4,"errmsg":"cid must not end with a space"""", await alice.ReadAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, _writer.Held);
+    }
+
+    [Fact]
     public async Task A_request_lacking_a_field_is_answered_as_that_requests_failure()
     {
         await using var client = Connect();

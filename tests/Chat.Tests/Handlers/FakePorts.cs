@@ -82,6 +82,8 @@ public sealed class HeldWriter : IMessageWriter
         }
     }
 
+    public int QueueDepth => Held;
+
     public ValueTask<AppendResult> AppendAsync(ChatMessage message, CancellationToken ct)
     {
         var done = new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -98,6 +100,14 @@ public sealed class HeldWriter : IMessageWriter
             lock (_held) next = _held.Dequeue();
             next.Done.SetResult(new AppendResult(new StoredMessage(next.Message, ++_seq), Duplicate: false));
         }
+    }
+
+    /// <summary>The oldest held message fails with <paramref name="failure"/>, as a database driver might fail a commit.</summary>
+    public void Fail(Exception failure)
+    {
+        TaskCompletionSource<AppendResult> done;
+        lock (_held) done = _held.Dequeue().Done;
+        done.SetException(failure);
     }
 }
 

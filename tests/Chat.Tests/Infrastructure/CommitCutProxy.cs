@@ -1,33 +1,21 @@
-using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
-
 namespace Chat.Tests.Infrastructure;
 
 /// <summary>
-/// A loopback TCP relay to a database port that cuts one connection right after its client sent a commit: armed with
-/// <see cref="CutAfter"/>, the first connection whose client→server bytes hold <c>marker</c> and then <c>commit</c>
-/// has those bytes delivered to the server, the server's answer withheld (the proxy waits for it, so the server has
-/// acted on the commit) and then both sides closed. The client cannot tell whether its transaction committed.
+/// A loopback TCP relay (<see cref="TcpProxy"/>) to a database port that cuts one connection right after its client
+/// sent a commit: armed with <see cref="CutAfter"/>, the first connection whose client→server bytes hold <c>marker</c>
+/// and then <c>commit</c> has those bytes delivered to the server, the server's answer withheld (the proxy waits for it,
+/// so the server has acted on the commit) and then both sides closed. The client cannot tell whether its transaction
+/// committed.
 /// </summary>
 public sealed class CommitCutProxy : IAsyncDisposable
 {
-    private readonly TcpListener _listener;
-    private readonly int _upstreamPort;
-    private readonly ConcurrentDictionary<Pair, byte> _open = new();
-    private readonly Task _accepting;
+    private readonly TcpProxy _relay;
     private Trigger? _armed;
     private TaskCompletionSource _cut = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private CommitCutProxy(int upstreamPort)
-    {
-        _upstreamPort = upstreamPort;
-        _listener = new TcpListener(IPAddress.Loopback, 0);
-        _listener.Start();
-        _accepting = AcceptLoopAsync();
-    }
+    private CommitCutProxy(int upstreamPort) => _relay = TcpProxy.Start(upstreamPort, Inspect, Closed);
 
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+    public int Port => _relay.Port;
 
     /// <summary>Completes when the armed cut has happened.</summary>
     public Task Cut => _cut.Task;
@@ -44,121 +32,50 @@ public sealed class CommitCutProxy : IAsyncDisposable
         _armed = new Trigger(marker, commit);
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => _relay.DisposeAsync();
+
+    private TcpProxy.Forward Inspect(TcpProxy.Link link, ReadOnlySpan<byte> chunk, bool toServer)
     {
-        _listener.Stop();
-        foreach (var pair in _open.Keys)
+        var state = link.StateOf<State>();
+        if (!toServer)
         {
-            pair.Close();
+            if (!state.Cutting)
+            {
+                return TcpProxy.Forward.Pass;
+            }
+
+            ServerAnswered = true;
+            return TcpProxy.Forward.Close; // the answer is withheld, and the link closed
         }
 
-        await _accepting;
+        if (_armed is not { } armed)
+        {
+            return TcpProxy.Forward.Pass;
+        }
+
+        state.Seen.AddRange(chunk);
+        var seen = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(state.Seen);
+        var marker = seen.IndexOf(armed.Marker);
+        if (marker < 0 || seen[marker..].IndexOf(armed.Commit) < 0 || Interlocked.Exchange(ref _armed, null) is null)
+        {
+            return TcpProxy.Forward.Pass;
+        }
+
+        state.Cutting = true; // before the server can answer
+        _ = CloseLaterAsync(link);
+        return TcpProxy.Forward.PassThenStop;
     }
 
-    private async Task AcceptLoopAsync()
-    {
-        while (true)
-        {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync();
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            var server = new TcpClient();
-            try
-            {
-                await server.ConnectAsync(IPAddress.Loopback, _upstreamPort);
-            }
-            catch (SocketException)
-            {
-                client.Dispose();
-                server.Dispose();
-                continue;
-            }
-
-            var pair = new Pair(client, server);
-            _open.TryAdd(pair, 0);
-            _ = ClientToServerAsync(pair);
-            _ = ServerToClientAsync(pair);
-        }
-    }
-
-    private async Task ClientToServerAsync(Pair pair)
-    {
-        var buffer = new byte[65_536];
-        var seen = new List<byte>();
-        try
-        {
-            var (from, to) = (pair.Client.GetStream(), pair.Server.GetStream());
-            while (await from.ReadAsync(buffer) is var read and > 0)
-            {
-                if (_armed is { } armed)
-                {
-                    seen.AddRange(buffer.AsSpan(0, read));
-                    var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(seen);
-                    var marker = span.IndexOf(armed.Marker);
-                    if (marker >= 0 && span[marker..].IndexOf(armed.Commit) >= 0 && Interlocked.Exchange(ref _armed, null) is not null)
-                    {
-                        pair.Cutting = true; // before the server can answer
-                        await to.WriteAsync(buffer.AsMemory(0, read));
-                        _ = CloseLaterAsync(pair);
-                        return;
-                    }
-                }
-
-                await to.WriteAsync(buffer.AsMemory(0, read));
-            }
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            // One side closed or was cut.
-        }
-
-        Close(pair);
-    }
-
-    private async Task ServerToClientAsync(Pair pair)
-    {
-        var buffer = new byte[65_536];
-        try
-        {
-            var (from, to) = (pair.Server.GetStream(), pair.Client.GetStream());
-            while (await from.ReadAsync(buffer) is var read and > 0)
-            {
-                if (pair.Cutting)
-                {
-                    ServerAnswered = true;
-                    break;
-                }
-
-                await to.WriteAsync(buffer.AsMemory(0, read));
-            }
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            // One side closed or was cut.
-        }
-
-        Close(pair);
-    }
-
-    /// <summary>The cut connection closes when the server answers (<see cref="ServerToClientAsync"/>), or after 10 s.</summary>
-    private async Task CloseLaterAsync(Pair pair)
+    /// <summary>The cut connection closes when the server answers (<see cref="Inspect"/>), or after 10 s.</summary>
+    private async Task CloseLaterAsync(TcpProxy.Link link)
     {
         await Task.Delay(TimeSpan.FromSeconds(10));
-        Close(pair);
+        _relay.Close(link);
     }
 
-    private void Close(Pair pair)
+    private void Closed(TcpProxy.Link link)
     {
-        pair.Close();
-        _open.TryRemove(pair, out _);
-        if (pair.Cutting)
+        if (link.State is State { Cutting: true })
         {
             _cut.TrySetResult();
         }
@@ -166,18 +83,10 @@ public sealed class CommitCutProxy : IAsyncDisposable
 
     private sealed record Trigger(byte[] Marker, byte[] Commit);
 
-    private sealed class Pair(TcpClient client, TcpClient server)
+    private sealed class State
     {
-        public TcpClient Client { get; } = client;
-
-        public TcpClient Server { get; } = server;
+        public List<byte> Seen { get; } = [];
 
         public volatile bool Cutting;
-
-        public void Close()
-        {
-            Client.Dispose();
-            Server.Dispose();
-        }
     }
 }

@@ -26,11 +26,11 @@ public sealed class LoginThrottleUnitTests
         _clock,
         NullLogger<LoginThrottle>.Instance);
 
-    private static ChatConnection From(string address)
+    private static RequestContext From(string address)
     {
         var connection = new MemoryConnection(address).Context;
         connection.RemoteEndPoint = new IPEndPoint(IPAddress.Parse(address), 40000);
-        return new ChatConnection(connection, new ConnectionOptions());
+        return new RequestContext(new ChatConnection(connection, new ConnectionOptions()), maxInFlight: 1);
     }
 
     [Fact]
@@ -93,7 +93,7 @@ public sealed class LoginThrottleUnitTests
         throttle.Failed(session);
 
         Assert.StartsWith("too many failed attempts on this connection", throttle.Refuse(session, LoginAttempt.Token));
-        Assert.True(session.Closing);
+        Assert.True(session.Connection.Closing);
     }
 
     [Fact]
@@ -113,7 +113,7 @@ public sealed class LoginThrottleUnitTests
         Assert.Null(throttle.Refuse(flooder, LoginAttempt.Register));
         Assert.Null(throttle.Refuse(flooder, LoginAttempt.Register));
         Assert.Equal("too many registrations from your address: retry in 30 s", throttle.Refuse(flooder, LoginAttempt.Register));
-        Assert.False(flooder.Closing);
+        Assert.False(flooder.Connection.Closing);
 
         // Logins are another budget; token logins spend only when they fail.
         for (var i = 0; i < 3; i++)

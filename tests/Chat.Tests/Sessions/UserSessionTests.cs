@@ -33,7 +33,7 @@ public sealed class UserSessionTests : IAsyncDisposable
             },
             _timers,
             new DeliveryOptions { MaxHeld = 8 });
-        return new UserSession(1, "alice", connection, _cursors, modern, inOrder ? gaps : null);
+        return new UserSession(1, "alice", connection, _cursors, v2: modern, inOrder ? gaps : null);
     }
 
     private async Task<UserSession> LoggedInAsync(long conversation, long cursor)

@@ -62,9 +62,9 @@ public sealed class BusPayloadTests
     {
         var current = BusPayload.Encode(new Delivery(3, 2, 1, 3, Frame) { ExceptSession = 42 }, new BusEnvelope(Guid.NewGuid(), 5, default));
         var headerLength = BinaryPrimitives.ReadUInt16LittleEndian(current.AsSpan(1));
-        var v2 = current.AsSpan(0, headerLength - 8).ToArray().Concat(Frame).ToArray();
+        var v2 = current.AsSpan(0, headerLength - 8 - 5).ToArray().Concat(Frame).ToArray();
         v2[0] = 2;
-        BinaryPrimitives.WriteUInt16LittleEndian(v2.AsSpan(1), (ushort)(headerLength - 8));
+        BinaryPrimitives.WriteUInt16LittleEndian(v2.AsSpan(1), (ushort)(headerLength - 8 - 5));
 
         Assert.True(BusPayload.TryDecode(v2, out var delivery, out var envelope));
 
@@ -87,6 +87,50 @@ public sealed class BusPayloadTests
 
         Assert.Equal(Frame, delivery.Frame.ToArray());
         Assert.Equal(5, envelope.PublishedAtTicks);
+    }
+
+    [Fact]
+    public void A_deliverys_kind_and_the_group_it_says_was_left_cross_the_bus_as_said()
+    {
+        var gone = Chat.Protocol.ServerFrames.MemberGone(8, 3, by: 1);
+        Assert.True(BusPayload.TryDecode(BusPayload.Encode(Delivery.GroupLeftBy(1, 3, 8, gone), new BusEnvelope(Guid.NewGuid(), 5, default)), out var left, out _));
+        Assert.Equal((DeliveryKind.GroupLeft, 8), (left.Kind, left.LeftGroup));
+
+        // A REMOVE_MEMBER frame sent to the group's members is a push like any other: only its maker says which is which.
+        Assert.True(BusPayload.TryDecode(BusPayload.Encode(Delivery.PushToGroup(3, 8, gone), new BusEnvelope(Guid.NewGuid(), 5, default)), out var push, out _));
+        Assert.Equal((DeliveryKind.Push, 0), (push.Kind, push.LeftGroup));
+
+        var recalled = new Chat.Domain.StoredMessage(new Chat.Domain.ChatMessage(-5, 1, "a", 2, "gone", "t", 1, null), 4) { Recalled = true };
+        Assert.True(BusPayload.TryDecode(BusPayload.Encode(Delivery.Of(recalled), new BusEnvelope(Guid.NewGuid(), 5, default)), out var tombstone, out _));
+        Assert.Equal(DeliveryKind.Recalled, tombstone.Kind);
+        Assert.False(tombstone.ForSeed);
+    }
+
+    [Fact]
+    public void A_version_3_payload_from_a_replica_not_yet_upgraded_has_its_kind_told_as_that_replica_told_it()
+    {
+        static Delivery AsVersion3(Delivery delivery)
+        {
+            var current = BusPayload.Encode(delivery, new BusEnvelope(Guid.NewGuid(), 5, default));
+            var headerLength = BinaryPrimitives.ReadUInt16LittleEndian(current.AsSpan(1));
+            var v3 = current.AsSpan(0, headerLength - 5).ToArray().Concat(delivery.Frame.ToArray()).ToArray();
+            v3[0] = 3;
+            BinaryPrimitives.WriteUInt16LittleEndian(v3.AsSpan(1), (ushort)(headerLength - 5));
+            Assert.True(BusPayload.TryDecode(v3, out var decoded, out _));
+            return decoded;
+        }
+
+        var removed = AsVersion3(Delivery.GroupLeftBy(1, 3, 8, Chat.Protocol.ServerFrames.MemberGone(8, 3, by: 1)));
+        var left = AsVersion3(Delivery.GroupLeftBy(3, 3, 9, Chat.Protocol.ServerFrames.MemberGone(9, 3, by: null)));
+        var notice = AsVersion3(Delivery.PushToUser(1, 3, Chat.Protocol.ServerFrames.ReadNotice(1, 1, null, 4)));
+        var closing = AsVersion3(Delivery.Closing(3, 42, Frame));
+        var chat = AsVersion3(Delivery.Of(new Chat.Domain.StoredMessage(new Chat.Domain.ChatMessage(8, 1, "a", 8, "{\"msgid\":22}", "t", 1, null), 1)));
+
+        Assert.Equal((DeliveryKind.GroupLeft, 8), (removed.Kind, removed.LeftGroup));
+        Assert.Equal((DeliveryKind.GroupLeft, 9), (left.Kind, left.LeftGroup));
+        Assert.Equal((DeliveryKind.Push, 0), (notice.Kind, notice.LeftGroup));
+        Assert.Equal((DeliveryKind.Close, 42L), (closing.Kind, closing.ExceptSession));
+        Assert.Equal((DeliveryKind.Message, 0), (chat.Kind, chat.LeftGroup));
     }
 
     [Theory]

@@ -2,13 +2,34 @@ using System.Diagnostics.Metrics;
 using System.Text;
 using Chat.Protocol;
 using Chat.Server.Telemetry;
+using Chat.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Chat.Tests.Telemetry;
 
 [Trait("Kind", "Unit")]
 public sealed class TelemetryUnitTests
 {
+    [Theory]
+    [InlineData("Chat:Telemetry:TraceSampleRatio", "2")]
+    [InlineData("Chat:Telemetry:OtlpProtocol", "udp")]
+    [InlineData("Chat:Telemetry:MetricExportInterval", "00:00:00")]
+    public void The_exporters_are_never_built_from_a_value_the_options_refuse(string key, string value)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Chat:Telemetry:OtlpEndpoint"] = "http://127.0.0.1:4318",
+            [key] = value,
+        });
+
+        var refused = Assert.Throws<OptionsValidationException>(() => builder.AddServiceDefaults());
+        Assert.Equal(typeof(TelemetryOptions), refused.OptionsType);
+    }
+
     [Fact]
     public void The_rate_window_averages_the_last_ten_seconds()
     {
