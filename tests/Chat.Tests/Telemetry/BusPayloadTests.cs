@@ -104,6 +104,10 @@ public sealed class BusPayloadTests
         Assert.True(BusPayload.TryDecode(BusPayload.Encode(Delivery.Of(recalled), new BusEnvelope(Guid.NewGuid(), 5, default)), out var tombstone, out _));
         Assert.Equal(DeliveryKind.Recalled, tombstone.Kind);
         Assert.False(tombstone.ForSeed);
+
+        // A block's presence withdrawal: a push whose sender (the blocker) the recipient stops watching.
+        Assert.True(BusPayload.TryDecode(BusPayload.Encode(Delivery.PresenceWithdrawnBy(1, 2), new BusEnvelope(Guid.NewGuid(), 5, default)), out var withdrawn, out _));
+        Assert.Equal((DeliveryKind.PresenceWithdrawn, 1, 2, true), (withdrawn.Kind, withdrawn.SenderId, withdrawn.TargetId, withdrawn.IsPush));
     }
 
     [Fact]
