@@ -72,7 +72,7 @@ public sealed class LoginOptions
 
     /// <summary>Logins being set up at once (after their credentials are checked): the claim and the database reads of LOGIN_ACK.</summary>
     [Range(1, 10_000)]
-    public int MaxConcurrentLogins { get; set; } = 4;
+    public int MaxConcurrentLogins { get; set; } = 8;
 
     /// <summary>Logins waiting for one of <see cref="MaxConcurrentLogins"/> at most; beyond it a LOGIN gets errno 10 at once.</summary>
     [Range(0, 1_000_000)]
