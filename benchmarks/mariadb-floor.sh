@@ -6,7 +6,10 @@
 # sends a multi-statement command). For each batch size and shape: MariaDB's CPU (utime + stime from /proc) and the
 # wall time per transaction, and MariaDB's CPU per message.
 #   shapes: insert = one multi-row INSERT of the batch, autocommit (the least a durable store of it can do);
-#           chat   = the writer's two packets (open + conversations upsert + read-back; messages insert + COMMIT).
+#           marks  = the writer's two packets until issue 25 (isolation level set, open, conversations upsert and
+#                    read-back; messages insert, the batch's mark inserted, an old mark deleted, COMMIT);
+#           chat   = the writer's two packets now (open, conversations upsert RETURNING the seqs; messages insert,
+#                    the batch's mark, COMMIT; the lane's old marks deleted once every 64 batches).
 #   benchmarks/mariadb-floor.sh [transactions per case (2000)] [batch sizes ("1 12 25 50")]
 set -euo pipefail
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -25,7 +28,11 @@ sql -e "CREATE DATABASE chat; USE chat;
     CREATE TABLE conversations (id bigint NOT NULL PRIMARY KEY, last_seq bigint NOT NULL);
     CREATE TABLE messages (conversation_id bigint NOT NULL, seq bigint NOT NULL, sender_id int NOT NULL,
         sender_name varchar(64) NOT NULL, body longtext NOT NULL, client_time varchar(64) NOT NULL, ts bigint NOT NULL,
-        client_id varchar(64) NULL, PRIMARY KEY (conversation_id, seq), UNIQUE KEY ux_messages_sender_id_client_id (sender_id, client_id))"
+        client_id varchar(64) NULL, kind smallint NOT NULL, ref_seq bigint NULL, reply_seq bigint NULL,
+        edited_ts bigint NULL, recalled tinyint(1) NOT NULL DEFAULT 0, reactions longtext NULL,
+        PRIMARY KEY (conversation_id, seq), UNIQUE KEY ux_messages_sender_id_client_id (sender_id, client_id), KEY ix_messages_ts (ts));
+    CREATE TABLE append_marks (lane_id bigint NOT NULL, batch bigint NOT NULL, created_at bigint NOT NULL, seqs longtext NOT NULL,
+        PRIMARY KEY (lane_id, batch))"
 
 # One line per transaction: batch n holds one message of each of n conversations (the seed workload's pairs).
 script() {
@@ -33,20 +40,26 @@ script() {
 import sys
 shape, n, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 print("DELIMITER //")
+if shape == "chat":
+    print("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED //")
 for t in range(count):
     convs = [(1 << 32) * (1000 + c) + 2000 + c for c in range(n)]
-    rows = ", ".join(f"({c}, {t + 1}, {1000 + i}, 'u{1000 + i}', '{t} xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', '2026-11-30 10:00:00', 1796000000000, NULL)"
+    rows = ", ".join(f"({c}, {t + 1}, {1000 + i}, 'u{1000 + i}', '{t} xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', '2026-11-30 10:00:00', {1796000000000 + t}, NULL, 0, NULL, NULL)"
                      for i, c in enumerate(convs))
-    insert = f"INSERT INTO messages (conversation_id, seq, sender_id, sender_name, body, client_time, ts, client_id) VALUES {rows}"
+    insert = f"INSERT INTO messages (conversation_id, seq, sender_id, sender_name, body, client_time, ts, client_id, kind, ref_seq, reply_seq) VALUES {rows}"
+    upsert = ("INSERT INTO conversations (id, last_seq) VALUES " + ", ".join(f"({c}, 1)" for c in convs)
+              + " ON DUPLICATE KEY UPDATE last_seq = last_seq + VALUES(last_seq)")
+    mark = f"INSERT INTO append_marks (lane_id, batch, created_at, seqs) VALUES (7, {t + 1}, 1796000000000, '" + ",".join(f"{i + 1}:{t + 1}" for i in range(n)) + "')"
     if shape == "insert":
         print(f"{insert} //")
-    else:
+    elif shape == "marks":
         ids = ", ".join(str(c) for c in convs)
-        upsert = ", ".join(f"({c}, 1)" for c in convs)
-        print("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; "
-              f"INSERT INTO conversations (id, last_seq) VALUES {upsert} ON DUPLICATE KEY UPDATE last_seq = last_seq + VALUES(last_seq); "
-              f"SELECT id, last_seq FROM conversations WHERE id IN ({ids}) //")
-        print(f"{insert}; COMMIT //")
+        print(f"SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; {upsert}; SELECT id, last_seq FROM conversations WHERE id IN ({ids}) //")
+        print(f"{insert}; {mark}; DELETE FROM append_marks WHERE lane_id = 7 AND batch = {t + 1 - 64}; COMMIT //")
+    else:
+        print(f"START TRANSACTION; {upsert} RETURNING id, last_seq //")
+        prune = f"; DELETE FROM append_marks WHERE lane_id = 7 AND batch <= {t + 1 - 64}" if (t + 1) % 64 == 0 else ""
+        print(f"{insert}; {mark}{prune}; COMMIT //")
 PY
 }
 
@@ -54,9 +67,9 @@ cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 hz="$(getconf CLK_TCK)"
 printf '%-7s %6s %14s %15s %14s\n' shape batch "CPU µs/txn" "wall µs/txn" "CPU µs/msg"
 for n in $sizes; do
-    for shape in insert chat; do
+    for shape in insert marks chat; do
         script "$shape" "$n" > "$work/run.sql"
-        sql chat -e "DELETE FROM messages; DELETE FROM conversations"
+        sql chat -e "DELETE FROM messages; DELETE FROM conversations; DELETE FROM append_marks"
         before="$(cpu)"
         started="$(date +%s%N)"
         sql chat < "$work/run.sql" > /dev/null

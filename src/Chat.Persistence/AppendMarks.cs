@@ -5,14 +5,14 @@ namespace Chat.Persistence;
 
 /// <summary>
 /// The marks that tell whether a batch committed (<see cref="AppendMarkEntity"/>): every engine's append statement
-/// inserts its batch's mark in the batch's own transaction and deletes the lane's mark <see cref="Kept"/> batches
-/// older. When the connection died with the COMMIT sent, the writer looks the mark up on a fresh connection: found,
+/// inserts its batch's mark in the batch's own transaction and, every <see cref="Kept"/> batches, deletes the lane's
+/// marks <see cref="Kept"/> or more batches older (a lane holds from <see cref="Kept"/> to twice as many). When the connection died with the COMMIT sent, the writer looks the mark up on a fresh connection: found,
 /// the batch committed and is answered from it; absent, it did not, and is sent again. A transaction still
 /// committing on the lost connection cannot slip past: the mark's primary key lets only one of the two commit.
 /// </summary>
 internal static class AppendMarks
 {
-    /// <summary>Marks each lane keeps.</summary>
+    /// <summary>Marks each lane keeps at least; its older ones are deleted in one statement every this many batches.</summary>
     public const int Kept = 64;
 
     /// <summary>Marks of writers gone this long are deleted when a writer starts.</summary>

@@ -27,13 +27,20 @@ internal sealed class MySqlProvider(string connectionString, string serverVersio
         // 4,096 four-byte characters stay far below the server's max_allowed_packet (16 MiB by default).
         MaxParameters: 2_048,
         // MySqlConnector sends a multi-statement command as one packet: BEGIN and COMMIT ride on the batch's commands.
-        BeginInText: "SET TRANSACTION ISOLATION LEVEL READ COMMITTED;\nSTART TRANSACTION")
+        BeginInText: "START TRANSACTION")
     {
         Events = LogEvents.MySql,
+        SessionInText = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
     };
 
     private readonly MySqlDataSource _dataSource = new(connectionString);
     private readonly ServerVersion _serverVersion = ServerVersion.Parse(serverVersion);
+
+    /// <summary>MariaDB 10.5 and later return the upsert's rows (Chat:Store:MySqlServerVersion says which server it is).</summary>
+    private RowsDialect AppendDialect => Dialect with
+    {
+        Returning = _serverVersion.Type == Pomelo.EntityFrameworkCore.MySql.Infrastructure.ServerType.MariaDb && _serverVersion.Version >= new Version(10, 5),
+    };
 
     public override string Name => "mysql";
 
@@ -74,7 +81,7 @@ internal sealed class MySqlProvider(string connectionString, string serverVersio
     /// <summary>ER_CONNECTION_KILLED: MariaDB's answer on a connection it closes as it shuts down.</summary>
     private const MySqlErrorCode MariaDbConnectionKilled = (MySqlErrorCode)1927;
 
-    internal override IAppendStatement CreateAppendStatement() => new RowsAppendStatement(Dialect);
+    internal override IAppendStatement CreateAppendStatement() => new RowsAppendStatement(AppendDialect);
 
     internal override Task WriteCursorsAsync(DbConnection connection, MarkColumn column, CursorColumns cursors, CancellationToken ct) =>
         RowsCursorStatement.WriteAsync(Dialect, column, connection, cursors, ct);

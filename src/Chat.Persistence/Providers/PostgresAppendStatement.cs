@@ -18,7 +18,7 @@ internal sealed class PostgresAppendStatement : IAppendStatement
     // - participants: a direct conversation (id < 0, see ConversationId.Direct: -(lo << 31 | hi)) that just
     //   got its seq 1 gets a cursor at 0 for both participants, so what they have not read shows at login.
     // - marked: the batch's mark ($11 lane, $12 batch number, $13 time) with each fresh message's ord:seq, and pruned:
-    //   the lane's mark 64 batches older (AppendMarks.Kept) deleted.
+    //   every 64 batches (AppendMarks.Kept), the lane's marks 64 or more batches older deleted.
     // Result: (ord, seq) per stored message, plus the stored row for a repeat.
     private const string AppendSql = """
         WITH input AS (
@@ -70,7 +70,7 @@ internal sealed class PostgresAppendStatement : IAppendStatement
             SELECT $11, $12, $13, coalesce(string_agg(ord::text || ':' || seq::text, ','), '') FROM numbered WHERE ord IS NOT NULL
         ),
         pruned AS (
-            DELETE FROM append_marks WHERE lane_id = $11 AND batch = $12 - 64
+            DELETE FROM append_marks WHERE lane_id = $11 AND batch <= $12 - 64 AND $12 % 64 = 0
         )
         SELECT ord, seq, NULL::bigint, NULL::text, NULL::text, NULL::text, NULL::bigint FROM numbered WHERE ord IS NOT NULL
         UNION ALL

@@ -22,6 +22,15 @@ internal sealed record RowsDialect(
     IsolationLevel Isolation, string AddToLastSeq, string IgnoreExisting, string UpdateCursorsFrom, int MaxParameters, string? BeginInText = null)
 {
     public LogEvents Events { get; init; } = LogEvents.Sqlite;
+
+    /// <summary>With <see cref="BeginInText"/>: what a writer connection's first command sets for the session (its isolation level), once.</summary>
+    public string? SessionInText { get; init; }
+
+    /// <summary>
+    /// The conversations upsert can return the advanced last_seqs itself (<c>RETURNING</c>: MariaDB 10.5 and later,
+    /// SQLite); false: they are read back by a SELECT in the same command (MySQL).
+    /// </summary>
+    public bool Returning { get; init; }
 }
 
 /// <summary>
@@ -34,6 +43,9 @@ internal sealed record RowsDialect(
 internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatement
 {
     private const int MessageColumns = 11;
+
+    /// <summary>The connection whose session <see cref="RowsDialect.SessionInText"/> has set up.</summary>
+    private DbConnection? _session;
 
     private readonly List<int> _fresh = [];
     private readonly SortedDictionary<long, Allocation> _conversations = [];
@@ -77,7 +89,9 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
 
         try
         {
-            await AllocateAsync(connection, null, batch, ct, begin + ";\n");
+            var session = ReferenceEquals(connection, _session) || dialect.SessionInText is null ? "" : dialect.SessionInText + ";\n";
+            await AllocateAsync(connection, null, batch, ct, session + begin + ";\n");
+            _session = connection;
             var events = batch.HasEvents;
             var outbox = batch.HasOutbox; // webhooks (issue 24): their rows commit with the batch, after the events
             await InsertAsync(connection, null, batch, ct, events || outbox ? "" : ";\nCOMMIT");
@@ -203,13 +217,23 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
                     .Append(Parameter(command, (long)_conversations[chunk[i]].Count)).Append(')');
             }
 
-            _sql.Append(' ').Append(dialect.AddToLastSeq).Append(";\nSELECT id, last_seq FROM conversations WHERE id IN (");
-            for (var i = 0; i < chunk.Length; i++)
+            _sql.Append(' ').Append(dialect.AddToLastSeq);
+            if (dialect.Returning)
             {
-                _sql.Append(i == 0 ? "" : ", ").Append(command.Parameters[2 * i].ParameterName);
+                _sql.Append(" RETURNING id, last_seq");
+            }
+            else
+            {
+                _sql.Append(";\nSELECT id, last_seq FROM conversations WHERE id IN (");
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    _sql.Append(i == 0 ? "" : ", ").Append(command.Parameters[2 * i].ParameterName);
+                }
+
+                _sql.Append(')');
             }
 
-            command.CommandText = _sql.Append(')').ToString();
+            command.CommandText = _sql.ToString();
             await using var reader = await command.ExecuteReaderAsync(ct);
             do
             {
@@ -290,15 +314,19 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
         }
     }
 
-    /// <summary>The batch's mark, with every seq handed out, and the lane's mark <see cref="AppendMarks.Kept"/> batches older deleted.</summary>
+    /// <summary>The batch's mark, with every seq handed out; every <see cref="AppendMarks.Kept"/> batches, the lane's older marks deleted.</summary>
     private void AppendMark(DbCommand command, AppendBatch batch)
     {
-        var (lane, number) = (Parameter(command, batch.LaneId), Parameter(command, batch.Number));
-        _sql.Append(";\nINSERT INTO append_marks (lane_id, batch, created_at, seqs) VALUES (").Append(lane).Append(", ").Append(number)
+        var lane = Parameter(command, batch.LaneId);
+        _sql.Append(";\nINSERT INTO append_marks (lane_id, batch, created_at, seqs) VALUES (").Append(lane)
+            .Append(", ").Append(Parameter(command, batch.Number))
             .Append(", ").Append(Parameter(command, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()))
-            .Append(", ").Append(Parameter(command, batch.FreshSeqs()))
-            .Append(");\nDELETE FROM append_marks WHERE lane_id = ").Append(lane)
-            .Append(" AND batch = ").Append(Parameter(command, batch.Number - AppendMarks.Kept));
+            .Append(", ").Append(Parameter(command, batch.FreshSeqs())).Append(')');
+        if (batch.Number % AppendMarks.Kept == 0)
+        {
+            _sql.Append(";\nDELETE FROM append_marks WHERE lane_id = ").Append(lane)
+                .Append(" AND batch <= ").Append(Parameter(command, batch.Number - AppendMarks.Kept));
+        }
     }
 
     private DbCommand Command(DbConnection connection, DbTransaction? transaction)

@@ -26,7 +26,10 @@ internal sealed class SqliteProvider(string connectionString) : DatabaseProvider
             UPDATE cursors SET {1} = v.seq FROM ({0}) AS v
             WHERE cursors.user_id = v.user_id AND cursors.conversation_id = v.conversation_id AND cursors.{1} < v.seq
             """,
-        MaxParameters: 32_000); // SQLITE_MAX_VARIABLE_NUMBER is 32,766
+        MaxParameters: 32_000) // SQLITE_MAX_VARIABLE_NUMBER is 32,766
+    {
+        Returning = true,
+    };
 
     private readonly DbDataSource _dataSource = SqliteFactory.Instance.CreateDataSource(connectionString);
 

@@ -22,11 +22,13 @@ public sealed class StoreHost : IAsyncDisposable
 
     public IServiceProvider Services => Host.Services;
 
-    public static async Task<StoreHost> StartAsync(string provider, string prefix)
+    /// <param name="settings">Configuration on top of the database's (e.g. Chat:Store:* options).</param>
+    public static async Task<StoreHost> StartAsync(string provider, string prefix, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var database = await TestDatabase.CreateAsync(provider, prefix);
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(database.Settings);
+        builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
         builder.AddChatPersistence();
         var host = builder.Build();
         await host.StartAsync();
