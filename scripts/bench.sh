@@ -30,6 +30,8 @@
 #                                 6379, 7000, 7002), which is not part of this repository; unset, only Chat runs. Each run is bounded: a hung or broken system
 #                                 costs its window and drain, its lost messages are counted.
 #     BENCH_RESULTS (.cluster/bench-seed.jsonl) keeps every run's JSON line; the table is printed from it.
+#     BENCH_COLD=1                no warm-up run: round 1's first workload meets replicas that have served nothing yet
+#                                 (a cluster this script starts; with BENCH_WARMUP=0 its first seconds are measured)
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -158,9 +160,10 @@ if [[ "${1:-}" == seed ]]; then
     section "machine"
     echo "$(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
     echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-    # A replica's first minute is spent compiling (tiered JIT): each Chat system is warmed by an unmeasured run.
+    # A replica's first minute is spent compiling (tiered JIT): each Chat system is warmed by an unmeasured run,
+    # unless BENCH_COLD=1 asks what its first seconds cost (with BENCH_WARMUP=0 and fresh clusters).
     for system in "${systems[@]}"; do
-        [[ "$system" == seed ]] || seed_run "$system" 0 --pairs 50 --seconds 15
+        [[ "$system" == seed || -n "${BENCH_COLD:-}" ]] || seed_run "$system" 0 --pairs 50 --seconds 15
     done
     : > "$results"
     for round in $(seq "$rounds"); do
