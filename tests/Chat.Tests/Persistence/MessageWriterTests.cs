@@ -1,3 +1,4 @@
+using System.Globalization;
 using Chat.Domain;
 using Chat.Persistence;
 using Chat.Tests.Infrastructure;
@@ -285,6 +286,31 @@ public sealed class MessageWriterTests
         Assert.Equal(72, await store.ScalarAsync("SELECT COUNT(*) FROM append_marks"));
         Assert.Equal(129, await store.ScalarAsync("SELECT MIN(batch) FROM append_marks"));
         Assert.Equal(1, await store.ScalarAsync("SELECT COUNT(*) FROM append_marks WHERE seqs = '1:200'"));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task A_culture_that_spells_minus_otherwise_changes_nothing_stored(string provider)
+    {
+        // The writers spell numbers into their statements, and a direct conversation's id is negative: under a culture
+        // whose minus sign is U+2212 (the writer lanes run in the culture they started in) they must still write SQL's.
+        var culture = (CultureInfo)CultureInfo.InvariantCulture.Clone();
+        culture.NumberFormat.NegativeSign = "\u2212";
+        var previous = CultureInfo.CurrentCulture;
+        CultureInfo.CurrentCulture = culture;
+        try
+        {
+            Assert.StartsWith("\u2212", ConversationId.Direct(41, 42).ToString(culture));
+            await using var store = await StoreHost.StartAsync(provider, "writer_culture");
+            var conversation = ConversationId.Direct(41, 42);
+            await store.AppendAsync(conversation, 41, "one", "two");
+            Assert.Equal(2, await store.ScalarAsync($"SELECT COUNT(*) FROM messages WHERE conversation_id = {conversation.ToString(CultureInfo.InvariantCulture)}"));
+            Assert.Equal(2, await store.ScalarAsync($"SELECT COUNT(*) FROM cursors WHERE conversation_id = {conversation.ToString(CultureInfo.InvariantCulture)}"));
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = previous;
+        }
     }
 
     internal static ChatMessage Message(long conversation, int sender, string body, string? cid = null, int? target = null) =>
