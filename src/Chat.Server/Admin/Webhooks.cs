@@ -138,7 +138,8 @@ public static class OperatorExtensions
 /// <summary>
 /// Who of a batch's recipients has no session online anywhere (<see cref="IOfflineRecipients"/>): a direct message's
 /// peer, a group message's other members (read in one query for the batch's groups), then one presence lookup for all
-/// of them. Asked by the writer once per batch, only when webhooks are on.
+/// of them but those with a session on this replica (online, known without asking). Asked by the writer once per batch,
+/// only when webhooks are on.
 /// </summary>
 public sealed class OfflineRecipients(IServiceProvider services, IServiceScopeFactory scopes) : IOfflineRecipients
 {
@@ -168,12 +169,13 @@ public sealed class OfflineRecipients(IServiceProvider services, IServiceScopeFa
         }
 
         var everyone = recipients.SelectMany(r => r).Distinct().ToList();
-        if (everyone.Count == 0)
+        var online = everyone.Where(u => Hub.Find(u) is not null).ToHashSet(); // here: online, no need to ask Redis
+        if (online.Count == everyone.Count)
         {
             return found;
         }
 
-        var online = await Hub.OnlineAsync(everyone);
+        online.UnionWith(await Hub.OnlineAsync([.. everyone.Where(u => !online.Contains(u))]));
         for (var p = 0; p < messages.Count; p++)
         {
             var offline = recipients[p].Where(u => !online.Contains(u)).ToList();
