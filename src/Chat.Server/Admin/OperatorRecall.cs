@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Chat.Domain;
-using Chat.Persistence;
 using Chat.Protocol;
 using Chat.Server.Handlers;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -19,7 +18,7 @@ namespace Chat.Server.Admin;
 public static class OperatorRecall
 {
     public static async Task<Results<Ok<RecallDone>, ProblemHttpResult>> RecallAsync(
-        HttpRequest request, OperatorLogStore log, MessageSender sender, CancellationToken ct)
+        HttpRequest request, IChatStore store, MessageSender sender, CancellationToken ct)
     {
         var (body, problem) = await ReadAsync(request, ct);
         if (problem is not null)
@@ -28,7 +27,7 @@ public static class OperatorRecall
         }
 
         var conversation = body!.GroupId is { } g ? ConversationId.Group(g) : ConversationId.Direct(body.Peer![0], body.Peer[1]);
-        if (await log.MessageAsync(conversation, body.Seq, ct) is not { } message)
+        if (await store.MessageAsync(userId: null, conversation, body.Seq, ct) is not { } message) // an operator sees any
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: $"no message {body.Seq} in this conversation");
         }
