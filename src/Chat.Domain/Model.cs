@@ -102,10 +102,10 @@ public sealed record StoredMessage(ChatMessage Message, long Seq)
 }
 
 /// <summary>
-/// One message as a user may see it, for checking an event or a reply against it: null from the store when the
-/// message does not exist, is an event, or is not the user's to see (before they joined the group).
+/// One message as a user (or an operator) may see it, for checking an event or a reply against it: null from the store
+/// when the message does not exist, is an event, or is not the user's to see (before they joined the group).
 /// </summary>
-/// <param name="MyEmoji">The emoji the asking user has on it.</param>
+/// <param name="MyEmoji">The emoji the asking user has on it (none for an operator).</param>
 public sealed record MessageState(long Seq, int SenderId, string SenderName, string Body, long Ts, bool Recalled, IReadOnlyList<string> MyEmoji);
 
 /// <summary>The result of an append: the stored message, which is the earlier one when the cid repeated.</summary>

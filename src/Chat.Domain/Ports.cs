@@ -53,9 +53,10 @@ public interface IChatStore
 
     /// <summary>
     /// The message at <paramref name="seq"/> as <paramref name="userId"/> may see it; null when there is none, it is an
-    /// event, or it lies before the user joined the group.
+    /// event, or it lies before the user joined the group. A null user is an operator (the admin API's recall): any
+    /// message of the conversation, whoever may see it, with no emoji of theirs.
     /// </summary>
-    Task<MessageState?> MessageAsync(int userId, long conversationId, long seq, CancellationToken ct);
+    Task<MessageState?> MessageAsync(int? userId, long conversationId, long seq, CancellationToken ct);
 
     /// <summary>The conversation's newest seq; 0 when it has none.</summary>
     Task<long> NewestSeqAsync(long conversationId, CancellationToken ct);

@@ -299,7 +299,7 @@ public sealed partial class ChatStore(ChatDbContext db, DatabaseProvider provide
         return await WithFilesAsync([.. entries.Select(m => ToStored(m, quotes))], ct);
     }
 
-    public async Task<MessageState?> MessageAsync(int userId, long conversationId, long seq, CancellationToken ct)
+    public async Task<MessageState?> MessageAsync(int? userId, long conversationId, long seq, CancellationToken ct)
     {
         var message = await db.Messages.AsNoTracking()
             .Where(m => m.ConversationId == conversationId && m.Seq == seq && m.Kind == EntryKind.Message)
@@ -310,11 +310,17 @@ public sealed partial class ChatStore(ChatDbContext db, DatabaseProvider provide
             return null;
         }
 
+        if (userId is not { } user)
+        {
+            // An operator: whoever may see it, and no emoji of their own.
+            return new MessageState(seq, message.SenderId, message.SenderName, message.Body, message.Ts, message.Recalled, []);
+        }
+
         if (ConversationId.IsGroup(conversationId))
         {
             // Not the user's to see before they joined (nor at all when they are not in the group).
             var from = await db.Cursors.AsNoTracking()
-                .Where(c => c.UserId == userId && c.ConversationId == conversationId)
+                .Where(c => c.UserId == user && c.ConversationId == conversationId)
                 .Select(c => (long?)c.FromSeq)
                 .FirstOrDefaultAsync(ct);
             if (from is not { } start || seq <= start)
@@ -324,7 +330,7 @@ public sealed partial class ChatStore(ChatDbContext db, DatabaseProvider provide
         }
 
         var mine = await db.Reactions.AsNoTracking()
-            .Where(r => r.ConversationId == conversationId && r.Seq == seq && r.UserId == userId)
+            .Where(r => r.ConversationId == conversationId && r.Seq == seq && r.UserId == user)
             .Select(r => r.Emoji)
             .ToListAsync(ct);
         return new MessageState(seq, message.SenderId, message.SenderName, message.Body, message.Ts, message.Recalled, mine);

@@ -105,14 +105,3 @@ public sealed class RetentionStore(ChatDbContext db)
         return sql.Append(')');
     }
 }
-
-/// <summary>The operator's view of a conversation's log (the admin API's recall): any message, whoever may see it. One per scope.</summary>
-public sealed class OperatorLogStore(ChatDbContext db)
-{
-    /// <summary>The message at <paramref name="seq"/>; null when there is none or the entry is an event.</summary>
-    public async Task<Chat.Domain.MessageState?> MessageAsync(long conversationId, long seq, CancellationToken ct) =>
-        await db.Messages.AsNoTracking()
-            .Where(m => m.ConversationId == conversationId && m.Seq == seq && m.Kind == Chat.Domain.EntryKind.Message)
-            .Select(m => new Chat.Domain.MessageState(m.Seq, m.SenderId, m.SenderName, m.Body, m.Ts, m.Recalled, Array.Empty<string>()))
-            .FirstOrDefaultAsync(ct);
-}

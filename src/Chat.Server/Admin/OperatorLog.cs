@@ -1,6 +1,6 @@
 namespace Chat.Server.Admin;
 
-// Operators and integrators (issue 24): retention, webhooks, the operator's recall. Ids, counts and exceptions only.
+// Operators and integrators (issue 24): retention and webhooks. Ids, counts and exceptions only.
 internal static partial class OperatorLog
 {
     [LoggerMessage(EventId = 2401, Level = LogLevel.Information, Message = "Retention erased {Entries} entries older than {Days} days")]
@@ -20,7 +20,4 @@ internal static partial class OperatorLog
 
     [LoggerMessage(EventId = 2406, Level = LogLevel.Information, Message = "This replica ({Holder}) now delivers webhooks")]
     public static partial void DispatcherLeading(ILogger logger, string holder);
-
-    [LoggerMessage(EventId = 2407, Level = LogLevel.Warning, Message = "Releasing the file of recalled message {Seq} in conversation {ConversationId} failed")]
-    public static partial void RecallReleaseFailed(ILogger logger, Exception exception, long conversationId, long seq);
 }

@@ -1,26 +1,24 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Chat.Domain;
-using Chat.Persistence;
-using Chat.Server.Files;
-using Chat.Server.Hub;
-using Chat.Server.Sessions;
+using Chat.Protocol;
+using Chat.Server.Handlers;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Chat.Server.Admin;
 
 /// <summary>
-/// <c>POST /admin/recall</c>: an operator recalls a message exactly as RECALL (25) does — a recall entry takes the
-/// conversation's next seq through the message writer (which erases the text, the edits' text and the reactions in the
-/// same transaction), the file is released, and the entry is routed like a user's, so every live session, on every
-/// replica, gets it in seq order and HISTORY shows the message recalled. The log has no operator: the entry is the
-/// author's (its <c>id</c> is the author's), which is what routes it to both parties of a direct conversation.
+/// <c>POST /admin/recall</c>: an operator recalls a message exactly as RECALL (25) does, through the same
+/// <see cref="MessageSender"/> — a recall entry takes the conversation's next seq through the message writer (which
+/// erases the text, the edits' text and the reactions in the same transaction), the file is released, and the entry is
+/// routed like a user's, so every live session, on every replica, gets it in seq order and HISTORY shows the message
+/// recalled. The log has no operator: the entry is the author's (its <c>id</c> is the author's), which is what routes it
+/// to both parties of a direct conversation.
 /// </summary>
 public static class OperatorRecall
 {
     public static async Task<Results<Ok<RecallDone>, ProblemHttpResult>> RecallAsync(
-        HttpRequest request, OperatorLogStore log, IMessageWriter writer, FileService files, ChatHub hub, TimeProvider time, ILoggerFactory loggers, CancellationToken ct)
+        HttpRequest request, IChatStore store, MessageSender sender, CancellationToken ct)
     {
         var (body, problem) = await ReadAsync(request, ct);
         if (problem is not null)
@@ -29,7 +27,7 @@ public static class OperatorRecall
         }
 
         var conversation = body!.GroupId is { } g ? ConversationId.Group(g) : ConversationId.Direct(body.Peer![0], body.Peer[1]);
-        if (await log.MessageAsync(conversation, body.Seq, ct) is not { } message)
+        if (await store.MessageAsync(userId: null, conversation, body.Seq, ct) is not { } message) // an operator sees any
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: $"no message {body.Seq} in this conversation");
         }
@@ -39,36 +37,12 @@ public static class OperatorRecall
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: $"message {body.Seq} is recalled already");
         }
 
+        // To the peer (or the group's members) and the author's sessions. Once started, the recall completes whether or
+        // not the operator waits for the answer.
         var target = body.GroupId ?? (body.Peer![0] == message.SenderId ? body.Peer[1] : body.Peer[0]);
-        var now = time.GetUtcNow();
-        var entry = new ChatMessage(
-            conversation, message.SenderId, message.SenderName, target, "",
-            now.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), now.ToUnixTimeMilliseconds(), null)
-        {
-            Kind = EntryKind.Recall,
-            Ref = body.Seq,
-        };
-
-        // Once queued, the recall completes whether or not the operator waits for the answer.
-        var stored = (await writer.AppendAsync(entry, CancellationToken.None)).Stored;
-        try
-        {
-            await files.ReleaseAsync(conversation, body.Seq, CancellationToken.None);
-        }
-        catch (Exception ex)
-        {
-            OperatorLog.RecallReleaseFailed(loggers.CreateLogger(typeof(OperatorRecall).FullName!), ex, conversation, body.Seq);
-        }
-
-        // To the peer (or the group's members), and, since no session of the author's sent it, to the author's sessions too.
-        var delivery = Delivery.Sent(stored, 0);
-        hub.Route(delivery);
-        if (body.GroupId is null)
-        {
-            hub.Route(delivery with { TargetId = message.SenderId });
-        }
-
-        return TypedResults.Ok(new RecallDone(stored.Seq, body.Seq, stored.Message.Ts));
+        return await sender.StartRecall(message, conversation, target).FinishAsync() is MessageStored stored
+            ? TypedResults.Ok(new RecallDone(stored.Seq, body.Seq, stored.Ts))
+            : TypedResults.Problem(statusCode: StatusCodes.Status500InternalServerError, title: "the recall was not stored: try again");
     }
 
     /// <summary>The body, or the problem with it (the field named).</summary>

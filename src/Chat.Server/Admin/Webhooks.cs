@@ -87,7 +87,6 @@ public static class OperatorExtensions
     {
         services.AddScoped<LeaseStore>();
         services.AddScoped<RetentionStore>();
-        services.AddScoped<OperatorLogStore>();
         services.AddSingleton<LeaseHolder>();
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<RetentionService>();

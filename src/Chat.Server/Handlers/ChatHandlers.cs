@@ -110,15 +110,27 @@ public sealed class MessageSender(
     /// <summary>Stamps the message and hands it to the store; the send is finished (routed, answered) by the dispatcher, in order.</summary>
     /// <param name="entry">An event of the log, or a reply (null: a plain message).</param>
     /// <param name="file">The file the message carries (the sender's own, checked), or null.</param>
-    public SendUnderWay Start(UserSession user, Request request, long conversationId, int targetId, string text, string? clientTime, LogEntry? entry = null, FileRef? file = null)
+    public SendUnderWay Start(UserSession user, Request request, long conversationId, int targetId, string text, string? clientTime, LogEntry? entry = null, FileRef? file = null) =>
+        StartAs(user.Id, user.Name, user, request.MsgId, request.Cid?.Text, conversationId, targetId, text, clientTime, entry, file);
+
+    /// <summary>
+    /// An operator's recall (<c>POST /admin/recall</c>): the RECALL entry a user's would be, in the name of the message's
+    /// author (the log has no operator), sent from none of the author's sessions, so all of them get it too.
+    /// </summary>
+    public SendUnderWay StartRecall(MessageState message, long conversationId, int targetId) =>
+        StartAs(message.SenderId, message.SenderName, session: null, MsgId.Recall, cid: null, conversationId, targetId, "", clientTime: null, new LogEntry(EntryKind.Recall, message.Seq), file: null);
+
+    /// <param name="session">The author's session that sent it; null when none did (an operator's recall).</param>
+    private SendUnderWay StartAs(
+        int authorId, string authorName, UserSession? session, MsgId msgId, string? cid, long conversationId, int targetId, string text, string? clientTime, LogEntry? entry, FileRef? file)
     {
         var caller = Activity.Current;
-        var activity = ChatTelemetry.Source.StartActivity(SpanName(request.MsgId), ActivityKind.Server);
+        var activity = ChatTelemetry.Source.StartActivity(SpanName(msgId), ActivityKind.Server);
         Activity? storing = null;
         if (activity is not null)
         {
             activity.SetTag(ChatTelemetry.ReplicaTag, server.Value.ReplicaId)
-                .SetTag(ChatTelemetry.UserTag, user.Id)
+                .SetTag(ChatTelemetry.UserTag, authorId)
                 .SetTag(ChatTelemetry.TargetTag, targetId)
                 .SetTag(ChatTelemetry.ConversationTag, conversationId);
             storing = ChatTelemetry.Source.StartActivity(ChatTelemetry.StoreAppend, ActivityKind.Client);
@@ -127,13 +139,13 @@ public sealed class MessageSender(
         var now = time.GetUtcNow();
         var message = new ChatMessage(
             conversationId,
-            user.Id,
-            user.Name,
+            authorId,
+            authorName,
             targetId,
             text,
             clientTime ?? now.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
             now.ToUnixTimeMilliseconds(),
-            request.Cid?.Text)
+            cid)
         {
             Kind = entry?.Kind ?? EntryKind.Message,
             Ref = entry?.Ref,
@@ -146,7 +158,7 @@ public sealed class MessageSender(
             Activity.Current = caller;
         }
 
-        return new SendUnderWay(this, user, message, append, activity, storing, entry?.Quote);
+        return new SendUnderWay(this, session, message, append, activity, storing, entry?.Quote);
     }
 
     private static string SpanName(MsgId msgId) => msgId switch
@@ -158,7 +170,7 @@ public sealed class MessageSender(
         _ => "ONE_CHAT",
     };
 
-    internal async Task<Reply> FinishAsync(UserSession user, ChatMessage message, Task<AppendResult> append, Activity? activity, Activity? storing, ReplyQuote? quote)
+    internal async Task<Reply> FinishAsync(UserSession? session, ChatMessage message, Task<AppendResult> append, Activity? activity, Activity? storing, ReplyQuote? quote)
     {
         using var traced = activity;
         AppendResult result;
@@ -171,7 +183,7 @@ public sealed class MessageSender(
         {
             storing?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name).Dispose();
             activity?.SetStatus(ActivityStatusCode.Error, "not stored");
-            ServerLog.AppendFailed(log, ex, user.Id);
+            ServerLog.AppendFailed(log, ex, message.SenderId);
             return NotStored;
         }
 
@@ -215,33 +227,39 @@ public sealed class MessageSender(
             }
         }
 
-        user.Sent(stored.Message.ConversationId, stored.Seq);
+        session?.Sent(stored.Message.ConversationId, stored.Seq);
         // A repeated cid is routed again: recipients that have it drop it by seq, one that missed it gets it now.
-        hub.Route(Delivery.Sent(stored, user.SessionId));
+        var delivery = Delivery.Sent(stored, session?.SessionId ?? 0);
+        hub.Route(delivery);
+        if (session is null && !delivery.IsGroup)
+        {
+            hub.Route(delivery with { TargetId = delivery.SenderId }); // sent from none of the author's sessions: all get it
+        }
+
         return new MessageStored(stored.Seq, stored.Message.Ts);
     }
 }
 
 /// <summary>
-/// A chat send stamped and handed to the store (<see cref="MessageSender.Start"/>). <see cref="FinishAsync"/>, called once,
-/// after the connection's sends before it are answered, waits for the store, routes the message and gives the
-/// sender's reply.
+/// A chat send stamped and handed to the store (<see cref="MessageSender.Start"/>, or an operator's recall:
+/// <see cref="MessageSender.StartRecall"/>). <see cref="FinishAsync"/>, called once, after the connection's sends before
+/// it are answered (a recall's caller has none), waits for the store, routes the message and gives the sender's reply.
 /// </summary>
 public sealed class SendUnderWay
 {
     private readonly MessageSender _sender;
-    private readonly UserSession _user;
+    private readonly UserSession? _session;
     private readonly ChatMessage _message;
     private readonly Task<AppendResult> _append;
     private readonly Activity? _activity;
     private readonly Activity? _storing;
     private readonly ReplyQuote? _quote;
 
-    internal SendUnderWay(MessageSender sender, UserSession user, ChatMessage message, Task<AppendResult> append, Activity? activity, Activity? storing, ReplyQuote? quote)
+    internal SendUnderWay(MessageSender sender, UserSession? session, ChatMessage message, Task<AppendResult> append, Activity? activity, Activity? storing, ReplyQuote? quote)
     {
-        (_sender, _user, _message, _append) = (sender, user, message, append);
+        (_sender, _session, _message, _append) = (sender, session, message, append);
         (_activity, _storing, _quote) = (activity, storing, quote);
     }
 
-    public Task<Reply> FinishAsync() => _sender.FinishAsync(_user, _message, _append, _activity, _storing, _quote);
+    public Task<Reply> FinishAsync() => _sender.FinishAsync(_session, _message, _append, _activity, _storing, _quote);
 }

@@ -107,6 +107,43 @@ public sealed class OperatorRecallTests(ClusterFixture cluster) : IClassFixture<
     }
 
     [Fact]
+    public async Task The_file_of_a_message_the_operator_recalls_is_erased_before_the_answer()
+    {
+        await using var alice = await TestClient.ConnectAsync(cluster.A.ChatPort);
+        var name = TestClient.Unique("alice");
+        var token = (string)(await alice.LoginAsync(await alice.RegisterAsync(name, "pw-" + name), "pw-" + name, v: 2))["token"]!;
+        await using var bob = await TestClient.LoggedInAsync(cluster.B.ChatPort, TestClient.Unique("bob"), v: 2);
+        using var upload = new HttpRequestMessage(HttpMethod.Post, new Uri("/files?name=regret.bin", UriKind.Relative))
+        {
+            Content = new ByteArrayContent(Encoding.UTF8.GetBytes("bytes to regret")),
+        };
+        upload.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var uploaded = await _a.SendAsync(upload);
+        Assert.Equal(HttpStatusCode.Created, uploaded.StatusCode);
+        var file = (string)(await uploaded.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
+        var seq = await SentAsync(alice, new { msgid = 6, toid = bob.Id, msg = "", file, cid = "1" }, bob, 6);
+        Assert.Equal(HttpStatusCode.OK, await FileStatusAsync());
+
+        var response = await RecallAsync($$"""{"peer":[{{alice.Id}},{{bob.Id}}],"seq":{{seq}}}""");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        // Gone by the time the operator is answered, as after the author's own RECALL; both parties are told.
+        Assert.Equal(HttpStatusCode.NotFound, await FileStatusAsync());
+        foreach (var party in new[] { bob, alice })
+        {
+            Assert.Equal(seq, (long)(await party.ReceiveAsync(25))["ref"]!);
+        }
+
+        async Task<HttpStatusCode> FileStatusAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"/files/{file}", UriKind.Relative));
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var got = await _a.SendAsync(request);
+            return got.StatusCode;
+        }
+    }
+
+    [Fact]
     public async Task Bad_bodies_are_problems_naming_the_field()
     {
         async Task<string> FieldAsync(string json)

@@ -58,7 +58,7 @@ public sealed class FakeStore : IChatStore
 
     public Task<long> NewestSeqAsync(long conversationId, CancellationToken ct) => Task.FromResult(0L);
 
-    public Task<MessageState?> MessageAsync(int userId, long conversationId, long seq, CancellationToken ct) => Task.FromResult<MessageState?>(null);
+    public Task<MessageState?> MessageAsync(int? userId, long conversationId, long seq, CancellationToken ct) => Task.FromResult<MessageState?>(null);
 
     public Task<LeftGroup?> LeaveGroupAsync(int userId, int groupId, CancellationToken ct) => Task.FromResult<LeftGroup?>(null);
 

@@ -71,6 +71,12 @@ public sealed class LogEntriesStoreTests
         Assert.Equal(["👍", "😂"], state.MyEmoji.Order(StringComparer.Ordinal));
         Assert.Null(await store.WithStoreAsync(s => s.MessageAsync(alice, direct, 3, None))); // an event is no message
         Assert.Null(await store.WithStoreAsync(s => s.MessageAsync(alice, direct, 99, None)));
+
+        // As an operator sees it (no user): the same message, no one's emoji; an event is no message to an operator either.
+        var operators = (await store.WithStoreAsync(s => s.MessageAsync(null, direct, 1, None)))!;
+        Assert.Equal((alice, "hello, bob", false), (operators.SenderId, operators.Body, operators.Recalled));
+        Assert.Empty(operators.MyEmoji);
+        Assert.Null(await store.WithStoreAsync(s => s.MessageAsync(null, direct, 3, None)));
     }
 
     [Theory]
@@ -146,6 +152,7 @@ public sealed class LogEntriesStoreTests
         Assert.Equal("after the join", (await store.WithStoreAsync(s => s.MessageAsync(bob, conversation, 3, None)))!.Body);
         Assert.Equal([3L], (await store.WithStoreAsync(s => s.EntriesAsync(bob, conversation, 0, 10, None))).Select(m => m.Seq)); // not from before the join
         Assert.Empty(await store.WithStoreAsync(s => s.EntriesAsync(bob + alice, conversation, 0, 10, None))); // not in the group at all
+        Assert.Equal("before the join", (await store.WithStoreAsync(s => s.MessageAsync(null, conversation, 1, None)))!.Body); // an operator sees any
 
         await Append(store, MessageWriterTests.Message(conversation, alice, "re: long") with { ReplySeq = 2 });
         await Append(store, MessageWriterTests.Message(conversation, alice, "re: first") with { ReplySeq = 1 });
