@@ -134,21 +134,6 @@ public sealed class LocalHubTests
         }
 
         /// <summary>The next frame the client gets, without its newline.</summary>
-        public async Task<string> ReadAsync()
-        {
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            while (true)
-            {
-                var result = await _pipes.FromServer.ReadAsync(deadline.Token);
-                if (result.Buffer.PositionOf((byte)'\n') is { } end)
-                {
-                    var line = Encoding.UTF8.GetString(result.Buffer.Slice(0, end));
-                    _pipes.FromServer.AdvanceTo(result.Buffer.GetPosition(1, end));
-                    return line;
-                }
-
-                _pipes.FromServer.AdvanceTo(result.Buffer.Start, result.Buffer.End);
-            }
-        }
+        public Task<string> ReadAsync() => _pipes.ReadLineAsync();
     }
 }

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.IO.Pipelines;
+using System.Text;
 using Microsoft.AspNetCore.Connections;
 
 namespace Chat.Tests.Infrastructure;
@@ -24,6 +26,24 @@ public sealed class MemoryConnection
     public PipeReader FromServer => _toClient.Reader;
 
     public PipeWriter ToServer => _toServer.Writer;
+
+    /// <summary>The next frame the server wrote, without its newline; fails after 10 s without one.</summary>
+    public async Task<string> ReadLineAsync()
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var result = await FromServer.ReadAsync(deadline.Token);
+            if (result.Buffer.PositionOf((byte)'\n') is { } end)
+            {
+                var line = Encoding.UTF8.GetString(result.Buffer.Slice(0, end));
+                FromServer.AdvanceTo(result.Buffer.GetPosition(1, end));
+                return line;
+            }
+
+            FromServer.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+    }
 
     private sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
     {
