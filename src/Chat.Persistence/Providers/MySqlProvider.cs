@@ -23,8 +23,9 @@ internal sealed class MySqlProvider(string connectionString, string serverVersio
             UPDATE cursors AS c JOIN ({0}) AS v ON c.user_id = v.user_id AND c.conversation_id = v.conversation_id
             SET c.{1} = v.seq WHERE c.{1} < v.seq
             """,
-        // Parameters are spelled into the statement text by MySqlConnector: kept small enough that 256 messages of
-        // 4,096 four-byte characters stay far below the server's max_allowed_packet (16 MiB by default).
+        // Parameters are spelled into the statement text by MySqlConnector. A message row has 4 (its texts), so a command
+        // holds at most 512 rows: at 4,096 UTF-16 characters (at most 12 KiB of UTF-8, escapes included) about 6 MiB,
+        // below the server's max_allowed_packet (16 MiB by default).
         MaxParameters: 2_048,
         // MySqlConnector sends a multi-statement command as one packet: BEGIN and COMMIT ride on the batch's commands.
         BeginInText: "START TRANSACTION")

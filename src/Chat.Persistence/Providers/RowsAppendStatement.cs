@@ -290,7 +290,7 @@ internal sealed class RowsAppendStatement(RowsDialect dialect) : IAppendStatemen
 
             if (started.Count > 0)
             {
-                // At most two cursors per started conversation, three parameters each: within the limit when the messages are.
+                // Two cursors per started conversation, spelled as numbers: no parameters.
                 _sql.Append(";\nINSERT INTO cursors (user_id, conversation_id, delivered_seq) VALUES ");
                 var first = true;
                 foreach (var conversation in started)
