@@ -137,8 +137,8 @@ public static class OperatorExtensions
 /// <summary>
 /// Who of a batch's recipients has no session online anywhere (<see cref="IOfflineRecipients"/>): a direct message's
 /// peer, a group message's other members (read in one query for the batch's groups), then one presence lookup for all
-/// of them but those with a session on this replica (online, known without asking). Asked by the writer once per batch,
-/// only when webhooks are on.
+/// of them (<see cref="ChatHub.OnlineAsync"/>: those with a session on this replica are known without asking Redis).
+/// Asked by the writer once per batch, only when webhooks are on.
 /// </summary>
 public sealed class OfflineRecipients(IServiceProvider services, IServiceScopeFactory scopes) : IOfflineRecipients
 {
@@ -168,13 +168,12 @@ public sealed class OfflineRecipients(IServiceProvider services, IServiceScopeFa
         }
 
         var everyone = recipients.SelectMany(r => r).Distinct().ToList();
-        var online = everyone.Where(u => Hub.Find(u) is not null).ToHashSet(); // here: online, no need to ask Redis
-        if (online.Count == everyone.Count)
+        if (everyone.Count == 0)
         {
             return found;
         }
 
-        online.UnionWith(await Hub.OnlineAsync([.. everyone.Where(u => !online.Contains(u))]));
+        var online = await Hub.OnlineAsync(everyone);
         for (var p = 0; p < messages.Count; p++)
         {
             var offline = recipients[p].Where(u => !online.Contains(u)).ToList();

@@ -54,7 +54,18 @@ public sealed class RedisHub(
     /// <summary><c>chat:user:{id}</c> or <c>chat:group:{id}</c>; a sharded channel on a Redis Cluster.</summary>
     public RedisChannel Channel(Topic topic) => topology.Channel(topic.IsGroup ? "group:" + topic.Id : "user:" + topic.Id);
 
-    public override Task<IReadOnlySet<int>> OnlineAsync(IReadOnlyCollection<int> userIds) => presence.OnlineAsync(userIds);
+    /// <summary>Users with a session here are online without asking Redis; only the others' claims are looked up.</summary>
+    public override async Task<IReadOnlySet<int>> OnlineAsync(IReadOnlyCollection<int> userIds)
+    {
+        var online = userIds.Where(u => Find(u) is not null).ToHashSet();
+        List<int> elsewhere = [.. userIds.Where(u => !online.Contains(u)).Distinct()];
+        if (elsewhere.Count > 0)
+        {
+            online.UnionWith(await presence.OnlineAsync(elsewhere));
+        }
+
+        return online;
+    }
 
     public override Task<IReadOnlyList<ReplicaUsers>> ReplicasAsync() => presence.ReplicasAsync();
 
