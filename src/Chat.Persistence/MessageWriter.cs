@@ -34,7 +34,7 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
         _lanes = new Lane[o.WriterLanes];
         for (var i = 0; i < _lanes.Length; i++)
         {
-            _lanes[i] = new Lane(provider, logger, metrics, o.MaxBatch, capacity, o.FailoverTimeout, _abort.Token) { Offline = offline };
+            _lanes[i] = new Lane(provider, logger, metrics, o.MaxBatch, capacity, o.FailoverTimeout, _abort.Token) { Offline = offline, CommitDelay = o.CommitDelay };
         }
 
         metrics?.Meter.CreateObservableGauge("chat.store.queue.depth", () => QueueDepth, "{message}", "Messages waiting for the writer");
@@ -137,6 +137,8 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
         private readonly TimeSpan _failoverTimeout;
         private DbConnection? _connection;
         private bool _pruned;
+        private TaskCompletionSource? _siblings;
+        private int _siblingsExpected;
 
         public Lane(DatabaseProvider provider, ILogger logger, StoreMetrics? metrics, int maxBatch, int capacity, TimeSpan failoverTimeout, CancellationToken abort)
         {
@@ -157,6 +159,9 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
 
         public Task Loop { get; private set; } = Task.CompletedTask;
 
+        /// <summary><see cref="StoreOptions.CommitDelay"/>.</summary>
+        public TimeSpan CommitDelay { get; init; }
+
         /// <summary>Webhooks on: who of a batch's recipients is offline.</summary>
         public IOfflineRecipients? Offline { get; init; }
 
@@ -165,9 +170,39 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
         public ValueTask<AppendResult> AppendAsync(ChatMessage message, CancellationToken ct)
         {
             var pending = new PendingAppend(message, new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
-            return _queue.Writer.TryWrite(pending)
-                ? new ValueTask<AppendResult>(pending.Completion.Task.WaitAsync(ct))
-                : EnqueueAsync(pending, ct);
+            if (!_queue.Writer.TryWrite(pending))
+            {
+                return EnqueueAsync(pending, ct);
+            }
+
+            if (Volatile.Read(ref _siblings) is { } siblings && _queue.Reader.Count >= _siblingsExpected)
+            {
+                siblings.TrySetResult();
+            }
+
+            return new ValueTask<AppendResult>(pending.Completion.Task.WaitAsync(ct));
+        }
+
+        /// <summary>
+        /// Group commit's wait: until <paramref name="expected"/> messages are queued, or <see cref="CommitDelay"/> passed;
+        /// not at all while more than half of them are queued already (the writer is what they wait for, not the senders).
+        /// </summary>
+        private async Task AwaitSiblingsAsync(int expected)
+        {
+            if (2 * _queue.Reader.Count > expected)
+            {
+                return;
+            }
+
+            var siblings = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _siblingsExpected = expected;
+            Volatile.Write(ref _siblings, siblings);
+            if (_queue.Reader.Count < expected)
+            {
+                await siblings.Task.WaitAsync(CommitDelay).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
+            Volatile.Write(ref _siblings, null);
         }
 
         public void Start() => Loop = Task.Run(RunAsync, CancellationToken.None);
@@ -196,6 +231,11 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
                     // Senders just completed by the previous commit are about to queue their next message: let
                     // them, rather than commit one now and the rest a round trip later (doubles the batch under load).
                     await Task.Yield();
+                    if (CommitDelay > TimeSpan.Zero && _batch.Items.Count > 1)
+                    {
+                        await AwaitSiblingsAsync(_batch.Items.Count);
+                    }
+
                     _batch.Clear();
                     while (_batch.Items.Count < _maxBatch && reader.TryRead(out var pending))
                     {

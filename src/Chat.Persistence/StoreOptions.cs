@@ -57,6 +57,16 @@ public sealed class StoreOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan FailoverTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Group commit's wait (PostgreSQL's <c>commit_delay</c> with <c>commit_siblings</c>): when the last batch held
+    /// more than one message (other senders are active) and at most half as many are queued now, a writer waits up
+    /// to this long for the queue to hold as many again before it commits: fewer, larger transactions when the
+    /// senders, not the writer, are what a batch waits for. Zero: it commits what is queued at once. A lone sender
+    /// never waits.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
+    public TimeSpan CommitDelay { get; set; } = TimeSpan.FromMilliseconds(1);
+
     /// <summary>How often advanced delivered-cursors are written.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan CursorFlushInterval { get; set; } = TimeSpan.FromMilliseconds(50);

@@ -2,6 +2,7 @@ using System.Globalization;
 using Chat.Domain;
 using Chat.Persistence;
 using Chat.Tests.Infrastructure;
+using Chat.Tests.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Chat.Tests.Persistence;
@@ -286,6 +287,52 @@ public sealed class MessageWriterTests
         Assert.Equal(72, await store.ScalarAsync("SELECT COUNT(*) FROM append_marks"));
         Assert.Equal(129, await store.ScalarAsync("SELECT MIN(batch) FROM append_marks"));
         Assert.Equal(1, await store.ScalarAsync("SELECT COUNT(*) FROM append_marks WHERE seqs = '1:200'"));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task With_a_commit_delay_a_batch_waits_for_as_many_senders_as_the_last_and_a_lone_sender_never_waits(string provider)
+    {
+        // Group commit's wait (Chat:Store:CommitDelay): four senders, each pausing before its next message, 20, 40, 60
+        // and 80 ms (far less than the delay), so their messages arrive apart. After a batch of several, the writer
+        // waits for the others' next messages instead of committing each alone: batches of several all along. Without
+        // the wait every message, 20 ms from the next, is a batch of its own.
+        var settings = new Dictionary<string, string?> { ["Chat:Store:CommitDelay"] = "00:00:01" };
+        await using var store = await StoreHost.StartAsync(provider, "writer_delay", settings);
+        using var metrics = new MetricCapture(store.Services);
+        var writer = store.Writer;
+
+        // Alone, nobody is waited for: ten in a row, each at once (ten delays would be 10 s).
+        var alone = ConversationId.Direct(51, 52);
+        await Task.Run(async () =>
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                await writer.AppendAsync(Message(alone, 51, $"alone {i}"), CancellationToken.None);
+            }
+        }).WaitAsync(TimeSpan.FromSeconds(5));
+        var before = metrics.Count("chat.store.batch.size");
+
+        const int each = 6;
+        async Task SendAsync(int sender, TimeSpan pause)
+        {
+            for (var i = 0; i < each; i++)
+            {
+                await writer.AppendAsync(Message(ConversationId.Direct(sender, 60), sender, $"m{i}"), CancellationToken.None);
+                await Task.Delay(pause);
+            }
+        }
+
+        var gate = new TaskCompletionSource();
+        var senders = Enumerable.Range(1, 4)
+            .Select(i => Task.Run(async () => { await gate.Task; await SendAsync(60 + i, TimeSpan.FromMilliseconds(20 * i)); }))
+            .ToList();
+        gate.SetResult();
+        await Task.WhenAll(senders).WaitAsync(TimeSpan.FromSeconds(30));
+
+        var batches = metrics.Matching("chat.store.batch.size").Skip(before).Select(m => (int)m.Value).ToList();
+        Assert.Equal(4 * each, batches.Sum());
+        Assert.True(batches.Count <= 2 * each, $"batches: {string.Join(", ", batches)}"); // two or more a batch on average
     }
 
     [Theory]
