@@ -6,6 +6,9 @@
 # sends a multi-statement command). For each batch size and shape: MariaDB's CPU (utime + stime from /proc) and the
 # wall time per transaction, and MariaDB's CPU per message.
 #   shapes: insert = one multi-row INSERT of the batch, autocommit (the least a durable store of it can do);
+#           seq    = the least a gapless log can do: the conversations upsert allocating the batch's seqs (RETURNING
+#                    them) and the messages insert, one transaction in two packets (the writer's statements without
+#                    its append mark);
 #           marks  = the writer's two packets until issue 25 (isolation level set, open, conversations upsert and
 #                    read-back; messages insert, the batch's mark inserted, an old mark deleted, COMMIT);
 #           chat   = the writer's two packets now (open, conversations upsert RETURNING the seqs; messages insert,
@@ -40,7 +43,7 @@ script() {
 import sys
 shape, n, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 print("DELIMITER //")
-if shape == "chat":
+if shape in ("chat", "seq"):
     print("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED //")
 for t in range(count):
     convs = [(1 << 32) * (1000 + c) + 2000 + c for c in range(n)]
@@ -56,6 +59,9 @@ for t in range(count):
         ids = ", ".join(str(c) for c in convs)
         print(f"SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; {upsert}; SELECT id, last_seq FROM conversations WHERE id IN ({ids}) //")
         print(f"{insert}; {mark}; DELETE FROM append_marks WHERE lane_id = 7 AND batch = {t + 1 - 64}; COMMIT //")
+    elif shape == "seq":
+        print(f"START TRANSACTION; {upsert} RETURNING id, last_seq //")
+        print(f"{insert}; COMMIT //")
     else:
         print(f"START TRANSACTION; {upsert} RETURNING id, last_seq //")
         prune = f"; DELETE FROM append_marks WHERE lane_id = 7 AND batch <= {t + 1 - 64}" if (t + 1) % 64 == 0 else ""
@@ -67,7 +73,7 @@ cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 hz="$(getconf CLK_TCK)"
 printf '%-7s %6s %14s %15s %14s\n' shape batch "CPU µs/txn" "wall µs/txn" "CPU µs/msg"
 for n in $sizes; do
-    for shape in insert marks chat; do
+    for shape in insert seq marks chat; do
         script "$shape" "$n" > "$work/run.sql"
         sql chat -e "DELETE FROM messages; DELETE FROM conversations; DELETE FROM append_marks"
         before="$(cpu)"
