@@ -60,7 +60,7 @@ public sealed class WebhookFailoverTests
                 TimeSpan.FromSeconds(30), "every event committed and tried");
             Assert.Equal(events, await database.ScalarAsync("SELECT COUNT(*) FROM webhook_outbox"));
 
-            doomed.KillHard();
+            await doomed.KillHardAsync(); // gone before the receiver says yes: only the survivor can be told 200
             receiver.Status = 200;
 
             var taken = await WebhookTests.AllTakenAsync(receiver, database, events, seconds: 45);

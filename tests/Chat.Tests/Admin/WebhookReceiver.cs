@@ -87,9 +87,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        var status = Status; // as the request arrives: one sent before a change of mind gets the old answer
         using var buffer = new MemoryStream();
         await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
-        var status = Status;
         if (status == 0)
         {
             await Task.Delay(Timeout.Infinite, context.RequestAborted);

@@ -109,6 +109,13 @@ public sealed class ReplicaProcess : IAsyncDisposable
     /// <summary>SIGKILL: no drain, no presence release, nothing flushed.</summary>
     public void KillHard() => _process.Kill(entireProcessTree: false);
 
+    /// <summary><see cref="KillHard"/>, and back once the process is gone: nothing it sent can be answered after this.</summary>
+    public async Task KillHardAsync()
+    {
+        KillHard();
+        await _process.WaitForExitAsync(TimeSpan.FromSeconds(10));
+    }
+
     /// <summary>SIGSTOP: the process stays, frozen, its sockets open (as a long GC pause or a stalled VM).</summary>
     public Task PauseAsync() => SignalAsync("-STOP");
 
