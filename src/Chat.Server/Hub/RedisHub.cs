@@ -36,13 +36,6 @@ public sealed class RedisHub(
     private readonly Guid _origin = Guid.NewGuid();
     private readonly ConcurrentDictionary<Topic, Task<ChannelMessageQueue>> _queues = new();
     private readonly CancellationTokenSource _stopping = new();
-
-    /// <summary>
-    /// A refresh and a release of claims, one at a time: a refresh puts its sessions' claims back, so one that read a
-    /// session as here just before it ended would otherwise put its claim back after the release took it away (the user
-    /// then stays online with no session, and nobody hears the user went offline).
-    /// </summary>
-    private readonly SemaphoreSlim _claimsInOrder = new(1, 1);
     private Task _refresh = Task.CompletedTask;
     private Task _liveness = Task.CompletedTask;
 
@@ -102,11 +95,7 @@ public sealed class RedisHub(
         }
     }
 
-    public void Dispose()
-    {
-        _stopping.Dispose();
-        _claimsInOrder.Dispose();
-    }
+    public void Dispose() => _stopping.Dispose();
 
     /// <summary>
     /// False, and every session here closed, once the last successful liveness renewal is older than the liveness
@@ -143,18 +132,7 @@ public sealed class RedisHub(
         return await presence.ClaimAsync(user.Id, user.SessionId, Devices);
     }
 
-    protected override async Task<bool> UnclaimAsync(UserSession user)
-    {
-        await _claimsInOrder.WaitAsync();
-        try
-        {
-            return await presence.ReleaseAsync(user.Id, user.SessionId, lastHere: Find(user.Id) is null);
-        }
-        finally
-        {
-            _claimsInOrder.Release();
-        }
-    }
+    protected override Task<bool> UnclaimAsync(UserSession user) => presence.ReleaseAsync(user.Id, user.SessionId, lastHere: Find(user.Id) is null);
 
     /// <summary>
     /// A queue per channel, read by one loop: a channel's payloads are handed on one after another, in the order Redis
@@ -299,7 +277,6 @@ public sealed class RedisHub(
         using var timer = new PeriodicTimer(presenceOptions.Value.PresenceTtl / 3);
         while (await NextTickAsync(timer, ct))
         {
-            await _claimsInOrder.WaitAsync(CancellationToken.None); // a tick begun is finished: the release it holds up waits one round trip
             try
             {
                 await presence.RefreshAsync(LocalSessions.Select(s => (s.Id, s.SessionId)));
@@ -310,10 +287,6 @@ public sealed class RedisHub(
                 // SE.Redis reports a timeout as TimeoutException: the loop must outlive it too.
                 metrics.PresenceRefreshed(ok: false);
                 HubLog.RefreshFailed(log, ex);
-            }
-            finally
-            {
-                _claimsInOrder.Release();
             }
         }
     }
