@@ -184,12 +184,13 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
         }
 
         /// <summary>
-        /// Group commit's wait: until <paramref name="expected"/> messages are queued, or <see cref="CommitDelay"/> passed;
-        /// not at all while more than half of them are queued already (the writer is what they wait for, not the senders).
+        /// Group commit's wait, after a batch of <paramref name="expected"/>: until as many messages are queued again, or
+        /// <see cref="CommitDelay"/> passed. Not at all after a batch of one (a lone sender), nor while more than half of
+        /// them are queued already (the writer is what they wait for, not the senders).
         /// </summary>
         private async Task AwaitSiblingsAsync(int expected)
         {
-            if (2 * _queue.Reader.Count > expected)
+            if (CommitDelay == TimeSpan.Zero || expected < 2 || 2 * _queue.Reader.Count > expected)
             {
                 return;
             }
@@ -231,11 +232,7 @@ public sealed class MessageWriter : IMessageWriter, IHostedService, IDisposable
                     // Senders just completed by the previous commit are about to queue their next message: let
                     // them, rather than commit one now and the rest a round trip later (doubles the batch under load).
                     await Task.Yield();
-                    if (CommitDelay > TimeSpan.Zero && _batch.Items.Count > 1)
-                    {
-                        await AwaitSiblingsAsync(_batch.Items.Count);
-                    }
-
+                    await AwaitSiblingsAsync(_batch.Items.Count);
                     _batch.Clear();
                     while (_batch.Items.Count < _maxBatch && reader.TryRead(out var pending))
                     {
