@@ -228,13 +228,9 @@ public sealed class MessageSender(
         }
 
         session?.Sent(stored.Message.ConversationId, stored.Seq);
-        // A repeated cid is routed again: recipients that have it drop it by seq, one that missed it gets it now.
-        var delivery = Delivery.Sent(stored, session?.SessionId ?? 0);
-        hub.Route(delivery);
-        if (session is null && !delivery.IsGroup)
-        {
-            hub.Route(delivery with { TargetId = delivery.SenderId }); // sent from none of the author's sessions: all get it
-        }
+        // A repeated cid is routed again: recipients that have it drop it by seq, one that missed it gets it now. Sent from
+        // none of the author's sessions (session 0), all of them get it too.
+        hub.Route(Delivery.Sent(stored, session?.SessionId ?? 0));
 
         return new MessageStored(stored.Seq, stored.Message.Ts);
     }

@@ -147,8 +147,9 @@ public abstract class ChatHub(LoginPolicy devices)
 
     /// <summary>
     /// A message this replica stored, a push, or a close: to the recipients here at once and, unless they were all
-    /// here, through the bus (once per delivery). With several sessions per user allowed, a stored message also
-    /// reaches the sender's other sessions.
+    /// here, through the bus (once per delivery). A stored direct message also reaches the sender's sessions: the
+    /// others than the one that sent it when several sessions per user are allowed, and every one of them when none
+    /// sent it (an operator's recall, in the author's name).
     /// </summary>
     public void Route(Delivery delivery)
     {
@@ -162,7 +163,7 @@ public abstract class ChatHub(LoginPolicy devices)
             Publish(delivery); // the user's sessions are all on one replica: not this one
         }
 
-        if (SessionsSpanReplicas && !delivery.IsPush && !delivery.IsGroup && delivery.ExceptSession != 0 && delivery.SenderId != delivery.TargetId)
+        if (!delivery.IsPush && !delivery.IsGroup && delivery.SenderId != delivery.TargetId && (SessionsSpanReplicas || delivery.ExceptSession == 0))
         {
             Route(delivery with { TargetId = delivery.SenderId });
         }
