@@ -192,15 +192,9 @@ public sealed partial class WebhookTests
     internal static async Task<long> AckAsync(TestClient client, object frame)
     {
         await client.SendAsync(frame);
-        while (true)
-        {
-            var reply = await client.ReceiveAsync();
-            if ((int)reply["msgid"]! is 11 or 12)
-            {
-                Assert.True((int)reply["errno"]! == 0, reply.ToJsonString());
-                return (long?)reply["seq"] ?? 0;
-            }
-        }
+        var reply = await client.ReceiveUntilAsync(r => (int)r["msgid"]! is 11 or 12);
+        Assert.True((int)reply["errno"]! == 0, reply.ToJsonString());
+        return (long?)reply["seq"] ?? 0;
     }
 
     /// <summary>Waits until the receiver has taken at least <paramref name="count"/> events and the outbox is empty (every one acknowledged: no more will come).</summary>

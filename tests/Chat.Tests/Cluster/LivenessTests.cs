@@ -69,14 +69,7 @@ public sealed class LivenessTests
         async Task<JsonObject> AnswerAsync(Request request)
         {
             await alice.SendAsync(request);
-            while (true)
-            {
-                var frame = await alice.ReceiveAsync();
-                if ((int)frame["msgid"]! != (int)MsgId.Presence)
-                {
-                    return frame;
-                }
-            }
+            return await alice.ReceiveUntilAsync(f => (int)f["msgid"]! != (int)MsgId.Presence);
         }
 
         async Task<string> BobsStateAsync()

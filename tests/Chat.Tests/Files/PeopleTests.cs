@@ -40,19 +40,7 @@ public sealed class PeopleTests(FilesClusterFixture cluster) : IClassFixture<Fil
         var node = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(frame))!.AsObject();
         node["cid"] = cid;
         await client.SendRawAsync(System.Text.Encoding.UTF8.GetBytes(node.ToJsonString() + "\n"));
-        return await NextAsync(client, f => (int)f["msgid"]! == (int)MsgId.Ack && (string?)f["cid"] == cid);
-    }
-
-    private static async Task<JsonObject> NextAsync(TestClient client, Func<JsonObject, bool> wanted)
-    {
-        while (true)
-        {
-            var frame = await client.ReceiveAsync();
-            if (wanted(frame))
-            {
-                return frame;
-            }
-        }
+        return await client.ReceiveUntilAsync(f => (int)f["msgid"]! == (int)MsgId.Ack && (string?)f["cid"] == cid);
     }
 
     private async Task<string> UploadAsync(string token, string name, byte[] body, string type)
@@ -82,7 +70,7 @@ public sealed class PeopleTests(FilesClusterFixture cluster) : IClassFixture<Fil
         var avatar = await UploadAsync(alice.Token, "me.png", TestImages.Png(64, 64), "image/png");
         Assert.Equal(0, (int)(await AckedAsync(alice.Chat, new { msgid = 27, about = "hello there", avatar }))["errno"]!);
 
-        var push = await NextAsync(bob.Chat, f => (int)f["msgid"]! == (int)MsgId.Profile);
+        var push = await bob.Chat.ReceiveUntilAsync(f => (int)f["msgid"]! == (int)MsgId.Profile);
         Assert.Equal(alice.Id, (int)push["id"]!);
         Assert.Equal("hello there", (string)push["about"]!);
         Assert.Equal(avatar, (string)push["avatar"]!);
@@ -147,12 +135,12 @@ public sealed class PeopleTests(FilesClusterFixture cluster) : IClassFixture<Fil
         Assert.Equal(0, (int)(await AckedAsync(bob.Chat, new { msgid = 7, friendid = alice.Id }))["errno"]!);
         await alice.Chat.SendAsync(new LogoutRequest());
         await alice.Chat.SendAsync(new LoginRequest(alice.Id, alice.Password, 2, null));
-        Assert.Equal(0, (int)(await NextAsync(alice.Chat, f => (int)f["msgid"]! == (int)MsgId.LoginAck))["errno"]!);
-        await NextAsync(bob.Chat, f => (int)f["msgid"]! == (int)MsgId.Presence && (int)f["id"]! == alice.Id && (string?)f["state"] == "online");
+        Assert.Equal(0, (int)(await alice.Chat.ReceiveUntilAsync(f => (int)f["msgid"]! == (int)MsgId.LoginAck))["errno"]!);
+        await bob.Chat.ReceiveUntilAsync(f => (int)f["msgid"]! == (int)MsgId.Presence && (int)f["id"]! == alice.Id && (string?)f["state"] == "online");
 
         Assert.Equal(0, (int)(await AckedAsync(alice.Chat, new { msgid = 29, userid = bob.Id }))["errno"]!);
         // At once, on bob's replica too: alice is offline to bob, and stays so (checked after her next login below).
-        await NextAsync(bob.Chat, f => (int)f["msgid"]! == (int)MsgId.Presence && (int)f["id"]! == alice.Id && (string?)f["state"] == "offline");
+        await bob.Chat.ReceiveUntilAsync(f => (int)f["msgid"]! == (int)MsgId.Presence && (int)f["id"]! == alice.Id && (string?)f["state"] == "offline");
 
         // Bob's replica learns of the block within its cache's lifetime: probe until refused.
         var conversation = ConversationId.Direct(alice.Id, bob.Id);
@@ -168,7 +156,7 @@ public sealed class PeopleTests(FilesClusterFixture cluster) : IClassFixture<Fil
         // Alice's typing and reading do not reach bob; alice may still write to him.
         await alice.Chat.SendAsync(new { msgid = 19, peer = bob.Id });
         Assert.Equal(0, (int)(await AckedAsync(alice.Chat, new { msgid = 6, toid = bob.Id, msg = "one way" }))["errno"]!);
-        var chat = await NextAsync(bob.Chat, f => (int)f["msgid"]! is (int)MsgId.OneChat or (int)MsgId.Typing);
+        var chat = await bob.Chat.ReceiveUntilAsync(f => (int)f["msgid"]! is (int)MsgId.OneChat or (int)MsgId.Typing);
         Assert.Equal((int)MsgId.OneChat, (int)chat["msgid"]!);
         await alice.Chat.SendAsync(new { msgid = 17, peer = bob.Id, seq = 1000 });
         await alice.Chat.AssertNothingPendingAsync();

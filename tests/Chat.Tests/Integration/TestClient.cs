@@ -194,6 +194,19 @@ public sealed class TestClient : IAsyncDisposable
         return frame;
     }
 
+    /// <summary>Receives until a frame <paramref name="wanted"/> is true of, passing over the others (pushes that may come first).</summary>
+    public async Task<JsonObject> ReceiveUntilAsync(Func<JsonObject, bool> wanted)
+    {
+        while (true)
+        {
+            var frame = await ReceiveAsync();
+            if (wanted(frame))
+            {
+                return frame;
+            }
+        }
+    }
+
     public async Task<JsonObject> RequestAsync(Request request)
     {
         await SendAsync(request);
