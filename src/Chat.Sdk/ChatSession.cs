@@ -186,14 +186,7 @@ public sealed class ChatSession(Uri endpoint, ChatSessionOptions? options = null
         var login = Token is { } token
             ? new LoginRequest(id, null, 2, resume) { Token = token }
             : new LoginRequest(id, password, 2, resume);
-        var ack = (LoginAckMessage)await RequestAsync(login, ct);
-        (UserId, Token) = (ack.Id, ack.Token ?? Token);
-        foreach (var message in ack.Offline)
-        {
-            Receive(message);
-        }
-
-        LoggedIn?.Invoke(ack);
+        var ack = (LoginAckMessage)await RequestAsync(login, ct); // its missed messages were raised by the receive loop
         _loggedIn.TrySetResult();
         foreach (var (cid, (request, done)) in _unacked)
         {
@@ -218,14 +211,20 @@ public sealed class ChatSession(Uri endpoint, ChatSessionOptions? options = null
     {
         switch (frame)
         {
-            case Answer { Cid: { } cid } answer:
-                _unacked.TryRemove(cid.Text, out _);
-                if (_pending.TryRemove(cid.Text, out var waiter))
+            case LoginAckMessage { Succeeded: true, Cid: { } loginCid } ack:
+                // Here, not after the login's await: a live push read right after the LOGIN_ACK must not overtake what it missed.
+                (UserId, Token) = (ack.Id, ack.Token ?? Token);
+                foreach (var message in ack.Offline)
                 {
-                    waiter.TrySetResult(answer);
+                    Receive(message);
                 }
 
-                break; // an answer nobody waits for any more (a resend's second ACK, a request that timed out)
+                LoggedIn?.Invoke(ack);
+                Answered(loginCid.Text, ack);
+                break;
+            case Answer { Cid: { } cid } answer:
+                Answered(cid.Text, answer);
+                break;
             case ChatReceived { Push: var push } when push.Seq > 0:
                 var conversation = (push.IsGroup, push.IsGroup || push.SenderId != UserId ? (push.IsGroup ? push.TargetId : push.SenderId) : push.TargetId);
                 if (_seen.GetValueOrDefault(conversation) < push.Seq)
@@ -247,6 +246,15 @@ public sealed class ChatSession(Uri endpoint, ChatSessionOptions? options = null
             default:
                 Pushed?.Invoke(frame);
                 break;
+        }
+    }
+
+    private void Answered(string cid, Answer answer)
+    {
+        _unacked.TryRemove(cid, out _);
+        if (_pending.TryRemove(cid, out var waiter))
+        {
+            waiter.TrySetResult(answer); // else nobody waits for it any more (a resend's second ACK, a request that timed out)
         }
     }
 

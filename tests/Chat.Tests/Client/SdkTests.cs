@@ -78,6 +78,28 @@ public sealed class SdkTests(SdkTests.Fixture fixture) : IClassFixture<SdkTests.
     }
 
     [Fact]
+    public async Task A_live_push_right_behind_the_login_ack_comes_after_the_messages_the_ack_carries()
+    {
+        await using var server = new ScriptedServer();
+        await using var session = new ChatSession(new Uri($"tcp://127.0.0.1:{server.Port}"), Quick);
+        var seqs = new ConcurrentQueue<long>();
+        session.Message += m => seqs.Enqueue(m.Seq);
+        var loggingIn = session.LoginAsync(7, password: "secret");
+        await server.AcceptAsync();
+        var login = Assert.IsType<LoginRequest>(await server.ReceiveAsync());
+
+        // One write: the receive loop reads the live push while the login's caller is only being woken.
+        byte[][] missed = [Push(1), Push(2)];
+        await server.SendAsync([.. ServerFrames.LoginOk(new LoginAck(7, "me", [], [], [.. missed.Select(f => (ReadOnlyMemory<byte>)f)], [], More: false), objects: true, login.Cid), .. Push(3)]);
+        await loggingIn.WaitAsync(TimeSpan.FromSeconds(15));
+
+        await Wait.UntilAsync(() => seqs.Count == 3, TimeSpan.FromSeconds(15), "three messages");
+        Assert.Equal([1L, 2, 3], seqs);
+
+        static byte[] Push(long seq) => ServerFrames.Chat(new ChatPush(false, 2, "bob", 7, $"m{seq}", "t", seq, 1));
+    }
+
+    [Fact]
     public async Task A_send_whose_link_breaks_before_its_ack_is_resent_with_its_cid_and_stored_once()
     {
         var (alice, _, _) = await UserAsync("alice", webSocket: false);

@@ -71,10 +71,11 @@ public sealed class PasswordWorkTests
         {
             for (var i = 0; i < 8; i++)
             {
-                var client = await replica.ConnectAsync();
-                clients.Add(client);
-                await client.SendAsync(new LoginRequest(id, "wrong"));
+                clients.Add(await replica.ConnectAsync());
             }
+
+            // All at once: sent one by one after each connect, the worker could finish a check between two of them.
+            await Task.WhenAll(clients.Select(c => c.SendAsync(new LoginRequest(id, "wrong"))));
 
             var answers = await Task.WhenAll(clients.Select(async c => (int)(await c.ReceiveAsync(2))["errno"]!));
             // One on the worker, two queued: the rest were refused without waiting for any check.
