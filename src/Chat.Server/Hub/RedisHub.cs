@@ -36,8 +36,15 @@ public sealed class RedisHub(
     private readonly Guid _origin = Guid.NewGuid();
     private readonly ConcurrentDictionary<Topic, Task<ChannelMessageQueue>> _queues = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _refreshGate = new();
     private Task _refresh = Task.CompletedTask;
     private Task _liveness = Task.CompletedTask;
+
+    /// <summary>
+    /// While a refresh is on its way: the sessions that ended meanwhile, each with its release. The refresh puts back the
+    /// claims of the sessions it read as here, so it may put back one released after it read it; see <see cref="RefreshAsync"/>.
+    /// </summary>
+    private List<(UserSession User, Task<(bool Removed, bool Gone)> Release)>? _endedInRefresh;
 
     /// <summary>Stopwatch time at which the last successful liveness renewal was sent.</summary>
     private long _renewedAt = Stopwatch.GetTimestamp();
@@ -132,7 +139,21 @@ public sealed class RedisHub(
         return await presence.ClaimAsync(user.Id, user.SessionId, Devices);
     }
 
-    protected override Task<bool> UnclaimAsync(UserSession user) => presence.ReleaseAsync(user.Id, user.SessionId, lastHere: Find(user.Id) is null);
+    protected override async Task<bool> UnclaimAsync(UserSession user)
+    {
+        var released = new TaskCompletionSource<(bool Removed, bool Gone)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_refreshGate)
+        {
+            _endedInRefresh?.Add((user, released.Task)); // before the release is sent: it may reach Redis before the refresh
+        }
+
+        var release = await ReleaseClaimAsync(user);
+        released.SetResult(release);
+        return release.Gone;
+    }
+
+    private Task<(bool Removed, bool Gone)> ReleaseClaimAsync(UserSession user) =>
+        presence.ReleaseAsync(user.Id, user.SessionId, lastHere: Find(user.Id) is null);
 
     /// <summary>
     /// A queue per channel, read by one loop: a channel's payloads are handed on one after another, in the order Redis
@@ -277,16 +298,54 @@ public sealed class RedisHub(
         using var timer = new PeriodicTimer(presenceOptions.Value.PresenceTtl / 3);
         while (await NextTickAsync(timer, ct))
         {
-            try
+            await RefreshAsync(BeginRefresh());
+        }
+    }
+
+    /// <summary>The sessions here now; from now until <see cref="RefreshAsync"/> ends, the sessions that end are noted.</summary>
+    internal IReadOnlyList<UserSession> BeginRefresh()
+    {
+        lock (_refreshGate)
+        {
+            _endedInRefresh = [];
+        }
+
+        return [.. LocalSessions];
+    }
+
+    /// <summary>
+    /// Renews the claims of <paramref name="sessions"/> (read by <see cref="BeginRefresh"/>). One of them that ended on the
+    /// way may have been released before the refresh reached Redis, and its claim is back: it is released again, and
+    /// when that leaves its user with no session and its first release had not (another session, since ended, still
+    /// counted this one), the user's friends hear the user is offline now.
+    /// </summary>
+    internal async Task RefreshAsync(IReadOnlyList<UserSession> sessions)
+    {
+        try
+        {
+            await presence.RefreshAsync(sessions.Select(s => (s.Id, s.SessionId)));
+            metrics.PresenceRefreshed(ok: true);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // SE.Redis reports a timeout as TimeoutException: the loop must outlive it too.
+            metrics.PresenceRefreshed(ok: false);
+            HubLog.RefreshFailed(log, ex);
+        }
+
+        List<(UserSession User, Task<(bool Removed, bool Gone)> Release)> ended;
+        lock (_refreshGate)
+        {
+            (ended, _endedInRefresh) = (_endedInRefresh ?? [], null);
+        }
+
+        foreach (var (user, first) in ended.Where(e => sessions.Contains(e.User)))
+        {
+            var wasGone = (await first).Gone;
+            var again = await ReleaseClaimAsync(user);
+            if (again is { Removed: true, Gone: true } && !wasGone)
             {
-                await presence.RefreshAsync(LocalSessions.Select(s => (s.Id, s.SessionId)));
-                metrics.PresenceRefreshed(ok: true);
-            }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
-            {
-                // SE.Redis reports a timeout as TimeoutException: the loop must outlive it too.
-                metrics.PresenceRefreshed(ok: false);
-                HubLog.RefreshFailed(log, ex);
+                AnnouncePresence(user.Id, online: false);
             }
         }
     }

@@ -64,10 +64,10 @@ public sealed class RedisPresence(ConnectionMultiplexer redis, RedisTopology top
         return {2}
         """;
 
-    /// <summary>Removes the session; 1 when the user has no session left (Redis drops an empty hash).</summary>
+    /// <summary>Removes the session: {1 if it was there, 1 when the user has no session left (Redis drops an empty hash)}.</summary>
     private const string ReleaseScript = """
-        redis.call('hdel', KEYS[1], ARGV[1])
-        return 1 - redis.call('exists', KEYS[1])
+        local removed = redis.call('hdel', KEYS[1], ARGV[1])
+        return {removed, 1 - redis.call('exists', KEYS[1])}
         """;
 
     /// <summary>Per key: the session (ARGV[i + 2]) of this instance (ARGV[1]) is there again, and the TTL renewed.</summary>
@@ -159,8 +159,8 @@ public sealed class RedisPresence(ConnectionMultiplexer redis, RedisTopology top
 
     /// <summary>Ends one session's claim.</summary>
     /// <param name="lastHere">The user has no other session on this replica: a sweep after its death need not look at the user.</param>
-    /// <returns>True when the user has no session left anywhere.</returns>
-    public async Task<bool> ReleaseAsync(int userId, long sessionId, bool lastHere)
+    /// <returns>Whether the session's claim was there, and whether the user has no session left anywhere.</returns>
+    public async Task<(bool Removed, bool Gone)> ReleaseAsync(int userId, long sessionId, bool lastHere)
     {
         try
         {
@@ -169,13 +169,14 @@ public sealed class RedisPresence(ConnectionMultiplexer redis, RedisTopology top
                 Db.SetRemove(UsersKey(Instance), userId, CommandFlags.FireAndForget);
             }
 
-            return (int)await Db.ScriptEvaluateAsync(ReleaseScript, [Key(userId)], [sessionId]) == 1;
+            var result = (int[])(await Db.ScriptEvaluateAsync(ReleaseScript, [Key(userId)], [sessionId]))!;
+            return (result[0] == 1, result[1] == 1);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             // The session runs out with the key's TTL, or goes void with this replica's liveness.
             HubLog.ReleaseFailed(log, ex, userId);
-            return false;
+            return (false, false);
         }
     }
 
