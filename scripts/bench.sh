@@ -29,6 +29,10 @@
 #     BENCH_SEEDPEER=FILE         the seed peer's starter script (`FILE up|down|status`; it runs the seed on 3306,
 #                                 6379, 7000, 7002), which is not part of this repository; unset, only Chat runs. Each run is bounded: a hung or broken system
 #                                 costs its window and drain, its lost messages are counted.
+#     BENCH_FLOOR=1               also the relay floor (benchmarks/RelayFloor), labelled "floor": two .NET processes
+#                                 with what a replica of this design cannot do without (Kestrel, the protocol's
+#                                 framing and JSON, a Redis channel per user on this cluster's Redis) and nothing
+#                                 else, on this cluster's chat ports + 200: the least a replica's CPU could be
 #     BENCH_RESULTS (.cluster/bench-seed.jsonl) keeps every run's JSON line; the table is printed from it.
 #                                 Each Chat system is warmed first by unmeasured passes over the workloads, until its
 #                                 replicas compiled (JIT) for under a second in a pass, at most 4 passes
@@ -112,6 +116,7 @@ if [[ "${1:-}" == seed ]]; then
                 seed) "$seedpeer" down > /dev/null || true ;;
                 chat) cluster_at "$repo_root" 0 down || true ;;
                 base) cluster_at "$baseline" "$offset" down || true ;;
+                floor) kill "${floor_pids[@]}" 2> /dev/null || true ;;
             esac
         done
     }
@@ -132,6 +137,17 @@ if [[ "${1:-}" == seed ]]; then
         cluster_at "$baseline" "$offset" up --db "${BENCH_BASELINE_DB:-mysql}"
         systems+=(base)
     fi
+    floor_pids=()
+    if [[ -n "${BENCH_FLOOR:-}" ]]; then
+        dotnet build "$repo_root/benchmarks/RelayFloor" -c Release > /dev/null
+        started+=(floor)
+        for port in $((chat_port_1 + 200)) $((chat_port_2 + 200)); do
+            dotnet "$repo_root/benchmarks/RelayFloor/bin/Release/net10.0/RelayFloor.dll" "$port" "127.0.0.1:$redis_port" &
+            floor_pids+=($!)
+            for _ in $(seq 100); do timeout 1 bash -c ": < /dev/tcp/127.0.0.1/$port" 2> /dev/null && break; sleep 0.1; done
+        done
+        systems+=(floor)
+    fi
 
     # seed_run SYSTEM ROUND ARGS...: one seed-pingpong on that system, its JSON line appended to the results.
     seed_run() {
@@ -140,6 +156,8 @@ if [[ "${1:-}" == seed ]]; then
         case "$system" in
             seed)
                 endpoints="127.0.0.1:7000,127.0.0.1:7002" ports="3306,6379" ;;
+            floor)
+                endpoints="127.0.0.1:$((chat_port_1 + 200)),127.0.0.1:$((chat_port_2 + 200))" ports="$redis_port" ;;
             *)
                 off=0
                 [[ "$system" == base ]] && off="$offset"
@@ -192,6 +210,8 @@ if [[ "${1:-}" == seed ]]; then
                 workload_options "$workload"
                 seed_run "$system" 0 "${options[@]}"
             done
+            # The floor has no /metrics: two passes, as many as the replicas needed to compile most of theirs.
+            [[ "$system" == floor ]] && { ((pass < 2)) && continue || break; }
             compiled="$(awk -v a="$before" -v b="$(jit_seconds "$system")" 'BEGIN { printf "%.1f", b - a }')"
             echo "bench: warm-up pass $pass, $system: its replicas compiled for $compiled s" >&2
             awk -v c="$compiled" 'BEGIN { exit !(c < 1) }' && break
