@@ -237,18 +237,26 @@ public sealed partial class ChatStore(ChatDbContext db, DatabaseProvider provide
         return counts.ToDictionary(c => c.Key, c => c.Count);
     }
 
+    /// <summary>
+    /// The entries of a conversation the user may see: those after where it starts for them (their cursor's
+    /// <c>FromSeq</c>: when they joined the group, or where retention cut it); none without a cursor.
+    /// </summary>
+    private IQueryable<MessageEntity> Visible(int userId, long conversationId) =>
+        from m in db.Messages.AsNoTracking()
+        join c in db.Cursors.AsNoTracking() on m.ConversationId equals c.ConversationId
+        where c.UserId == userId && m.ConversationId == conversationId && m.Seq > c.FromSeq
+        select m;
+
     public async Task<MessagePage?> HistoryAsync(int userId, long conversationId, long? before, int limit, CancellationToken ct)
     {
         // One statement in the common case: the user's cursor (a primary-key lookup) bounds a backward range scan of the
         // messages' primary key (conversation_id, seq), stopped after limit + 1 rows, each with its file's id (a key
         // lookup); reactions are folded into the row. Files' records and replies' quotes cost one more each, if any.
         var below = before ?? long.MaxValue;
-        var newest = await (from m in db.Messages.AsNoTracking()
-                            join c in db.Cursors.AsNoTracking() on m.ConversationId equals c.ConversationId
+        var newest = await (from m in Visible(userId, conversationId)
                             join l in db.MessageFiles.AsNoTracking() on new { m.ConversationId, m.Seq } equals new { l.ConversationId, l.Seq } into links
                             from l in links.DefaultIfEmpty()
-                            where c.UserId == userId && m.ConversationId == conversationId && m.Seq > c.FromSeq && m.Seq < below
-                                && m.Kind == EntryKind.Message
+                            where m.Seq < below && m.Kind == EntryKind.Message
                             orderby m.Seq descending
                             select new { Message = m, FileId = l == null ? null : l.FileId })
             .Take(limit + 1)
@@ -265,10 +273,7 @@ public sealed partial class ChatStore(ChatDbContext db, DatabaseProvider provide
         // The last page says where the conversation now starts for the user (retention may have erased its beginning).
         long? start = more
             ? null
-            : await (from m in db.Messages.AsNoTracking()
-                     join c in db.Cursors.AsNoTracking() on m.ConversationId equals c.ConversationId
-                     where c.UserId == userId && m.ConversationId == conversationId && m.Seq > c.FromSeq
-                     select (long?)m.Seq).MinAsync(ct);
+            : await Visible(userId, conversationId).Select(m => (long?)m.Seq).MinAsync(ct);
         var quotes = await QuotesAsync([.. page.Select(r => r.Message)], ct);
         var files = await FileCatalog.RefsAsync(db, [.. page.Select(r => r.FileId).OfType<string>()], ct);
         return new MessagePage(
@@ -289,11 +294,9 @@ public sealed partial class ChatStore(ChatDbContext db, DatabaseProvider provide
 
     public async Task<IReadOnlyList<StoredMessage>> EntriesAsync(int userId, long conversationId, long after, long before, CancellationToken ct)
     {
-        var entries = await (from m in db.Messages.AsNoTracking()
-                             join c in db.Cursors.AsNoTracking() on m.ConversationId equals c.ConversationId
-                             where c.UserId == userId && m.ConversationId == conversationId && m.Seq > c.FromSeq && m.Seq > after && m.Seq < before
-                             orderby m.Seq
-                             select m)
+        var entries = await Visible(userId, conversationId)
+            .Where(m => m.Seq > after && m.Seq < before)
+            .OrderBy(m => m.Seq)
             .ToListAsync(ct);
         var quotes = await QuotesAsync(entries, ct);
         return await WithFilesAsync([.. entries.Select(m => ToStored(m, quotes))], ct);
