@@ -313,9 +313,7 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
     {
         lock (_gate)
         {
-            var me = _login?.Id ?? 0;
-            var conversation = e.IsGroup ? new Conversation(true, e.TargetId) : new Conversation(false, e.SenderId == me ? e.TargetId : e.SenderId);
-            if (!_seen.TryAccept(conversation, e.Seq))
+            if (!_seen.TryAccept(Conversation.Of(e, _login?.Id ?? 0), e.Seq))
             {
                 return;
             }
@@ -329,7 +327,7 @@ public sealed partial class ChatClient(ClientOptions options, TextReader input, 
     {
         lock (_gate)
         {
-            if (chat.Seq > 0 && !_seen.TryAccept(Format.ConversationOf(chat, _login?.Id ?? 0), chat.Seq))
+            if (chat.Seq > 0 && !_seen.TryAccept(Conversation.Of(chat, _login?.Id ?? 0), chat.Seq))
             {
                 return;
             }

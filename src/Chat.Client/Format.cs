@@ -33,9 +33,6 @@ public static class Format
     }
 
     /// <summary>The conversation a chat message belongs to, seen by user <paramref name="me"/>.</summary>
-    public static Conversation ConversationOf(in ChatPush chat, int me) =>
-        chat.IsGroup ? new Conversation(true, chat.TargetId) : new Conversation(false, chat.SenderId == me ? chat.TargetId : chat.SenderId);
-
     public static string Error(Answer answer) => $"error {(int)answer.Errno}: {answer.ErrMsg}";
 
     /// <summary>The logged-in user, their friends and their groups with members, from a LOGIN_ACK.</summary>

@@ -25,7 +25,7 @@ public sealed class ChatSession(Uri endpoint, ChatSessionOptions? options = null
     private readonly ChatSessionOptions _options = options ?? new ChatSessionOptions();
     private readonly ConcurrentDictionary<string, TaskCompletionSource<Answer>> _pending = new();
     private readonly ConcurrentDictionary<string, (Request Request, TaskCompletionSource<Answer> Done)> _unacked = new();
-    private readonly ConcurrentDictionary<(bool Group, int Id), long> _seen = new();
+    private readonly SeenSeqs _seen = new();
     private readonly CancellationTokenSource _closing = new();
     private readonly SemaphoreSlim _connecting = new(1, 1);
     private TaskCompletionSource _loggedIn = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -82,11 +82,11 @@ public sealed class ChatSession(Uri endpoint, ChatSessionOptions? options = null
 
     /// <summary>Sends a one-to-one message; completes with its ACK (seq and ts) once it is stored.</summary>
     public Task<AckMessage> SendAsync(int peer, string text, CancellationToken ct = default) =>
-        ChatAsync(new OneChatRequest(peer, text), ct);
+        ChatAsync(new OneChatRequest(peer, text), new Conversation(false, peer), ct);
 
     /// <summary>Sends a group message; completes with its ACK once it is stored.</summary>
     public Task<AckMessage> SendToGroupAsync(int groupId, string text, CancellationToken ct = default) =>
-        ChatAsync(new GroupChatRequest(groupId, text), ct);
+        ChatAsync(new GroupChatRequest(groupId, text), new Conversation(true, groupId), ct);
 
     /// <summary>Any request, with a fresh cid: its answer (ACK, HISTORY_ACK, ...). A refusal throws <see cref="ChatException"/>.</summary>
     public async Task<Answer> RequestAsync(Request request, CancellationToken ct = default)
@@ -127,7 +127,7 @@ public sealed class ChatSession(Uri endpoint, ChatSessionOptions? options = null
 
     /// <summary>The highest seq seen in a conversation (a peer, or a group); 0 when none.</summary>
     public long Seen(int? peer = null, int? groupId = null) =>
-        _seen.GetValueOrDefault(groupId is { } g ? (true, g) : (false, peer ?? throw new ArgumentNullException(nameof(peer))));
+        _seen.Last(groupId is { } g ? new Conversation(true, g) : new Conversation(false, peer ?? throw new ArgumentNullException(nameof(peer))));
 
     /// <summary>Breaks the link as a network failure would: the session reconnects and resumes by itself.</summary>
     public void Drop() => _link?.Abort();
@@ -145,7 +145,7 @@ public sealed class ChatSession(Uri endpoint, ChatSessionOptions? options = null
         _connecting.Dispose();
     }
 
-    private async Task<AckMessage> ChatAsync(Request request, CancellationToken ct)
+    private async Task<AckMessage> ChatAsync(Request request, Conversation conversation, CancellationToken ct)
     {
         await _loggedIn.Task.WaitAsync(ct);
         var cid = NextCid();
@@ -155,7 +155,7 @@ public sealed class ChatSession(Uri endpoint, ChatSessionOptions? options = null
         _pending[cid] = done;
         _link?.Send(sent); // lost with the link: sent again, same cid, after the next login
         var ack = (AckMessage)Expect(await done.Task.WaitAsync(ct));
-        Note(sent, ack.Seq ?? 0);
+        _seen.Note(conversation, ack.Seq ?? 0);
         return ack;
     }
 
@@ -182,7 +182,7 @@ public sealed class ChatSession(Uri endpoint, ChatSessionOptions? options = null
 
     private async Task<LoginAckMessage> LoginOnLinkAsync(int id, string? password, CancellationToken ct)
     {
-        var resume = _seen.Select(s => s.Key.Group ? new ResumePoint(null, s.Key.Id, s.Value) : new ResumePoint(s.Key.Id, null, s.Value)).ToList();
+        var resume = _seen.ResumePoints();
         var login = Token is { } token
             ? new LoginRequest(id, null, 2, resume) { Token = token }
             : new LoginRequest(id, password, 2, resume);
@@ -226,10 +226,8 @@ public sealed class ChatSession(Uri endpoint, ChatSessionOptions? options = null
                 Answered(cid.Text, answer);
                 break;
             case ChatReceived { Push: var push } when push.Seq > 0:
-                var conversation = (push.IsGroup, push.IsGroup || push.SenderId != UserId ? (push.IsGroup ? push.TargetId : push.SenderId) : push.TargetId);
-                if (_seen.GetValueOrDefault(conversation) < push.Seq)
+                if (_seen.TryAccept(Conversation.Of(push, UserId ?? 0), push.Seq))
                 {
-                    _seen[conversation] = push.Seq;
                     Message?.Invoke(push);
                 }
 
@@ -256,17 +254,6 @@ public sealed class ChatSession(Uri endpoint, ChatSessionOptions? options = null
         {
             waiter.TrySetResult(answer); // else nobody waits for it any more (a resend's second ACK, a request that timed out)
         }
-    }
-
-    private void Note(Request sent, long seq)
-    {
-        var conversation = sent switch
-        {
-            OneChatRequest one => (false, one.ToId),
-            GroupChatRequest group => (true, group.GroupId),
-            _ => default,
-        };
-        _seen.AddOrUpdate(conversation, seq, (_, seen) => Math.Max(seen, seq));
     }
 
     /// <summary>The link broke: answers still owed fail (chat sends wait for their resend); logged in, reconnect and log in again.</summary>

@@ -16,16 +16,6 @@ public sealed class FormatTests
     }
 
     [Fact]
-    public void A_one_to_one_conversation_is_named_by_the_other_user()
-    {
-        var fromAlice = new ChatPush(false, 1, "alice", 2, "m", "t", 1, 0);
-
-        Assert.Equal(new Conversation(false, 1), Format.ConversationOf(fromAlice, me: 2));
-        Assert.Equal(new Conversation(false, 2), Format.ConversationOf(fromAlice, me: 1));
-        Assert.Equal(new Conversation(true, 5), Format.ConversationOf(fromAlice with { IsGroup = true, TargetId = 5 }, me: 2));
-    }
-
-    [Fact]
     public void The_login_summary_reads_lists_of_objects_and_the_seeds_lists_of_strings()
     {
         const string objects = """
