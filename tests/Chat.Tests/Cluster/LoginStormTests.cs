@@ -4,12 +4,10 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
-using Chat.Bench;
 using Chat.Client;
 using Chat.Protocol;
 using Chat.Tests.Infrastructure;
 using Chat.Tests.Integration;
-using Chat.Tests.Transport;
 using Xunit.Abstractions;
 
 namespace Chat.Tests.Cluster;
@@ -17,7 +15,7 @@ namespace Chat.Tests.Cluster;
 /// <summary>
 /// The storm after a crash: a replica holding 1,000 logged-in users is SIGKILLed and every one of them reconnects through
 /// nginx at once (jittered exponential backoff from 100 ms, as Chat.Client does), while one message is sent to each of
-/// them and a pair on the surviving replica keeps chatting. The presence TTL is the default 30 s: only the dead
+/// them and a pair on the surviving replica keeps chatting (from a process of its own, as a user's client is). The presence TTL is the default 30 s: only the dead
 /// replica's liveness key going away lets its users back in sooner. Each user comes from an address of its own, as real
 /// users do (nginx tells the replicas with the PROXY protocol), so the per-address caps of nginx and the replicas and
 /// the anonymous-connection cap all stand at their defaults.
@@ -44,14 +42,11 @@ public sealed class LoginStormTests(ITestOutputHelper output)
         var users = await RegisterAsync(survivor.ChatPort);
         var sessions = await LogInAsync(doomed.ChatPort, users);
         await using var carol = await TestClient.LoggedInAsync(survivor.ChatPort, TestClient.Unique("carol"));
-        await using var alice = await TestClient.LoggedInAsync(survivor.ChatPort, TestClient.Unique("alice"));
-        await using var bob = await TestClient.LoggedInAsync(survivor.ChatPort, TestClient.Unique("bob"));
-        await FloodTests.ProbeAsync(alice, bob, "warm-up", 20);
 
+        var window = tokens ? BackWithin - TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(15);
+        using var probing = await ProbeAsync(survivor.ChatPort, window);
         doomed.KillHard();
         var clock = Stopwatch.StartNew();
-        using var stormOver = new CancellationTokenSource();
-        var probing = ProbeAsync(alice, bob, stormOver.Token);
         var refusals = new ConcurrentDictionary<string, int>();
         var returning = sessions.Select(s => ReturnAsync(s, nginx.Port, tokens, clock, refusals)).ToList();
 
@@ -68,21 +63,23 @@ public sealed class LoginStormTests(ITestOutputHelper output)
 
         var back = await Task.WhenAll(returning);
         var allBack = clock.Elapsed;
-        await stormOver.CancelAsync();
-        var probe = await probing;
+        await probing.WaitForExitAsync(window + GiveUp, killOnTimeout: true);
+        Assert.True(probing.ExitCode == 0, probing.Output);
+        var probe = JsonNode.Parse(probing.Output.Split('\n').Last(l => l.StartsWith('{')))!.AsObject();
 
         var times = back.Select(b => b.TotalMilliseconds).Order().ToList();
         var refused = string.Join(", ", refusals.OrderBy(r => r.Key).Select(r => $"{r.Key} × {r.Value}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{(tokens ? "tokens" : "passwords")}: {Users} users back, the last {allBack.TotalSeconds:0.0} s after the kill (median {times[Users / 2] / 1000:0.0} s, p99 {times[Users * 99 / 100] / 1000:0.0} s); refusals meanwhile: {refused}; probe pair on the survivor ({probe.Count} messages): {probe.Summary()}; load average {File.ReadAllText("/proc/loadavg").Trim()}"));
+            $"{(tokens ? "tokens" : "passwords")}: {Users} users back, the last {allBack.TotalSeconds:0.0} s after the kill (median {times[Users / 2] / 1000:0.0} s, p99 {times[Users * 99 / 100] / 1000:0.0} s); refusals meanwhile: {refused}; probe pair on the survivor, in a process of its own ({probe["samples"]} messages): p50 {probe["p50Ms"]} ms, p99 {probe["p99Ms"]} ms, max {probe["maxMs"]} ms; load average {File.ReadAllText("/proc/loadavg").Trim()}"));
 
-        // Starved would be seconds (queued behind the storm's password work until it ends): no single wait of 2 s. A fair
-        // share on two shared cores keeps p95 within the flood test's bound. The survivor's chat still stalls for 0.2–1 s
-        // a few times during the storm (2026-12-07: max 0.54–0.83 s in all six token storms, 0.23–1.04 s in the password
-        // ones, with and without group commit's wait, and with the thread pool's minimum raised to 64: not starvation of
-        // the pool, not yet explained), so with a few hundred probes p99 is one of those stalls in some runs.
-        Assert.True(probe.Percentile(95) <= 250, $"the probe pair waited p95 {probe.Percentile(95):0.0} ms during the storm");
-        Assert.True(probe.Percentile(100) <= 2_000, $"the probe pair waited {probe.Percentile(100):0.0} ms once during the storm");
+        // A user's client is a process of its own: the probe pair is measured there, not in this process, whose thread
+        // pool the 1,000 returning clients fill during the storm (2026-12-08: a probe in this process waited p99 65–90 ms
+        // and up to 0.7–1.2 s in token storms; the pair in its own process p99 22–31 ms, at most 0.05–0.64 s, the worst
+        // as the storm begins). Starved would be seconds (queued behind the storm's password work until it ends): the
+        // flood test's bound holds.
+        Assert.True((int)probe["lost"]! == 0 && (int)probe["disconnected"]! == 0 && (int)probe["samples"]! > 0, probe.ToJsonString());
+        Assert.True((double)probe["p99Ms"]! <= 250, $"the probe pair waited p99 {probe["p99Ms"]} ms during the storm");
+        Assert.True((double)probe["maxMs"]! <= 2_000, $"the probe pair waited {probe["maxMs"]} ms once during the storm");
         if (tokens)
         {
             Assert.True(times[^1] <= BackWithin.TotalMilliseconds, $"the last user was back {times[^1] / 1000:0.0} s after the kill");
@@ -185,15 +182,19 @@ public sealed class LoginStormTests(ITestOutputHelper output)
         Assert.Equal(expected, (string?)frame["msg"]);
     }
 
-    /// <summary>The pair chats one message at a time until the storm is over.</summary>
-    private static async Task<Latencies> ProbeAsync(TestClient alice, TestClient bob, CancellationToken over)
+    /// <summary>
+    /// A pair of users on <paramref name="port"/> chatting one message at a time for <paramref name="window"/> from a
+    /// process of their own (Chat.Bench pingpong, its JSON result last in its output): started, and logged in (before
+    /// the storm, as users already there are) when this returns.
+    /// </summary>
+    private static async Task<ChildProcess> ProbeAsync(int port, TimeSpan window)
     {
-        var probe = new Latencies();
-        while (!over.IsCancellationRequested)
-        {
-            probe.AddRange(await FloodTests.ProbeAsync(alice, bob, "p" + probe.Count, 1));
-        }
-
+        var probe = ChildProcess.Start(
+            Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "Chat.Bench.dll"), "pingpong", "--endpoints", $"127.0.0.1:{port}", "--pairs", "1",
+                "--seconds", window.TotalSeconds.ToString(CultureInfo.InvariantCulture), "--warmup", "0", "--json"]);
+        await Wait.UntilAsync(
+            () => probe.HasExited || probe.Output.Contains("users registered and logged in", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the probe pair logged in");
         return probe;
     }
 
