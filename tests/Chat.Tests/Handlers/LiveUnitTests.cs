@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using Chat.Protocol;
 using Chat.Server.Handlers;
+using Chat.Tests.Infrastructure;
 
 namespace Chat.Tests.Handlers;
 
@@ -11,7 +12,7 @@ public sealed class TypingLimiterTests
     [Fact]
     public void One_typing_per_second_per_user_and_conversation_passes_and_the_rest_are_dropped()
     {
-        var clock = new SteppedClock();
+        var clock = new ManualClock();
         var limiter = new TypingLimiter(clock);
 
         Assert.True(limiter.TryPass(1, -5));
@@ -28,7 +29,7 @@ public sealed class TypingLimiterTests
     [Fact]
     public void At_capacity_expired_entries_make_room_and_while_all_are_fresh_nothing_new_passes()
     {
-        var clock = new SteppedClock();
+        var clock = new ManualClock();
         var limiter = new TypingLimiter(clock);
         for (var user = 0; user < TypingLimiter.Capacity; user++)
         {
@@ -38,17 +39,6 @@ public sealed class TypingLimiterTests
         Assert.False(limiter.TryPass(-1, 1)); // full of fresh entries: bounded, so dropped
         clock.Advance(TypingLimiter.Interval);
         Assert.True(limiter.TryPass(-1, 1));
-    }
-
-    private sealed class SteppedClock : TimeProvider
-    {
-        private long _ticks = 1_000_000;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => _ticks;
-
-        public void Advance(TimeSpan by) => _ticks += by.Ticks;
     }
 }
 

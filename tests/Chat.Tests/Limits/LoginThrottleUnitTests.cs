@@ -136,13 +136,4 @@ public sealed class LoginThrottleUnitTests
 
         public PipeWriter Output => output;
     }
-
-    private sealed class ManualClock : TimeProvider
-    {
-        private DateTimeOffset _now = new(2026, 11, 21, 0, 0, 0, TimeSpan.Zero);
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
-    }
 }

@@ -3,6 +3,7 @@ using System.Text;
 using Chat.Protocol;
 using Chat.Server.Telemetry;
 using Chat.Server.Hosting;
+using Chat.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,7 +34,7 @@ public sealed class TelemetryUnitTests
     [Fact]
     public void The_rate_window_averages_the_last_ten_seconds()
     {
-        var time = new ManualTime(DateTimeOffset.FromUnixTimeSeconds(1_000));
+        var time = new ManualClock(DateTimeOffset.FromUnixTimeSeconds(1_000));
         var rate = new RateWindow(time);
         for (var i = 0; i < 30; i++)
         {
@@ -41,12 +42,12 @@ public sealed class TelemetryUnitTests
         }
 
         Assert.Equal(3.0, rate.PerSecond());
-        time.Now += TimeSpan.FromSeconds(9);
+        time.Advance(TimeSpan.FromSeconds(9));
         rate.Add();
         Assert.Equal(3.1, rate.PerSecond(), 3);
-        time.Now += TimeSpan.FromSeconds(1);
+        time.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(0.1, rate.PerSecond(), 3);
-        time.Now += TimeSpan.FromSeconds(10);
+        time.Advance(TimeSpan.FromSeconds(10));
         rate.Add();
         Assert.Equal(0.1, rate.PerSecond(), 3);
     }
@@ -107,12 +108,5 @@ public sealed class TelemetryUnitTests
         }
 
         return GC.GetAllocatedBytesForCurrentThread() - before;
-    }
-
-    private sealed class ManualTime(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = now;
-
-        public override DateTimeOffset GetUtcNow() => Now;
     }
 }
