@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Chat.Tests.Infrastructure;
 using Chat.Tests.Integration;
+using StackExchange.Redis;
 
 namespace Chat.Tests.Cluster;
 
@@ -86,6 +87,7 @@ public sealed class FaultTests
                 (await http.GetAsync(new Uri($"http://127.0.0.1:{a.HttpPort}/readyz"))).IsSuccessStatusCode &&
                 (await http.GetAsync(new Uri($"http://127.0.0.1:{b.HttpPort}/readyz"))).IsSuccessStatusCode,
                 TimeSpan.FromSeconds(30), "both replicas ready again after Redis restarted");
+            await RenewedTwiceAsync(redis);
 
             // An outage longer than the liveness TTL (3 s) closes the replicas' sessions (one user, one replica):
             // their clients log in again, and "during" then waits for bob in offlinemsg.
@@ -120,6 +122,31 @@ public sealed class FaultTests
         {
             await alice.DisposeAsync();
             await bob.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Waits until both replicas renewed their liveness twice more. The first renewal after an outage longer than the
+    /// liveness TTL closes a replica's sessions as it completes, which may be after its readyz is green again (a session
+    /// still answered a PING, and was closed right after): the second one is sent only once the first is done, so from
+    /// then on each session is settled, closed or open for good. A renewal moves the replica's score in chat:replicas
+    /// (when its liveness runs out) forward.
+    /// </summary>
+    private static async Task RenewedTwiceAsync(RedisServer redis)
+    {
+        await using var watcher = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var db = watcher.GetDatabase();
+        async Task<Dictionary<string, double>> ScoresAsync() =>
+            (await db.SortedSetRangeByRankWithScoresAsync("chat:replicas")).ToDictionary(e => (string)e.Element!, e => e.Score);
+        var seen = new Dictionary<string, double>();
+        await Wait.UntilAsync(async () => (seen = await ScoresAsync()).Count == 2, TimeSpan.FromSeconds(30), "both replicas alive in Redis");
+        for (var renewal = 1; renewal <= 2; renewal++)
+        {
+            var before = seen;
+            await Wait.UntilAsync(
+                async () => (seen = await ScoresAsync()).Count(r => r.Value > before.GetValueOrDefault(r.Key, double.MaxValue)) == 2,
+                TimeSpan.FromSeconds(30),
+                $"both replicas' liveness renewed ({renewal} of 2)");
         }
     }
 
