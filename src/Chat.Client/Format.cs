@@ -32,7 +32,6 @@ public static class Format
         };
     }
 
-    /// <summary>The conversation a chat message belongs to, seen by user <paramref name="me"/>.</summary>
     public static string Error(Answer answer) => $"error {(int)answer.Errno}: {answer.ErrMsg}";
 
     /// <summary>The logged-in user, their friends and their groups with members, from a LOGIN_ACK.</summary>
