@@ -43,7 +43,7 @@ public sealed class ClientProcess : IAsyncDisposable
     /// <summary>Starts the client with <paramref name="arguments"/> as its command line (e.g. a <c>ws://</c> endpoint).</summary>
     public static ClientProcess Start(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var startInfo = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var startInfo = new ProcessStartInfo(ChildProcess.DotnetHost)
         {
             UseShellExecute = false,
             RedirectStandardInput = true,

@@ -189,9 +189,9 @@ public sealed class LoginStormTests(ITestOutputHelper output)
     /// </summary>
     private static async Task<ChildProcess> ProbeAsync(int port, TimeSpan window)
     {
-        var probe = ChildProcess.Start(
-            Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet",
-            [Path.Combine(AppContext.BaseDirectory, "Chat.Bench.dll"), "pingpong", "--endpoints", $"127.0.0.1:{port}", "--pairs", "1",
+        var probe = ChildProcess.StartBuilt(
+            "Chat.Bench.dll",
+            ["pingpong", "--endpoints", $"127.0.0.1:{port}", "--pairs", "1",
                 "--seconds", window.TotalSeconds.ToString(CultureInfo.InvariantCulture), "--warmup", "0", "--json"]);
         await Wait.UntilAsync(
             () => probe.HasExited || probe.Output.Contains("users registered and logged in", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the probe pair logged in");

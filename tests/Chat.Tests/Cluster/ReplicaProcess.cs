@@ -60,10 +60,9 @@ public sealed class ReplicaProcess : IAsyncDisposable
             arguments[key] = value;
         }
 
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
-        var process = ChildProcess.Start(
-            dotnet,
-            [Path.Combine(AppContext.BaseDirectory, "Chat.Server.dll"), .. arguments.Select(a => $"--{a.Key}={a.Value}")],
+        var process = ChildProcess.StartBuilt(
+            "Chat.Server.dll",
+            arguments.Select(a => $"--{a.Key}={a.Value}"),
             workingDirectory,
             orphanCleanup: pid => $"kill -KILL {pid}");
         var replica = new ReplicaProcess(process, chatPort, httpPort);

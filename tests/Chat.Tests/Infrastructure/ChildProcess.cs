@@ -99,6 +99,13 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
+    /// <summary>The dotnet host running the tests (the SDK's, under <c>dotnet test</c>).</summary>
+    public static string DotnetHost => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+
+    /// <summary>One of the solution's programs built beside the tests (e.g. <c>Chat.Server.dll</c>), run by <see cref="DotnetHost"/>.</summary>
+    public static ChildProcess StartBuilt(string assembly, IEnumerable<string> arguments, string? workingDirectory = null, Func<int, string>? orphanCleanup = null) =>
+        Start(DotnetHost, [Path.Combine(AppContext.BaseDirectory, assembly), .. arguments], workingDirectory, orphanCleanup);
+
     /// <summary>Starts <paramref name="fileName"/> with <paramref name="arguments"/> (no shell, no quoting issues).
     /// <paramref name="orphanCleanup"/> (given the pid) is a shell script that <see cref="OrphanReaper"/> runs if
     /// the test process dies while this child still runs, e.g. <c>pid =&gt; $"kill -KILL {pid}"</c>.</summary>
