@@ -339,7 +339,13 @@ public sealed class RedisHub(
             (ended, _endedInRefresh) = (_endedInRefresh ?? [], null);
         }
 
-        foreach (var (user, first) in ended.Where(e => sessions.Contains(e.User)))
+        if (ended.Count == 0)
+        {
+            return;
+        }
+
+        var read = sessions.ToHashSet(); // a set: a replica holds thousands of sessions, and many may end in one refresh
+        foreach (var (user, first) in ended.Where(e => read.Contains(e.User)))
         {
             var wasGone = (await first).Gone;
             var again = await ReleaseClaimAsync(user);
