@@ -45,11 +45,24 @@ public sealed class PrometheusTests(ClusterFixture cluster) : IClassFixture<Clus
     public async Task Metrics_are_text_in_the_prometheus_exposition_format()
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{cluster.A.HttpPort}/metrics"));
+        string? mediaType = null;
+        var body = "";
 
-        Assert.True(response.IsSuccessStatusCode);
-        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("# TYPE chat_connections gauge", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // As ScrapeUntilAsync: a scrape may be the exporter's cached one from before the gauge was first read.
+        await Wait.UntilAsync(
+            async () =>
+            {
+                using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{cluster.A.HttpPort}/metrics"));
+                Assert.True(response.IsSuccessStatusCode);
+                mediaType = response.Content.Headers.ContentType?.MediaType;
+                body = await response.Content.ReadAsStringAsync();
+                return body.Contains("# TYPE chat_connections gauge", StringComparison.Ordinal);
+            },
+            Deadline,
+            "chat_connections on /metrics");
+
+        Assert.Equal("text/plain", mediaType);
+        Assert.Contains("# TYPE chat_connections gauge", body, StringComparison.Ordinal);
     }
 
     /// <summary>Scrapes until every series is there (the exporter caches a scrape for a moment); names the missing ones otherwise.</summary>
