@@ -147,7 +147,8 @@ public sealed class GroupTests(ReplicaFixture fixture) : IClassFixture<ReplicaFi
         Assert.Equal(0, (int)(await alice.RequestAsync(new { msgid = 10, groupid = groupId, msg = "before bob", cid = "1" }))["errno"]!);
 
         await JoinAsync(bob, groupId);
-        await bob.SendAsync(new { msgid = 3 });
+        // Logged out once answered: without a cid nothing says when, and "after bob" could still reach him live.
+        Assert.Equal(0, (int)(await bob.RequestAsync(new { msgid = 3, cid = "out" }))["errno"]!);
         Assert.Equal(0, (int)(await alice.RequestAsync(new { msgid = 10, groupid = groupId, msg = "after bob", cid = "2" }))["errno"]!);
 
         var login = await bob.LoginAsync(bob.Id, "pw-" + bobName);
